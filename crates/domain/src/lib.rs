@@ -1,0 +1,19 @@
+//! Sanad's domain: what a household, a person and a territory are, and the rules they obey.
+//! Pure: no database, no HTTP, no clock (time is passed in).
+
+pub mod audit;
+pub mod household;
+pub mod id;
+pub mod money;
+pub mod territory;
+pub mod validation;
+pub mod vocab;
+
+pub use household::{
+    Household, HouseholdData, HouseholdInput, MemberInput, NationalId, Person, PersonData,
+};
+pub use id::{HouseholdId, PersonId};
+pub use money::Amount;
+pub use territory::{Area, Territories, Territory, TerritoryLevel};
+pub use validation::{FieldError, ValidationErrors};
+pub use vocab::{Asset, Disability, DwellingType, Occupation, Relation, Schooling, Sex, Tenure};

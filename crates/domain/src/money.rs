@@ -1,0 +1,132 @@
+//! Amounts of money in Moroccan dirhams, held as whole centimes so that sums are exact.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A non-negative amount in dirhams (MAD), exact to the centime. Negative amounts cannot be built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Amount(i64);
+
+impl Amount {
+    pub const ZERO: Amount = Amount(0);
+    /// Bounds the largest amount at one thousand million dirhams, far above any household figure.
+    pub const MAX_CENTIMES: i64 = 100_000_000_000;
+
+    pub fn from_centimes(centimes: i64) -> Option<Self> {
+        (0..=Self::MAX_CENTIMES)
+            .contains(&centimes)
+            .then_some(Amount(centimes))
+    }
+
+    pub fn centimes(self) -> i64 {
+        self.0
+    }
+
+    /// Parses `123`, `123.5` or `123.45` (a `,` is accepted as the decimal mark too).
+    pub fn parse(text: &str) -> Result<Self, &'static str> {
+        let text = text.trim();
+        if text.starts_with('-') {
+            return Err("a non-negative amount");
+        }
+        let (whole, frac) = match text.split_once(['.', ',']) {
+            Some((w, f)) => (w, f),
+            None => (text, ""),
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole) || (!frac.is_empty() && !digits(frac)) || frac.len() > 2 {
+            return Err("an amount in dirhams with at most two decimals, e.g. 123.45");
+        }
+        let whole: i64 = whole.parse().map_err(|_| "an amount that is not that large")?;
+        let frac: i64 = match frac.len() {
+            0 => 0,
+            1 => frac.parse::<i64>().map_err(|_| "digits")? * 10,
+            _ => frac.parse::<i64>().map_err(|_| "digits")?,
+        };
+        whole
+            .checked_mul(100)
+            .and_then(|c| c.checked_add(frac))
+            .and_then(Amount::from_centimes)
+            .ok_or("an amount below one thousand million dirhams")
+    }
+
+    pub fn as_f64(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+    }
+}
+
+/// In JSON an amount is a decimal string (`"123.45"`) so that no float rounding creeps in; a plain
+/// JSON number is accepted on input.
+impl Serialize for Amount {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Text(String),
+            Int(i64),
+            Float(f64),
+        }
+        let parsed = match Raw::deserialize(d)? {
+            Raw::Text(t) => Amount::parse(&t),
+            Raw::Int(i) => Amount::parse(&i.to_string()),
+            Raw::Float(x) => Amount::parse(&format!("{x}")),
+        };
+        parsed.map_err(|expected| serde::de::Error::custom(format!("expected {expected}")))
+    }
+}
+
+impl utoipa::PartialSchema for Amount {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::Type::String)
+            .pattern(Some(r"^[0-9]+(\.[0-9]{1,2})?$"))
+            .description(Some("Amount in Moroccan dirhams (MAD), non-negative, two decimals"))
+            .examples([serde_json::json!("350.00")])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Amount {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn parses_and_prints() {
+        assert_eq!(Amount::parse("123.5").unwrap().to_string(), "123.50");
+        assert_eq!(Amount::parse("0").unwrap().to_string(), "0.00");
+        assert_eq!(Amount::parse("7,05").unwrap().centimes(), 705);
+        assert!(Amount::parse("-1").is_err());
+        assert!(Amount::parse("1.234").is_err());
+        assert!(Amount::parse("abc").is_err());
+        assert!(Amount::parse("").is_err());
+        assert!(Amount::parse("99999999999999999999").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn display_round_trips(c in 0i64..=Amount::MAX_CENTIMES) {
+            let a = Amount::from_centimes(c).unwrap();
+            prop_assert_eq!(Amount::parse(&a.to_string()), Ok(a));
+        }
+
+        #[test]
+        fn never_panics(s in ".{0,30}") {
+            let _ = Amount::parse(&s);
+        }
+    }
+}
