@@ -480,3 +480,50 @@ mod tests {
         assert!(NationalId::parse("A").is_err());
     }
 }
+
+/// Folds a name for search: lower case, Latin accents removed, Arabic hamza and taa-marbuta forms
+/// unified, punctuation turned into spaces. Stored beside each person and applied to queries.
+pub fn fold_for_search(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars().flat_map(char::to_lowercase) {
+        let folded = match ch {
+            'à' | 'á' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+            'ç' => 'c',
+            'è' | 'é' | 'ê' | 'ë' => 'e',
+            'ì' | 'í' | 'î' | 'ï' => 'i',
+            'ò' | 'ó' | 'ô' | 'ö' | 'õ' => 'o',
+            'ù' | 'ú' | 'û' | 'ü' => 'u',
+            'ÿ' | 'ý' => 'y',
+            'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',
+            'ة' => 'ه',
+            'ى' => 'ي',
+            '\u{064B}'..='\u{0652}' | '\u{0640}' => continue, // harakat and tatweel
+            c if c.is_alphanumeric() => c,
+            _ => ' ',
+        };
+        out.push(folded);
+    }
+    clean_text(&out)
+}
+
+impl PersonData {
+    /// The folded names, Latin then Arabic, as stored for search.
+    pub fn search_key(&self) -> String {
+        let mut parts = vec![self.first_name.as_str(), self.last_name.as_str()];
+        parts.extend(self.first_name_ar.as_deref());
+        parts.extend(self.last_name_ar.as_deref());
+        fold_for_search(&parts.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::fold_for_search;
+
+    #[test]
+    fn folds_accents_case_and_arabic_variants() {
+        assert_eq!(fold_for_search("Aïcha  EL-Fassi"), "aicha el fassi");
+        assert_eq!(fold_for_search("أحمد فاطمة"), "احمد فاطمه");
+        assert_eq!(fold_for_search("مُحَمَّد"), "محمد");
+    }
+}

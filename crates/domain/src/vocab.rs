@@ -35,7 +35,7 @@ macro_rules! vocabulary {
         }
     };
 }
-pub(crate) use vocabulary;
+
 
 vocabulary!(
     /// Relation of a member to the head of the household.

@@ -1,0 +1,12 @@
+//! Sanad's application layer: the use-cases (register a household, update it, search persons, import
+//! and export the registry) and the storage port they need. Storage backends implement
+//! [`store::RegistryStore`]; the HTTP layer and the CLI call the use-cases.
+
+pub mod auth;
+pub mod exchange;
+pub mod registry;
+pub mod store;
+
+pub use auth::{Actor, Role};
+pub use registry::Registry;
+pub use store::{RegistryStore, StoreError};

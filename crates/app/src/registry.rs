@@ -1,0 +1,238 @@
+//! The registry use-cases: each checks its input, calls the store once (one transaction), and records
+//! reads of personal data in the access log.
+
+use std::sync::Arc;
+
+use sanad_domain::household::fold_for_search;
+use sanad_domain::{
+    Household, HouseholdId, HouseholdInput, NationalId, Person, PersonId, Territories,
+    ValidationErrors,
+};
+use time::OffsetDateTime;
+
+use crate::auth::Actor;
+use crate::store::{
+    AccessRecord, Change, HouseholdFilter, HouseholdSummary, HouseholdVersion, PersonQuery,
+    RegionCount, RegistryStore, StoreError,
+};
+
+pub const MAX_PAGE: u32 = 500;
+const MAX_REASON_CHARS: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error(transparent)]
+    Validation(#[from] ValidationErrors),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// What the caller says the data is read for; kept in the access log.
+#[derive(Debug, Clone)]
+pub struct Purpose(pub String);
+
+#[derive(Clone)]
+pub struct Registry {
+    store: Arc<dyn RegistryStore>,
+    clock: Clock,
+}
+
+impl Registry {
+    pub fn new(store: Arc<dyn RegistryStore>) -> Self {
+        Registry {
+            store,
+            clock: Arc::new(OffsetDateTime::now_utc),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn RegistryStore> {
+        &self.store
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
+    fn change(&self, actor: &Actor, reason: &str) -> Result<Change, ValidationErrors> {
+        let reason = sanad_domain::household::clean_text(reason);
+        if reason.chars().count() > MAX_REASON_CHARS {
+            return Err(ValidationErrors::one(
+                "reason",
+                "too_long",
+                format!("at most {MAX_REASON_CHARS} characters"),
+            ));
+        }
+        Ok(Change {
+            actor: actor.username.clone(),
+            reason,
+            at: self.now(),
+        })
+    }
+
+    async fn log_read(
+        &self,
+        actor: &Actor,
+        entity_type: &'static str,
+        entity_ids: Vec<String>,
+        purpose: &Purpose,
+    ) -> Result<(), StoreError> {
+        if entity_ids.is_empty() {
+            return Ok(());
+        }
+        self.store
+            .record_access(&AccessRecord {
+                actor: actor.username.clone(),
+                at: self.now(),
+                entity_type,
+                entity_ids,
+                purpose: purpose.0.clone(),
+            })
+            .await
+    }
+
+    pub async fn register_household(
+        &self,
+        actor: &Actor,
+        input: &HouseholdInput,
+        reason: &str,
+    ) -> Result<Household, RegistryError> {
+        let change = self.change(actor, reason)?;
+        let input = input.validate(change.at.date(), Territories::morocco())?;
+        Ok(self.store.register_household(&input, &change).await?)
+    }
+
+    pub async fn update_household(
+        &self,
+        actor: &Actor,
+        id: HouseholdId,
+        expected_version: u32,
+        input: &HouseholdInput,
+        reason: &str,
+    ) -> Result<Household, RegistryError> {
+        let change = self.change(actor, reason)?;
+        let input = input.validate(change.at.date(), Territories::morocco())?;
+        Ok(self
+            .store
+            .update_household(id, expected_version, &input, &change)
+            .await?)
+    }
+
+    pub async fn household(
+        &self,
+        actor: &Actor,
+        id: HouseholdId,
+        purpose: &Purpose,
+    ) -> Result<Household, RegistryError> {
+        let household = self.store.household(id).await?.ok_or(StoreError::NotFound)?;
+        self.log_read(actor, "household", vec![id.to_string()], purpose)
+            .await?;
+        Ok(household)
+    }
+
+    pub async fn household_history(
+        &self,
+        actor: &Actor,
+        id: HouseholdId,
+        purpose: &Purpose,
+    ) -> Result<Vec<HouseholdVersion>, RegistryError> {
+        let versions = self.store.household_versions(id).await?;
+        if versions.is_empty() {
+            return Err(StoreError::NotFound.into());
+        }
+        self.log_read(actor, "household", vec![id.to_string()], purpose)
+            .await?;
+        Ok(versions)
+    }
+
+    pub async fn list_households(
+        &self,
+        actor: &Actor,
+        mut filter: HouseholdFilter,
+        purpose: &Purpose,
+    ) -> Result<Vec<HouseholdSummary>, RegistryError> {
+        filter.limit = filter.limit.clamp(1, MAX_PAGE);
+        check_territory(filter.territory.as_deref())?;
+        let page = self.store.list_households(&filter).await?;
+        let ids = page.iter().map(|h| h.id.to_string()).collect();
+        self.log_read(actor, "household", ids, purpose).await?;
+        Ok(page)
+    }
+
+    pub async fn person(
+        &self,
+        actor: &Actor,
+        id: PersonId,
+        purpose: &Purpose,
+    ) -> Result<Person, RegistryError> {
+        let person = self.store.person(id).await?.ok_or(StoreError::NotFound)?;
+        self.log_read(actor, "person", vec![id.to_string()], purpose)
+            .await?;
+        Ok(person)
+    }
+
+    /// Finds persons by registry id, national id or names. `text` is read as a registry id if it
+    /// looks like one, else as a national id if it looks like one, else as name words.
+    pub async fn search_persons(
+        &self,
+        actor: &Actor,
+        text: &str,
+        territory: Option<String>,
+        limit: u32,
+        purpose: &Purpose,
+    ) -> Result<Vec<Person>, RegistryError> {
+        check_territory(territory.as_deref())?;
+        let text = text.trim();
+        let mut query = PersonQuery {
+            territory,
+            limit: limit.clamp(1, MAX_PAGE),
+            ..PersonQuery::default()
+        };
+        if text.starts_with(['P', 'p']) && text.len() == 12 && text[1..].bytes().all(|b| b.is_ascii_digit()) {
+            query.person_id = Some(PersonId::parse(text).map_err(|e| {
+                ValidationErrors::one("q", "registry_id", e.to_string())
+            })?);
+        } else if let Ok(nid) = NationalId::parse(text) {
+            query.national_id = Some(nid.as_str().to_string());
+        } else {
+            query.name_words = fold_for_search(text)
+                .split(' ')
+                .filter(|w| !w.is_empty())
+                .map(str::to_string)
+                .collect();
+            if query.name_words.is_empty() {
+                return Err(ValidationErrors::one(
+                    "q",
+                    "required",
+                    "a registry id, a national id or at least one name",
+                )
+                .into());
+            }
+        }
+        let persons = self.store.search_persons(&query).await?;
+        let ids = persons.iter().map(|p| p.id.to_string()).collect();
+        self.log_read(actor, "person", ids, purpose).await?;
+        Ok(persons)
+    }
+
+    pub async fn region_counts(&self) -> Result<Vec<RegionCount>, RegistryError> {
+        Ok(self.store.region_counts().await?)
+    }
+}
+
+fn check_territory(code: Option<&str>) -> Result<(), ValidationErrors> {
+    match code {
+        Some(code) if Territories::morocco().get(code).is_none() => Err(ValidationErrors::one(
+            "territory",
+            "unknown_territory",
+            "the HCP code of a region, province or commune (e.g. 01, 01.511, 01.511.01.01)",
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,230 @@
+//! The storage port: operations named for what the registry does, implemented once per backend
+//! (SQLite, PostgreSQL) and checked by one contract test suite.
+
+use async_trait::async_trait;
+use sanad_domain::audit::AuditEvent;
+use sanad_domain::{
+    Area, Household, HouseholdData, HouseholdId, HouseholdInput, Person, PersonId,
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::auth::Role;
+
+/// Who makes a change, when and why; written into the version and the audit event.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub actor: String,
+    pub reason: String,
+    pub at: OffsetDateTime,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// Optimistic concurrency: the record changed since the client read it.
+    #[error("the record is at version {current}, not {expected}")]
+    VersionConflict { expected: u32, current: u32 },
+    /// A uniqueness or membership rule that only the store can check (a national id used by
+    /// another person, a person already in another household).
+    #[error("{field}: {message}")]
+    Conflict {
+        field: String,
+        code: &'static str,
+        message: String,
+    },
+    /// The database could not be reached or refused the connection.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("database error: {0}")]
+    Internal(String),
+}
+
+/// One version of a household: who changed it, when, why, and its full state after the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HouseholdVersion {
+    pub version: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub reason: String,
+    pub snapshot: Household,
+}
+
+/// A line of a household list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HouseholdSummary {
+    pub id: HouseholdId,
+    pub version: u32,
+    pub commune_code: String,
+    pub region_code: String,
+    pub area: Area,
+    pub members: u32,
+    pub head_first_name: Option<String>,
+    pub head_last_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct HouseholdFilter {
+    /// A region, province or commune code; households inside it.
+    pub territory: Option<String>,
+    /// Keyset paging: households after this one, in id order.
+    pub after: Option<HouseholdId>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PersonQuery {
+    pub person_id: Option<PersonId>,
+    pub national_id: Option<String>,
+    /// Words that must all appear in the person's names (Latin or Arabic), case and accents ignored.
+    pub name_words: Vec<String>,
+    pub territory: Option<String>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RegionCount {
+    pub region_code: String,
+    pub households: u64,
+    pub persons: u64,
+}
+
+/// A read of personal data, for the access log.
+#[derive(Debug, Clone)]
+pub struct AccessRecord {
+    pub actor: String,
+    pub at: OffsetDateTime,
+    pub entity_type: &'static str,
+    pub entity_ids: Vec<String>,
+    pub purpose: String,
+}
+
+/// A validated batch for import: households with their members (version 1) and persons who belong to
+/// no household. Every id is new to the store, or the import is refused.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryBatch {
+    pub households: Vec<Household>,
+    pub loose_persons: Vec<Person>,
+}
+
+impl RegistryBatch {
+    pub fn person_count(&self) -> usize {
+        self.loose_persons.len() + self.households.iter().map(|h| h.members.len()).sum::<usize>()
+    }
+}
+
+/// Why a batch cannot be written as it is: the key already in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchConflict {
+    HouseholdExists(HouseholdId),
+    PersonExists(PersonId),
+    NationalIdUsed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Written { households: u64, persons: u64 },
+    /// Nothing was written.
+    Conflicts(Vec<BatchConflict>),
+}
+
+/// Told how far a long write has got.
+pub trait Progress: Send + Sync {
+    fn phase(&self, _name: &str, _total: u64) {}
+    fn advance(&self, _done: u64) {}
+}
+
+/// Progress that goes nowhere.
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub username: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+#[async_trait]
+pub trait RegistryStore: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Applies the pending forward-only migrations and loads the territorial division.
+    async fn migrate(&self) -> Result<(), StoreError>;
+
+    /// Writes a new household and its new members (ids allocated here), version 1 and its audit
+    /// event, in one transaction. `input` has passed [`HouseholdInput::validate`].
+    async fn register_household(
+        &self,
+        input: &HouseholdInput,
+        change: &Change,
+    ) -> Result<Household, StoreError>;
+
+    /// Replaces a household's state if it is still at `expected_version`; members left out leave the
+    /// household (they stay in the registry), members with a `person_id` join or stay.
+    async fn update_household(
+        &self,
+        id: HouseholdId,
+        expected_version: u32,
+        input: &HouseholdInput,
+        change: &Change,
+    ) -> Result<Household, StoreError>;
+
+    async fn household(&self, id: HouseholdId) -> Result<Option<Household>, StoreError>;
+
+    async fn household_versions(&self, id: HouseholdId)
+    -> Result<Vec<HouseholdVersion>, StoreError>;
+
+    async fn list_households(
+        &self,
+        filter: &HouseholdFilter,
+    ) -> Result<Vec<HouseholdSummary>, StoreError>;
+
+    async fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError>;
+
+    async fn search_persons(&self, query: &PersonQuery) -> Result<Vec<Person>, StoreError>;
+
+    async fn region_counts(&self) -> Result<Vec<RegionCount>, StoreError>;
+
+    async fn record_access(&self, access: &AccessRecord) -> Result<(), StoreError>;
+
+    /// Writes the whole batch in one transaction, or nothing.
+    async fn import_batch(
+        &self,
+        batch: &RegistryBatch,
+        change: &Change,
+        progress: &dyn Progress,
+    ) -> Result<ImportOutcome, StoreError>;
+
+    /// Households (without members) after `after`, in id order.
+    async fn export_households(
+        &self,
+        after: Option<HouseholdId>,
+        limit: u32,
+    ) -> Result<Vec<(HouseholdId, HouseholdData)>, StoreError>;
+
+    /// Persons after `after`, in id order.
+    async fn export_persons(
+        &self,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>, StoreError>;
+
+    /// Audit events after `after_seq`, in sequence order.
+    async fn audit_events(&self, after_seq: i64, limit: u32)
+    -> Result<Vec<AuditEvent>, StoreError>;
+
+    async fn upsert_account(&self, account: &Account) -> Result<(), StoreError>;
+
+    async fn account(&self, username: &str) -> Result<Option<Account>, StoreError>;
+
+    /// Stores the SHA-256 of a new API key for `username`.
+    async fn add_api_key(&self, username: &str, key_hash: &str) -> Result<(), StoreError>;
+
+    /// The account an API key (given by its SHA-256) belongs to.
+    async fn api_key_account(&self, key_hash: &str) -> Result<Option<Account>, StoreError>;
+}

@@ -1,0 +1,118 @@
+-- The household registry, its versions, the audit chain, the access log and the demo-level accounts.
+-- Integers: registry ids are the serial part of `H…`/`P…` identifiers; money is in centimes.
+
+CREATE TABLE territories (
+    code            TEXT PRIMARY KEY,
+    level           TEXT NOT NULL CHECK (level IN ('region', 'province', 'commune')),
+    name_fr         TEXT NOT NULL,
+    name_ar         TEXT NOT NULL,
+    parent_code     TEXT,
+    region_code     TEXT NOT NULL,
+    area            TEXT CHECK (area IN ('urban', 'rural')),
+    iso_3166_2      TEXT,
+    population_2024 BIGINT NOT NULL
+);
+
+CREATE TABLE id_counters (
+    kind        TEXT PRIMARY KEY,
+    next_serial BIGINT NOT NULL
+);
+INSERT INTO id_counters (kind, next_serial) VALUES ('household', 1), ('person', 1);
+
+CREATE TABLE households (
+    id                   BIGINT PRIMARY KEY,
+    version              BIGINT NOT NULL CHECK (version >= 1),
+    region_code          TEXT NOT NULL,
+    province_code        TEXT NOT NULL,
+    commune_code         TEXT NOT NULL REFERENCES territories (code),
+    area                 TEXT NOT NULL CHECK (area IN ('urban', 'rural')),
+    address              TEXT NOT NULL,
+    dwelling_type        TEXT NOT NULL,
+    tenure               TEXT NOT NULL,
+    rooms                BIGINT NOT NULL CHECK (rooms >= 0),
+    water_spending       BIGINT NOT NULL CHECK (water_spending >= 0),
+    electricity_spending BIGINT NOT NULL CHECK (electricity_spending >= 0),
+    phone_spending       BIGINT NOT NULL CHECK (phone_spending >= 0),
+    gas_spending         BIGINT NOT NULL CHECK (gas_spending >= 0),
+    assets               TEXT NOT NULL,
+    declared_income      BIGINT NOT NULL CHECK (declared_income >= 0),
+    created_at           TIMESTAMPTZ NOT NULL,
+    updated_at           TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX households_region ON households (region_code, id);
+CREATE INDEX households_province ON households (province_code, id);
+CREATE INDEX households_commune ON households (commune_code, id);
+
+CREATE TABLE persons (
+    id            BIGINT PRIMARY KEY,
+    -- One column, so a person is in at most one household at a time; NULL after leaving it.
+    household_id  BIGINT REFERENCES households (id),
+    relation      TEXT NOT NULL,
+    first_name    TEXT NOT NULL,
+    last_name     TEXT NOT NULL,
+    first_name_ar TEXT,
+    last_name_ar  TEXT,
+    sex           TEXT NOT NULL CHECK (sex IN ('M', 'F')),
+    birth_date    DATE NOT NULL,
+    national_id   TEXT UNIQUE,
+    disability    TEXT NOT NULL,
+    schooling     TEXT NOT NULL,
+    occupation    TEXT NOT NULL,
+    search_name   TEXT NOT NULL
+);
+CREATE INDEX persons_household ON persons (household_id);
+-- At most one head per household (the application checks "exactly one").
+CREATE UNIQUE INDEX persons_one_head ON persons (household_id) WHERE relation = 'head';
+
+CREATE TABLE household_versions (
+    household_id BIGINT NOT NULL REFERENCES households (id),
+    version      BIGINT NOT NULL,
+    at           TIMESTAMPTZ NOT NULL,
+    actor        TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    -- The household as JSON after this change.
+    snapshot     TEXT NOT NULL,
+    PRIMARY KEY (household_id, version)
+);
+
+CREATE TABLE audit_events (
+    seq         BIGINT PRIMARY KEY,
+    at          TIMESTAMPTZ NOT NULL,
+    actor       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    details     TEXT NOT NULL,
+    prev_hash   TEXT NOT NULL,
+    hash        TEXT NOT NULL
+);
+
+-- The end of the audit chain; every writer updates it in its transaction.
+CREATE TABLE audit_head (
+    id   SMALLINT PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+
+CREATE TABLE access_log (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at          TIMESTAMPTZ NOT NULL,
+    actor       TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id   TEXT NOT NULL,
+    purpose     TEXT NOT NULL
+);
+CREATE INDEX access_log_entity ON access_log (entity_type, entity_id);
+
+CREATE TABLE accounts (
+    username      TEXT PRIMARY KEY,
+    role          TEXT NOT NULL,
+    password_hash TEXT NOT NULL
+);
+
+CREATE TABLE api_keys (
+    key_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES accounts (username)
+);

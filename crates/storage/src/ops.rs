@@ -1,0 +1,824 @@
+// Operations whose SQL is the same on SQLite and PostgreSQL. This file is `include!`d into the
+// `sqlite` and `postgres` modules, where `Db`, `Pool`, `begin_write` and `lock_chain_head` name the
+// backend's types and its way of serialising writers; the compiler checks each copy against its
+// backend's types. (A generic function over `sqlx::Database` needs a bound per encoded type and per
+// executor lifetime, which hides the SQL under the bounds.)
+
+use futures::TryStreamExt as _;
+use sanad_app::store::{
+    AccessRecord, Account, Change, HouseholdFilter, HouseholdSummary, HouseholdVersion,
+    PersonQuery, RegionCount,
+};
+use sanad_app::{Role, StoreError};
+use sanad_domain::audit::{AuditEntry, AuditEvent, ChainHead};
+use sanad_domain::{
+    Household, HouseholdData, HouseholdId, HouseholdInput, Person, PersonData, PersonId,
+    Territories, TerritoryLevel,
+};
+// Every dynamic SQL string below is built from constants of this crate and bound parameters.
+use sqlx::{AssertSqlSafe, Executor as _, QueryBuilder};
+
+use crate::db_error;
+use crate::rows::{
+    AuditRow, HouseholdRow, PersonRow, SummaryRow, VersionRow, HOUSEHOLD_COLUMNS, PERSON_COLUMNS,
+    assets_text, household_entry, person_id, serial_h, serial_p, snapshot_json,
+};
+
+type Tx = sqlx::Transaction<'static, Db>;
+
+/// Reserves `n` consecutive serials of `kind` and returns the first.
+async fn allocate(tx: &mut Tx, kind: &str, n: i64) -> Result<i64, StoreError> {
+    let next: i64 = sqlx::query_scalar(
+        "UPDATE id_counters SET next_serial = next_serial + $1 WHERE kind = $2 RETURNING next_serial",
+    )
+    .bind(n)
+    .bind(kind)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(next - n)
+}
+
+/// Appends entries to the audit chain inside the writer's transaction.
+async fn append_audit(
+    tx: &mut Tx,
+    at: time::OffsetDateTime,
+    entries: Vec<AuditEntry>,
+) -> Result<(), StoreError> {
+    let mut head = lock_chain_head(tx).await?;
+    for entry in entries {
+        let e = AuditEvent::chain(&mut head, at, entry);
+        sqlx::query(
+            "INSERT INTO audit_events (seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(e.seq)
+        .bind(e.at)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.entity_type)
+        .bind(&e.entity_id)
+        .bind(&e.details)
+        .bind(&e.prev_hash)
+        .bind(&e.hash)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    }
+    save_chain_head(tx, &head).await
+}
+
+async fn save_chain_head(tx: &mut Tx, head: &ChainHead) -> Result<(), StoreError> {
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(head.seq)
+        .bind(&head.hash)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+async fn insert_version(
+    tx: &mut Tx,
+    household: &Household,
+    change: &Change,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO household_versions (household_id, version, at, actor, reason, snapshot) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(serial_h(household.id))
+    .bind(i64::from(household.version))
+    .bind(household.updated_at)
+    .bind(&change.actor)
+    .bind(&change.reason)
+    .bind(snapshot_json(household)?)
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Refuses a national id that another person already has.
+async fn check_national_ids(
+    tx: &mut Tx,
+    members: &[(PersonId, &PersonData)],
+) -> Result<(), StoreError> {
+    for (i, (id, data)) in members.iter().enumerate() {
+        let Some(nid) = &data.national_id else { continue };
+        let other: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM persons WHERE national_id = $1 AND id <> $2")
+                .bind(nid.as_str())
+                .bind(serial_p(*id))
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_error)?;
+        if other.is_some() {
+            return Err(StoreError::Conflict {
+                field: format!("members[{i}].national_id"),
+                code: "national_id_used",
+                message: "a national id not used by another person; it already is".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn insert_person(tx: &mut Tx, p: &Person) -> Result<(), StoreError> {
+    let d = &p.data;
+    sqlx::query(
+        "INSERT INTO persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \
+         sex, birth_date, national_id, disability, schooling, occupation, search_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(serial_p(p.id))
+    .bind(p.household_id.map(serial_h))
+    .bind(d.relation.as_str())
+    .bind(&d.first_name)
+    .bind(&d.last_name)
+    .bind(&d.first_name_ar)
+    .bind(&d.last_name_ar)
+    .bind(d.sex.as_str())
+    .bind(d.birth_date)
+    .bind(d.national_id.as_ref().map(|n| n.as_str().to_string()))
+    .bind(d.disability.as_str())
+    .bind(d.schooling.as_str())
+    .bind(d.occupation.as_str())
+    .bind(d.search_key())
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Attaches an existing person who belongs to no household, with their updated facts. Returns
+/// false when the person is unknown or in another household.
+async fn attach_person(
+    tx: &mut Tx,
+    index: usize,
+    id: PersonId,
+    household: HouseholdId,
+    d: &PersonData,
+) -> Result<(), StoreError> {
+    let done = sqlx::query(
+        "UPDATE persons SET household_id = $1, relation = $2, first_name = $3, last_name = $4, \
+         first_name_ar = $5, last_name_ar = $6, sex = $7, birth_date = $8, national_id = $9, \
+         disability = $10, schooling = $11, occupation = $12, search_name = $13 \
+         WHERE id = $14 AND household_id IS NULL",
+    )
+    .bind(serial_h(household))
+    .bind(d.relation.as_str())
+    .bind(&d.first_name)
+    .bind(&d.last_name)
+    .bind(&d.first_name_ar)
+    .bind(&d.last_name_ar)
+    .bind(d.sex.as_str())
+    .bind(d.birth_date)
+    .bind(d.national_id.as_ref().map(|n| n.as_str().to_string()))
+    .bind(d.disability.as_str())
+    .bind(d.schooling.as_str())
+    .bind(d.occupation.as_str())
+    .bind(d.search_key())
+    .bind(serial_p(id))
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    if done.rows_affected() == 1 {
+        return Ok(());
+    }
+    let current: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT household_id FROM persons WHERE id = $1")
+            .bind(serial_p(id))
+            .fetch_optional(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    let field = format!("members[{index}].person_id");
+    Err(match current {
+        None => StoreError::Conflict {
+            field,
+            code: "unknown_person",
+            message: format!("a person of the registry; {id} is not"),
+        },
+        Some(other) => StoreError::Conflict {
+            field,
+            code: "in_another_household",
+            message: format!(
+                "a person in no other household; {id} belongs to {}",
+                other
+                    .and_then(|h| HouseholdId::from_serial(h as u64))
+                    .map(|h| h.to_string())
+                    .unwrap_or_default()
+            ),
+        },
+    })
+}
+
+/// Writes the members of `id`: existing persons are attached, new ones get serials. Returns the
+/// members in id order.
+async fn write_members(
+    tx: &mut Tx,
+    id: HouseholdId,
+    input: &HouseholdInput,
+) -> Result<Vec<Person>, StoreError> {
+    let new_count = input.members.iter().filter(|m| m.person_id.is_none()).count() as i64;
+    let mut next = if new_count > 0 {
+        allocate(tx, "person", new_count).await?
+    } else {
+        0
+    };
+    let mut members = Vec::with_capacity(input.members.len());
+    for m in &input.members {
+        let pid = match m.person_id {
+            Some(pid) => pid,
+            None => {
+                let pid = person_id(next)?;
+                next += 1;
+                pid
+            }
+        };
+        members.push(Person {
+            id: pid,
+            household_id: Some(id),
+            data: m.data.clone(),
+        });
+    }
+    let pairs: Vec<_> = members.iter().map(|m| (m.id, &m.data)).collect();
+    check_national_ids(tx, &pairs).await?;
+    for (i, (m, input)) in members.iter().zip(&input.members).enumerate() {
+        match input.person_id {
+            Some(pid) => attach_person(tx, i, pid, id, &m.data).await?,
+            None => insert_person(tx, m).await?,
+        }
+    }
+    members.sort_by_key(|m| m.id);
+    Ok(members)
+}
+
+fn territory_of(data: &HouseholdData) -> Result<(String, String), StoreError> {
+    let commune = Territories::morocco()
+        .commune(&data.commune_code)
+        .ok_or_else(|| StoreError::Conflict {
+            field: "commune_code".into(),
+            code: "unknown_commune",
+            message: "the HCP code of a commune".into(),
+        })?;
+    Ok((
+        commune.region_code.clone(),
+        commune.parent_code.clone().unwrap_or_default(),
+    ))
+}
+
+fn area_text(data: &HouseholdData) -> &'static str {
+    data.area.map(|a| a.as_str()).unwrap_or("rural")
+}
+
+async fn op_register_household(
+    pool: &Pool,
+    input: &HouseholdInput,
+    change: &Change,
+) -> Result<Household, StoreError> {
+    let at = sanad_domain::audit::storable_time(change.at);
+    let (region_code, province_code) = territory_of(&input.data)?;
+    let mut tx = begin_write(pool).await?;
+    let id = crate::rows::household_id(allocate(&mut tx, "household", 1).await?)?;
+    let d = &input.data;
+    sqlx::query(
+        "INSERT INTO households (id, version, region_code, province_code, commune_code, area, address, \
+         dwelling_type, tenure, rooms, water_spending, electricity_spending, phone_spending, gas_spending, \
+         assets, declared_income, created_at, updated_at) \
+         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
+    )
+    .bind(serial_h(id))
+    .bind(&region_code)
+    .bind(&province_code)
+    .bind(&d.commune_code)
+    .bind(area_text(d))
+    .bind(&d.address)
+    .bind(d.dwelling_type.as_str())
+    .bind(d.tenure.as_str())
+    .bind(i64::from(d.rooms))
+    .bind(d.water_spending.centimes())
+    .bind(d.electricity_spending.centimes())
+    .bind(d.phone_spending.centimes())
+    .bind(d.gas_spending.centimes())
+    .bind(assets_text(&d.assets))
+    .bind(d.declared_income.centimes())
+    .bind(at)
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let members = write_members(&mut tx, id, input).await?;
+    let household = Household {
+        id,
+        version: 1,
+        region_code,
+        province_code,
+        data: input.data.clone(),
+        members,
+        created_at: at,
+        updated_at: at,
+    };
+    insert_version(&mut tx, &household, change).await?;
+    append_audit(
+        &mut tx,
+        at,
+        vec![household_entry(&change.actor, "household.create", &household, &change.reason)],
+    )
+    .await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(household)
+}
+
+async fn op_update_household(
+    pool: &Pool,
+    id: HouseholdId,
+    expected_version: u32,
+    input: &HouseholdInput,
+    change: &Change,
+) -> Result<Household, StoreError> {
+    let at = sanad_domain::audit::storable_time(change.at);
+    let (region_code, province_code) = territory_of(&input.data)?;
+    let mut tx = begin_write(pool).await?;
+    let d = &input.data;
+    let created_at: Option<time::OffsetDateTime> = sqlx::query_scalar(
+        "UPDATE households SET version = version + 1, region_code = $1, province_code = $2, \
+         commune_code = $3, area = $4, address = $5, dwelling_type = $6, tenure = $7, rooms = $8, \
+         water_spending = $9, electricity_spending = $10, phone_spending = $11, gas_spending = $12, \
+         assets = $13, declared_income = $14, updated_at = $15 \
+         WHERE id = $16 AND version = $17 RETURNING created_at",
+    )
+    .bind(&region_code)
+    .bind(&province_code)
+    .bind(&d.commune_code)
+    .bind(area_text(d))
+    .bind(&d.address)
+    .bind(d.dwelling_type.as_str())
+    .bind(d.tenure.as_str())
+    .bind(i64::from(d.rooms))
+    .bind(d.water_spending.centimes())
+    .bind(d.electricity_spending.centimes())
+    .bind(d.phone_spending.centimes())
+    .bind(d.gas_spending.centimes())
+    .bind(assets_text(&d.assets))
+    .bind(d.declared_income.centimes())
+    .bind(at)
+    .bind(serial_h(id))
+    .bind(i64::from(expected_version))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let Some(created_at) = created_at else {
+        let current: Option<i64> = sqlx::query_scalar("SELECT version FROM households WHERE id = $1")
+            .bind(serial_h(id))
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        return Err(match current {
+            None => StoreError::NotFound,
+            Some(v) => StoreError::VersionConflict {
+                expected: expected_version,
+                current: v as u32,
+            },
+        });
+    };
+    // Everyone leaves, then the members of the new state join again: a person left out stays in
+    // the registry without a household, and the head may change without breaking the one-head index.
+    sqlx::query("UPDATE persons SET household_id = NULL WHERE household_id = $1")
+        .bind(serial_h(id))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    let members = write_members(&mut tx, id, input).await?;
+    let household = Household {
+        id,
+        version: expected_version + 1,
+        region_code,
+        province_code,
+        data: input.data.clone(),
+        members,
+        created_at,
+        updated_at: at,
+    };
+    insert_version(&mut tx, &household, change).await?;
+    append_audit(
+        &mut tx,
+        at,
+        vec![household_entry(&change.actor, "household.update", &household, &change.reason)],
+    )
+    .await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(household)
+}
+
+async fn op_household(pool: &Pool, id: HouseholdId) -> Result<Option<Household>, StoreError> {
+    let row: Option<HouseholdRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = $1"
+    )))
+    .bind(serial_h(id))
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
+    let Some(row) = row else { return Ok(None) };
+    let members: Vec<PersonRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {PERSON_COLUMNS} FROM persons WHERE household_id = $1 ORDER BY id"
+    )))
+    .bind(serial_h(id))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    let members = members
+        .into_iter()
+        .map(PersonRow::into_person)
+        .collect::<Result<_, _>>()?;
+    row.into_household(members).map(Some)
+}
+
+async fn op_household_versions(
+    pool: &Pool,
+    id: HouseholdId,
+) -> Result<Vec<HouseholdVersion>, StoreError> {
+    let rows: Vec<VersionRow> = sqlx::query_as(
+        "SELECT version, at, actor, reason, snapshot FROM household_versions \
+         WHERE household_id = $1 ORDER BY version",
+    )
+    .bind(serial_h(id))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    rows.into_iter().map(VersionRow::into_version).collect()
+}
+
+/// The column that holds a territory code of that code's level.
+fn territory_column(code: &str) -> Result<&'static str, StoreError> {
+    match Territories::morocco().get(code).map(|t| t.level) {
+        Some(TerritoryLevel::Region) => Ok("region_code"),
+        Some(TerritoryLevel::Province) => Ok("province_code"),
+        Some(TerritoryLevel::Commune) => Ok("commune_code"),
+        None => Err(StoreError::Conflict {
+            field: "territory".into(),
+            code: "unknown_territory",
+            message: "the HCP code of a region, province or commune".into(),
+        }),
+    }
+}
+
+async fn op_list_households(
+    pool: &Pool,
+    filter: &HouseholdFilter,
+) -> Result<Vec<HouseholdSummary>, StoreError> {
+    let mut q = QueryBuilder::<Db>::new(
+        "SELECT h.id, h.version, h.commune_code, h.region_code, h.area, \
+         (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS members, \
+         p.first_name, p.last_name \
+         FROM households h LEFT JOIN persons p ON p.household_id = h.id AND p.relation = 'head' \
+         WHERE h.id > ",
+    );
+    q.push_bind(filter.after.map(serial_h).unwrap_or(0));
+    if let Some(code) = &filter.territory {
+        q.push(format!(" AND h.{} = ", territory_column(code)?));
+        q.push_bind(code.clone());
+    }
+    q.push(" ORDER BY h.id LIMIT ");
+    q.push_bind(i64::from(filter.limit));
+    let rows: Vec<SummaryRow> = q
+        .build_query_as()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+    rows.into_iter().map(SummaryRow::into_summary).collect()
+}
+
+async fn op_person(pool: &Pool, id: PersonId) -> Result<Option<Person>, StoreError> {
+    let row: Option<PersonRow> =
+        sqlx::query_as(AssertSqlSafe(format!(
+            "SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"
+        )))
+            .bind(serial_p(id))
+            .fetch_optional(pool)
+            .await
+            .map_err(db_error)?;
+    row.map(PersonRow::into_person).transpose()
+}
+
+async fn op_search_persons(pool: &Pool, query: &PersonQuery) -> Result<Vec<Person>, StoreError> {
+    let columns = PERSON_COLUMNS
+        .split(", ")
+        .map(|c| format!("p.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = QueryBuilder::<Db>::new(format!(
+        "SELECT {columns} FROM persons p LEFT JOIN households h ON h.id = p.household_id WHERE 1 = 1"
+    ));
+    if let Some(id) = query.person_id {
+        q.push(" AND p.id = ").push_bind(serial_p(id));
+    }
+    if let Some(nid) = &query.national_id {
+        q.push(" AND p.national_id = ").push_bind(nid.clone());
+    }
+    for word in &query.name_words {
+        // Words are folded to letters and digits, so they hold no LIKE wildcard.
+        q.push(" AND p.search_name LIKE ")
+            .push_bind(format!("%{word}%"));
+    }
+    if let Some(code) = &query.territory {
+        q.push(format!(" AND h.{} = ", territory_column(code)?))
+            .push_bind(code.clone());
+    }
+    q.push(" ORDER BY p.id LIMIT ").push_bind(i64::from(query.limit));
+    let rows: Vec<PersonRow> = q
+        .build_query_as()
+        .fetch_all(pool)
+        .await
+        .map_err(db_error)?;
+    rows.into_iter().map(PersonRow::into_person).collect()
+}
+
+async fn op_region_counts(pool: &Pool) -> Result<Vec<RegionCount>, StoreError> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT h.region_code, COUNT(DISTINCT h.id), COUNT(p.id) \
+         FROM households h LEFT JOIN persons p ON p.household_id = h.id \
+         GROUP BY h.region_code ORDER BY h.region_code",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(region_code, households, persons)| RegionCount {
+            region_code,
+            households: households as u64,
+            persons: persons as u64,
+        })
+        .collect())
+}
+
+async fn op_record_access(pool: &Pool, access: &AccessRecord) -> Result<(), StoreError> {
+    let at = sanad_domain::audit::storable_time(access.at);
+    for chunk in access.entity_ids.chunks(500) {
+        let mut q = QueryBuilder::<Db>::new(
+            "INSERT INTO access_log (at, actor, entity_type, entity_id, purpose) ",
+        );
+        q.push_values(chunk, |mut b, id| {
+            b.push_bind(at)
+                .push_bind(access.actor.clone())
+                .push_bind(access.entity_type)
+                .push_bind(id.clone())
+                .push_bind(access.purpose.clone());
+        });
+        q.build().execute(pool).await.map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn op_export_households(
+    pool: &Pool,
+    after: Option<HouseholdId>,
+    limit: u32,
+) -> Result<Vec<(HouseholdId, HouseholdData)>, StoreError> {
+    let rows: Vec<HouseholdRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id > $1 ORDER BY id LIMIT $2"
+    )))
+    .bind(after.map(serial_h).unwrap_or(0))
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    rows.into_iter()
+        .map(|r| Ok((crate::rows::household_id(r.id)?, r.data()?)))
+        .collect()
+}
+
+async fn op_export_persons(
+    pool: &Pool,
+    after: Option<PersonId>,
+    limit: u32,
+) -> Result<Vec<Person>, StoreError> {
+    let mut out = Vec::with_capacity(limit as usize);
+    let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id > $1 ORDER BY id LIMIT $2");
+    let mut rows = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql))
+        .bind(after.map(serial_p).unwrap_or(0))
+        .bind(i64::from(limit))
+        .fetch(pool);
+    while let Some(row) = rows.try_next().await.map_err(db_error)? {
+        out.push(row.into_person()?);
+    }
+    Ok(out)
+}
+
+async fn op_audit_events(
+    pool: &Pool,
+    after_seq: i64,
+    limit: u32,
+) -> Result<Vec<AuditEvent>, StoreError> {
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "SELECT seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash \
+         FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
+    )
+    .bind(after_seq)
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(rows.into_iter().map(AuditEvent::from).collect())
+}
+
+async fn op_upsert_account(pool: &Pool, account: &Account) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO accounts (username, role, password_hash) VALUES ($1, $2, $3) \
+         ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash",
+    )
+    .bind(&account.username)
+    .bind(account.role.as_str())
+    .bind(&account.password_hash)
+    .execute(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+fn account_of(row: (String, String, String)) -> Result<Account, StoreError> {
+    Ok(Account {
+        role: Role::parse(&row.1)
+            .ok_or_else(|| StoreError::Internal(format!("stored role `{}` is not valid", row.1)))?,
+        username: row.0,
+        password_hash: row.2,
+    })
+}
+
+async fn op_account(pool: &Pool, username: &str) -> Result<Option<Account>, StoreError> {
+    let row: Option<(String, String, String)> =
+        sqlx::query_as("SELECT username, role, password_hash FROM accounts WHERE username = $1")
+            .bind(username)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_error)?;
+    row.map(account_of).transpose()
+}
+
+async fn op_add_api_key(pool: &Pool, username: &str, key_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO api_keys (key_hash, username) VALUES ($1, $2)")
+        .bind(key_hash)
+        .bind(username)
+        .execute(pool)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+async fn op_api_key_account(pool: &Pool, key_hash: &str) -> Result<Option<Account>, StoreError> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT a.username, a.role, a.password_hash FROM api_keys k \
+         JOIN accounts a ON a.username = k.username WHERE k.key_hash = $1",
+    )
+    .bind(key_hash)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
+    row.map(account_of).transpose()
+}
+
+/// Loads the territorial division (idempotent).
+async fn op_seed_territories(pool: &Pool) -> Result<(), StoreError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM territories")
+        .fetch_one(pool)
+        .await
+        .map_err(db_error)?;
+    let all: Vec<_> = Territories::morocco().all().collect();
+    if count as usize == all.len() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await.map_err(db_error)?;
+    tx.execute("DELETE FROM territories WHERE code NOT IN (SELECT commune_code FROM households)")
+        .await
+        .map_err(db_error)?;
+    for chunk in all.chunks(200) {
+        let mut q = QueryBuilder::<Db>::new(
+            "INSERT INTO territories (code, level, name_fr, name_ar, parent_code, region_code, area, iso_3166_2, population_2024) ",
+        );
+        q.push_values(chunk, |mut b, t| {
+            b.push_bind(t.code.clone())
+                .push_bind(t.level.as_str())
+                .push_bind(t.name_fr.clone())
+                .push_bind(t.name_ar.clone())
+                .push_bind(t.parent_code.clone())
+                .push_bind(t.region_code.clone())
+                .push_bind(t.area.map(|a| a.as_str()))
+                .push_bind(t.iso_3166_2.clone())
+                .push_bind(t.population_2024 as i64);
+        });
+        q.push(" ON CONFLICT (code) DO NOTHING");
+        q.build().execute(&mut *tx).await.map_err(db_error)?;
+    }
+    tx.commit().await.map_err(db_error)
+}
+
+/// The ids and national ids of a batch that are already in the store.
+async fn op_batch_conflicts(
+    tx: &mut Tx,
+    batch: &sanad_app::store::RegistryBatch,
+) -> Result<Vec<sanad_app::store::BatchConflict>, StoreError> {
+    use sanad_app::store::BatchConflict;
+    let mut conflicts = Vec::new();
+    let (households, persons, with_nid): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM households), (SELECT COUNT(*) FROM persons), \
+         (SELECT COUNT(*) FROM persons WHERE national_id IS NOT NULL)",
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    if households > 0 {
+        let ids: Vec<i64> = batch.households.iter().map(|h| serial_h(h.id)).collect();
+        for found in existing_ids(tx, "households", &ids).await? {
+            conflicts.push(BatchConflict::HouseholdExists(crate::rows::household_id(found)?));
+        }
+    }
+    if persons > 0 {
+        let ids: Vec<i64> = batch
+            .households
+            .iter()
+            .flat_map(|h| &h.members)
+            .chain(&batch.loose_persons)
+            .map(|p| serial_p(p.id))
+            .collect();
+        for found in existing_ids(tx, "persons", &ids).await? {
+            conflicts.push(BatchConflict::PersonExists(person_id(found)?));
+        }
+    }
+    if with_nid > 0 {
+        let nids: Vec<String> = batch
+            .households
+            .iter()
+            .flat_map(|h| &h.members)
+            .chain(&batch.loose_persons)
+            .filter_map(|p| p.data.national_id.as_ref().map(|n| n.as_str().to_string()))
+            .collect();
+        for chunk in nids.chunks(500) {
+            let mut q = QueryBuilder::<Db>::new("SELECT national_id FROM persons WHERE national_id IN (");
+            let mut sep = q.separated(", ");
+            for n in chunk {
+                sep.push_bind(n.clone());
+            }
+            q.push(")");
+            let found: Vec<String> = q
+                .build_query_scalar()
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(db_error)?;
+            conflicts.extend(found.into_iter().map(BatchConflict::NationalIdUsed));
+        }
+    }
+    Ok(conflicts)
+}
+
+/// Which of `ids` are in `table`; one range scan, since batches hold runs of consecutive serials.
+async fn existing_ids(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    let (Some(min), Some(max)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    let mut found = Vec::new();
+    let sql = format!("SELECT id FROM {table} WHERE id BETWEEN $1 AND $2");
+    let mut rows = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+        .bind(*min)
+        .bind(*max)
+        .fetch(&mut **tx);
+    while let Some(id) = rows.try_next().await.map_err(db_error)? {
+        if wanted.contains(&id) {
+            found.push(id);
+        }
+    }
+    Ok(found)
+}
+
+/// Audit entries of an import: one per household, one per person without a household.
+fn import_entries(
+    batch: &sanad_app::store::RegistryBatch,
+    change: &Change,
+) -> impl Iterator<Item = AuditEntry> {
+    let households = batch
+        .households
+        .iter()
+        .map(move |h| household_entry(&change.actor, "household.import", h, &change.reason));
+    let persons = batch.loose_persons.iter().map(move |p| AuditEntry {
+        actor: change.actor.clone(),
+        action: "person.import".into(),
+        entity_type: "person".into(),
+        entity_id: p.id.to_string(),
+        details: serde_json::json!({ "reason": change.reason }).to_string(),
+    });
+    households.chain(persons)
+}
+
+/// Largest serials of a batch, to move the counters past them.
+fn batch_max_serials(batch: &sanad_app::store::RegistryBatch) -> (i64, i64) {
+    let h = batch.households.iter().map(|h| serial_h(h.id)).max().unwrap_or(0);
+    let p = batch
+        .households
+        .iter()
+        .flat_map(|h| &h.members)
+        .chain(&batch.loose_persons)
+        .map(|p| serial_p(p.id))
+        .max()
+        .unwrap_or(0);
+    (h, p)
+}

@@ -1,0 +1,353 @@
+//! The registry on PostgreSQL, the production store. Writers serialise on the audit chain's head row
+//! (`SELECT … FOR UPDATE`); bulk imports go through `COPY`.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sanad_app::RegistryStore;
+use sanad_app::store::{ImportOutcome, Progress, RegistryBatch};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+type Db = sqlx::Postgres;
+type Pool = PgPool;
+
+async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
+    pool.begin().await.map_err(db_error)
+}
+
+/// Locks the head row until the transaction ends, so that writers append to the chain one at a time.
+async fn lock_chain_head(tx: &mut Tx) -> Result<ChainHead, StoreError> {
+    let (seq, hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    Ok(ChainHead { seq, hash })
+}
+
+include!("ops.rs");
+
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "cannot connect to PostgreSQL at `{}`: {e}",
+                    crate::redact_url(url)
+                ))
+            })?;
+        Ok(PgStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+/// Appends one field in COPY text format: `\N` for NULL, backslash escapes for the separators.
+fn field(out: &mut String, value: Option<&str>) {
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\t');
+    }
+    let Some(value) = value else {
+        out.push_str("\\N");
+        return;
+    };
+    for ch in value.chars() {
+        match ch {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn end_row(out: &mut String) {
+    out.push('\n');
+}
+
+fn ts(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// Bytes per COPY message: big enough to keep the pipe full, small enough to bound memory.
+const COPY_BUFFER: usize = 4 << 20;
+
+/// Streams rows into `COPY table (columns) FROM STDIN`.
+async fn copy_rows<T>(
+    tx: &mut Tx,
+    statement: &'static str,
+    rows: impl IntoIterator<Item = T>,
+    write: impl Fn(&mut String, T) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    let mut copy = tx.copy_in_raw(statement).await.map_err(db_error)?;
+    let mut buf = String::with_capacity(COPY_BUFFER + 4096);
+    for row in rows {
+        write(&mut buf, row)?;
+        end_row(&mut buf);
+        if buf.len() >= COPY_BUFFER {
+            copy.send(buf.as_bytes()).await.map_err(db_error)?;
+            buf.clear();
+        }
+    }
+    if !buf.is_empty() {
+        copy.send(buf.as_bytes()).await.map_err(db_error)?;
+    }
+    copy.finish().await.map_err(db_error)
+}
+
+#[async_trait]
+impl RegistryStore for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::migrate!("./migrations/postgres")
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
+        op_seed_territories(&self.pool).await
+    }
+
+    async fn register_household(
+        &self,
+        input: &HouseholdInput,
+        change: &Change,
+    ) -> Result<Household, StoreError> {
+        op_register_household(&self.pool, input, change).await
+    }
+
+    async fn update_household(
+        &self,
+        id: HouseholdId,
+        expected_version: u32,
+        input: &HouseholdInput,
+        change: &Change,
+    ) -> Result<Household, StoreError> {
+        op_update_household(&self.pool, id, expected_version, input, change).await
+    }
+
+    async fn household(&self, id: HouseholdId) -> Result<Option<Household>, StoreError> {
+        op_household(&self.pool, id).await
+    }
+
+    async fn household_versions(
+        &self,
+        id: HouseholdId,
+    ) -> Result<Vec<HouseholdVersion>, StoreError> {
+        op_household_versions(&self.pool, id).await
+    }
+
+    async fn list_households(
+        &self,
+        filter: &HouseholdFilter,
+    ) -> Result<Vec<HouseholdSummary>, StoreError> {
+        op_list_households(&self.pool, filter).await
+    }
+
+    async fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
+        op_person(&self.pool, id).await
+    }
+
+    async fn search_persons(&self, query: &PersonQuery) -> Result<Vec<Person>, StoreError> {
+        op_search_persons(&self.pool, query).await
+    }
+
+    async fn region_counts(&self) -> Result<Vec<RegionCount>, StoreError> {
+        op_region_counts(&self.pool).await
+    }
+
+    async fn record_access(&self, access: &AccessRecord) -> Result<(), StoreError> {
+        op_record_access(&self.pool, access).await
+    }
+
+    async fn import_batch(
+        &self,
+        batch: &RegistryBatch,
+        change: &Change,
+        progress: &dyn Progress,
+    ) -> Result<ImportOutcome, StoreError> {
+        let at = sanad_domain::audit::storable_time(change.at);
+        let mut tx = begin_write(&self.pool).await?;
+        // Taken first, so that concurrent imports and writers queue here rather than deadlock.
+        let mut head = lock_chain_head(&mut tx).await?;
+        let conflicts = op_batch_conflicts(&mut tx, batch).await?;
+        if !conflicts.is_empty() {
+            tx.rollback().await.map_err(db_error)?;
+            return Ok(ImportOutcome::Conflicts(conflicts));
+        }
+        let persons: Vec<&Person> = batch
+            .households
+            .iter()
+            .flat_map(|h| &h.members)
+            .chain(&batch.loose_persons)
+            .collect();
+        progress.phase("writing", (batch.households.len() + persons.len()) as u64);
+
+        let households = copy_rows(
+            &mut tx,
+            "COPY households (id, version, region_code, province_code, commune_code, area, address, \
+             dwelling_type, tenure, rooms, water_spending, electricity_spending, phone_spending, gas_spending, \
+             assets, declared_income, created_at, updated_at) FROM STDIN",
+            &batch.households,
+            |out, h| {
+                let d = &h.data;
+                let _ = write!(out, "{}\t{}", serial_h(h.id), h.version);
+                field(out, Some(&h.region_code));
+                field(out, Some(&h.province_code));
+                field(out, Some(&d.commune_code));
+                field(out, Some(area_text(d)));
+                field(out, Some(&d.address));
+                field(out, Some(d.dwelling_type.as_str()));
+                field(out, Some(d.tenure.as_str()));
+                let _ = write!(
+                    out,
+                    "\t{}\t{}\t{}\t{}\t{}",
+                    d.rooms,
+                    d.water_spending.centimes(),
+                    d.electricity_spending.centimes(),
+                    d.phone_spending.centimes(),
+                    d.gas_spending.centimes()
+                );
+                field(out, Some(&assets_text(&d.assets)));
+                let _ = write!(out, "\t{}", d.declared_income.centimes());
+                field(out, Some(&ts(h.created_at)));
+                field(out, Some(&ts(h.updated_at)));
+                Ok(())
+            },
+        )
+        .await?;
+        progress.advance(households);
+
+        copy_rows(
+            &mut tx,
+            "COPY household_versions (household_id, version, at, actor, reason, snapshot) FROM STDIN",
+            &batch.households,
+            |out, h| {
+                let _ = write!(out, "{}\t{}", serial_h(h.id), h.version);
+                field(out, Some(&ts(h.updated_at)));
+                field(out, Some(&change.actor));
+                field(out, Some(&change.reason));
+                field(out, Some(&snapshot_json(h)?));
+                Ok(())
+            },
+        )
+        .await?;
+
+        let written = copy_rows(
+            &mut tx,
+            "COPY persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \
+             sex, birth_date, national_id, disability, schooling, occupation, search_name) FROM STDIN",
+            &persons,
+            |out, p| {
+                let d = &p.data;
+                let _ = write!(out, "{}", serial_p(p.id));
+                field(out, p.household_id.map(|h| serial_h(h).to_string()).as_deref());
+                field(out, Some(d.relation.as_str()));
+                field(out, Some(&d.first_name));
+                field(out, Some(&d.last_name));
+                field(out, d.first_name_ar.as_deref());
+                field(out, d.last_name_ar.as_deref());
+                field(out, Some(d.sex.as_str()));
+                field(out, Some(&d.birth_date.to_string()));
+                field(out, d.national_id.as_ref().map(|n| n.as_str()));
+                field(out, Some(d.disability.as_str()));
+                field(out, Some(d.schooling.as_str()));
+                field(out, Some(d.occupation.as_str()));
+                field(out, Some(&d.search_key()));
+                Ok(())
+            },
+        )
+        .await?;
+        progress.advance(households + written);
+
+        let events: Vec<AuditEvent> = import_entries(batch, change)
+            .map(|entry| AuditEvent::chain(&mut head, at, entry))
+            .collect();
+        copy_rows(
+            &mut tx,
+            "COPY audit_events (seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash) FROM STDIN",
+            &events,
+            |out, e| {
+                let _ = write!(out, "{}", e.seq);
+                field(out, Some(&ts(e.at)));
+                field(out, Some(&e.actor));
+                field(out, Some(&e.action));
+                field(out, Some(&e.entity_type));
+                field(out, Some(&e.entity_id));
+                field(out, Some(&e.details));
+                field(out, Some(&e.prev_hash));
+                field(out, Some(&e.hash));
+                Ok(())
+            },
+        )
+        .await?;
+        save_chain_head(&mut tx, &head).await?;
+        let (max_h, max_p) = batch_max_serials(batch);
+        for (kind, max) in [("household", max_h), ("person", max_p)] {
+            sqlx::query(
+                "UPDATE id_counters SET next_serial = GREATEST(next_serial, $1) WHERE kind = $2",
+            )
+            .bind(max + 1)
+            .bind(kind)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(ImportOutcome::Written {
+            households,
+            persons: written,
+        })
+    }
+
+    async fn export_households(
+        &self,
+        after: Option<HouseholdId>,
+        limit: u32,
+    ) -> Result<Vec<(HouseholdId, HouseholdData)>, StoreError> {
+        op_export_households(&self.pool, after, limit).await
+    }
+
+    async fn export_persons(
+        &self,
+        after: Option<PersonId>,
+        limit: u32,
+    ) -> Result<Vec<Person>, StoreError> {
+        op_export_persons(&self.pool, after, limit).await
+    }
+
+    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+        op_audit_events(&self.pool, after_seq, limit).await
+    }
+
+    async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
+        op_upsert_account(&self.pool, account).await
+    }
+
+    async fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
+        op_account(&self.pool, username).await
+    }
+
+    async fn add_api_key(&self, username: &str, key_hash: &str) -> Result<(), StoreError> {
+        op_add_api_key(&self.pool, username, key_hash).await
+    }
+
+    async fn api_key_account(&self, key_hash: &str) -> Result<Option<Account>, StoreError> {
+        op_api_key_account(&self.pool, key_hash).await
+    }
+}

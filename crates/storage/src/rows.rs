@@ -1,0 +1,251 @@
+//! Rows as both backends return them, and their conversion to domain values. Integer columns are
+//! BIGINT on PostgreSQL and INTEGER on SQLite, so they are all read as `i64`.
+
+use sanad_app::StoreError;
+use sanad_app::store::{HouseholdSummary, HouseholdVersion};
+use sanad_domain::audit::AuditEvent;
+use sanad_domain::territory::Area;
+use sanad_domain::{
+    Amount, Asset, Disability, DwellingType, Household, HouseholdData, HouseholdId, NationalId,
+    Occupation, Person, PersonData, PersonId, Relation, Schooling, Sex, Tenure,
+};
+use time::{Date, OffsetDateTime};
+
+fn corrupt(what: &str, value: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("stored {what} `{value}` is not valid"))
+}
+
+fn vocab<T>(what: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(text).ok_or_else(|| corrupt(what, text))
+}
+
+fn amount(what: &str, centimes: i64) -> Result<Amount, StoreError> {
+    Amount::from_centimes(centimes).ok_or_else(|| corrupt(what, centimes))
+}
+
+pub(crate) fn household_id(serial: i64) -> Result<HouseholdId, StoreError> {
+    HouseholdId::from_serial(serial as u64).ok_or_else(|| corrupt("household id", serial))
+}
+
+pub(crate) fn person_id(serial: i64) -> Result<PersonId, StoreError> {
+    PersonId::from_serial(serial as u64).ok_or_else(|| corrupt("person id", serial))
+}
+
+pub(crate) fn serial_h(id: HouseholdId) -> i64 {
+    id.serial() as i64
+}
+
+pub(crate) fn serial_p(id: PersonId) -> i64 {
+    id.serial() as i64
+}
+
+pub(crate) fn assets_text(assets: &std::collections::BTreeSet<Asset>) -> String {
+    assets.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(";")
+}
+
+pub(crate) const HOUSEHOLD_COLUMNS: &str = "id, version, region_code, province_code, commune_code, area, address, dwelling_type, tenure, rooms, water_spending, electricity_spending, phone_spending, gas_spending, assets, declared_income, created_at, updated_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct HouseholdRow {
+    pub id: i64,
+    pub version: i64,
+    pub region_code: String,
+    pub province_code: String,
+    pub commune_code: String,
+    pub area: String,
+    pub address: String,
+    pub dwelling_type: String,
+    pub tenure: String,
+    pub rooms: i64,
+    pub water_spending: i64,
+    pub electricity_spending: i64,
+    pub phone_spending: i64,
+    pub gas_spending: i64,
+    pub assets: String,
+    pub declared_income: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl HouseholdRow {
+    pub fn data(&self) -> Result<HouseholdData, StoreError> {
+        let mut assets = std::collections::BTreeSet::new();
+        for a in self.assets.split(';').filter(|a| !a.is_empty()) {
+            assets.insert(vocab("asset", a, Asset::parse)?);
+        }
+        Ok(HouseholdData {
+            commune_code: self.commune_code.clone(),
+            area: Some(vocab("area", &self.area, Area::parse)?),
+            address: self.address.clone(),
+            dwelling_type: vocab("dwelling type", &self.dwelling_type, DwellingType::parse)?,
+            tenure: vocab("tenure", &self.tenure, Tenure::parse)?,
+            rooms: u16::try_from(self.rooms).map_err(|_| corrupt("rooms", self.rooms))?,
+            water_spending: amount("water spending", self.water_spending)?,
+            electricity_spending: amount("electricity spending", self.electricity_spending)?,
+            phone_spending: amount("phone spending", self.phone_spending)?,
+            gas_spending: amount("gas spending", self.gas_spending)?,
+            assets,
+            declared_income: amount("declared income", self.declared_income)?,
+        })
+    }
+
+    pub fn into_household(self, members: Vec<Person>) -> Result<Household, StoreError> {
+        Ok(Household {
+            id: household_id(self.id)?,
+            version: u32::try_from(self.version).map_err(|_| corrupt("version", self.version))?,
+            data: self.data()?,
+            region_code: self.region_code,
+            province_code: self.province_code,
+            members,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+pub(crate) const PERSON_COLUMNS: &str = "id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, sex, birth_date, national_id, disability, schooling, occupation";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PersonRow {
+    pub id: i64,
+    pub household_id: Option<i64>,
+    pub relation: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub first_name_ar: Option<String>,
+    pub last_name_ar: Option<String>,
+    pub sex: String,
+    pub birth_date: Date,
+    pub national_id: Option<String>,
+    pub disability: String,
+    pub schooling: String,
+    pub occupation: String,
+}
+
+impl PersonRow {
+    pub fn into_person(self) -> Result<Person, StoreError> {
+        Ok(Person {
+            id: person_id(self.id)?,
+            household_id: self.household_id.map(household_id).transpose()?,
+            data: PersonData {
+                relation: vocab("relation", &self.relation, Relation::parse)?,
+                first_name: self.first_name,
+                last_name: self.last_name,
+                first_name_ar: self.first_name_ar,
+                last_name_ar: self.last_name_ar,
+                sex: vocab("sex", &self.sex, Sex::parse)?,
+                birth_date: self.birth_date,
+                national_id: self
+                    .national_id
+                    .map(|n| NationalId::parse(&n).map_err(|_| corrupt("national id", n)))
+                    .transpose()?,
+                disability: vocab("disability", &self.disability, Disability::parse)?,
+                schooling: vocab("schooling", &self.schooling, Schooling::parse)?,
+                occupation: vocab("occupation", &self.occupation, Occupation::parse)?,
+            },
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct VersionRow {
+    pub version: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub reason: String,
+    pub snapshot: String,
+}
+
+impl VersionRow {
+    pub fn into_version(self) -> Result<HouseholdVersion, StoreError> {
+        Ok(HouseholdVersion {
+            version: u32::try_from(self.version).map_err(|_| corrupt("version", self.version))?,
+            at: self.at,
+            actor: self.actor,
+            reason: self.reason,
+            snapshot: serde_json::from_str(&self.snapshot)
+                .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SummaryRow {
+    pub id: i64,
+    pub version: i64,
+    pub commune_code: String,
+    pub region_code: String,
+    pub area: String,
+    pub members: i64,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+impl SummaryRow {
+    pub fn into_summary(self) -> Result<HouseholdSummary, StoreError> {
+        Ok(HouseholdSummary {
+            id: household_id(self.id)?,
+            version: u32::try_from(self.version).map_err(|_| corrupt("version", self.version))?,
+            commune_code: self.commune_code,
+            region_code: self.region_code,
+            area: vocab("area", &self.area, Area::parse)?,
+            members: u32::try_from(self.members).unwrap_or(u32::MAX),
+            head_first_name: self.first_name,
+            head_last_name: self.last_name,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub details: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(r: AuditRow) -> Self {
+        AuditEvent {
+            seq: r.seq,
+            at: r.at,
+            actor: r.actor,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            details: r.details,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// The audit entry of a household write.
+pub(crate) fn household_entry(
+    actor: &str,
+    action: &str,
+    household: &Household,
+    reason: &str,
+) -> sanad_domain::audit::AuditEntry {
+    sanad_domain::audit::AuditEntry {
+        actor: actor.to_string(),
+        action: action.to_string(),
+        entity_type: "household".into(),
+        entity_id: household.id.to_string(),
+        details: serde_json::json!({
+            "version": household.version,
+            "members": household.members.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
+            "reason": reason,
+        })
+        .to_string(),
+    }
+}
+
+pub(crate) fn snapshot_json(household: &Household) -> Result<String, StoreError> {
+    serde_json::to_string(household).map_err(|e| StoreError::Internal(e.to_string()))
+}

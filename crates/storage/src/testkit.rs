@@ -1,0 +1,130 @@
+//! Fresh, migrated stores for tests: a temporary SQLite file, or a new PostgreSQL database on the
+//! server named by `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
+//!
+//! Without a reachable server a PostgreSQL test is skipped with a message, except under `CI=true`,
+//! where it fails: CI must never pass by skipping the production backend.
+
+use std::sync::Arc;
+
+use sanad_app::RegistryStore;
+use sqlx::Connection as _;
+
+use crate::{PgStore, SqliteStore};
+
+pub struct TestDb {
+    pub store: Arc<dyn RegistryStore>,
+    pub url: String,
+    pub sqlite: Option<SqliteStore>,
+    pub postgres: Option<PgStore>,
+    _dir: Option<tempfile::TempDir>,
+    admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    /// Drops a PostgreSQL test database (call it at the end of a passing test; a failing test
+    /// leaves its database behind for inspection).
+    pub async fn cleanup(self) {
+        if let Some(pg) = &self.postgres {
+            pg.pool().close().await;
+        }
+        if let Some((admin_url, name)) = self.admin
+            && let Ok(mut conn) = sqlx::PgConnection::connect(&admin_url).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+            )))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let url = format!("sqlite://{}", dir.path().join("sanad.db").display());
+    let store = SqliteStore::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    store.migrate_for_tests().await;
+    TestDb {
+        store: Arc::new(store.clone()),
+        url,
+        sqlite: Some(store),
+        postgres: None,
+        _dir: Some(dir),
+        admin: None,
+    }
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// A new, migrated PostgreSQL database, or `None` (skip) when no server answers outside CI.
+pub async fn postgres() -> Option<TestDb> {
+    let admin_url = postgres_admin_url();
+    let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
+        Ok(c) => c,
+        Err(e) if !in_ci() => {
+            eprintln!("skipping a PostgreSQL test: no server at {}: {e}", crate::redact_url(&admin_url));
+            return None;
+        }
+        Err(e) => panic!(
+            "CI=true and the PostgreSQL server at {} cannot be reached: {e}",
+            crate::redact_url(&admin_url)
+        ),
+    };
+    let mut bytes = [0u8; 8];
+    for (i, b) in bytes.iter_mut().enumerate() {
+        *b = (std::process::id() as u8).wrapping_add(i as u8)
+            ^ (std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos() >> (i * 3))
+                .unwrap_or(0) as u8);
+    }
+    static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!(
+        "sanad_t_{}_{}_{n}",
+        std::process::id(),
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
+    let url = match admin_url.rfind('/') {
+        Some(i) if admin_url[..i].contains("://") && i > admin_url.find("://").unwrap_or(0) + 2 => {
+            let query = admin_url[i..].find('?').map(|q| &admin_url[i + q..]).unwrap_or("");
+            format!("{}/{name}{query}", &admin_url[..i])
+        }
+        _ => format!("{admin_url}/{name}"),
+    };
+    let store = PgStore::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    store.migrate_for_tests().await;
+    Some(TestDb {
+        store: Arc::new(store.clone()),
+        url,
+        sqlite: None,
+        postgres: Some(store),
+        _dir: None,
+        admin: Some((admin_url, name)),
+    })
+}
+
+trait MigrateForTests {
+    async fn migrate_for_tests(&self);
+}
+
+impl<T: RegistryStore> MigrateForTests for T {
+    async fn migrate_for_tests(&self) {
+        self.migrate().await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
