@@ -78,6 +78,9 @@ impl utoipa::PartialSchema for NationalId {
 
 impl utoipa::ToSchema for NationalId {}
 
+// Dates travel as `YYYY-MM-DD` in JSON.
+time::serde::format_description!(pub iso_date, Date, "[year]-[month]-[day]");
+
 fn default_disability() -> Disability {
     Disability::None
 }
@@ -97,6 +100,7 @@ pub struct PersonData {
     #[serde(default)]
     pub last_name_ar: Option<String>,
     pub sex: Sex,
+    #[serde(with = "iso_date")]
     #[schema(value_type = String, format = Date, example = "1984-03-21")]
     pub birth_date: Date,
     #[serde(default)]

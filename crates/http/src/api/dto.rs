@@ -1,0 +1,109 @@
+//! Request bodies as they travel, with every field spelled out: the domain types flatten their
+//! parts, and a flattened field loses its path in deserialisation errors, which the API must name
+//! (`household.members[1].sex`).
+
+use std::collections::BTreeSet;
+
+use sanad_domain::household::iso_date;
+use sanad_domain::{
+    Amount, Area, Asset, Disability, DwellingType, HouseholdData, HouseholdInput, MemberInput,
+    NationalId, Occupation, PersonData, PersonId, Relation, Schooling, Sex, Tenure,
+};
+use serde::Deserialize;
+
+fn no_disability() -> Disability {
+    Disability::None
+}
+
+/// A member: an existing person (`person_id`) joining or staying, or a new person.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    /// Set for a person already in the registry; absent for a person registered now.
+    #[serde(default)]
+    pub person_id: Option<PersonId>,
+    pub relation: Relation,
+    pub first_name: String,
+    pub last_name: String,
+    #[serde(default)]
+    pub first_name_ar: Option<String>,
+    #[serde(default)]
+    pub last_name_ar: Option<String>,
+    pub sex: Sex,
+    #[serde(with = "iso_date")]
+    #[schema(value_type = String, format = Date, example = "1984-03-21")]
+    pub birth_date: time::Date,
+    #[serde(default)]
+    pub national_id: Option<NationalId>,
+    #[serde(default = "no_disability")]
+    pub disability: Disability,
+    pub schooling: Schooling,
+    pub occupation: Occupation,
+}
+
+/// A household and its members as submitted.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HouseholdBody {
+    /// HCP code of the commune of residence.
+    #[schema(example = "01.511.01.01")]
+    pub commune_code: String,
+    /// Taken from the commune when absent.
+    #[serde(default)]
+    pub area: Option<Area>,
+    #[serde(default)]
+    pub address: String,
+    pub dwelling_type: DwellingType,
+    pub tenure: Tenure,
+    pub rooms: u16,
+    pub water_spending: Amount,
+    pub electricity_spending: Amount,
+    pub phone_spending: Amount,
+    pub gas_spending: Amount,
+    #[serde(default)]
+    #[schema(value_type = Vec<Asset>)]
+    pub assets: BTreeSet<Asset>,
+    pub declared_income: Amount,
+    pub members: Vec<MemberBody>,
+}
+
+impl From<HouseholdBody> for HouseholdInput {
+    fn from(b: HouseholdBody) -> Self {
+        HouseholdInput {
+            data: HouseholdData {
+                commune_code: b.commune_code,
+                area: b.area,
+                address: b.address,
+                dwelling_type: b.dwelling_type,
+                tenure: b.tenure,
+                rooms: b.rooms,
+                water_spending: b.water_spending,
+                electricity_spending: b.electricity_spending,
+                phone_spending: b.phone_spending,
+                gas_spending: b.gas_spending,
+                assets: b.assets,
+                declared_income: b.declared_income,
+            },
+            members: b
+                .members
+                .into_iter()
+                .map(|m| MemberInput {
+                    person_id: m.person_id,
+                    data: PersonData {
+                        relation: m.relation,
+                        first_name: m.first_name,
+                        last_name: m.last_name,
+                        first_name_ar: m.first_name_ar,
+                        last_name_ar: m.last_name_ar,
+                        sex: m.sex,
+                        birth_date: m.birth_date,
+                        national_id: m.national_id,
+                        disability: m.disability,
+                        schooling: m.schooling,
+                        occupation: m.occupation,
+                    },
+                })
+                .collect(),
+        }
+    }
+}

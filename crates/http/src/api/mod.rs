@@ -1,0 +1,7 @@
+//! The REST API under `/api/v1`, one module per resource.
+
+pub mod dto;
+pub mod health;
+pub mod households;
+pub mod persons;
+pub mod territories;

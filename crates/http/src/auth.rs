@@ -1,0 +1,137 @@
+//! Authentication at the edge: an API key (`Authorization: Bearer …`) or an account's HTTP Basic
+//! credentials. Until the accounts issue lands, any authenticated account may use the API; its name
+//! is recorded on every change and every read of personal data.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use base64::Engine as _;
+use sanad_app::auth::{api_key_hash, verify_password};
+use sanad_app::{Actor, Role};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Remembers recently verified Basic credentials (by a hash of user and password) so that a page
+/// load does not pay one Argon2 verification per request.
+#[derive(Default)]
+pub struct LoginCache {
+    verified: Mutex<HashMap<[u8; 32], (Actor, Instant)>>,
+}
+
+const CACHE_TTL: Duration = Duration::from_secs(300);
+const CACHE_MAX: usize = 10_000;
+
+impl LoginCache {
+    fn key(user: &str, password: &str) -> [u8; 32] {
+        let mut h = Sha256::new();
+        h.update(user.as_bytes());
+        h.update([0]);
+        h.update(password.as_bytes());
+        h.finalize().into()
+    }
+
+    fn get(&self, key: &[u8; 32]) -> Option<Actor> {
+        let map = self.verified.lock().ok()?;
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+            .map(|(a, _)| a.clone())
+    }
+
+    fn put(&self, key: [u8; 32], actor: Actor) {
+        if let Ok(mut map) = self.verified.lock() {
+            if map.len() >= CACHE_MAX {
+                map.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            }
+            map.insert(key, (actor, Instant::now()));
+        }
+    }
+}
+
+/// The authenticated caller.
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(ApiError::unauthorized)?;
+        let (scheme, credentials) = value.split_once(' ').ok_or_else(ApiError::unauthorized)?;
+        let store = state.registry.store();
+        let actor = if scheme.eq_ignore_ascii_case("bearer") {
+            let account = store.api_key_account(&api_key_hash(credentials.trim())).await?;
+            account.map(|a| Actor {
+                username: a.username,
+                role: a.role,
+            })
+        } else if scheme.eq_ignore_ascii_case("basic") {
+            basic(state, credentials.trim()).await?
+        } else {
+            None
+        };
+        match actor {
+            Some(actor) => Ok(Caller(actor)),
+            None => {
+                tracing::info!(auth.scheme = %scheme.to_ascii_lowercase(), "authentication failed");
+                Err(ApiError::unauthorized())
+            }
+        }
+    }
+}
+
+async fn basic(state: &AppState, encoded: &str) -> Result<Option<Actor>, ApiError> {
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+        return Ok(None);
+    };
+    let Ok(text) = String::from_utf8(decoded) else {
+        return Ok(None);
+    };
+    let Some((user, password)) = text.split_once(':') else {
+        return Ok(None);
+    };
+    let key = LoginCache::key(user, password);
+    if let Some(actor) = state.logins.get(&key) {
+        return Ok(Some(actor));
+    }
+    let Some(account) = state.registry.store().account(user).await? else {
+        return Ok(None);
+    };
+    let password = password.to_string();
+    let hash = account.password_hash.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false);
+    if !ok {
+        return Ok(None);
+    }
+    let actor = Actor {
+        username: account.username,
+        role: account.role,
+    };
+    state.logins.put(key, actor.clone());
+    Ok(Some(actor))
+}
+
+/// What the caller says the data is read for (`X-Purpose`), kept in the access log.
+pub fn purpose(parts: &axum::http::HeaderMap) -> sanad_app::registry::Purpose {
+    let text = parts
+        .get("x-purpose")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(200).collect::<String>())
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "consultation".to_string());
+    sanad_app::registry::Purpose(text)
+}
+
+pub fn is_role(actor: &Actor, role: Role) -> bool {
+    actor.role == role
+}

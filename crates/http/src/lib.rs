@@ -1,0 +1,154 @@
+//! Sanad's HTTP layer: the REST API under `/api/v1` (OpenAPI 3.1 document and an offline
+//! documentation page), the home page, and the middleware around them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use sanad_app::Registry;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+mod home;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 1 << 20;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub registry: Registry,
+    pub(crate) logins: Arc<auth::LoginCache>,
+}
+
+impl AppState {
+    pub fn new(registry: Registry) -> Self {
+        AppState {
+            registry,
+            logins: Arc::default(),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sanad API", description = "The single social window: household registry of Sanad.", license(name = "AGPL-3.0-or-later")),
+    paths(
+        api::health::health,
+        api::households::create,
+        api::households::get,
+        api::households::update,
+        api::households::list,
+        api::households::versions,
+        api::persons::get,
+        api::persons::search,
+        api::territories::list,
+        api::territories::get,
+        api::territories::region_counts,
+    ),
+    modifiers(&SecurityAddon),
+    security(("basic" = []), ("api_key" = [])),
+    tags(
+        (name = "households", description = "Households and their members, with version history"),
+        (name = "persons", description = "Persons of the registry"),
+        (name = "territories", description = "Regions, provinces and communes"),
+        (name = "system", description = "Health"),
+    )
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+        components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// The OpenAPI document, with health marked as public.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    if let Some(item) = doc.paths.paths.get_mut("/api/v1/health")
+        && let Some(op) = item.get.as_mut()
+    {
+        op.security = Some(vec![utoipa::openapi::security::SecurityRequirement::default()]);
+    }
+    doc
+}
+
+async fn openapi_json() -> impl axum::response::IntoResponse {
+    axum::Json(openapi())
+}
+
+async fn api_not_found() -> error::ApiError {
+    error::ApiError::not_found("resource")
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(api::health::health))
+        .route("/openapi.json", get(openapi_json))
+        .route("/households", post(api::households::create).get(api::households::list))
+        .route("/households/{id}", get(api::households::get).put(api::households::update))
+        .route("/households/{id}/versions", get(api::households::versions))
+        .route("/persons/search", post(api::persons::search))
+        .route("/persons/{id}", get(api::persons::get))
+        .route("/territories", get(api::territories::list))
+        .route("/territories/{code}", get(api::territories::get))
+        .route("/stats/regions", get(api::territories::region_counts))
+        .fallback(api_not_found);
+
+    let docs: Router<AppState> =
+        utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", openapi()).into();
+
+    Router::new()
+        .route("/", get(home::home))
+        .nest("/api/v1", api)
+        .merge(docs)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(
+            // Spans name the route template, never the concrete URI: ids stay out of the logs.
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                let route = req
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_else(|| "unmatched".into());
+                tracing::info_span!("http", http.method = %req.method(), http.route = %route)
+            }),
+        )
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            tracing::error!("a request handler panicked");
+            axum::response::IntoResponse::into_response(error::ApiError::internal())
+        }))
+}
