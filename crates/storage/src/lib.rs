@@ -70,3 +70,17 @@ mod tests {
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
     }
 }
+
+/// Runs one administrative statement (such as `CREATE DATABASE`) on a PostgreSQL server, outside
+/// any transaction; for the benchmark and operators' tooling.
+pub async fn admin_statement(url: &str, statement: &str) -> Result<(), StoreError> {
+    use sqlx::Connection as _;
+    let mut conn = sqlx::PgConnection::connect(url).await.map_err(|e| {
+        StoreError::Unavailable(format!("cannot connect to PostgreSQL at `{}`: {e}", redact_url(url)))
+    })?;
+    sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
+        .execute(&mut conn)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}

@@ -1,0 +1,138 @@
+//! `sanad bench …`: benchmarks that print a table. Figures come from here, never from timed tests.
+
+use std::time::Instant;
+
+use anyhow::Context as _;
+use sanad_app::exchange::{self, ImportSource};
+use sanad_app::store::{Change, ImportOutcome, NoProgress};
+use sanad_app::RegistryStore;
+
+#[derive(clap::Subcommand)]
+pub enum BenchCommand {
+    /// Generate a population, then import it into a fresh SQLite file and (with --postgres) a fresh
+    /// PostgreSQL database; print rows per second for each.
+    Import {
+        /// Persons to import (households are generated until about this many persons).
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: u64,
+        /// PostgreSQL server to benchmark on, e.g. postgres://postgres@127.0.0.1:5432/postgres
+        /// (a fresh database is created there and dropped afterwards).
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+        /// Random seed of the generated population.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+}
+
+struct Row {
+    backend: &'static str,
+    households: u64,
+    persons: u64,
+    check_s: f64,
+    write_s: f64,
+}
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    let BenchCommand::Import { persons, postgres, seed } = command;
+    let dir = tempfile::tempdir()?;
+    // Generated households average a little under four persons.
+    let households = (persons * 10).div_ceil(39);
+    eprintln!("generating about {persons} persons ({households} households)…");
+    let summary = sanad_synth::generate(
+        &sanad_synth::GenConfig {
+            households,
+            seed,
+            duplicate_rate: 0.0,
+            reference_date: crate::commands::gen_reference_date(),
+        },
+        dir.path(),
+        &|_| {},
+    )?;
+    let mut rows = Vec::new();
+
+    let db_dir = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}", db_dir.path().join("bench.db").display());
+    let store = sanad_storage::connect(&sqlite_url).await?;
+    store.migrate().await?;
+    rows.push(measure("sqlite", store.as_ref(), dir.path()).await?);
+    drop(store);
+
+    if let Some(admin_url) = postgres {
+        let (url, cleanup) = fresh_pg_database(&admin_url).await?;
+        let store = sanad_storage::connect(&url).await?;
+        store.migrate().await?;
+        let row = measure("postgres", store.as_ref(), dir.path()).await;
+        drop(store);
+        cleanup.await;
+        rows.push(row?);
+    }
+
+    println!();
+    println!("import benchmark: {} persons in {} households ({} cores)", summary.persons, summary.households, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    println!("| backend  | households | persons   | read+check s | write s | total s | persons/s | rows/s (all tables) |");
+    println!("|----------|-----------:|----------:|-------------:|--------:|--------:|----------:|--------------------:|");
+    for r in rows {
+        let total = r.check_s + r.write_s;
+        // Rows written: households, persons, one version and one audit event per household.
+        let all_rows = r.persons + 3 * r.households;
+        println!(
+            "| {:<8} | {:>10} | {:>9} | {:>12.2} | {:>7.2} | {:>7.2} | {:>9.0} | {:>19.0} |",
+            r.backend,
+            r.households,
+            r.persons,
+            r.check_s,
+            r.write_s,
+            total,
+            r.persons as f64 / total,
+            all_rows as f64 / total
+        );
+    }
+    Ok(())
+}
+
+async fn measure(backend: &'static str, store: &dyn RegistryStore, dir: &std::path::Path) -> anyhow::Result<Row> {
+    let change = Change {
+        actor: "bench".into(),
+        reason: "benchmark".into(),
+        at: time::OffsetDateTime::now_utc(),
+    };
+    let started = Instant::now();
+    let parsed = exchange::read_registry(&ImportSource::from_dir(dir), &change, &NoProgress)?;
+    if let Some(e) = parsed.errors.first() {
+        anyhow::bail!("generated data refused: {e}");
+    }
+    let check_s = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let outcome = store.import_batch(&parsed.batch, &change, &NoProgress).await?;
+    let write_s = started.elapsed().as_secs_f64();
+    let ImportOutcome::Written { households, persons } = outcome else {
+        anyhow::bail!("the fresh database reported conflicts");
+    };
+    eprintln!("{backend}: {persons} persons in {:.2} s", check_s + write_s);
+    Ok(Row { backend, households, persons, check_s, write_s })
+}
+
+async fn fresh_pg_database(
+    admin_url: &str,
+) -> anyhow::Result<(String, impl std::future::Future<Output = ()>)> {
+    use sqlx_free::admin;
+    let name = format!("sanad_bench_{}", std::process::id());
+    admin(admin_url, &format!("DROP DATABASE IF EXISTS \"{name}\"")).await?;
+    admin(admin_url, &format!("CREATE DATABASE \"{name}\"")).await.context("cannot create the benchmark database")?;
+    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    let url = format!("{base}/{name}");
+    let admin_url = admin_url.to_string();
+    Ok((url, async move {
+        let _ = admin(&admin_url, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+    }))
+}
+
+/// Database administration through the storage crate, so that the CLI names no SQL driver.
+mod sqlx_free {
+    pub async fn admin(url: &str, statement: &str) -> anyhow::Result<()> {
+        sanad_storage::admin_statement(url, statement)
+            .await
+            .map_err(anyhow::Error::from)
+    }
+}

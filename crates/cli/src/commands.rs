@@ -1,0 +1,338 @@
+//! The subcommands.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use sanad_app::auth::{api_key_hash, hash_password, random_secret};
+use sanad_app::exchange::{self, ImportSource};
+use sanad_app::store::{Account, Change};
+use sanad_app::{Registry, RegistryStore, Role};
+use sanad_domain::audit::ChainVerifier;
+
+use crate::progress::Bar;
+use crate::settings::Settings;
+
+/// The reference date of generated data, so that the same seed gives the same bytes on any day.
+pub fn gen_reference_date() -> time::Date {
+    time::macros::date!(2026 - 01 - 01)
+}
+
+pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn RegistryStore>> {
+    Ok(sanad_storage::connect(&settings.database_url).await?)
+}
+
+pub async fn open_migrated(settings: &Settings) -> anyhow::Result<Arc<dyn RegistryStore>> {
+    let store = open(settings).await?;
+    store.migrate().await?;
+    Ok(store)
+}
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    open_migrated(settings).await?;
+    eprintln!(
+        "migrated {}",
+        sanad_storage::redact_url(&settings.database_url)
+    );
+    Ok(())
+}
+
+pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(http.addr = %addr, db.backend = store.backend(), "serving");
+    eprintln!("Sanad is listening on http://{addr}/ (API documentation: http://{addr}/api/v1/docs/)");
+    let app = sanad_http::router(sanad_http::AppState::new(Registry::new(store)));
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .context("the server stopped")
+}
+
+#[derive(clap::Args)]
+pub struct GenArgs {
+    /// Number of households.
+    #[arg(long)]
+    pub households: u64,
+    /// Random seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Share of persons that get a noisy duplicate record (0 to 0.5); writes truth.csv too.
+    #[arg(long, default_value_t = 0.0)]
+    pub duplicate_rate: f64,
+}
+
+pub fn generate(args: &GenArgs) -> anyhow::Result<()> {
+    let config = sanad_synth::GenConfig {
+        households: args.households,
+        seed: args.seed,
+        duplicate_rate: args.duplicate_rate,
+        reference_date: gen_reference_date(),
+    };
+    let bar = indicatif::ProgressBar::new(args.households);
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("generating [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} households ({per_sec})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let started = std::time::Instant::now();
+    let summary = sanad_synth::generate(&config, &args.out, &|done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    eprintln!(
+        "wrote {} households, {} persons ({} duplicates) to {} in {:.1} s",
+        summary.households,
+        summary.persons,
+        summary.duplicates,
+        args.out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// Directory holding households.csv and persons.csv (or .xlsx).
+    pub dir: Option<PathBuf>,
+    /// Households file (CSV or XLSX), instead of DIR/households.csv.
+    #[arg(long)]
+    pub households: Option<PathBuf>,
+    /// Persons file (CSV or XLSX), instead of DIR/persons.csv.
+    #[arg(long)]
+    pub persons: Option<PathBuf>,
+    /// Column mapping for other layouts: FIELD=COLUMN (repeat), e.g. --map first_name=PRENOM.
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// Write the valid rows and report the others (default: any bad row means nothing is written).
+    #[arg(long)]
+    pub skip_invalid: bool,
+    /// Where to write the report of rejected rows.
+    #[arg(long, default_value = "import-report.csv")]
+    pub report: PathBuf,
+    /// Why these records are imported (kept in each household's history).
+    #[arg(long, default_value = "import")]
+    pub reason: String,
+}
+
+pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<ExitCode> {
+    let source = match (&args.dir, &args.households, &args.persons) {
+        (_, Some(h), Some(p)) => ImportSource {
+            households: h.clone(),
+            persons: p.clone(),
+            mapping: Default::default(),
+        },
+        (Some(dir), None, None) => ImportSource::from_dir(dir),
+        _ => bail!("give a directory, or both --households FILE and --persons FILE"),
+    }
+    .with_mapping(&args.map)?;
+    let store = open_migrated(settings).await?;
+    let change = Change {
+        actor: "import".into(),
+        reason: args.reason.clone(),
+        at: time::OffsetDateTime::now_utc(),
+    };
+    let bar = Bar::new();
+    let started = std::time::Instant::now();
+    let report = exchange::import_registry(store.as_ref(), &source, &change, args.skip_invalid, &bar).await?;
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    if !report.errors.is_empty() {
+        exchange::write_report(&args.report, &report.errors)?;
+        for e in report.errors.iter().take(20) {
+            eprintln!("  {e}");
+        }
+        if report.errors.len() > 20 {
+            eprintln!("  … and {} more", report.errors.len() - 20);
+        }
+        eprintln!(
+            "{} row errors; report written to {}",
+            report.errors.len(),
+            args.report.display()
+        );
+    }
+    if report.errors.is_empty() || args.skip_invalid {
+        eprintln!(
+            "imported {} households and {} persons in {seconds:.1} s ({:.0} persons/s)",
+            report.households_written,
+            report.persons_written,
+            report.persons_written as f64 / seconds.max(1e-9)
+        );
+    } else {
+        eprintln!("nothing was imported (use --skip-invalid to import the valid rows)");
+    }
+    Ok(if report.errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+pub async fn export(settings: &Settings, out: &Path) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    let bar = Bar::new();
+    let (households, persons) = exchange::export_registry(store.as_ref(), out, &bar).await?;
+    bar.finish();
+    eprintln!(
+        "exported {households} households and {persons} persons to {}",
+        out.display()
+    );
+    Ok(())
+}
+
+pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let store = open_migrated(settings).await?;
+    let mut verifier = ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let page = store.audit_events(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for event in &page {
+            if let Err(broken) = verifier.check(event) {
+                eprintln!("audit chain BROKEN after {} good events: {broken}", verifier.checked);
+                return Ok(ExitCode::from(3));
+            }
+        }
+    }
+    println!(
+        "audit chain intact: {} events, head {} at seq {}",
+        verifier.checked,
+        verifier.head().hash,
+        verifier.head().seq
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn create_user(
+    settings: &Settings,
+    username: &str,
+    role: &str,
+    password_env: Option<&str>,
+) -> anyhow::Result<()> {
+    let role = Role::parse(role).with_context(|| {
+        format!("unknown role `{role}`: expected citizen, agent, supervisor, manager, auditor, admin or partner")
+    })?;
+    if username.trim().is_empty() || username.len() > 64 {
+        bail!("a username of 1 to 64 characters");
+    }
+    let (password, generated) = match password_env {
+        Some(var) => (
+            std::env::var(var).with_context(|| format!("environment variable {var} is not set"))?,
+            false,
+        ),
+        None => (random_secret(12)?, true),
+    };
+    let store = open_migrated(settings).await?;
+    store
+        .upsert_account(&Account {
+            username: username.to_string(),
+            role,
+            password_hash: hash_password(&password)?,
+        })
+        .await?;
+    if generated {
+        println!("{username} ({}) password: {password}", role.as_str());
+    } else {
+        println!("{username} ({}) saved", role.as_str());
+    }
+    Ok(())
+}
+
+pub async fn create_api_key(settings: &Settings, username: &str) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    if store.account(username).await?.is_none() {
+        bail!("no account named `{username}`");
+    }
+    let key = random_secret(32)?;
+    store.add_api_key(username, &api_key_hash(&key)).await?;
+    println!("{key}");
+    Ok(())
+}
+
+/// Seeds the demo population and one account per role, prints how to use them, and serves.
+pub async fn demo(settings: &mut Settings, port: u16, households: u64, serve_after: bool) -> anyhow::Result<()> {
+    // The demo keeps its own database unless one is configured explicitly.
+    if std::env::var_os("SANAD_DATABASE_URL").is_none() && settings.database_url == "sqlite://sanad.db" {
+        settings.database_url = "sqlite://sanad-demo.db".to_string();
+    }
+    settings.bind = format!("127.0.0.1:{port}");
+    let store = open_migrated(settings).await?;
+    let counts = store.region_counts().await?;
+    let existing: u64 = counts.iter().map(|c| c.households).sum();
+    if existing == 0 {
+        let dir = tempfile::tempdir()?;
+        eprintln!("generating a synthetic population of {households} households…");
+        let config = sanad_synth::GenConfig {
+            households,
+            seed: 2026,
+            duplicate_rate: 0.02,
+            reference_date: gen_reference_date(),
+        };
+        sanad_synth::generate(&config, dir.path(), &|_| {})?;
+        let change = Change {
+            actor: "demo".into(),
+            reason: "demo population".into(),
+            at: time::OffsetDateTime::now_utc(),
+        };
+        let bar = Bar::new();
+        let report = exchange::import_registry(
+            store.as_ref(),
+            &ImportSource::from_dir(dir.path()),
+            &change,
+            false,
+            &bar,
+        )
+        .await?;
+        bar.finish();
+        if let Some(e) = report.errors.first() {
+            bail!("the generated demo data was refused ({} errors), first: {e}", report.errors.len());
+        }
+        eprintln!(
+            "demo population: {} households, {} persons",
+            report.households_written, report.persons_written
+        );
+    } else {
+        eprintln!("reusing the demo database ({existing} households)");
+    }
+    // Fresh passwords at every start: nothing to remember, nothing left guessable.
+    let mut lines = Vec::new();
+    for role in Role::ALL {
+        let username = format!("demo-{}", role.as_str());
+        let password = random_secret(8)?;
+        store
+            .upsert_account(&Account {
+                username: username.clone(),
+                role,
+                password_hash: hash_password(&password)?,
+            })
+            .await?;
+        lines.push(format!("  {:<12} {username:<18} {password}", role.as_str()));
+    }
+    let key = random_secret(32)?;
+    store.add_api_key("demo-partner", &api_key_hash(&key)).await?;
+    println!("Sanad demo — database {}", sanad_storage::redact_url(&settings.database_url));
+    println!("  URL:  http://{}/   (API documentation: http://{}/api/v1/docs/)", settings.bind, settings.bind);
+    println!("  Accounts (HTTP Basic; new passwords at each start):");
+    println!("  {:<12} {:<18} password", "role", "username");
+    for l in &lines {
+        println!("{l}");
+    }
+    println!("  API key of demo-partner (Authorization: Bearer …): {key}");
+    println!("  Try: curl -u demo-agent:PASSWORD http://{}/api/v1/stats/regions", settings.bind);
+    if serve_after {
+        drop(store);
+        serve(settings).await?;
+    }
+    Ok(())
+}

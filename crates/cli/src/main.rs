@@ -1,0 +1,170 @@
+//! `sanad`: the single social window in one binary.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod bench;
+mod commands;
+mod progress;
+mod settings;
+
+#[derive(Parser)]
+#[command(name = "sanad", version, about = "Sanad — the single social window (guichet social unique)")]
+struct Cli {
+    /// Configuration file (default: ./sanad.toml if present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database: sqlite://PATH (default sqlite://sanad.db) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (API under /api/v1, documentation at /api/v1/docs/).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        bind: Option<String>,
+    },
+    /// Apply the database migrations and load the territorial division.
+    Migrate,
+    /// Create (or reuse) a demo database with a synthetic population and serve it on 127.0.0.1.
+    Demo {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Households to generate when the demo database is empty.
+        #[arg(long, default_value_t = 20_000)]
+        households: u64,
+        /// Set everything up, print the accounts, and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Generate a synthetic population (households.csv, persons.csv and, with duplicates, truth.csv).
+    Gen(commands::GenArgs),
+    /// Import households and persons from CSV or XLSX files; all or nothing unless --skip-invalid.
+    Import(commands::ImportArgs),
+    /// Export the registry to households.csv and persons.csv.
+    Export {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Accounts and API keys.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Benchmarks that print their figures.
+    Bench {
+        #[command(subcommand)]
+        command: bench::BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the audit hash chain and name the first broken link.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create or reset an account; prints a generated password unless one is given.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        /// citizen, agent, supervisor, manager, auditor, admin or partner.
+        #[arg(long)]
+        role: String,
+        /// Read the password from this environment variable instead of generating one.
+        #[arg(long, value_name = "VAR")]
+        password_env: Option<String>,
+    },
+    /// Issue an API key for an account (printed once; only its hash is stored).
+    CreateApiKey {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut settings = match settings::Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(url) = cli.database_url {
+        settings.database_url = url;
+    }
+    init_tracing(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { bind } => {
+                if let Some(bind) = bind {
+                    settings.bind = bind;
+                }
+                commands::serve(&settings).await.map(|_| ExitCode::SUCCESS)
+            }
+            Command::Migrate => commands::migrate(&settings).await.map(|_| ExitCode::SUCCESS),
+            Command::Demo { port, households, no_serve } => {
+                commands::demo(&mut settings, port, households, !no_serve)
+                    .await
+                    .map(|_| ExitCode::SUCCESS)
+            }
+            Command::Gen(args) => commands::generate(&args).map(|_| ExitCode::SUCCESS),
+            Command::Import(args) => commands::import(&settings, &args).await,
+            Command::Export { out } => commands::export(&settings, &out).await.map(|_| ExitCode::SUCCESS),
+            Command::Audit { command: AuditCommand::Verify } => commands::audit_verify(&settings).await,
+            Command::Admin { command } => match command {
+                AdminCommand::CreateUser { username, role, password_env } => {
+                    commands::create_user(&settings, &username, &role, password_env.as_deref())
+                        .await
+                        .map(|_| ExitCode::SUCCESS)
+                }
+                AdminCommand::CreateApiKey { username } => commands::create_api_key(&settings, &username)
+                    .await
+                    .map(|_| ExitCode::SUCCESS),
+            },
+            Command::Bench { command } => bench::run(command).await.map(|_| ExitCode::SUCCESS),
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
