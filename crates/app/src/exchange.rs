@@ -71,13 +71,17 @@ const OPTIONAL_COLUMNS: [&str; 6] = [
 pub enum ExchangeError {
     #[error("{path}: {message}")]
     File { path: PathBuf, message: String },
-    #[error("{path}: missing column `{column}` (map it with --map {column}=YOUR_COLUMN); the header has: {found}")]
+    #[error(
+        "{path}: missing column `{column}` (map it with --map {column}=YOUR_COLUMN); the header has: {found}"
+    )]
     MissingColumn {
         path: PathBuf,
         column: String,
         found: String,
     },
-    #[error("bad column mapping `{0}`: expected FIELD=COLUMN with FIELD one of the layout's columns")]
+    #[error(
+        "bad column mapping `{0}`: expected FIELD=COLUMN with FIELD one of the layout's columns"
+    )]
     Mapping(String),
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -190,9 +194,9 @@ fn read_table(path: &Path) -> Result<Table, ExchangeError> {
         let fields: Result<Vec<String>, String> = record
             .iter()
             .map(|f| {
-                std::str::from_utf8(f)
-                    .map(str::to_string)
-                    .map_err(|_| "the row is not valid UTF-8 text (save the file as UTF-8)".to_string())
+                std::str::from_utf8(f).map(str::to_string).map_err(|_| {
+                    "the row is not valid UTF-8 text (save the file as UTF-8)".to_string()
+                })
             })
             .collect();
         if header.is_none() {
@@ -203,7 +207,10 @@ fn read_table(path: &Path) -> Result<Table, ExchangeError> {
             header = Some(h.into_iter().map(|c| c.trim().to_string()).collect());
             continue;
         }
-        if fields.as_ref().is_ok_and(|f| f.iter().all(|c| c.trim().is_empty())) {
+        if fields
+            .as_ref()
+            .is_ok_and(|f| f.iter().all(|c| c.trim().is_empty()))
+        {
             continue;
         }
         rows.push((line, fields));
@@ -211,7 +218,8 @@ fn read_table(path: &Path) -> Result<Table, ExchangeError> {
     Ok(Table {
         path: path.to_path_buf(),
         name,
-        header: header.ok_or_else(|| file_error(path, "the file is empty (expected a header row)"))?,
+        header: header
+            .ok_or_else(|| file_error(path, "the file is empty (expected a header row)"))?,
         rows,
     })
 }
@@ -248,7 +256,10 @@ fn read_xlsx(path: &Path, name: String) -> Result<Table, ExchangeError> {
     let rows = rows
         .enumerate()
         .map(|(i, r)| (i as u64 + 2, Ok(r.iter().map(cell).collect::<Vec<_>>())))
-        .filter(|(_, r)| !r.as_ref().is_ok_and(|f: &Vec<String>| f.iter().all(|c| c.trim().is_empty())))
+        .filter(|(_, r)| {
+            !r.as_ref()
+                .is_ok_and(|f: &Vec<String>| f.iter().all(|c| c.trim().is_empty()))
+        })
         .collect();
     Ok(Table {
         path: path.to_path_buf(),
@@ -319,7 +330,13 @@ pub fn parse_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(y as i32, Month::try_from(m as u8).ok()?, d as u8).ok()
 }
 
-fn code<T>(c: &mut Collector, field: &str, text: &str, parse: fn(&str) -> Option<T>, expected: String) -> Option<T> {
+fn code<T>(
+    c: &mut Collector,
+    field: &str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+    expected: String,
+) -> Option<T> {
     let lowered = text.to_ascii_lowercase();
     let found = parse(text).or_else(|| parse(&lowered));
     if found.is_none() {
@@ -351,16 +368,38 @@ fn parse_household_row(
     let area = if area_text.is_empty() {
         None
     } else {
-        code(c, "area", area_text, sanad_domain::Area::parse, "urban | rural".into())
+        code(
+            c,
+            "area",
+            area_text,
+            sanad_domain::Area::parse,
+            "urban | rural".into(),
+        )
     };
-    let dwelling_type = code(c, "dwelling_type", get("dwelling_type"), DwellingType::parse, DwellingType::expected());
-    let tenure = code(c, "tenure", get("tenure"), Tenure::parse, Tenure::expected());
+    let dwelling_type = code(
+        c,
+        "dwelling_type",
+        get("dwelling_type"),
+        DwellingType::parse,
+        DwellingType::expected(),
+    );
+    let tenure = code(
+        c,
+        "tenure",
+        get("tenure"),
+        Tenure::parse,
+        Tenure::expected(),
+    );
     let rooms = get("rooms")
         .parse::<u16>()
         .map_err(|_| c.push("rooms", "format", "a whole number of rooms, 0 or more"))
         .ok();
     let mut assets = std::collections::BTreeSet::new();
-    for word in get("assets").split([';', '|']).map(str::trim).filter(|w| !w.is_empty()) {
+    for word in get("assets")
+        .split([';', '|'])
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+    {
         match Asset::parse(&word.to_ascii_lowercase()) {
             Some(a) => {
                 assets.insert(a);
@@ -368,7 +407,10 @@ fn parse_household_row(
             None => c.push(
                 "assets",
                 "format",
-                format!("`;`-separated assets among {}; `{word}` is not one", Asset::expected()),
+                format!(
+                    "`;`-separated assets among {}; `{word}` is not one",
+                    Asset::expected()
+                ),
             ),
         }
     }
@@ -406,14 +448,24 @@ fn parse_person_row(
                 .ok()?,
         ),
     };
-    let relation = code(c, "relation", get("relation"), Relation::parse, Relation::expected());
+    let relation = code(
+        c,
+        "relation",
+        get("relation"),
+        Relation::parse,
+        Relation::expected(),
+    );
     let sex = Sex::parse_lenient(get("sex"));
     if sex.is_none() {
         c.push("sex", "format", "M or F");
     }
     let birth_date = parse_date(get("birth_date"));
     if birth_date.is_none() {
-        c.push("birth_date", "format", "a date written YYYY-MM-DD (or DD/MM/YYYY, YYYYMMDD)");
+        c.push(
+            "birth_date",
+            "format",
+            "a date written YYYY-MM-DD (or DD/MM/YYYY, YYYYMMDD)",
+        );
     }
     let national_id = match get("national_id") {
         "" => None,
@@ -423,10 +475,28 @@ fn parse_person_row(
     };
     let disability = match get("disability") {
         "" => Some(Disability::None),
-        text => code(c, "disability", text, Disability::parse, Disability::expected()),
+        text => code(
+            c,
+            "disability",
+            text,
+            Disability::parse,
+            Disability::expected(),
+        ),
     };
-    let schooling = code(c, "schooling", get("schooling"), Schooling::parse, Schooling::expected());
-    let occupation = code(c, "occupation", get("occupation"), Occupation::parse, Occupation::expected());
+    let schooling = code(
+        c,
+        "schooling",
+        get("schooling"),
+        Schooling::parse,
+        Schooling::expected(),
+    );
+    let occupation = code(
+        c,
+        "occupation",
+        get("occupation"),
+        Occupation::parse,
+        Occupation::expected(),
+    );
     let opt = |t: &str| (!t.is_empty()).then(|| t.to_string());
     let data = PersonData {
         relation: relation?,
@@ -509,23 +579,34 @@ pub fn read_registry(
     };
 
     // Households, each on its own.
-    let mut households: Vec<(u64, HouseholdId, HouseholdData)> = Vec::with_capacity(households_table.rows.len());
+    let mut households: Vec<(u64, HouseholdId, HouseholdData)> =
+        Vec::with_capacity(households_table.rows.len());
     for (line, row) in &households_table.rows {
         tick(progress);
         let row = match row {
             Ok(r) => r,
             Err(message) => {
-                out.errors.push(RowError { file: hname.clone(), line: *line, field: "*".into(), message: message.clone() });
+                out.errors.push(RowError {
+                    file: hname.clone(),
+                    line: *line,
+                    field: "*".into(),
+                    message: message.clone(),
+                });
                 continue;
             }
         };
         let mut c = Collector::default();
         let parsed = parse_household_row(&mut c, &hcols, row);
-        let checked = parsed.map(|(id, data)| (id, check_household_data(&mut c, "", &data, territories)));
+        let checked =
+            parsed.map(|(id, data)| (id, check_household_data(&mut c, "", &data, territories)));
         if let Some((id, _)) = &checked
             && let Some(first) = out.household_lines.get(id)
         {
-            c.push("household_id", "duplicate", format!("a household id used once; already on line {first}"));
+            c.push(
+                "household_id",
+                "duplicate",
+                format!("a household id used once; already on line {first}"),
+            );
         }
         match checked {
             Some((id, data)) if c.is_empty() => {
@@ -551,7 +632,12 @@ pub fn read_registry(
         let row = match row {
             Ok(r) => r,
             Err(message) => {
-                out.errors.push(RowError { file: pname.clone(), line: *line, field: "*".into(), message: message.clone() });
+                out.errors.push(RowError {
+                    file: pname.clone(),
+                    line: *line,
+                    field: "*".into(),
+                    message: message.clone(),
+                });
                 continue;
             }
         };
@@ -560,20 +646,36 @@ pub fn read_registry(
             .map(|(id, hh, data)| (id, hh, check_person(&mut c, "", &data, today)));
         if let Some((id, household, data)) = &parsed {
             if let Some(first) = out.person_lines.get(id) {
-                c.push("person_id", "duplicate", format!("a person id used once; already on line {first}"));
+                c.push(
+                    "person_id",
+                    "duplicate",
+                    format!("a person id used once; already on line {first}"),
+                );
             }
             if let Some(h) = household {
                 if rejected_households.contains(h) {
-                    c.push("household_id", "rejected_household", format!("household {h} was rejected in {hname}"));
+                    c.push(
+                        "household_id",
+                        "rejected_household",
+                        format!("household {h} was rejected in {hname}"),
+                    );
                 } else if !valid_households.contains(h) {
-                    c.push("household_id", "unknown_household", format!("a household_id of {hname}; {h} is not there"));
+                    c.push(
+                        "household_id",
+                        "unknown_household",
+                        format!("a household_id of {hname}; {h} is not there"),
+                    );
                 }
             }
             if let Some(nid) = &data.national_id
                 && let Some(owner) = out.national_id_owner.get(nid.as_str())
             {
                 let first = out.person_lines.get(owner).copied().unwrap_or(0);
-                c.push("national_id", "duplicate_national_id", format!("a national id used by one person only; already used on line {first}"));
+                c.push(
+                    "national_id",
+                    "duplicate_national_id",
+                    format!("a national id used by one person only; already used on line {first}"),
+                );
             }
         }
         match parsed {
@@ -582,7 +684,12 @@ pub fn read_registry(
                 if let Some(nid) = &data.national_id {
                     out.national_id_owner.insert(nid.as_str().to_string(), id);
                 }
-                persons.push(PersonRow { line: *line, id, household, data });
+                persons.push(PersonRow {
+                    line: *line,
+                    id,
+                    household,
+                    data,
+                });
             }
             _ => push_errors(&mut out.errors, &pname, *line, c),
         }
@@ -600,7 +707,10 @@ pub fn read_registry(
     for (line, id, data) in households {
         let idx = members.remove(&id).unwrap_or_default();
         let mut c = Collector::default();
-        let pairs: Vec<_> = idx.iter().map(|&i| (Some(persons[i].id), &persons[i].data)).collect();
+        let pairs: Vec<_> = idx
+            .iter()
+            .map(|&i| (Some(persons[i].id), &persons[i].data))
+            .collect();
         check_members(&mut c, &pairs);
         if c.is_empty() {
             kept.push((id, data, idx));
@@ -630,13 +740,19 @@ pub fn read_registry(
         let members = idx
             .into_iter()
             .filter_map(|i| persons[i].take())
-            .map(|p| Person { id: p.id, household_id: Some(id), data: p.data })
+            .map(|p| Person {
+                id: p.id,
+                household_id: Some(id),
+                data: p.data,
+            })
             .collect();
         out.batch.households.push(Household {
             id,
             version: 1,
             region_code: commune.map(|c| c.region_code.clone()).unwrap_or_default(),
-            province_code: commune.and_then(|c| c.parent_code.clone()).unwrap_or_default(),
+            province_code: commune
+                .and_then(|c| c.parent_code.clone())
+                .unwrap_or_default(),
             data,
             members,
             created_at: at,
@@ -646,9 +762,14 @@ pub fn read_registry(
     out.batch.loose_persons = persons
         .into_iter()
         .flatten()
-        .map(|p| Person { id: p.id, household_id: None, data: p.data })
+        .map(|p| Person {
+            id: p.id,
+            household_id: None,
+            data: p.data,
+        })
         .collect();
-    out.errors.sort_by(|a, b| (a.file != hname, a.line).cmp(&(b.file != hname, b.line)));
+    out.errors
+        .sort_by(|a, b| (a.file != hname, a.line).cmp(&(b.file != hname, b.line)));
     progress.advance(out.household_rows + out.person_rows);
     Ok(out)
 }
@@ -727,7 +848,9 @@ impl ParsedRegistry {
                 true
             }
         });
-        self.batch.loose_persons.retain(|p| !bad_loose.contains(&p.id));
+        self.batch
+            .loose_persons
+            .retain(|p| !bad_loose.contains(&p.id));
         errors.sort_by_key(|e| (e.file.clone(), e.line));
         errors.dedup();
         self.errors.extend(errors);
@@ -761,7 +884,10 @@ pub async fn import_registry(
             break;
         }
         match store.import_batch(&parsed.batch, change, progress).await? {
-            ImportOutcome::Written { households, persons } => {
+            ImportOutcome::Written {
+                households,
+                persons,
+            } => {
                 written = (households, persons);
                 break;
             }
@@ -799,7 +925,11 @@ fn household_record(id: HouseholdId, d: &HouseholdData) -> [String; 13] {
         d.electricity_spending.to_string(),
         d.phone_spending.to_string(),
         d.gas_spending.to_string(),
-        d.assets.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(";"),
+        d.assets
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(";"),
         d.declared_income.to_string(),
     ]
 }
@@ -816,7 +946,10 @@ fn person_record(p: &Person) -> [String; 13] {
         d.last_name_ar.clone().unwrap_or_default(),
         d.sex.as_str().to_string(),
         d.birth_date.to_string(),
-        d.national_id.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+        d.national_id
+            .as_ref()
+            .map(|n| n.to_string())
+            .unwrap_or_default(),
         d.disability.as_str().to_string(),
         d.schooling.as_str().to_string(),
         d.occupation.as_str().to_string(),
@@ -835,10 +968,14 @@ pub async fn export_registry(
     let open = |name: &str| -> Result<(PathBuf, csv::Writer<BufWriter<File>>), ExchangeError> {
         let path = dir.join(name);
         let file = File::create(&path).map_err(|e| file_error(&path, e))?;
-        Ok((path, csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file))))
+        Ok((
+            path,
+            csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file)),
+        ))
     };
     let (hpath, mut hw) = open("households.csv")?;
-    hw.write_record(HOUSEHOLD_COLUMNS).map_err(|e| file_error(&hpath, e))?;
+    hw.write_record(HOUSEHOLD_COLUMNS)
+        .map_err(|e| file_error(&hpath, e))?;
     let mut households = 0u64;
     let mut after = None;
     progress.phase("exporting households", 0);
@@ -847,7 +984,8 @@ pub async fn export_registry(
         let Some((last, _)) = page.last() else { break };
         after = Some(*last);
         for (id, data) in &page {
-            hw.write_record(household_record(*id, data)).map_err(|e| file_error(&hpath, e))?;
+            hw.write_record(household_record(*id, data))
+                .map_err(|e| file_error(&hpath, e))?;
         }
         households += page.len() as u64;
         progress.advance(households);
@@ -858,7 +996,8 @@ pub async fn export_registry(
         .map_err(|e| file_error(&hpath, e))?;
 
     let (ppath, mut pw) = open("persons.csv")?;
-    pw.write_record(person_columns()).map_err(|e| file_error(&ppath, e))?;
+    pw.write_record(person_columns())
+        .map_err(|e| file_error(&ppath, e))?;
     let mut persons = 0u64;
     let mut after = None;
     progress.phase("exporting persons", 0);
@@ -867,7 +1006,8 @@ pub async fn export_registry(
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         for p in &page {
-            pw.write_record(person_record(p)).map_err(|e| file_error(&ppath, e))?;
+            pw.write_record(person_record(p))
+                .map_err(|e| file_error(&ppath, e))?;
         }
         persons += page.len() as u64;
         progress.advance(persons);

@@ -130,7 +130,11 @@ impl Registry {
         id: HouseholdId,
         purpose: &Purpose,
     ) -> Result<Household, RegistryError> {
-        let household = self.store.household(id).await?.ok_or(StoreError::NotFound)?;
+        let household = self
+            .store
+            .household(id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         self.log_read(actor, "household", vec![id.to_string()], purpose)
             .await?;
         Ok(household)
@@ -194,10 +198,14 @@ impl Registry {
             limit: limit.clamp(1, MAX_PAGE),
             ..PersonQuery::default()
         };
-        if text.starts_with(['P', 'p']) && text.len() == 12 && text[1..].bytes().all(|b| b.is_ascii_digit()) {
-            query.person_id = Some(PersonId::parse(text).map_err(|e| {
-                ValidationErrors::one("q", "registry_id", e.to_string())
-            })?);
+        if text.starts_with(['P', 'p'])
+            && text.len() == 12
+            && text[1..].bytes().all(|b| b.is_ascii_digit())
+        {
+            query.person_id = Some(
+                PersonId::parse(text)
+                    .map_err(|e| ValidationErrors::one("q", "registry_id", e.to_string()))?,
+            );
         } else if let Ok(nid) = NationalId::parse(text) {
             query.national_id = Some(nid.as_str().to_string());
         } else {

@@ -3,9 +3,7 @@
 
 use async_trait::async_trait;
 use sanad_domain::audit::AuditEvent;
-use sanad_domain::{
-    Area, Household, HouseholdData, HouseholdId, HouseholdInput, Person, PersonId,
-};
+use sanad_domain::{Area, Household, HouseholdData, HouseholdId, HouseholdInput, Person, PersonId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -112,7 +110,12 @@ pub struct RegistryBatch {
 
 impl RegistryBatch {
     pub fn person_count(&self) -> usize {
-        self.loose_persons.len() + self.households.iter().map(|h| h.members.len()).sum::<usize>()
+        self.loose_persons.len()
+            + self
+                .households
+                .iter()
+                .map(|h| h.members.len())
+                .sum::<usize>()
     }
 }
 
@@ -126,7 +129,10 @@ pub enum BatchConflict {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportOutcome {
-    Written { households: u64, persons: u64 },
+    Written {
+        households: u64,
+        persons: u64,
+    },
     /// Nothing was written.
     Conflicts(Vec<BatchConflict>),
 }
@@ -176,8 +182,10 @@ pub trait RegistryStore: Send + Sync + 'static {
 
     async fn household(&self, id: HouseholdId) -> Result<Option<Household>, StoreError>;
 
-    async fn household_versions(&self, id: HouseholdId)
-    -> Result<Vec<HouseholdVersion>, StoreError>;
+    async fn household_versions(
+        &self,
+        id: HouseholdId,
+    ) -> Result<Vec<HouseholdVersion>, StoreError>;
 
     async fn list_households(
         &self,

@@ -3,9 +3,9 @@
 use std::time::Instant;
 
 use anyhow::Context as _;
+use sanad_app::RegistryStore;
 use sanad_app::exchange::{self, ImportSource};
 use sanad_app::store::{Change, ImportOutcome, NoProgress};
-use sanad_app::RegistryStore;
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
@@ -34,7 +34,11 @@ struct Row {
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Import { persons, postgres, seed } = command;
+    let BenchCommand::Import {
+        persons,
+        postgres,
+        seed,
+    } = command;
     let dir = tempfile::tempdir()?;
     // Generated households average a little under four persons.
     let households = (persons * 10).div_ceil(39);
@@ -69,9 +73,20 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     }
 
     println!();
-    println!("import benchmark: {} persons in {} households ({} cores)", summary.persons, summary.households, std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    println!("| backend  | households | persons   | read+check s | write s | total s | persons/s | rows/s (all tables) |");
-    println!("|----------|-----------:|----------:|-------------:|--------:|--------:|----------:|--------------------:|");
+    println!(
+        "import benchmark: {} persons in {} households ({} cores)",
+        summary.persons,
+        summary.households,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!(
+        "| backend  | households | persons   | read+check s | write s | total s | persons/s | rows/s (all tables) |"
+    );
+    println!(
+        "|----------|-----------:|----------:|-------------:|--------:|--------:|----------:|--------------------:|"
+    );
     for r in rows {
         let total = r.check_s + r.write_s;
         // Rows written: households, persons, one version and one audit event per household.
@@ -91,7 +106,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(backend: &'static str, store: &dyn RegistryStore, dir: &std::path::Path) -> anyhow::Result<Row> {
+async fn measure(
+    backend: &'static str,
+    store: &dyn RegistryStore,
+    dir: &std::path::Path,
+) -> anyhow::Result<Row> {
     let change = Change {
         actor: "bench".into(),
         reason: "benchmark".into(),
@@ -104,13 +123,25 @@ async fn measure(backend: &'static str, store: &dyn RegistryStore, dir: &std::pa
     }
     let check_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let outcome = store.import_batch(&parsed.batch, &change, &NoProgress).await?;
+    let outcome = store
+        .import_batch(&parsed.batch, &change, &NoProgress)
+        .await?;
     let write_s = started.elapsed().as_secs_f64();
-    let ImportOutcome::Written { households, persons } = outcome else {
+    let ImportOutcome::Written {
+        households,
+        persons,
+    } = outcome
+    else {
         anyhow::bail!("the fresh database reported conflicts");
     };
     eprintln!("{backend}: {persons} persons in {:.2} s", check_s + write_s);
-    Ok(Row { backend, households, persons, check_s, write_s })
+    Ok(Row {
+        backend,
+        households,
+        persons,
+        check_s,
+        write_s,
+    })
 }
 
 async fn fresh_pg_database(
@@ -119,12 +150,21 @@ async fn fresh_pg_database(
     use sqlx_free::admin;
     let name = format!("sanad_bench_{}", std::process::id());
     admin(admin_url, &format!("DROP DATABASE IF EXISTS \"{name}\"")).await?;
-    admin(admin_url, &format!("CREATE DATABASE \"{name}\"")).await.context("cannot create the benchmark database")?;
-    let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin_url);
+    admin(admin_url, &format!("CREATE DATABASE \"{name}\""))
+        .await
+        .context("cannot create the benchmark database")?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b)
+        .unwrap_or(admin_url);
     let url = format!("{base}/{name}");
     let admin_url = admin_url.to_string();
     Ok((url, async move {
-        let _ = admin(&admin_url, &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await;
+        let _ = admin(
+            &admin_url,
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        )
+        .await;
     }))
 }
 

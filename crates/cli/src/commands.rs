@@ -45,7 +45,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(http.addr = %addr, db.backend = store.backend(), "serving");
-    eprintln!("Sanad is listening on http://{addr}/ (API documentation: http://{addr}/api/v1/docs/)");
+    eprintln!(
+        "Sanad is listening on http://{addr}/ (API documentation: http://{addr}/api/v1/docs/)"
+    );
     let app = sanad_http::router(sanad_http::AppState::new(Registry::new(store)));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
@@ -144,7 +146,9 @@ pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Ex
     };
     let bar = Bar::new();
     let started = std::time::Instant::now();
-    let report = exchange::import_registry(store.as_ref(), &source, &change, args.skip_invalid, &bar).await?;
+    let report =
+        exchange::import_registry(store.as_ref(), &source, &change, args.skip_invalid, &bar)
+            .await?;
     bar.finish();
     let seconds = started.elapsed().as_secs_f64();
     if !report.errors.is_empty() {
@@ -200,7 +204,10 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
         after = last.seq;
         for event in &page {
             if let Err(broken) = verifier.check(event) {
-                eprintln!("audit chain BROKEN after {} good events: {broken}", verifier.checked);
+                eprintln!(
+                    "audit chain BROKEN after {} good events: {broken}",
+                    verifier.checked
+                );
                 return Ok(ExitCode::from(3));
             }
         }
@@ -261,9 +268,16 @@ pub async fn create_api_key(settings: &Settings, username: &str) -> anyhow::Resu
 }
 
 /// Seeds the demo population and one account per role, prints how to use them, and serves.
-pub async fn demo(settings: &mut Settings, port: u16, households: u64, serve_after: bool) -> anyhow::Result<()> {
+pub async fn demo(
+    settings: &mut Settings,
+    port: u16,
+    households: u64,
+    serve_after: bool,
+) -> anyhow::Result<()> {
     // The demo keeps its own database unless one is configured explicitly.
-    if std::env::var_os("SANAD_DATABASE_URL").is_none() && settings.database_url == "sqlite://sanad.db" {
+    if std::env::var_os("SANAD_DATABASE_URL").is_none()
+        && settings.database_url == "sqlite://sanad.db"
+    {
         settings.database_url = "sqlite://sanad-demo.db".to_string();
     }
     settings.bind = format!("127.0.0.1:{port}");
@@ -296,7 +310,10 @@ pub async fn demo(settings: &mut Settings, port: u16, households: u64, serve_aft
         .await?;
         bar.finish();
         if let Some(e) = report.errors.first() {
-            bail!("the generated demo data was refused ({} errors), first: {e}", report.errors.len());
+            bail!(
+                "the generated demo data was refused ({} errors), first: {e}",
+                report.errors.len()
+            );
         }
         eprintln!(
             "demo population: {} households, {} persons",
@@ -320,16 +337,27 @@ pub async fn demo(settings: &mut Settings, port: u16, households: u64, serve_aft
         lines.push(format!("  {:<12} {username:<18} {password}", role.as_str()));
     }
     let key = random_secret(32)?;
-    store.add_api_key("demo-partner", &api_key_hash(&key)).await?;
-    println!("Sanad demo — database {}", sanad_storage::redact_url(&settings.database_url));
-    println!("  URL:  http://{}/   (API documentation: http://{}/api/v1/docs/)", settings.bind, settings.bind);
+    store
+        .add_api_key("demo-partner", &api_key_hash(&key))
+        .await?;
+    println!(
+        "Sanad demo — database {}",
+        sanad_storage::redact_url(&settings.database_url)
+    );
+    println!(
+        "  URL:  http://{}/   (API documentation: http://{}/api/v1/docs/)",
+        settings.bind, settings.bind
+    );
     println!("  Accounts (HTTP Basic; new passwords at each start):");
     println!("  {:<12} {:<18} password", "role", "username");
     for l in &lines {
         println!("{l}");
     }
     println!("  API key of demo-partner (Authorization: Bearer …): {key}");
-    println!("  Try: curl -u demo-agent:PASSWORD http://{}/api/v1/stats/regions", settings.bind);
+    println!(
+        "  Try: curl -u demo-agent:PASSWORD http://{}/api/v1/stats/regions",
+        settings.bind
+    );
     if serve_after {
         drop(store);
         serve(settings).await?;

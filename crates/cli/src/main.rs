@@ -11,7 +11,11 @@ mod progress;
 mod settings;
 
 #[derive(Parser)]
-#[command(name = "sanad", version, about = "Sanad — the single social window (guichet social unique)")]
+#[command(
+    name = "sanad",
+    version,
+    about = "Sanad — the single social window (guichet social unique)"
+)]
 struct Cli {
     /// Configuration file (default: ./sanad.toml if present).
     #[arg(long, global = true, value_name = "FILE")]
@@ -111,7 +115,10 @@ fn main() -> ExitCode {
         settings.database_url = url;
     }
     init_tracing(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -126,25 +133,37 @@ fn main() -> ExitCode {
                 }
                 commands::serve(&settings).await.map(|_| ExitCode::SUCCESS)
             }
-            Command::Migrate => commands::migrate(&settings).await.map(|_| ExitCode::SUCCESS),
-            Command::Demo { port, households, no_serve } => {
-                commands::demo(&mut settings, port, households, !no_serve)
-                    .await
-                    .map(|_| ExitCode::SUCCESS)
-            }
+            Command::Migrate => commands::migrate(&settings)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Demo {
+                port,
+                households,
+                no_serve,
+            } => commands::demo(&mut settings, port, households, !no_serve)
+                .await
+                .map(|_| ExitCode::SUCCESS),
             Command::Gen(args) => commands::generate(&args).map(|_| ExitCode::SUCCESS),
             Command::Import(args) => commands::import(&settings, &args).await,
-            Command::Export { out } => commands::export(&settings, &out).await.map(|_| ExitCode::SUCCESS),
-            Command::Audit { command: AuditCommand::Verify } => commands::audit_verify(&settings).await,
+            Command::Export { out } => commands::export(&settings, &out)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Audit {
+                command: AuditCommand::Verify,
+            } => commands::audit_verify(&settings).await,
             Command::Admin { command } => match command {
-                AdminCommand::CreateUser { username, role, password_env } => {
-                    commands::create_user(&settings, &username, &role, password_env.as_deref())
+                AdminCommand::CreateUser {
+                    username,
+                    role,
+                    password_env,
+                } => commands::create_user(&settings, &username, &role, password_env.as_deref())
+                    .await
+                    .map(|_| ExitCode::SUCCESS),
+                AdminCommand::CreateApiKey { username } => {
+                    commands::create_api_key(&settings, &username)
                         .await
                         .map(|_| ExitCode::SUCCESS)
                 }
-                AdminCommand::CreateApiKey { username } => commands::create_api_key(&settings, &username)
-                    .await
-                    .map(|_| ExitCode::SUCCESS),
             },
             Command::Bench { command } => bench::run(command).await.map(|_| ExitCode::SUCCESS),
         }

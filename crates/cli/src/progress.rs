@@ -42,8 +42,10 @@ impl Progress for Bar {
             ProgressBar::new_spinner()
         };
         bar.set_style(
-            ProgressStyle::with_template("{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({per_sec})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({per_sec})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar.set_message(name.to_string());
         if let Ok(mut slot) = self.bar.lock() {

@@ -22,7 +22,10 @@ pub struct Settings {
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
-            .field("database_url", &sanad_storage::redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &sanad_storage::redact_url(&self.database_url),
+            )
             .field("bind", &self.bind)
             .field("log", &self.log)
             .finish()
@@ -40,7 +43,11 @@ impl Settings {
             None => builder.add_source(config::File::with_name("sanad.toml").required(false)),
         };
         builder
-            .add_source(config::Environment::with_prefix("SANAD").separator("__"))
+            .add_source(
+                config::Environment::with_prefix("SANAD")
+                    .prefix_separator("_")
+                    .separator("__"),
+            )
             .build()
             .and_then(|c| c.try_deserialize())
             .context("invalid configuration")
@@ -55,7 +62,11 @@ mod tests {
     fn a_file_overrides_defaults_and_debug_hides_the_password() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sanad.toml");
-        std::fs::write(&path, "database_url = \"postgres://sanad:s3cret@db/sanad\"\nbind = \"0.0.0.0:9000\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "database_url = \"postgres://sanad:s3cret@db/sanad\"\nbind = \"0.0.0.0:9000\"\n",
+        )
+        .unwrap();
         let s = Settings::load(Some(&path)).unwrap();
         assert_eq!(s.bind, "0.0.0.0:9000");
         assert_eq!(s.log, "info");

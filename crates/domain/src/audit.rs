@@ -62,15 +62,8 @@ pub fn storable_time(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_microsecond(micros).unwrap_or(at)
 }
 
-fn hash_of(
-    seq: i64,
-    at: OffsetDateTime,
-    entry: &AuditEntry,
-    prev_hash: &str,
-) -> String {
-    let at = storable_time(at)
-        .format(&Rfc3339)
-        .unwrap_or_default();
+fn hash_of(seq: i64, at: OffsetDateTime, entry: &AuditEntry, prev_hash: &str) -> String {
+    let at = storable_time(at).format(&Rfc3339).unwrap_or_default();
     let mut h = Sha256::new();
     // Fields are length-prefixed so that no two different events share a byte string.
     for part in [
@@ -128,7 +121,9 @@ impl AuditEvent {
 pub enum BrokenLink {
     #[error("event {seq}: its content does not match its hash (altered)")]
     Altered { seq: i64 },
-    #[error("event {seq}: its previous hash does not match event {prev_seq} (removed, inserted or reordered)")]
+    #[error(
+        "event {seq}: its previous hash does not match event {prev_seq} (removed, inserted or reordered)"
+    )]
     Unlinked { seq: i64, prev_seq: i64 },
     #[error("event {seq}: expected sequence number {expected} (an event is missing)")]
     Gap { seq: i64, expected: i64 },
@@ -198,7 +193,13 @@ mod tests {
     fn chain(n: u32) -> Vec<AuditEvent> {
         let mut head = ChainHead::genesis();
         (0..n)
-            .map(|i| AuditEvent::chain(&mut head, datetime!(2026-01-01 10:00:00.123456789 UTC), entry(i)))
+            .map(|i| {
+                AuditEvent::chain(
+                    &mut head,
+                    datetime!(2026-01-01 10:00:00.123456789 UTC),
+                    entry(i),
+                )
+            })
             .collect()
     }
 
@@ -226,7 +227,13 @@ mod tests {
         events.remove(1);
         let mut v = ChainVerifier::default();
         let err = events.iter().try_for_each(|e| v.check(e)).unwrap_err();
-        assert_eq!(err, BrokenLink::Gap { seq: 3, expected: 2 });
+        assert_eq!(
+            err,
+            BrokenLink::Gap {
+                seq: 3,
+                expected: 2
+            }
+        );
     }
 
     #[test]
@@ -236,6 +243,12 @@ mod tests {
         events[1].hash = events[1].expected_hash();
         let mut v = ChainVerifier::default();
         let err = events.iter().try_for_each(|e| v.check(e)).unwrap_err();
-        assert_eq!(err, BrokenLink::Unlinked { seq: 3, prev_seq: 2 });
+        assert_eq!(
+            err,
+            BrokenLink::Unlinked {
+                seq: 3,
+                prev_seq: 2
+            }
+        );
     }
 }

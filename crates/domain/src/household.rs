@@ -11,9 +11,7 @@ use crate::id::{HouseholdId, PersonId};
 use crate::money::Amount;
 use crate::territory::{Area, Territories};
 use crate::validation::{Collector, ValidationErrors};
-use crate::vocab::{
-    Asset, Disability, DwellingType, Occupation, Relation, Schooling, Sex, Tenure,
-};
+use crate::vocab::{Asset, Disability, DwellingType, Occupation, Relation, Schooling, Sex, Tenure};
 
 /// Moroccan national identity card (CNIE) number: one or two capital letters, then 1 to 6 digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -209,9 +207,15 @@ pub fn check_latin_name(c: &mut Collector, field: &str, value: &str) -> String {
     if value.is_empty() {
         c.push(field, "required", "a name in Latin script");
     } else if value.chars().count() > MAX_NAME_CHARS {
-        c.push(field, "too_long", format!("at most {MAX_NAME_CHARS} characters"));
+        c.push(
+            field,
+            "too_long",
+            format!("at most {MAX_NAME_CHARS} characters"),
+        );
     } else if !value.chars().any(|ch| ch.is_alphabetic() && !is_arabic(ch))
-        || value.chars().any(|ch| ch.is_control() || ch.is_ascii_digit() || is_arabic(ch))
+        || value
+            .chars()
+            .any(|ch| ch.is_control() || ch.is_ascii_digit() || is_arabic(ch))
     {
         c.push(
             field,
@@ -229,7 +233,11 @@ pub fn check_arabic_name(c: &mut Collector, field: &str, value: Option<&str>) ->
         return None;
     }
     if value.chars().count() > MAX_NAME_CHARS {
-        c.push(field, "too_long", format!("at most {MAX_NAME_CHARS} characters"));
+        c.push(
+            field,
+            "too_long",
+            format!("at most {MAX_NAME_CHARS} characters"),
+        );
     } else if !value.chars().any(is_arabic)
         || value
             .chars()
@@ -246,7 +254,8 @@ pub fn check_person(c: &mut Collector, prefix: &str, data: &PersonData, today: D
     let mut out = data.clone();
     out.first_name = check_latin_name(c, &field("first_name"), &data.first_name);
     out.last_name = check_latin_name(c, &field("last_name"), &data.last_name);
-    out.first_name_ar = check_arabic_name(c, &field("first_name_ar"), data.first_name_ar.as_deref());
+    out.first_name_ar =
+        check_arabic_name(c, &field("first_name_ar"), data.first_name_ar.as_deref());
     out.last_name_ar = check_arabic_name(c, &field("last_name_ar"), data.last_name_ar.as_deref());
     if data.birth_date > today {
         c.push(
@@ -288,10 +297,18 @@ pub fn check_household_data(
     }
     out.address = clean_text(&data.address);
     if out.address.chars().count() > MAX_ADDRESS_CHARS {
-        c.push(field("address"), "too_long", format!("at most {MAX_ADDRESS_CHARS} characters"));
+        c.push(
+            field("address"),
+            "too_long",
+            format!("at most {MAX_ADDRESS_CHARS} characters"),
+        );
     }
     if data.rooms > MAX_ROOMS {
-        c.push(field("rooms"), "out_of_range", format!("between 0 and {MAX_ROOMS} rooms"));
+        c.push(
+            field("rooms"),
+            "out_of_range",
+            format!("between 0 and {MAX_ROOMS} rooms"),
+        );
     }
     out
 }
@@ -300,11 +317,19 @@ pub fn check_household_data(
 /// and each national id at most once.
 pub fn check_members(c: &mut Collector, members: &[(Option<PersonId>, &PersonData)]) {
     if members.is_empty() {
-        c.push("members", "required", "at least one member, the head of the household");
+        c.push(
+            "members",
+            "required",
+            "at least one member, the head of the household",
+        );
         return;
     }
     if members.len() > MAX_MEMBERS {
-        c.push("members", "too_many", format!("at most {MAX_MEMBERS} members"));
+        c.push(
+            "members",
+            "too_many",
+            format!("at most {MAX_MEMBERS} members"),
+        );
     }
     let heads = members
         .iter()
@@ -444,7 +469,10 @@ mod tests {
         ]);
         h.data.commune_code = "99.999".into();
         let errors = h.validate(TODAY, Territories::morocco()).unwrap_err().0;
-        let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        let fields: Vec<_> = errors
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert!(fields.contains(&("commune_code", "unknown_commune")));
         assert!(fields.contains(&("members[1].birth_date", "future_date")));
         assert!(fields.contains(&("members", "one_head")));
@@ -477,7 +505,10 @@ mod tests {
 
     #[test]
     fn national_id_format() {
-        assert_eq!(NationalId::parse(" bk 123456").unwrap().as_str(), "BK123456");
+        assert_eq!(
+            NationalId::parse(" bk 123456").unwrap().as_str(),
+            "BK123456"
+        );
         assert!(NationalId::parse("123456").is_err());
         assert!(NationalId::parse("ABC12").is_err());
         assert!(NationalId::parse("A1234567").is_err());

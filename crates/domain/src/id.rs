@@ -24,9 +24,9 @@ const DAMM: [[u8; 10]; 10] = [
 
 /// The Damm check digit of a string of ASCII digits.
 pub fn damm_check_digit(digits: &[u8]) -> u8 {
-    digits
-        .iter()
-        .fold(0u8, |interim, d| DAMM[interim as usize][(d - b'0') as usize])
+    digits.iter().fold(0u8, |interim, d| {
+        DAMM[interim as usize][(d - b'0') as usize]
+    })
 }
 
 /// Largest serial that fits in 10 digits.

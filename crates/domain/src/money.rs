@@ -37,7 +37,9 @@ impl Amount {
         if !digits(whole) || (!frac.is_empty() && !digits(frac)) || frac.len() > 2 {
             return Err("an amount in dirhams with at most two decimals, e.g. 123.45");
         }
-        let whole: i64 = whole.parse().map_err(|_| "an amount that is not that large")?;
+        let whole: i64 = whole
+            .parse()
+            .map_err(|_| "an amount that is not that large")?;
         let frac: i64 = match frac.len() {
             0 => 0,
             1 => frac.parse::<i64>().map_err(|_| "digits")? * 10,
@@ -92,7 +94,9 @@ impl utoipa::PartialSchema for Amount {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::Type::String)
             .pattern(Some(r"^[0-9]+(\.[0-9]{1,2})?$"))
-            .description(Some("Amount in Moroccan dirhams (MAD), non-negative, two decimals"))
+            .description(Some(
+                "Amount in Moroccan dirhams (MAD), non-negative, two decimals",
+            ))
             .examples([serde_json::json!("350.00")])
             .into()
     }

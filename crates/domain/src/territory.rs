@@ -259,7 +259,9 @@ mod tests {
         let t = Territories::morocco();
         for c in t.communes() {
             let parent = c.parent_code.as_deref().unwrap();
-            let p = t.get(parent).unwrap_or_else(|| panic!("{} has no parent {parent}", c.code));
+            let p = t
+                .get(parent)
+                .unwrap_or_else(|| panic!("{} has no parent {parent}", c.code));
             assert_eq!(p.level, TerritoryLevel::Province);
             assert_eq!(p.region_code, c.region_code);
         }

@@ -36,7 +36,6 @@ macro_rules! vocabulary {
     };
 }
 
-
 vocabulary!(
     /// Relation of a member to the head of the household.
     Relation {

@@ -68,7 +68,9 @@ impl FromRequestParts<AppState> for Caller {
         let (scheme, credentials) = value.split_once(' ').ok_or_else(ApiError::unauthorized)?;
         let store = state.registry.store();
         let actor = if scheme.eq_ignore_ascii_case("bearer") {
-            let account = store.api_key_account(&api_key_hash(credentials.trim())).await?;
+            let account = store
+                .api_key_account(&api_key_hash(credentials.trim()))
+                .await?;
             account.map(|a| Actor {
                 username: a.username,
                 role: a.role,

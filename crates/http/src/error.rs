@@ -54,8 +54,12 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        let mut e = Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "Credentials required")
-            .detail("send `Authorization: Bearer <api key>` or HTTP Basic credentials of an account");
+        let mut e = Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Credentials required",
+        )
+        .detail("send `Authorization: Bearer <api key>` or HTTP Basic credentials of an account");
         e.challenge = true;
         e
     }
@@ -92,7 +96,11 @@ impl ApiError {
     }
 
     pub fn too_large() -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "The request body is too large")
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "The request body is too large",
+        )
     }
 
     pub fn internal() -> Self {

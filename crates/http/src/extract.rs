@@ -41,10 +41,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
                 let path = err.path().to_string();
                 let inner = err.into_inner();
                 if inner.is_syntax() || inner.is_eof() {
-                    return Err(ApiError::bad_request(format!("the body is not valid JSON: {inner}")));
+                    return Err(ApiError::bad_request(format!(
+                        "the body is not valid JSON: {inner}"
+                    )));
                 }
-                let field = if path == "." { "body".to_string() } else { path };
-                Err(ApiError::bad_field(&field, "invalid", strip_position(&inner.to_string())))
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                Err(ApiError::bad_field(
+                    &field,
+                    "invalid",
+                    strip_position(&inner.to_string()),
+                ))
             }
         }
     }

@@ -16,7 +16,10 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub async fn home(State(state): State<AppState>, Caller(actor): Caller) -> Result<Html<String>, ApiError> {
+pub async fn home(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+) -> Result<Html<String>, ApiError> {
     let counts = state.registry.region_counts().await?;
     let territories = Territories::morocco();
     let mut rows = String::new();

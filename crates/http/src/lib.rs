@@ -72,8 +72,14 @@ struct SecurityAddon;
 impl utoipa::Modify for SecurityAddon {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
-        components.add_security_scheme("api_key", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -83,7 +89,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     if let Some(item) = doc.paths.paths.get_mut("/api/v1/health")
         && let Some(op) = item.get.as_mut()
     {
-        op.security = Some(vec![utoipa::openapi::security::SecurityRequirement::default()]);
+        op.security = Some(vec![
+            utoipa::openapi::security::SecurityRequirement::default(),
+        ]);
     }
     doc
 }
@@ -100,8 +108,14 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/health", get(api::health::health))
         .route("/openapi.json", get(openapi_json))
-        .route("/households", post(api::households::create).get(api::households::list))
-        .route("/households/{id}", get(api::households::get).put(api::households::update))
+        .route(
+            "/households",
+            post(api::households::create).get(api::households::list),
+        )
+        .route(
+            "/households/{id}",
+            get(api::households::get).put(api::households::update),
+        )
         .route("/households/{id}/versions", get(api::households::versions))
         .route("/persons/search", post(api::persons::search))
         .route("/persons/{id}", get(api::persons::get))
@@ -110,8 +124,9 @@ pub fn router(state: AppState) -> Router {
         .route("/stats/regions", get(api::territories::region_counts))
         .fallback(api_not_found);
 
-    let docs: Router<AppState> =
-        utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs").url("/api/v1/docs/openapi.json", openapi()).into();
+    let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
+        .url("/api/v1/docs/openapi.json", openapi())
+        .into();
 
     Router::new()
         .route("/", get(home::home))

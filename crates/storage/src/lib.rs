@@ -76,7 +76,10 @@ mod tests {
 pub async fn admin_statement(url: &str, statement: &str) -> Result<(), StoreError> {
     use sqlx::Connection as _;
     let mut conn = sqlx::PgConnection::connect(url).await.map_err(|e| {
-        StoreError::Unavailable(format!("cannot connect to PostgreSQL at `{}`: {e}", redact_url(url)))
+        StoreError::Unavailable(format!(
+            "cannot connect to PostgreSQL at `{}`: {e}",
+            redact_url(url)
+        ))
     })?;
     sqlx::query(sqlx::AssertSqlSafe(statement.to_string()))
         .execute(&mut conn)

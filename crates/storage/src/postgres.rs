@@ -331,7 +331,11 @@ impl RegistryStore for PgStore {
         op_export_persons(&self.pool, after, limit).await
     }
 
-    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+    async fn audit_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
         op_audit_events(&self.pool, after_seq, limit).await
     }
 

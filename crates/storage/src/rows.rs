@@ -40,7 +40,11 @@ pub(crate) fn serial_p(id: PersonId) -> i64 {
 }
 
 pub(crate) fn assets_text(assets: &std::collections::BTreeSet<Asset>) -> String {
-    assets.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(";")
+    assets
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 pub(crate) const HOUSEHOLD_COLUMNS: &str = "id, version, region_code, province_code, commune_code, area, address, dwelling_type, tenure, rooms, water_spending, electricity_spending, phone_spending, gas_spending, assets, declared_income, created_at, updated_at";

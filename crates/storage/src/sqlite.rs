@@ -48,7 +48,9 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot open SQLite database `{url}`: {e}")))?;
+            .map_err(|e| {
+                StoreError::Unavailable(format!("cannot open SQLite database `{url}`: {e}"))
+            })?;
         Ok(SqliteStore { pool })
     }
 
@@ -268,12 +270,14 @@ impl RegistryStore for SqliteStore {
         save_chain_head(&mut tx, &head).await?;
         let (max_h, max_p) = batch_max_serials(batch);
         for (kind, max) in [("household", max_h), ("person", max_p)] {
-            sqlx::query("UPDATE id_counters SET next_serial = MAX(next_serial, $1) WHERE kind = $2")
-                .bind(max + 1)
-                .bind(kind)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
+            sqlx::query(
+                "UPDATE id_counters SET next_serial = MAX(next_serial, $1) WHERE kind = $2",
+            )
+            .bind(max + 1)
+            .bind(kind)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
         Ok(ImportOutcome::Written {
@@ -298,7 +302,11 @@ impl RegistryStore for SqliteStore {
         op_export_persons(&self.pool, after, limit).await
     }
 
-    async fn audit_events(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditEvent>, StoreError> {
+    async fn audit_events(
+        &self,
+        after_seq: i64,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
         op_audit_events(&self.pool, after_seq, limit).await
     }
 

@@ -71,7 +71,10 @@ pub async fn postgres() -> Option<TestDb> {
     let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
         Ok(c) => c,
         Err(e) if !in_ci() => {
-            eprintln!("skipping a PostgreSQL test: no server at {}: {e}", crate::redact_url(&admin_url));
+            eprintln!(
+                "skipping a PostgreSQL test: no server at {}: {e}",
+                crate::redact_url(&admin_url)
+            );
             return None;
         }
         Err(e) => panic!(
@@ -100,7 +103,10 @@ pub async fn postgres() -> Option<TestDb> {
         .unwrap_or_else(|e| panic!("cannot create test database: {e}"));
     let url = match admin_url.rfind('/') {
         Some(i) if admin_url[..i].contains("://") && i > admin_url.find("://").unwrap_or(0) + 2 => {
-            let query = admin_url[i..].find('?').map(|q| &admin_url[i + q..]).unwrap_or("");
+            let query = admin_url[i..]
+                .find('?')
+                .map(|q| &admin_url[i + q..])
+                .unwrap_or("");
             format!("{}/{name}{query}", &admin_url[..i])
         }
         _ => format!("{admin_url}/{name}"),

@@ -75,11 +75,46 @@ fn family_of_five(nid_prefix: &str) -> HouseholdInput {
             declared_income: Amount::parse("2800").unwrap(),
         },
         members: vec![
-            member(Relation::Head, "Mohamed", "محمد", Sex::Male, date!(1978 - 03 - 14), Some(&format!("{nid_prefix}123456"))),
-            member(Relation::Spouse, "Fatima Zahra", "فاطمة الزهراء", Sex::Female, date!(1982 - 11 - 02), Some(&format!("{nid_prefix}654321"))),
-            member(Relation::Child, "Youssef", "يوسف", Sex::Male, date!(2008 - 06 - 30), None),
-            member(Relation::Child, "Aïcha", "عائشة", Sex::Female, date!(2012 - 01 - 09), None),
-            member(Relation::Parent, "Itto", "إيطو", Sex::Female, date!(1950 - 01 - 01), None),
+            member(
+                Relation::Head,
+                "Mohamed",
+                "محمد",
+                Sex::Male,
+                date!(1978 - 03 - 14),
+                Some(&format!("{nid_prefix}123456")),
+            ),
+            member(
+                Relation::Spouse,
+                "Fatima Zahra",
+                "فاطمة الزهراء",
+                Sex::Female,
+                date!(1982 - 11 - 02),
+                Some(&format!("{nid_prefix}654321")),
+            ),
+            member(
+                Relation::Child,
+                "Youssef",
+                "يوسف",
+                Sex::Male,
+                date!(2008 - 06 - 30),
+                None,
+            ),
+            member(
+                Relation::Child,
+                "Aïcha",
+                "عائشة",
+                Sex::Female,
+                date!(2012 - 01 - 09),
+                None,
+            ),
+            member(
+                Relation::Parent,
+                "Itto",
+                "إيطو",
+                Sex::Female,
+                date!(1950 - 01 - 01),
+                None,
+            ),
         ],
     }
 }
@@ -98,7 +133,9 @@ async fn verify_chain(store: &dyn RegistryStore) -> u64 {
     v.checked
 }
 
-async fn an_agent_registers_a_household_of_five_in_arabic_and_french(store: Arc<dyn RegistryStore>) {
+async fn an_agent_registers_a_household_of_five_in_arabic_and_french(
+    store: Arc<dyn RegistryStore>,
+) {
     let reg = registry(store.clone());
     let h = reg
         .register_household(&agent(), &family_of_five("BK"), "first registration")
@@ -112,11 +149,18 @@ async fn an_agent_registers_a_household_of_five_in_arabic_and_french(store: Arc<
 
     let read = reg.household(&agent(), h.id, &purpose()).await.unwrap();
     assert_eq!(read, h, "what is read back is what was written");
-    let aicha = read.members.iter().find(|m| m.data.first_name == "Aïcha").unwrap();
+    let aicha = read
+        .members
+        .iter()
+        .find(|m| m.data.first_name == "Aïcha")
+        .unwrap();
     assert_eq!(aicha.data.first_name_ar.as_deref(), Some("عائشة"));
     assert_eq!(read.data.water_spending.to_string(), "85.50");
 
-    let history = reg.household_history(&agent(), h.id, &purpose()).await.unwrap();
+    let history = reg
+        .household_history(&agent(), h.id, &purpose())
+        .await
+        .unwrap();
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].actor, "agent.tanger");
     assert_eq!(history[0].reason, "first registration");
@@ -126,47 +170,105 @@ async fn an_agent_registers_a_household_of_five_in_arabic_and_french(store: Arc<
 
 async fn an_update_makes_a_new_version_and_a_stale_one_is_refused(store: Arc<dyn RegistryStore>) {
     let reg = registry(store.clone());
-    let h = reg.register_household(&agent(), &family_of_five("BK"), "registration").await.unwrap();
+    let h = reg
+        .register_household(&agent(), &family_of_five("BK"), "registration")
+        .await
+        .unwrap();
     let mut input = family_of_five("BK");
     for (m, p) in input.members.iter_mut().zip(&h.members) {
         m.person_id = Some(p.id);
     }
     input.data.rooms = 4;
     input.members.pop(); // the grandmother moves out
-    let h2 = reg.update_household(&agent(), h.id, 1, &input, "moved to a bigger flat").await.unwrap();
+    let h2 = reg
+        .update_household(&agent(), h.id, 1, &input, "moved to a bigger flat")
+        .await
+        .unwrap();
     assert_eq!(h2.version, 2);
     assert_eq!(h2.data.rooms, 4);
     assert_eq!(h2.members.len(), 4);
-    let itto = h.members.iter().find(|m| m.data.first_name == "Itto").unwrap();
+    let itto = h
+        .members
+        .iter()
+        .find(|m| m.data.first_name == "Itto")
+        .unwrap();
     let left = reg.person(&agent(), itto.id, &purpose()).await.unwrap();
-    assert_eq!(left.household_id, None, "a person who leaves stays in the registry");
+    assert_eq!(
+        left.household_id, None,
+        "a person who leaves stays in the registry"
+    );
 
-    let stale = reg.update_household(&agent(), h.id, 1, &input, "late edit").await;
+    let stale = reg
+        .update_household(&agent(), h.id, 1, &input, "late edit")
+        .await;
     assert!(matches!(
         stale,
-        Err(RegistryError::Store(StoreError::VersionConflict { expected: 1, current: 2 }))
+        Err(RegistryError::Store(StoreError::VersionConflict {
+            expected: 1,
+            current: 2
+        }))
     ));
-    let history = reg.household_history(&agent(), h.id, &purpose()).await.unwrap();
-    assert_eq!(history.iter().map(|v| v.version).collect::<Vec<_>>(), vec![1, 2]);
+    let history = reg
+        .household_history(&agent(), h.id, &purpose())
+        .await
+        .unwrap();
+    assert_eq!(
+        history.iter().map(|v| v.version).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
     assert_eq!(history[1].reason, "moved to a bigger flat");
-    assert_eq!(history[0].snapshot.members.len(), 5, "old versions keep their state");
+    assert_eq!(
+        history[0].snapshot.members.len(),
+        5,
+        "old versions keep their state"
+    );
 
-    let missing = reg.update_household(&agent(), HouseholdId::from_serial(999).unwrap(), 1, &input, "x").await;
-    assert!(matches!(missing, Err(RegistryError::Store(StoreError::NotFound))));
+    let missing = reg
+        .update_household(
+            &agent(),
+            HouseholdId::from_serial(999).unwrap(),
+            1,
+            &input,
+            "x",
+        )
+        .await;
+    assert!(matches!(
+        missing,
+        Err(RegistryError::Store(StoreError::NotFound))
+    ));
     assert_eq!(verify_chain(store.as_ref()).await, 2);
 }
 
-async fn a_person_is_in_one_household_and_a_national_id_is_used_once(store: Arc<dyn RegistryStore>) {
+async fn a_person_is_in_one_household_and_a_national_id_is_used_once(
+    store: Arc<dyn RegistryStore>,
+) {
     let reg = registry(store.clone());
-    let first = reg.register_household(&agent(), &family_of_five("BK"), "").await.unwrap();
-    let youssef = first.members.iter().find(|m| m.data.first_name == "Youssef").unwrap().clone();
+    let first = reg
+        .register_household(&agent(), &family_of_five("BK"), "")
+        .await
+        .unwrap();
+    let youssef = first
+        .members
+        .iter()
+        .find(|m| m.data.first_name == "Youssef")
+        .unwrap()
+        .clone();
 
     // Youssef cannot be the head of a second household while he is in the first.
     let mut second = HouseholdInput {
         data: family_of_five("X").data,
-        members: vec![MemberInput { person_id: Some(youssef.id), data: PersonData { relation: Relation::Head, ..youssef.data.clone() } }],
+        members: vec![MemberInput {
+            person_id: Some(youssef.id),
+            data: PersonData {
+                relation: Relation::Head,
+                ..youssef.data.clone()
+            },
+        }],
     };
-    let err = reg.register_household(&agent(), &second, "").await.unwrap_err();
+    let err = reg
+        .register_household(&agent(), &second, "")
+        .await
+        .unwrap_err();
     match err {
         RegistryError::Store(StoreError::Conflict { field, code, .. }) => {
             assert_eq!(field, "members[0].person_id");
@@ -179,8 +281,20 @@ async fn a_person_is_in_one_household_and_a_national_id_is_used_once(store: Arc<
     let mut copycat = family_of_five("ZZ").members.remove(0);
     copycat.data.national_id = first.head().unwrap().data.national_id.clone();
     second.members = vec![copycat];
-    let err = reg.register_household(&agent(), &second, "").await.unwrap_err();
-    assert!(matches!(err, RegistryError::Store(StoreError::Conflict { code: "national_id_used", .. })), "{err:?}");
+    let err = reg
+        .register_household(&agent(), &second, "")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RegistryError::Store(StoreError::Conflict {
+                code: "national_id_used",
+                ..
+            })
+        ),
+        "{err:?}"
+    );
 
     // Nothing of the refused writes remains.
     assert_eq!(reg.region_counts().await.unwrap()[0].persons, 5);
@@ -190,19 +304,51 @@ async fn a_person_is_in_one_household_and_a_national_id_is_used_once(store: Arc<
     let mut input = family_of_five("BK");
     input.members.retain(|m| m.data.first_name != "Youssef");
     for m in &mut input.members {
-        m.person_id = first.members.iter().find(|p| p.data.first_name == m.data.first_name).map(|p| p.id);
+        m.person_id = first
+            .members
+            .iter()
+            .find(|p| p.data.first_name == m.data.first_name)
+            .map(|p| p.id);
     }
-    reg.update_household(&agent(), first.id, 1, &input, "Youssef founded his household").await.unwrap();
-    second.members = vec![MemberInput { person_id: Some(youssef.id), data: PersonData { relation: Relation::Head, ..youssef.data.clone() } }];
+    reg.update_household(
+        &agent(),
+        first.id,
+        1,
+        &input,
+        "Youssef founded his household",
+    )
+    .await
+    .unwrap();
+    second.members = vec![MemberInput {
+        person_id: Some(youssef.id),
+        data: PersonData {
+            relation: Relation::Head,
+            ..youssef.data.clone()
+        },
+    }];
     let own = reg.register_household(&agent(), &second, "").await.unwrap();
     assert_eq!(own.members[0].id, youssef.id);
-    assert_eq!(reg.person(&agent(), youssef.id, &purpose()).await.unwrap().household_id, Some(own.id));
+    assert_eq!(
+        reg.person(&agent(), youssef.id, &purpose())
+            .await
+            .unwrap()
+            .household_id,
+        Some(own.id)
+    );
 }
 
 async fn households_are_listed_by_territory_and_page(store: Arc<dyn RegistryStore>) {
     let reg = registry(store.clone());
     let mut ids = Vec::new();
-    for (i, commune) in ["01.511.01.0", "01.511.01.0", "04.441.01.01", "06.141.01.01.01"].iter().enumerate() {
+    for (i, commune) in [
+        "01.511.01.0",
+        "01.511.01.0",
+        "04.441.01.01",
+        "06.141.01.01.01",
+    ]
+    .iter()
+    .enumerate()
+    {
         let mut input = family_of_five(["AA", "AB", "AC", "AD"][i]);
         input.data.commune_code = commune.to_string();
         match reg.register_household(&agent(), &input, "").await {
@@ -211,38 +357,115 @@ async fn households_are_listed_by_territory_and_page(store: Arc<dyn RegistryStor
             Err(e) => panic!("{e}"),
         }
     }
-    let all = reg.list_households(&agent(), HouseholdFilter { limit: 100, ..Default::default() }, &purpose()).await.unwrap();
+    let all = reg
+        .list_households(
+            &agent(),
+            HouseholdFilter {
+                limit: 100,
+                ..Default::default()
+            },
+            &purpose(),
+        )
+        .await
+        .unwrap();
     assert_eq!(all.len(), ids.len());
     assert_eq!(all[0].members, 5);
     assert_eq!(all[0].head_first_name.as_deref(), Some("Mohamed"));
 
-    let tanger = |territory: &str| HouseholdFilter { territory: Some(territory.into()), limit: 100, after: None };
-    assert_eq!(reg.list_households(&agent(), tanger("01"), &purpose()).await.unwrap().len(), 2);
-    assert_eq!(reg.list_households(&agent(), tanger("01.511"), &purpose()).await.unwrap().len(), 2);
-    assert_eq!(reg.list_households(&agent(), tanger("01.511.01.0"), &purpose()).await.unwrap().len(), 2);
-    assert_eq!(reg.list_households(&agent(), tanger("02"), &purpose()).await.unwrap().len(), 0);
-    assert!(reg.list_households(&agent(), tanger("99"), &purpose()).await.is_err());
+    let tanger = |territory: &str| HouseholdFilter {
+        territory: Some(territory.into()),
+        limit: 100,
+        after: None,
+    };
+    assert_eq!(
+        reg.list_households(&agent(), tanger("01"), &purpose())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        reg.list_households(&agent(), tanger("01.511"), &purpose())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        reg.list_households(&agent(), tanger("01.511.01.0"), &purpose())
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        reg.list_households(&agent(), tanger("02"), &purpose())
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    assert!(
+        reg.list_households(&agent(), tanger("99"), &purpose())
+            .await
+            .is_err()
+    );
 
-    let page1 = reg.list_households(&agent(), HouseholdFilter { limit: 1, ..Default::default() }, &purpose()).await.unwrap();
-    let page2 = reg.list_households(&agent(), HouseholdFilter { limit: 1, after: Some(page1[0].id), ..Default::default() }, &purpose()).await.unwrap();
+    let page1 = reg
+        .list_households(
+            &agent(),
+            HouseholdFilter {
+                limit: 1,
+                ..Default::default()
+            },
+            &purpose(),
+        )
+        .await
+        .unwrap();
+    let page2 = reg
+        .list_households(
+            &agent(),
+            HouseholdFilter {
+                limit: 1,
+                after: Some(page1[0].id),
+                ..Default::default()
+            },
+            &purpose(),
+        )
+        .await
+        .unwrap();
     assert_eq!(page1[0].id, ids[0]);
     assert_eq!(page2[0].id, ids[1]);
 }
 
 async fn persons_are_found_by_registry_id_national_id_and_name(store: Arc<dyn RegistryStore>) {
     let reg = registry(store.clone());
-    let h = reg.register_household(&agent(), &family_of_five("BK"), "").await.unwrap();
+    let h = reg
+        .register_household(&agent(), &family_of_five("BK"), "")
+        .await
+        .unwrap();
     let head = h.head().unwrap();
     let search = |q: &'static str| {
         let reg = reg.clone();
-        async move { reg.search_persons(&agent(), q, None, 50, &purpose()).await.unwrap() }
+        async move {
+            reg.search_persons(&agent(), q, None, 50, &purpose())
+                .await
+                .unwrap()
+        }
     };
-    let by_id = reg.search_persons(&agent(), &head.id.to_string(), None, 10, &purpose()).await.unwrap();
+    let by_id = reg
+        .search_persons(&agent(), &head.id.to_string(), None, 10, &purpose())
+        .await
+        .unwrap();
     assert_eq!(by_id.len(), 1);
     assert_eq!(search("bk123456").await[0].id, head.id);
     assert_eq!(search("el amrani").await.len(), 5);
     assert_eq!(search("AICHA").await[0].data.first_name, "Aïcha");
-    assert_eq!(search("فاطمه").await[0].data.first_name, "Fatima Zahra", "taa marbuta folded");
+    assert_eq!(
+        search("فاطمه").await[0].data.first_name,
+        "Fatima Zahra",
+        "taa marbuta folded"
+    );
     assert_eq!(search("youssef amrani").await.len(), 1);
     assert!(search("mahmoud").await.is_empty());
     let typo = head.id.to_string().replace('P', "p");
@@ -250,9 +473,17 @@ async fn persons_are_found_by_registry_id_national_id_and_name(store: Arc<dyn Re
     digits.swap(9, 10);
     let typo: String = digits.into_iter().collect();
     if typo != head.id.to_string().to_lowercase() {
-        assert!(reg.search_persons(&agent(), &typo, None, 10, &purpose()).await.is_err(), "a mistyped registry id is refused");
+        assert!(
+            reg.search_persons(&agent(), &typo, None, 10, &purpose())
+                .await
+                .is_err(),
+            "a mistyped registry id is refused"
+        );
     }
-    let in_rabat = reg.search_persons(&agent(), "mohamed", Some("04".into()), 10, &purpose()).await.unwrap();
+    let in_rabat = reg
+        .search_persons(&agent(), "mohamed", Some("04".into()), 10, &purpose())
+        .await
+        .unwrap();
     assert!(in_rabat.is_empty());
 }
 
@@ -270,8 +501,15 @@ fn batch_of(households: u64, first_serial: u64, nid_prefix: &str) -> RegistryBat
             .map(|(k, m)| {
                 person += 1;
                 let mut data = m.data;
-                data.national_id = (k == 0).then(|| NationalId::parse(&format!("{nid_prefix}{}", 100_000 + first_serial + i)).unwrap());
-                sanad_domain::Person { id: PersonId::from_serial(person).unwrap(), household_id: Some(id), data }
+                data.national_id = (k == 0).then(|| {
+                    NationalId::parse(&format!("{nid_prefix}{}", 100_000 + first_serial + i))
+                        .unwrap()
+                });
+                sanad_domain::Person {
+                    id: PersonId::from_serial(person).unwrap(),
+                    household_id: Some(id),
+                    data,
+                }
             })
             .collect();
         let mut data = input.data;
@@ -291,21 +529,62 @@ fn batch_of(households: u64, first_serial: u64, nid_prefix: &str) -> RegistryBat
 }
 
 async fn an_import_writes_everything_or_nothing(store: Arc<dyn RegistryStore>) {
-    let change = Change { actor: "import".into(), reason: "batch 1".into(), at: datetime!(2026-11-20 08:00:00 UTC) };
+    let change = Change {
+        actor: "import".into(),
+        reason: "batch 1".into(),
+        at: datetime!(2026-11-20 08:00:00 UTC),
+    };
     let batch = batch_of(300, 1, "AB");
-    let out = store.import_batch(&batch, &change, &NoProgress).await.unwrap();
-    assert_eq!(out, ImportOutcome::Written { households: 300, persons: 1500 });
-    assert_eq!(store.household(batch.households[7].id).await.unwrap().unwrap(), batch.households[7]);
-    assert_eq!(store.household_versions(batch.households[7].id).await.unwrap()[0].snapshot, batch.households[7]);
+    let out = store
+        .import_batch(&batch, &change, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(
+        out,
+        ImportOutcome::Written {
+            households: 300,
+            persons: 1500
+        }
+    );
+    assert_eq!(
+        store
+            .household(batch.households[7].id)
+            .await
+            .unwrap()
+            .unwrap(),
+        batch.households[7]
+    );
+    assert_eq!(
+        store
+            .household_versions(batch.households[7].id)
+            .await
+            .unwrap()[0]
+            .snapshot,
+        batch.households[7]
+    );
 
     // A second batch that reuses one household id and one national id is refused whole.
     let mut again = batch_of(10, 1000, "CD");
     again.households[3].id = batch.households[0].id;
-    again.households[5].members[0].data.national_id = batch.households[1].members[0].data.national_id.clone();
-    match store.import_batch(&again, &change, &NoProgress).await.unwrap() {
+    again.households[5].members[0].data.national_id =
+        batch.households[1].members[0].data.national_id.clone();
+    match store
+        .import_batch(&again, &change, &NoProgress)
+        .await
+        .unwrap()
+    {
         ImportOutcome::Conflicts(c) => {
             assert!(c.contains(&BatchConflict::HouseholdExists(batch.households[0].id)));
-            assert!(c.contains(&BatchConflict::NationalIdUsed(batch.households[1].members[0].data.national_id.clone().unwrap().to_string())));
+            assert!(
+                c.contains(&BatchConflict::NationalIdUsed(
+                    batch.households[1].members[0]
+                        .data
+                        .national_id
+                        .clone()
+                        .unwrap()
+                        .to_string()
+                ))
+            );
         }
         other => panic!("expected conflicts, got {other:?}"),
     }
@@ -315,15 +594,24 @@ async fn an_import_writes_everything_or_nothing(store: Arc<dyn RegistryStore>) {
 
     // The counters moved past the imported ids: a new registration gets fresh ones.
     let reg = registry(store.clone());
-    let h = reg.register_household(&agent(), &family_of_five("EF"), "").await.unwrap();
+    let h = reg
+        .register_household(&agent(), &family_of_five("EF"), "")
+        .await
+        .unwrap();
     assert_eq!(h.id.serial(), 301);
     assert!(h.members.iter().all(|m| m.id.serial() > 10 + 1500));
 
     // Export pages follow id order and give back what was imported.
     let page = store.export_households(None, 100).await.unwrap();
     assert_eq!(page.len(), 100);
-    assert_eq!(page[0], (batch.households[0].id, batch.households[0].data.clone()));
-    let rest = store.export_households(Some(page[99].0), 1000).await.unwrap();
+    assert_eq!(
+        page[0],
+        (batch.households[0].id, batch.households[0].data.clone())
+    );
+    let rest = store
+        .export_households(Some(page[99].0), 1000)
+        .await
+        .unwrap();
     assert_eq!(rest.len(), 201);
     let persons = store.export_persons(None, 10_000).await.unwrap();
     assert_eq!(persons.len(), 1505);
@@ -332,13 +620,34 @@ async fn an_import_writes_everything_or_nothing(store: Arc<dyn RegistryStore>) {
 }
 
 async fn accounts_and_api_keys(store: Arc<dyn RegistryStore>) {
-    let account = Account { username: "manager".into(), role: Role::Manager, password_hash: "$argon2id$x".into() };
+    let account = Account {
+        username: "manager".into(),
+        role: Role::Manager,
+        password_hash: "$argon2id$x".into(),
+    };
     store.upsert_account(&account).await.unwrap();
-    store.upsert_account(&Account { role: Role::Auditor, ..account.clone() }).await.unwrap();
-    assert_eq!(store.account("manager").await.unwrap().unwrap().role, Role::Auditor);
+    store
+        .upsert_account(&Account {
+            role: Role::Auditor,
+            ..account.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.account("manager").await.unwrap().unwrap().role,
+        Role::Auditor
+    );
     assert!(store.account("nobody").await.unwrap().is_none());
     store.add_api_key("manager", "abc123").await.unwrap();
-    assert_eq!(store.api_key_account("abc123").await.unwrap().unwrap().username, "manager");
+    assert_eq!(
+        store
+            .api_key_account("abc123")
+            .await
+            .unwrap()
+            .unwrap()
+            .username,
+        "manager"
+    );
     assert!(store.api_key_account("abc124").await.unwrap().is_none());
 }
 

@@ -55,7 +55,8 @@ pub(crate) fn parse_household_id(text: &str) -> Result<HouseholdId, ApiError> {
 }
 
 fn etag(h: &Household) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{}\"", h.version)).unwrap_or(HeaderValue::from_static("\"0\""))
+    HeaderValue::from_str(&format!("\"{}\"", h.version))
+        .unwrap_or(HeaderValue::from_static("\"0\""))
 }
 
 /// Registers a household and its members; the registry issues their identifiers.
@@ -147,11 +148,18 @@ pub async fn list(
     let after = params
         .after
         .as_deref()
-        .map(|a| HouseholdId::parse(a).map_err(|e| ApiError::bad_field("after", "registry_id", e.to_string())))
+        .map(|a| {
+            HouseholdId::parse(a)
+                .map_err(|e| ApiError::bad_field("after", "registry_id", e.to_string()))
+        })
         .transpose()?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=sanad_app::registry::MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_field("limit", "out_of_range", "a page size from 1 to 500"));
+        return Err(ApiError::bad_field(
+            "limit",
+            "out_of_range",
+            "a page size from 1 to 500",
+        ));
     }
     let items = state
         .registry

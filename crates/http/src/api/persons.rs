@@ -39,7 +39,8 @@ pub async fn get(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<axum::Json<Person>, ApiError> {
-    let id = PersonId::parse(&id).map_err(|e| ApiError::bad_field("id", "registry_id", e.to_string()))?;
+    let id = PersonId::parse(&id)
+        .map_err(|e| ApiError::bad_field("id", "registry_id", e.to_string()))?;
     let person = state
         .registry
         .person(&actor, id, &purpose(&headers))
@@ -61,7 +62,11 @@ pub async fn search(
 ) -> Result<axum::Json<PersonResults>, ApiError> {
     let limit = body.limit.unwrap_or(50);
     if !(1..=sanad_app::registry::MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_field("limit", "out_of_range", "from 1 to 500 results"));
+        return Err(ApiError::bad_field(
+            "limit",
+            "out_of_range",
+            "from 1 to 500 results",
+        ));
     }
     let items = state
         .registry

@@ -31,7 +31,11 @@ pub async fn list(
     if let Some(parent) = &params.parent
         && all.get(parent).is_none()
     {
-        return Err(ApiError::bad_field("parent", "unknown_territory", "the code of a region or province"));
+        return Err(ApiError::bad_field(
+            "parent",
+            "unknown_territory",
+            "the code of a region or province",
+        ));
     }
     let items = all
         .all()
@@ -51,7 +55,10 @@ pub async fn list(
 #[utoipa::path(get, path = "/api/v1/territories/{code}", tag = "territories",
     params(("code" = String, Path, description = "HCP code")),
     responses((status = 200, body = Territory), (status = 404, body = Problem, content_type = "application/problem+json")))]
-pub async fn get(Caller(_caller): Caller, Path(code): Path<String>) -> Result<axum::Json<Territory>, ApiError> {
+pub async fn get(
+    Caller(_caller): Caller,
+    Path(code): Path<String>,
+) -> Result<axum::Json<Territory>, ApiError> {
     Territories::morocco()
         .get(&code)
         .cloned()

@@ -1,0 +1,405 @@
+//! The binary as an operator uses it: help, configuration errors, gen → import → export, bad rows,
+//! and a kill -9 in the middle of an import.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use sanad_storage::testkit;
+
+fn sanad() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sanad"));
+    c.env_remove("SANAD_DATABASE_URL").env("SANAD_LOG", "warn");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    sanad().args(args).output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn generate(dir: &Path, households: u64, seed: u64, duplicates: f64) {
+    let o = run(&[
+        "gen",
+        "--households",
+        &households.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--duplicate-rate",
+        &duplicates.to_string(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+fn counts(url: &str) -> (u64, u64, u64) {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = sanad_storage::connect(url).await.unwrap();
+        store.migrate().await.unwrap();
+        let c = store.region_counts().await.unwrap();
+        let events = store.audit_events(0, u32::MAX).await.unwrap().len() as u64;
+        (
+            c.iter().map(|r| r.households).sum(),
+            c.iter().map(|r| r.persons).sum(),
+            events,
+        )
+    })
+}
+
+fn lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).unwrap().lines().count() - 1
+}
+
+#[test]
+fn help_lists_every_subcommand_and_each_has_its_own() {
+    let o = run(&["--help"]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for cmd in [
+        "serve", "migrate", "demo", "gen", "import", "export", "audit", "admin", "bench",
+    ] {
+        assert!(text.contains(cmd), "{cmd} missing from --help");
+        assert!(run(&[cmd, "--help"]).status.success(), "{cmd} --help");
+    }
+}
+
+#[test]
+fn a_wrong_or_unreachable_database_is_a_one_line_error() {
+    for url in [
+        "mysql://localhost/sanad",
+        "postgres://nobody@127.0.0.1:1/sanad",
+        "sqlite:///nonexistent-dir/x/sanad.db",
+    ] {
+        let o = run(&["--database-url", url, "migrate"]);
+        assert_eq!(o.status.code(), Some(1), "{url}");
+        let err = stderr(&o);
+        assert!(err.starts_with("error: "), "{url}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{url}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn the_environment_names_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("from-env.db");
+    let o = sanad()
+        .env("SANAD_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(db.exists());
+}
+
+#[test]
+fn the_same_seed_gives_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, c) = (
+        dir.path().join("a"),
+        dir.path().join("b"),
+        dir.path().join("c"),
+    );
+    generate(&a, 300, 42, 0.1);
+    generate(&b, 300, 42, 0.1);
+    generate(&c, 300, 43, 0.1);
+    for f in ["households.csv", "persons.csv", "truth.csv"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f}"
+        );
+        assert_ne!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(c.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+fn round_trip(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = dir.path().join("out");
+    generate(&data, 800, 5, 0.1);
+    let o = run(&["--database-url", url, "import", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "--database-url",
+        url,
+        "export",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["households.csv", "persons.csv"] {
+        assert!(
+            std::fs::read(data.join(f)).unwrap() == std::fs::read(out.join(f)).unwrap(),
+            "{f}: export differs from the imported file"
+        );
+    }
+    let o = run(&["--database-url", url, "audit", "verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("intact"));
+}
+
+#[test]
+fn gen_import_export_round_trip_is_lossless_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    round_trip(&format!("sqlite://{}", dir.path().join("r.db").display()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gen_import_export_round_trip_is_lossless_on_postgres() {
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || round_trip(&url))
+        .await
+        .unwrap();
+    db.cleanup().await;
+}
+
+/// Replaces one cell of a CSV file (line numbers count the header as 1).
+fn corrupt(path: &Path, line: usize, column: &str, value: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut rows: Vec<Vec<String>> = text
+        .lines()
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect();
+    let col = rows[0].iter().position(|c| c == column).unwrap();
+    rows[line - 1][col] = value.to_string();
+    let out: Vec<String> = rows.into_iter().map(|r| r.join(",")).collect();
+    std::fs::write(path, out.join("\n") + "\n").unwrap();
+}
+
+#[test]
+fn bad_rows_are_reported_and_nothing_is_written_unless_skip_invalid() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 200, 9, 0.0);
+    let persons = data.join("persons.csv");
+    corrupt(&persons, 5, "birth_date", "2020-02-31");
+    corrupt(&persons, 7, "sex", "X");
+    corrupt(&persons, 9, "birth_date", "2099-01-01");
+    corrupt(&data.join("households.csv"), 3, "commune_code", "99.999.99");
+    let url = format!("sqlite://{}", dir.path().join("b.db").display());
+    let report = dir.path().join("report.csv");
+
+    let o = run(&[
+        "--database-url",
+        &url,
+        "import",
+        data.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing was imported"));
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.starts_with("file,line,field,message"), "{text}");
+    assert!(text.contains("persons.csv,5,birth_date,"), "{text}");
+    assert!(text.contains("persons.csv,7,sex,M or F"), "{text}");
+    assert!(text.contains("persons.csv,9,birth_date,"), "{text}");
+    assert!(text.contains("households.csv,3,commune_code,"), "{text}");
+    assert_eq!(counts(&url), (0, 0, 0), "a failed import writes nothing");
+
+    let o = run(&[
+        "--database-url",
+        &url,
+        "import",
+        data.to_str().unwrap(),
+        "--report",
+        report.to_str().unwrap(),
+        "--skip-invalid",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "rejected rows still make the exit code non-zero"
+    );
+    let (households, persons, events) = counts(&url);
+    assert!(households >= 195 && households < 200, "{households}");
+    assert_eq!(events, households);
+    assert!(persons > 0);
+    let rejected_persons = std::fs::read_to_string(&report)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("persons.csv"))
+        .count();
+    assert!(persons as usize + rejected_persons >= lines(&persons_file(&data)));
+}
+
+fn persons_file(dir: &Path) -> std::path::PathBuf {
+    dir.join("persons.csv")
+}
+
+#[test]
+fn another_layout_is_read_through_a_column_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = dir.path().join("menages.csv");
+    let p = dir.path().join("individus.csv");
+    std::fs::write(
+        &h,
+        "ID_MENAGE,COMMUNE,TYPE_LOGEMENT,STATUT,PIECES,EAU,ELEC,TEL,GAZ,BIENS,REVENU\n\
+        H00000000013,01.511.01.0,apartment,tenant,3,50,120.5,0,45,tv;fridge,\"2500,00\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &p,
+        "ID,ID_MENAGE,LIEN,PRENOM,NOM,SEXE,DATE_NAISSANCE,CIN,SCOLARITE,ACTIVITE\n\
+        P00000000013,H00000000013,head,Mohamed,El Idrissi,H,03/02/1970,bk 12345,primary,employed\n\
+        P00000000021,H00000000013,spouse,Naima,Ouazzani,F,19751224,,none,homemaker\n",
+    )
+    .unwrap();
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let maps = [
+        "household_id=ID_MENAGE",
+        "commune_code=COMMUNE",
+        "dwelling_type=TYPE_LOGEMENT",
+        "tenure=STATUT",
+        "rooms=PIECES",
+        "water_spending=EAU",
+        "electricity_spending=ELEC",
+        "phone_spending=TEL",
+        "gas_spending=GAZ",
+        "assets=BIENS",
+        "declared_income=REVENU",
+        "person_id=ID",
+        "relation=LIEN",
+        "first_name=PRENOM",
+        "last_name=NOM",
+        "sex=SEXE",
+        "birth_date=DATE_NAISSANCE",
+        "national_id=CIN",
+        "schooling=SCOLARITE",
+        "occupation=ACTIVITE",
+    ];
+    let mut args = vec![
+        "--database-url",
+        &url,
+        "import",
+        "--households",
+        h.to_str().unwrap(),
+        "--persons",
+        p.to_str().unwrap(),
+    ];
+    for m in &maps {
+        args.push("--map");
+        args.push(m);
+    }
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = dir.path().join("out");
+    assert!(
+        run(&[
+            "--database-url",
+            &url,
+            "export",
+            "--out",
+            out.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let persons = std::fs::read_to_string(out.join("persons.csv")).unwrap();
+    assert!(persons.contains("P00000000013,H00000000013,head,Mohamed,El Idrissi,,,M,1970-02-03,BK12345,none,primary,employed"), "{persons}");
+    assert!(persons.contains("1975-12-24"));
+    assert!(
+        std::fs::read_to_string(out.join("households.csv"))
+            .unwrap()
+            .contains(",2500.00")
+    );
+
+    let o = run(&[
+        "--database-url",
+        &url,
+        "import",
+        "--households",
+        h.to_str().unwrap(),
+        "--persons",
+        p.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("missing column `household_id`"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Starts an import, waits until it is writing, kills it with SIGKILL, and checks that the store is
+/// as it was; then imports again and checks that nothing is doubled.
+fn kill_mid_import(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 25_000, 11, 0.0);
+    let expected_persons = lines(&data.join("persons.csv")) as u64;
+    assert_eq!(counts(url), (0, 0, 0));
+
+    let mut child = sanad()
+        .args(["--database-url", url, "import", data.to_str().unwrap()])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the import ended before writing"
+        );
+        if line.starts_with("writing") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        None,
+        "the import was still running when killed"
+    );
+
+    assert_eq!(
+        counts(url),
+        (0, 0, 0),
+        "a killed import leaves the store as it was"
+    );
+    let o = run(&["--database-url", url, "import", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        counts(url),
+        (25_000, expected_persons, 25_000),
+        "imported once, nothing doubled"
+    );
+    let o = run(&["--database-url", url, "audit", "verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn kill_9_in_the_middle_of_an_import_loses_nothing_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_mid_import(&format!("sqlite://{}", dir.path().join("k.db").display()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_in_the_middle_of_an_import_loses_nothing_on_postgres() {
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || kill_mid_import(&url))
+        .await
+        .unwrap();
+    db.cleanup().await;
+}
