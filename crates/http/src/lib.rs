@@ -42,7 +42,7 @@ impl AppState {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Sanad API", description = "The single social window: household registry of Sanad.", license(name = "AGPL-3.0-or-later")),
+    info(title = "Sanad API", description = "The single social window: household registry of Sanad."),
     paths(
         api::health::health,
         api::households::create,
