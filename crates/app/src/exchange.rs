@@ -560,7 +560,7 @@ pub fn read_registry(
     let mut done = 0u64;
     let mut tick = |progress: &dyn Progress| {
         done += 1;
-        if done % 16_384 == 0 {
+        if done.is_multiple_of(16_384) {
             progress.advance(done);
         }
     };
@@ -768,8 +768,7 @@ pub fn read_registry(
             data: p.data,
         })
         .collect();
-    out.errors
-        .sort_by(|a, b| (a.file != hname, a.line).cmp(&(b.file != hname, b.line)));
+    out.errors.sort_by_key(|e| (e.file != hname, e.line));
     progress.advance(out.household_rows + out.person_rows);
     Ok(out)
 }

@@ -226,7 +226,7 @@ fn bad_rows_are_reported_and_nothing_is_written_unless_skip_invalid() {
         "rejected rows still make the exit code non-zero"
     );
     let (households, persons, events) = counts(&url);
-    assert!(households >= 195 && households < 200, "{households}");
+    assert!((195..200).contains(&households), "{households}");
     assert_eq!(events, households);
     assert!(persons > 0);
     let rejected_persons = std::fs::read_to_string(&report)

@@ -57,20 +57,6 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::redact_url;
-
-    #[test]
-    fn passwords_are_hidden_in_messages() {
-        assert_eq!(
-            redact_url("postgres://sanad:hunter2@db:5432/sanad"),
-            "postgres://sanad:***@db:5432/sanad"
-        );
-        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
-    }
-}
-
 /// Runs one administrative statement (such as `CREATE DATABASE`) on a PostgreSQL server, outside
 /// any transaction; for the benchmark and operators' tooling.
 pub async fn admin_statement(url: &str, statement: &str) -> Result<(), StoreError> {
@@ -86,4 +72,18 @@ pub async fn admin_statement(url: &str, statement: &str) -> Result<(), StoreErro
         .await
         .map_err(db_error)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_are_hidden_in_messages() {
+        assert_eq!(
+            redact_url("postgres://sanad:hunter2@db:5432/sanad"),
+            "postgres://sanad:***@db:5432/sanad"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
 }
