@@ -8,7 +8,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use sanad_domain::household::{check_household_data, check_members, check_person};
-use sanad_domain::validation::Collector;
+use sanad_domain::validation::{Collector, FieldError};
 use sanad_domain::{
     Amount, Asset, Disability, DwellingType, Household, HouseholdData, HouseholdId, NationalId,
     Occupation, Person, PersonData, PersonId, Relation, Schooling, Sex, Tenure, Territories,
@@ -162,7 +162,8 @@ struct Table {
     path: PathBuf,
     name: String,
     header: Vec<String>,
-    rows: Vec<(u64, Result<Vec<String>, String>)>,
+    /// Each row with its line number; one allocation per row.
+    rows: Vec<(u64, Result<csv::StringRecord, String>)>,
 }
 
 fn read_table(path: &Path) -> Result<Table, ExchangeError> {
@@ -191,20 +192,15 @@ fn read_table(path: &Path) -> Result<Table, ExchangeError> {
             Err(e) => return Err(file_error(path, format!("not a readable CSV file: {e}"))),
         }
         let line = record.position().map(|p| p.line()).unwrap_or(0);
-        let fields: Result<Vec<String>, String> = record
-            .iter()
-            .map(|f| {
-                std::str::from_utf8(f).map(str::to_string).map_err(|_| {
-                    "the row is not valid UTF-8 text (save the file as UTF-8)".to_string()
-                })
-            })
-            .collect();
+        let fields = csv::StringRecord::from_byte_record(record.clone())
+            .map_err(|_| "the row is not valid UTF-8 text (save the file as UTF-8)".to_string());
         if header.is_none() {
-            let mut h = fields.map_err(|e| file_error(path, format!("header: {e}")))?;
+            let h = fields.map_err(|e| file_error(path, format!("header: {e}")))?;
+            let mut h: Vec<String> = h.iter().map(|c| c.trim().to_string()).collect();
             if let Some(first) = h.first_mut() {
                 *first = first.trim_start_matches('\u{feff}').to_string();
             }
-            header = Some(h.into_iter().map(|c| c.trim().to_string()).collect());
+            header = Some(h);
             continue;
         }
         if fields
@@ -255,10 +251,15 @@ fn read_xlsx(path: &Path, name: String) -> Result<Table, ExchangeError> {
         .collect();
     let rows = rows
         .enumerate()
-        .map(|(i, r)| (i as u64 + 2, Ok(r.iter().map(cell).collect::<Vec<_>>())))
+        .map(|(i, r)| {
+            (
+                i as u64 + 2,
+                Ok(r.iter().map(cell).collect::<csv::StringRecord>()),
+            )
+        })
         .filter(|(_, r)| {
             !r.as_ref()
-                .is_ok_and(|f: &Vec<String>| f.iter().all(|c| c.trim().is_empty()))
+                .is_ok_and(|f: &csv::StringRecord| f.iter().all(|c| c.trim().is_empty()))
         })
         .collect();
     Ok(Table {
@@ -269,8 +270,8 @@ fn read_xlsx(path: &Path, name: String) -> Result<Table, ExchangeError> {
     })
 }
 
-/// Column positions of the layout's fields in a table.
-struct Columns(HashMap<&'static str, usize>);
+/// Column positions of the layout's fields in a table, in the layout's order.
+struct Columns(Vec<Option<usize>>);
 
 impl Columns {
     fn resolve(
@@ -278,7 +279,7 @@ impl Columns {
         fields: &[&'static str],
         mapping: &HashMap<String, String>,
     ) -> Result<Columns, ExchangeError> {
-        let mut map = HashMap::new();
+        let mut idx = Vec::with_capacity(fields.len());
         for &field in fields {
             let wanted = mapping.get(field).map(String::as_str).unwrap_or(field);
             match table
@@ -286,10 +287,10 @@ impl Columns {
                 .iter()
                 .position(|h| h.eq_ignore_ascii_case(wanted))
             {
-                Some(i) => {
-                    map.insert(field, i);
+                Some(i) => idx.push(Some(i)),
+                None if OPTIONAL_COLUMNS.contains(&field) && !mapping.contains_key(field) => {
+                    idx.push(None)
                 }
-                None if OPTIONAL_COLUMNS.contains(&field) && !mapping.contains_key(field) => {}
                 None => {
                     return Err(ExchangeError::MissingColumn {
                         path: table.path.clone(),
@@ -299,16 +300,51 @@ impl Columns {
                 }
             }
         }
-        Ok(Columns(map))
+        Ok(Columns(idx))
     }
 
-    fn get<'a>(&self, row: &'a [String], field: &str) -> &'a str {
-        self.0
-            .get(field)
-            .and_then(|&i| row.get(i))
-            .map(|s| s.trim())
-            .unwrap_or("")
+    /// The row's values in the layout's order, trimmed; absent columns read as empty.
+    fn values<'a, const N: usize>(&self, row: &'a csv::StringRecord) -> [&'a str; N] {
+        std::array::from_fn(|i| {
+            self.0
+                .get(i)
+                .copied()
+                .flatten()
+                .and_then(|c| row.get(c))
+                .map(str::trim)
+                .unwrap_or("")
+        })
     }
+}
+
+/// Applies `f` to every item on all cores, keeping the order. Items are consumed as they are
+/// mapped, so a big table's raw rows are freed while its parsed rows are built.
+fn par_map<T: Send, R: Send>(mut items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(16);
+    if threads <= 1 || items.len() < 4096 {
+        return items.into_iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut parts = Vec::with_capacity(threads);
+    while items.len() > chunk {
+        let tail = items.split_off(items.len() - chunk);
+        parts.push(tail);
+    }
+    parts.push(items);
+    parts.reverse();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(|| part.into_iter().map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// Reads a date written `YYYY-MM-DD`, `DD/MM/YYYY` or `YYYYMMDD`.
@@ -355,12 +391,8 @@ fn amount(c: &mut Collector, field: &str, text: &str) -> Amount {
     })
 }
 
-fn parse_household_row(
-    c: &mut Collector,
-    cols: &Columns,
-    row: &[String],
-) -> Option<(HouseholdId, HouseholdData)> {
-    let get = |f| cols.get(row, f);
+fn parse_household_row(c: &mut Collector, v: &[&str; 13]) -> Option<(HouseholdId, HouseholdData)> {
+    let get = |f: &str| v[HOUSEHOLD_COLUMNS.iter().position(|c| *c == f).unwrap_or(0)];
     let id = HouseholdId::parse(get("household_id"))
         .map_err(|e| c.push("household_id", "format", e.to_string()))
         .ok();
@@ -433,10 +465,9 @@ fn parse_household_row(
 
 fn parse_person_row(
     c: &mut Collector,
-    cols: &Columns,
-    row: &[String],
+    v: &[&str; 13],
 ) -> Option<(PersonId, Option<HouseholdId>, PersonData)> {
-    let get = |f| cols.get(row, f);
+    let get = |f: &str| v[PERSON_COLUMNS.iter().position(|c| *c == f).unwrap_or(0)];
     let id = PersonId::parse(get("person_id"))
         .map_err(|e| c.push("person_id", "format", e.to_string()))
         .ok();
@@ -514,6 +545,27 @@ fn parse_person_row(
     Some((id?, household, data))
 }
 
+/// Parses and checks one household row on its own; on failure, the id if it could be read.
+#[allow(clippy::type_complexity)]
+fn check_household_row(
+    row: Result<csv::StringRecord, (Option<HouseholdId>, Vec<FieldError>)>,
+    cols: &Columns,
+    territories: &Territories,
+) -> Result<(HouseholdId, HouseholdData), (Option<HouseholdId>, Vec<FieldError>)> {
+    let row = row?;
+    let v = cols.values::<13>(&row);
+    let mut c = Collector::default();
+    let parsed = parse_household_row(&mut c, &v);
+    let id = HouseholdId::parse(v[0]).ok();
+    let checked =
+        parsed.map(|(id, data)| (id, check_household_data(&mut c, "", &data, territories)));
+    match (checked, c.finish(())) {
+        (Some(ok), Ok(())) => Ok(ok),
+        (_, Err(e)) => Err((id, e.0)),
+        (None, Ok(())) => Err((id, Vec::new())),
+    }
+}
+
 /// What a read found: the valid batch, the rejected rows, and where each key came from (so that a
 /// conflict found later by the store can be reported against its row).
 #[derive(Debug, Default)]
@@ -557,129 +609,111 @@ pub fn read_registry(
         ..ParsedRegistry::default()
     };
     progress.phase("checking", out.household_rows + out.person_rows);
-    let mut done = 0u64;
-    let mut tick = |progress: &dyn Progress| {
-        done += 1;
-        if done.is_multiple_of(16_384) {
-            progress.advance(done);
-        }
-    };
 
     let hname = households_table.name.clone();
     let pname = persons_table.name.clone();
-    let push_errors = |errors: &mut Vec<RowError>, file: &str, line: u64, c: Collector| {
-        if let Err(v) = c.finish(()) {
-            errors.extend(v.0.into_iter().map(|e| RowError {
-                file: file.to_string(),
-                line,
-                field: e.field,
-                message: e.message,
-            }));
-        }
+    let push_errors = |errors: &mut Vec<RowError>, file: &str, line: u64, e: Vec<FieldError>| {
+        errors.extend(e.into_iter().map(|e| RowError {
+            file: file.to_string(),
+            line,
+            field: e.field,
+            message: e.message,
+        }));
     };
 
-    // Households, each on its own.
-    let mut households: Vec<(u64, HouseholdId, HouseholdData)> =
-        Vec::with_capacity(households_table.rows.len());
-    for (line, row) in &households_table.rows {
-        tick(progress);
-        let row = match row {
-            Ok(r) => r,
-            Err(message) => {
-                out.errors.push(RowError {
-                    file: hname.clone(),
-                    line: *line,
-                    field: "*".into(),
-                    message: message.clone(),
-                });
-                continue;
-            }
-        };
-        let mut c = Collector::default();
-        let parsed = parse_household_row(&mut c, &hcols, row);
-        let checked =
-            parsed.map(|(id, data)| (id, check_household_data(&mut c, "", &data, territories)));
-        if let Some((id, _)) = &checked
-            && let Some(first) = out.household_lines.get(id)
-        {
-            c.push(
-                "household_id",
-                "duplicate",
-                format!("a household id used once; already on line {first}"),
-            );
-        }
-        match checked {
-            Some((id, data)) if c.is_empty() => {
+    // Households, each on its own (on all cores), then against each other.
+    let checked = par_map(households_table.rows, |(line, row)| {
+        let row = row.map_err(|m| (None, vec![FieldError::new("*", "encoding", m)]));
+        (line, check_household_row(row, &hcols, territories))
+    });
+    progress.advance(out.household_rows);
+    let mut households: Vec<(u64, HouseholdId, HouseholdData)> = Vec::with_capacity(checked.len());
+    let mut rejected_households: HashSet<HouseholdId> = HashSet::new();
+    for (line, result) in checked {
+        let line = &line;
+        match result {
+            Ok((id, data)) => {
+                if let Some(first) = out.household_lines.get(&id) {
+                    let message = format!("a household id used once; already on line {first}");
+                    push_errors(
+                        &mut out.errors,
+                        &hname,
+                        *line,
+                        vec![FieldError::new("household_id", "duplicate", message)],
+                    );
+                    continue;
+                }
                 out.household_lines.insert(id, *line);
                 households.push((*line, id, data));
             }
-            _ => push_errors(&mut out.errors, &hname, *line, c),
+            Err((id, errors)) => {
+                rejected_households.extend(id);
+                push_errors(&mut out.errors, &hname, *line, errors);
+            }
         }
     }
     let valid_households: HashSet<HouseholdId> = households.iter().map(|h| h.1).collect();
-    let rejected_households: HashSet<HouseholdId> = households_table
-        .rows
-        .iter()
-        .filter_map(|(_, r)| r.as_ref().ok())
-        .filter_map(|r| HouseholdId::parse(hcols.get(r, "household_id")).ok())
-        .filter(|id| !valid_households.contains(id))
-        .collect();
+    rejected_households.retain(|id| !valid_households.contains(id));
 
-    // Persons, each on its own, then against the file.
-    let mut persons: Vec<PersonRow> = Vec::with_capacity(persons_table.rows.len());
-    for (line, row) in &persons_table.rows {
-        tick(progress);
-        let row = match row {
-            Ok(r) => r,
-            Err(message) => {
-                out.errors.push(RowError {
-                    file: pname.clone(),
-                    line: *line,
-                    field: "*".into(),
-                    message: message.clone(),
-                });
+    // Persons, each on its own (on all cores), then against the file.
+    let checked = par_map(persons_table.rows, |(line, row)| {
+        let result = (|| {
+            let row = row.map_err(|m| vec![FieldError::new("*", "encoding", m)])?;
+            let v = pcols.values::<13>(&row);
+            let mut c = Collector::default();
+            let parsed = parse_person_row(&mut c, &v)
+                .map(|(id, hh, data)| (id, hh, check_person(&mut c, "", &data, today)));
+            c.finish(()).map_err(|e| e.0)?;
+            parsed.ok_or_else(Vec::new)
+        })();
+        (line, result)
+    });
+    progress.advance(out.household_rows + out.person_rows);
+    let mut persons: Vec<PersonRow> = Vec::with_capacity(checked.len());
+    for (line, result) in checked {
+        let line = &line;
+        let (id, household, data) = match result {
+            Ok(p) => p,
+            Err(errors) => {
+                push_errors(&mut out.errors, &pname, *line, errors);
                 continue;
             }
         };
         let mut c = Collector::default();
-        let parsed = parse_person_row(&mut c, &pcols, row)
-            .map(|(id, hh, data)| (id, hh, check_person(&mut c, "", &data, today)));
-        if let Some((id, household, data)) = &parsed {
-            if let Some(first) = out.person_lines.get(id) {
+        if let Some(first) = out.person_lines.get(&id) {
+            c.push(
+                "person_id",
+                "duplicate",
+                format!("a person id used once; already on line {first}"),
+            );
+        }
+        if let Some(h) = household {
+            if rejected_households.contains(&h) {
                 c.push(
-                    "person_id",
-                    "duplicate",
-                    format!("a person id used once; already on line {first}"),
+                    "household_id",
+                    "rejected_household",
+                    format!("household {h} was rejected in {hname}"),
                 );
-            }
-            if let Some(h) = household {
-                if rejected_households.contains(h) {
-                    c.push(
-                        "household_id",
-                        "rejected_household",
-                        format!("household {h} was rejected in {hname}"),
-                    );
-                } else if !valid_households.contains(h) {
-                    c.push(
-                        "household_id",
-                        "unknown_household",
-                        format!("a household_id of {hname}; {h} is not there"),
-                    );
-                }
-            }
-            if let Some(nid) = &data.national_id
-                && let Some(owner) = out.national_id_owner.get(nid.as_str())
-            {
-                let first = out.person_lines.get(owner).copied().unwrap_or(0);
+            } else if !valid_households.contains(&h) {
                 c.push(
-                    "national_id",
-                    "duplicate_national_id",
-                    format!("a national id used by one person only; already used on line {first}"),
+                    "household_id",
+                    "unknown_household",
+                    format!("a household_id of {hname}; {h} is not there"),
                 );
             }
         }
-        match parsed {
-            Some((id, household, data)) if c.is_empty() => {
+        if let Some(nid) = &data.national_id
+            && let Some(owner) = out.national_id_owner.get(nid.as_str())
+        {
+            let first = out.person_lines.get(owner).copied().unwrap_or(0);
+            c.push(
+                "national_id",
+                "duplicate_national_id",
+                format!("a national id used by one person only; already used on line {first}"),
+            );
+        }
+        match c.finish(()) {
+            Ok(()) => {
                 out.person_lines.insert(id, *line);
                 if let Some(nid) = &data.national_id {
                     out.national_id_owner.insert(nid.as_str().to_string(), id);
@@ -691,7 +725,7 @@ pub fn read_registry(
                     data,
                 });
             }
-            _ => push_errors(&mut out.errors, &pname, *line, c),
+            Err(e) => push_errors(&mut out.errors, &pname, *line, e.0),
         }
     }
 
@@ -712,10 +746,8 @@ pub fn read_registry(
             .map(|&i| (Some(persons[i].id), &persons[i].data))
             .collect();
         check_members(&mut c, &pairs);
-        if c.is_empty() {
-            kept.push((id, data, idx));
-        } else {
-            push_errors(&mut out.errors, &hname, line, c);
+        if let Err(e) = c.finish(()) {
+            push_errors(&mut out.errors, &hname, line, e.0);
             for i in idx {
                 dropped_persons[i] = true;
                 out.errors.push(RowError {
@@ -725,6 +757,8 @@ pub fn read_registry(
                     message: format!("household {id} was rejected (line {line} of {hname})"),
                 });
             }
+        } else {
+            kept.push((id, data, idx));
         }
     }
 

@@ -10,6 +10,9 @@ mod commands;
 mod progress;
 mod settings;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "sanad",

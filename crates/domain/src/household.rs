@@ -194,7 +194,18 @@ pub fn earliest_birth_date() -> Date {
 
 /// Trims and collapses inner runs of white space.
 pub fn clean_text(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let trimmed = text.trim();
+    // Most values are already clean: one copy, no splitting.
+    let mut previous_space = false;
+    let already_clean = trimmed.chars().all(|c| {
+        let ok = !c.is_whitespace() || (c == ' ' && !previous_space);
+        previous_space = c == ' ';
+        ok
+    });
+    if already_clean {
+        return trimmed.to_string();
+    }
+    trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn is_arabic(c: char) -> bool {

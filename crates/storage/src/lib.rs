@@ -10,6 +10,7 @@ use sanad_app::{RegistryStore, StoreError};
 mod postgres;
 mod rows;
 mod sqlite;
+mod sqlite_bulk;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

@@ -339,6 +339,7 @@ async fn op_update_household(
     let at = sanad_domain::audit::storable_time(change.at);
     let (region_code, province_code) = territory_of(&input.data)?;
     let mut tx = begin_write(pool).await?;
+    fill_imported_snapshot(&mut tx, id, expected_version).await?;
     let d = &input.data;
     let created_at: Option<time::OffsetDateTime> = sqlx::query_scalar(
         "UPDATE households SET version = version + 1, region_code = $1, province_code = $2, \
@@ -410,12 +411,15 @@ async fn op_update_household(
     Ok(household)
 }
 
-async fn op_household(pool: &Pool, id: HouseholdId) -> Result<Option<Household>, StoreError> {
+async fn load_household(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    id: HouseholdId,
+) -> Result<Option<Household>, StoreError> {
     let row: Option<HouseholdRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = $1"
     )))
     .bind(serial_h(id))
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await
     .map_err(db_error)?;
     let Some(row) = row else { return Ok(None) };
@@ -423,7 +427,7 @@ async fn op_household(pool: &Pool, id: HouseholdId) -> Result<Option<Household>,
         "SELECT {PERSON_COLUMNS} FROM persons WHERE household_id = $1 ORDER BY id"
     )))
     .bind(serial_h(id))
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await
     .map_err(db_error)?;
     let members = members
@@ -431,6 +435,45 @@ async fn op_household(pool: &Pool, id: HouseholdId) -> Result<Option<Household>,
         .map(PersonRow::into_person)
         .collect::<Result<_, _>>()?;
     row.into_household(members).map(Some)
+}
+
+/// Writes the snapshot of an imported version (left NULL by the bulk load) from the current row,
+/// before an update changes that row.
+async fn fill_imported_snapshot(
+    tx: &mut Tx,
+    id: HouseholdId,
+    version: u32,
+) -> Result<(), StoreError> {
+    let missing: Option<i64> = sqlx::query_scalar(
+        "SELECT version FROM household_versions WHERE household_id = $1 AND version = $2 AND snapshot IS NULL",
+    )
+    .bind(serial_h(id))
+    .bind(i64::from(version))
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    if missing.is_none() {
+        return Ok(());
+    }
+    let Some(current) = load_household(&mut *tx, id).await? else {
+        return Ok(());
+    };
+    if current.version != version {
+        return Ok(());
+    }
+    sqlx::query("UPDATE household_versions SET snapshot = $1 WHERE household_id = $2 AND version = $3")
+        .bind(snapshot_json(&current)?)
+        .bind(serial_h(id))
+        .bind(i64::from(version))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+async fn op_household(pool: &Pool, id: HouseholdId) -> Result<Option<Household>, StoreError> {
+    let mut conn = pool.acquire().await.map_err(db_error)?;
+    load_household(&mut conn, id).await
 }
 
 async fn op_household_versions(
@@ -445,7 +488,14 @@ async fn op_household_versions(
     .fetch_all(pool)
     .await
     .map_err(db_error)?;
-    rows.into_iter().map(VersionRow::into_version).collect()
+    let current = if rows.iter().any(|r| r.snapshot.is_none()) {
+        op_household(pool, id).await?
+    } else {
+        None
+    };
+    rows.into_iter()
+        .map(|r| r.into_version(current.as_ref()))
+        .collect()
 }
 
 /// The column that holds a territory code of that code's level.
@@ -710,84 +760,6 @@ async fn op_seed_territories(pool: &Pool) -> Result<(), StoreError> {
         q.build().execute(&mut *tx).await.map_err(db_error)?;
     }
     tx.commit().await.map_err(db_error)
-}
-
-/// The ids and national ids of a batch that are already in the store.
-async fn op_batch_conflicts(
-    tx: &mut Tx,
-    batch: &sanad_app::store::RegistryBatch,
-) -> Result<Vec<sanad_app::store::BatchConflict>, StoreError> {
-    use sanad_app::store::BatchConflict;
-    let mut conflicts = Vec::new();
-    let (households, persons, with_nid): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM households), (SELECT COUNT(*) FROM persons), \
-         (SELECT COUNT(*) FROM persons WHERE national_id IS NOT NULL)",
-    )
-    .fetch_one(&mut **tx)
-    .await
-    .map_err(db_error)?;
-    if households > 0 {
-        let ids: Vec<i64> = batch.households.iter().map(|h| serial_h(h.id)).collect();
-        for found in existing_ids(tx, "households", &ids).await? {
-            conflicts.push(BatchConflict::HouseholdExists(crate::rows::household_id(found)?));
-        }
-    }
-    if persons > 0 {
-        let ids: Vec<i64> = batch
-            .households
-            .iter()
-            .flat_map(|h| &h.members)
-            .chain(&batch.loose_persons)
-            .map(|p| serial_p(p.id))
-            .collect();
-        for found in existing_ids(tx, "persons", &ids).await? {
-            conflicts.push(BatchConflict::PersonExists(person_id(found)?));
-        }
-    }
-    if with_nid > 0 {
-        let nids: Vec<String> = batch
-            .households
-            .iter()
-            .flat_map(|h| &h.members)
-            .chain(&batch.loose_persons)
-            .filter_map(|p| p.data.national_id.as_ref().map(|n| n.as_str().to_string()))
-            .collect();
-        for chunk in nids.chunks(500) {
-            let mut q = QueryBuilder::<Db>::new("SELECT national_id FROM persons WHERE national_id IN (");
-            let mut sep = q.separated(", ");
-            for n in chunk {
-                sep.push_bind(n.clone());
-            }
-            q.push(")");
-            let found: Vec<String> = q
-                .build_query_scalar()
-                .fetch_all(&mut **tx)
-                .await
-                .map_err(db_error)?;
-            conflicts.extend(found.into_iter().map(BatchConflict::NationalIdUsed));
-        }
-    }
-    Ok(conflicts)
-}
-
-/// Which of `ids` are in `table`; one range scan, since batches hold runs of consecutive serials.
-async fn existing_ids(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
-    let (Some(min), Some(max)) = (ids.iter().min(), ids.iter().max()) else {
-        return Ok(Vec::new());
-    };
-    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
-    let mut found = Vec::new();
-    let sql = format!("SELECT id FROM {table} WHERE id BETWEEN $1 AND $2");
-    let mut rows = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
-        .bind(*min)
-        .bind(*max)
-        .fetch(&mut **tx);
-    while let Some(id) = rows.try_next().await.map_err(db_error)? {
-        if wanted.contains(&id) {
-            found.push(id);
-        }
-    }
-    Ok(found)
 }
 
 /// Audit entries of an import: one per household, one per person without a household.

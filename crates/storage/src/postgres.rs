@@ -28,6 +28,79 @@ async fn lock_chain_head(tx: &mut Tx) -> Result<ChainHead, StoreError> {
 
 include!("ops.rs");
 
+/// The ids and national ids of a batch that are already in the store.
+async fn op_batch_conflicts(
+    tx: &mut Tx,
+    batch: &sanad_app::store::RegistryBatch,
+) -> Result<Vec<sanad_app::store::BatchConflict>, StoreError> {
+    use sanad_app::store::BatchConflict;
+    let mut conflicts = Vec::new();
+    let (households, persons, with_nid): (i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM households), (SELECT COUNT(*) FROM persons), \
+         (SELECT COUNT(*) FROM persons WHERE national_id IS NOT NULL)",
+    )
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    if households > 0 {
+        let ids: Vec<i64> = batch.households.iter().map(|h| serial_h(h.id)).collect();
+        for found in existing_ids(tx, "households", &ids).await? {
+            conflicts.push(BatchConflict::HouseholdExists(crate::rows::household_id(found)?));
+        }
+    }
+    if persons > 0 {
+        let ids: Vec<i64> = batch
+            .households
+            .iter()
+            .flat_map(|h| &h.members)
+            .chain(&batch.loose_persons)
+            .map(|p| serial_p(p.id))
+            .collect();
+        for found in existing_ids(tx, "persons", &ids).await? {
+            conflicts.push(BatchConflict::PersonExists(person_id(found)?));
+        }
+    }
+    if with_nid > 0 {
+        let nids: Vec<String> = batch
+            .households
+            .iter()
+            .flat_map(|h| &h.members)
+            .chain(&batch.loose_persons)
+            .filter_map(|p| p.data.national_id.as_ref().map(|n| n.as_str().to_string()))
+            .collect();
+        for chunk in nids.chunks(50_000) {
+            let found: Vec<String> =
+                sqlx::query_scalar("SELECT national_id FROM persons WHERE national_id = ANY($1)")
+                    .bind(chunk)
+                    .fetch_all(&mut **tx)
+                    .await
+                    .map_err(db_error)?;
+            conflicts.extend(found.into_iter().map(BatchConflict::NationalIdUsed));
+        }
+    }
+    Ok(conflicts)
+}
+
+/// Which of `ids` are in `table`; one range scan, since batches hold runs of consecutive serials.
+async fn existing_ids(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    let (Some(min), Some(max)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    let mut found = Vec::new();
+    let sql = format!("SELECT id FROM {table} WHERE id BETWEEN $1 AND $2");
+    let mut rows = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql))
+        .bind(*min)
+        .bind(*max)
+        .fetch(&mut **tx);
+    while let Some(id) = rows.try_next().await.map_err(db_error)? {
+        if wanted.contains(&id) {
+            found.push(id);
+        }
+    }
+    Ok(found)
+}
+
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
@@ -233,16 +306,16 @@ impl RegistryStore for PgStore {
         .await?;
         progress.advance(households);
 
+        // The snapshot stays NULL: the imported state is the household's row until its first update.
         copy_rows(
             &mut tx,
-            "COPY household_versions (household_id, version, at, actor, reason, snapshot) FROM STDIN",
+            "COPY household_versions (household_id, version, at, actor, reason) FROM STDIN",
             &batch.households,
             |out, h| {
                 let _ = write!(out, "{}\t{}", serial_h(h.id), h.version);
                 field(out, Some(&ts(h.updated_at)));
                 field(out, Some(&change.actor));
                 field(out, Some(&change.reason));
-                field(out, Some(&snapshot_json(h)?));
                 Ok(())
             },
         )

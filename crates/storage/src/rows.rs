@@ -157,18 +157,29 @@ pub(crate) struct VersionRow {
     pub at: OffsetDateTime,
     pub actor: String,
     pub reason: String,
-    pub snapshot: String,
+    pub snapshot: Option<String>,
 }
 
 impl VersionRow {
-    pub fn into_version(self) -> Result<HouseholdVersion, StoreError> {
+    /// `current` is the household's current state, for a version whose snapshot is not yet written.
+    pub fn into_version(self, current: Option<&Household>) -> Result<HouseholdVersion, StoreError> {
+        let snapshot = match (self.snapshot, current) {
+            (Some(json), _) => serde_json::from_str(&json)
+                .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))?,
+            (None, Some(h)) if i64::from(h.version) == self.version => h.clone(),
+            (None, _) => {
+                return Err(StoreError::Internal(format!(
+                    "version {} has no snapshot and is not the current version",
+                    self.version
+                )));
+            }
+        };
         Ok(HouseholdVersion {
             version: u32::try_from(self.version).map_err(|_| corrupt("version", self.version))?,
             at: self.at,
             actor: self.actor,
             reason: self.reason,
-            snapshot: serde_json::from_str(&self.snapshot)
-                .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))?,
+            snapshot,
         })
     }
 }

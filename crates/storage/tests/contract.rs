@@ -617,6 +617,19 @@ async fn an_import_writes_everything_or_nothing(store: Arc<dyn RegistryStore>) {
     assert_eq!(persons.len(), 1505);
     assert_eq!(persons[0], batch.households[0].members[0]);
     assert_eq!(verify_chain(store.as_ref()).await, 301);
+
+    // The first update of an imported household keeps its imported state as version 1.
+    let imported = &batch.households[7];
+    let input = HouseholdInput {
+        data: HouseholdData { rooms: 9, ..imported.data.clone() },
+        members: imported.members.iter().map(|m| MemberInput { person_id: Some(m.id), data: m.data.clone() }).collect(),
+    };
+    let updated = reg.update_household(&agent(), imported.id, 1, &input, "visit").await.unwrap();
+    let history = store.household_versions(imported.id).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(&history[0].snapshot, imported);
+    assert_eq!(history[0].reason, "batch 1");
+    assert_eq!(history[1].snapshot, updated);
 }
 
 async fn accounts_and_api_keys(store: Arc<dyn RegistryStore>) {

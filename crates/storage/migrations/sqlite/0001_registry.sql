@@ -70,8 +70,10 @@ CREATE TABLE household_versions (
     at           TEXT NOT NULL,
     actor        TEXT NOT NULL,
     reason       TEXT NOT NULL,
-    -- The household as JSON after this change.
-    snapshot     TEXT NOT NULL,
+    -- The household as JSON after this change. NULL only for the current version of a household
+    -- written by a bulk import: its state is then the household's current row, and the first update
+    -- fills the snapshot in before changing that row.
+    snapshot     TEXT,
     PRIMARY KEY (household_id, version)
 ) WITHOUT ROWID;
 

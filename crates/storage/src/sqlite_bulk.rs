@@ -1,0 +1,272 @@
+//! Bulk import into SQLite. sqlx hands every statement to a worker thread with owned arguments, which
+//! caps a bulk load well below what SQLite can do; here one connection of the same bundled SQLite runs
+//! prepared statements in a tight loop, inside one `BEGIN IMMEDIATE` transaction (all or nothing:
+//! a crash or a kill leaves the file as it was).
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use sanad_app::StoreError;
+use sanad_app::store::{BatchConflict, Change, ImportOutcome, Progress, RegistryBatch};
+use sanad_domain::audit::{AuditEntry, AuditEvent, ChainHead};
+use sanad_domain::{Household, Person};
+use time::format_description::well_known::Rfc3339;
+
+use crate::rows::{assets_text, household_id, person_id, serial_h, serial_p};
+
+/// Page cache of the importing connection, in KiB: large enough for the indexes being built, so
+/// that SQLite writes each page once, at commit.
+const IMPORT_CACHE_KIB: i64 = 512 * 1024;
+
+fn err(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(ref f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::DatabaseBusy
+            ) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+fn ts(at: time::OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_default()
+}
+
+pub(crate) fn import(
+    path: &Path,
+    batch: &RegistryBatch,
+    change: &Change,
+    import_entries: impl Iterator<Item = AuditEntry>,
+    max_serials: (i64, i64),
+    progress: &dyn Progress,
+) -> Result<ImportOutcome, StoreError> {
+    let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(err)?;
+    conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
+    for (name, value) in [
+        ("foreign_keys", "ON"),
+        ("synchronous", "NORMAL"),
+        ("temp_store", "MEMORY"),
+    ] {
+        conn.pragma_update(None, name, value).map_err(err)?;
+    }
+    conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
+        .map_err(err)?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(err)?;
+
+    let conflicts = conflicts(&tx, batch)?;
+    if !conflicts.is_empty() {
+        tx.rollback().map_err(err)?;
+        return Ok(ImportOutcome::Conflicts(conflicts));
+    }
+
+    let persons: Vec<&Person> = batch
+        .households
+        .iter()
+        .flat_map(|h| &h.members)
+        .chain(&batch.loose_persons)
+        .collect();
+    progress.phase("writing", (batch.households.len() + persons.len()) as u64);
+    let at = sanad_domain::audit::storable_time(change.at);
+    let mut written = 0u64;
+    {
+        let mut insert_household = tx
+            .prepare(
+                "INSERT INTO households (id, version, region_code, province_code, commune_code, area, address, \
+                 dwelling_type, tenure, rooms, water_spending, electricity_spending, phone_spending, gas_spending, \
+                 assets, declared_income, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)",
+            )
+            .map_err(err)?;
+        // The snapshot stays NULL: the imported state is the household's row until its first update.
+        let mut insert_version = tx
+            .prepare(
+                "INSERT INTO household_versions (household_id, version, at, actor, reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )
+            .map_err(err)?;
+        for h in &batch.households {
+            insert_household_row(&mut insert_household, h)?;
+            insert_version
+                .execute(params![serial_h(h.id), h.version, ts(h.updated_at), change.actor, change.reason])
+                .map_err(err)?;
+            written += 1;
+            if written.is_multiple_of(65_536) {
+                progress.advance(written);
+            }
+        }
+        let mut insert_person = tx
+            .prepare(
+                "INSERT INTO persons (id, household_id, relation, first_name, last_name, first_name_ar, \
+                 last_name_ar, sex, birth_date, national_id, disability, schooling, occupation, search_name) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )
+            .map_err(err)?;
+        let mut date = String::with_capacity(10);
+        for p in &persons {
+            let d = &p.data;
+            date.clear();
+            let (y, m, day) = d.birth_date.to_calendar_date();
+            use std::fmt::Write as _;
+            let _ = write!(date, "{y:04}-{:02}-{day:02}", m as u8);
+            insert_person
+                .execute(params![
+                    serial_p(p.id),
+                    p.household_id.map(serial_h),
+                    d.relation.as_str(),
+                    d.first_name,
+                    d.last_name,
+                    d.first_name_ar,
+                    d.last_name_ar,
+                    d.sex.as_str(),
+                    date,
+                    d.national_id.as_ref().map(|n| n.as_str()),
+                    d.disability.as_str(),
+                    d.schooling.as_str(),
+                    d.occupation.as_str(),
+                    d.search_key(),
+                ])
+                .map_err(err)?;
+            written += 1;
+            if written.is_multiple_of(65_536) {
+                progress.advance(written);
+            }
+        }
+
+        let (seq, hash): (i64, String) = tx
+            .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(err)?;
+        let mut head = ChainHead { seq, hash };
+        let mut insert_event = tx
+            .prepare(
+                "INSERT INTO audit_events (seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(err)?;
+        let at_text = ts(at);
+        for entry in import_entries {
+            let e = AuditEvent::chain(&mut head, at, entry);
+            insert_event
+                .execute(params![
+                    e.seq,
+                    at_text,
+                    e.actor,
+                    e.action,
+                    e.entity_type,
+                    e.entity_id,
+                    e.details,
+                    e.prev_hash,
+                    e.hash
+                ])
+                .map_err(err)?;
+        }
+        tx.execute(
+            "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+            params![head.seq, head.hash],
+        )
+        .map_err(err)?;
+        let (max_h, max_p) = max_serials;
+        for (kind, max) in [("household", max_h), ("person", max_p)] {
+            tx.execute(
+                "UPDATE id_counters SET next_serial = MAX(next_serial, ?1) WHERE kind = ?2",
+                params![max + 1, kind],
+            )
+            .map_err(err)?;
+        }
+    }
+    tx.commit().map_err(err)?;
+    progress.advance(written);
+    Ok(ImportOutcome::Written {
+        households: batch.households.len() as u64,
+        persons: persons.len() as u64,
+    })
+}
+
+fn insert_household_row(stmt: &mut rusqlite::Statement<'_>, h: &Household) -> Result<(), StoreError> {
+    let d = &h.data;
+    stmt.execute(params![
+        serial_h(h.id),
+        h.version,
+        h.region_code,
+        h.province_code,
+        d.commune_code,
+        d.area.map(|a| a.as_str()).unwrap_or("rural"),
+        d.address,
+        d.dwelling_type.as_str(),
+        d.tenure.as_str(),
+        d.rooms,
+        d.water_spending.centimes(),
+        d.electricity_spending.centimes(),
+        d.phone_spending.centimes(),
+        d.gas_spending.centimes(),
+        assets_text(&d.assets),
+        d.declared_income.centimes(),
+        ts(h.created_at),
+    ])
+    .map_err(err)?;
+    Ok(())
+}
+
+/// The ids and national ids of the batch already in the store.
+fn conflicts(tx: &rusqlite::Transaction<'_>, batch: &RegistryBatch) -> Result<Vec<BatchConflict>, StoreError> {
+    let count = |sql: &str| -> Result<i64, StoreError> { tx.query_row(sql, [], |r| r.get(0)).map_err(err) };
+    let mut out = Vec::new();
+    if count("SELECT COUNT(*) FROM households")? > 0 {
+        let ids: Vec<i64> = batch.households.iter().map(|h| serial_h(h.id)).collect();
+        for id in existing(tx, "households", &ids)? {
+            out.push(BatchConflict::HouseholdExists(household_id(id)?));
+        }
+    }
+    let all_persons = || batch.households.iter().flat_map(|h| &h.members).chain(&batch.loose_persons);
+    if count("SELECT COUNT(*) FROM persons")? > 0 {
+        let ids: Vec<i64> = all_persons().map(|p| serial_p(p.id)).collect();
+        for id in existing(tx, "persons", &ids)? {
+            out.push(BatchConflict::PersonExists(person_id(id)?));
+        }
+    }
+    if count("SELECT COUNT(*) FROM persons WHERE national_id IS NOT NULL")? > 0 {
+        let mut stmt = tx
+            .prepare("SELECT 1 FROM persons WHERE national_id = ?1")
+            .map_err(err)?;
+        for p in all_persons() {
+            if let Some(nid) = &p.data.national_id
+                && stmt.exists([nid.as_str()]).map_err(err)?
+            {
+                out.push(BatchConflict::NationalIdUsed(nid.as_str().to_string()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Which of `ids` are in `table`: one range scan, since batches hold runs of consecutive serials.
+fn existing(tx: &rusqlite::Transaction<'_>, table: &str, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+    let (Some(min), Some(max)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let wanted: HashSet<i64> = ids.iter().copied().collect();
+    let mut stmt = tx
+        .prepare(&format!("SELECT id FROM {table} WHERE id BETWEEN ?1 AND ?2"))
+        .map_err(err)?;
+    let rows = stmt
+        .query_map(params![min, max], |r| r.get::<_, i64>(0))
+        .map_err(err)?;
+    let mut found = Vec::new();
+    for id in rows {
+        let id = id.map_err(err)?;
+        if wanted.contains(&id) {
+            found.push(id);
+        }
+    }
+    Ok(found)
+}
