@@ -777,6 +777,7 @@ pub fn read_registry(
             .map(|p| Person {
                 id: p.id,
                 household_id: Some(id),
+                merged_into: None,
                 data: p.data,
             })
             .collect();
@@ -799,6 +800,7 @@ pub fn read_registry(
         .map(|p| Person {
             id: p.id,
             household_id: None,
+            merged_into: None,
             data: p.data,
         })
         .collect();

@@ -147,6 +147,87 @@ pub trait Progress: Send + Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// Review state of a candidate duplicate pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PairStatus {
+    /// Found by the matcher, waiting for an agent.
+    Pending,
+    /// An agent confirmed that both records are the same person.
+    Accepted,
+    /// An agent found two different persons.
+    Rejected,
+}
+
+impl PairStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PairStatus::Pending => "pending",
+            PairStatus::Accepted => "accepted",
+            PairStatus::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "pending" => Some(PairStatus::Pending),
+            "accepted" => Some(PairStatus::Accepted),
+            "rejected" => Some(PairStatus::Rejected),
+            _ => None,
+        }
+    }
+}
+
+/// A candidate pair from the matcher.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CandidatePair {
+    pub person_a: PersonId,
+    pub person_b: PersonId,
+    pub probability: f64,
+    /// JSON: the per-field explanation of the score.
+    pub explanation: String,
+}
+
+/// A pair in the review queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DuplicatePair {
+    pub id: i64,
+    pub person_a: PersonId,
+    pub person_b: PersonId,
+    pub probability: f64,
+    /// Per-field explanation of the score.
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+    pub status: PairStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub found_at: OffsetDateTime,
+    pub decided_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub decided_at: Option<OffsetDateTime>,
+}
+
+/// One person merged into another: the merged record leaves its household and points to the kept
+/// one; undoing puts it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PersonMerge {
+    pub id: i64,
+    pub kept_person: PersonId,
+    pub merged_person: PersonId,
+    pub former_household_id: Option<HouseholdId>,
+    pub former_relation: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub undone_at: Option<OffsetDateTime>,
+    pub undone_by: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Account {
     pub username: String,
@@ -235,4 +316,41 @@ pub trait RegistryStore: Send + Sync + 'static {
 
     /// The account an API key (given by its SHA-256) belongs to.
     async fn api_key_account(&self, key_hash: &str) -> Result<Option<Account>, StoreError>;
+
+    /// Adds candidate pairs to the review queue; pairs already there (in any state) or naming a
+    /// merged person are skipped. Returns how many were added.
+    async fn add_duplicate_candidates(
+        &self,
+        pairs: &[CandidatePair],
+        change: &Change,
+    ) -> Result<u64, StoreError>;
+
+    /// Pairs in id order, optionally of one status.
+    async fn duplicate_pairs(
+        &self,
+        status: Option<PairStatus>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<DuplicatePair>, StoreError>;
+
+    /// Accepts or rejects a pending pair (audited).
+    async fn decide_duplicate_pair(
+        &self,
+        id: i64,
+        decision: PairStatus,
+        change: &Change,
+    ) -> Result<DuplicatePair, StoreError>;
+
+    /// Merges `merged` into `kept`: `merged` leaves its household (a new household version) and
+    /// points to `kept` (audited, in one transaction).
+    async fn merge_persons(
+        &self,
+        kept: PersonId,
+        merged: PersonId,
+        change: &Change,
+    ) -> Result<PersonMerge, StoreError>;
+
+    /// Undoes a merge: the merged person is a person again and rejoins their former household
+    /// when that is still possible (its head is not replaced).
+    async fn undo_merge(&self, id: i64, change: &Change) -> Result<PersonMerge, StoreError>;
 }

@@ -115,6 +115,9 @@ pub struct Person {
     pub id: PersonId,
     /// The household the person belongs to now; none after leaving it.
     pub household_id: Option<HouseholdId>,
+    /// Set when this record was found to duplicate another person and merged into it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<PersonId>,
     #[serde(flatten)]
     pub data: PersonData,
 }

@@ -6,8 +6,8 @@
 
 use futures::TryStreamExt as _;
 use sanad_app::store::{
-    AccessRecord, Account, Change, HouseholdFilter, HouseholdSummary, HouseholdVersion,
-    PersonQuery, RegionCount,
+    AccessRecord, Account, CandidatePair, Change, DuplicatePair, HouseholdFilter,
+    HouseholdSummary, HouseholdVersion, PairStatus, PersonMerge, PersonQuery, RegionCount,
 };
 use sanad_app::{Role, StoreError};
 use sanad_domain::audit::{AuditEntry, AuditEvent, ChainHead};
@@ -239,6 +239,7 @@ async fn write_members(
         members.push(Person {
             id: pid,
             household_id: Some(id),
+            merged_into: None,
             data: m.data.clone(),
         });
     }
@@ -557,7 +558,8 @@ async fn op_search_persons(pool: &Pool, query: &PersonQuery) -> Result<Vec<Perso
         .collect::<Vec<_>>()
         .join(", ");
     let mut q = QueryBuilder::<Db>::new(format!(
-        "SELECT {columns} FROM persons p LEFT JOIN households h ON h.id = p.household_id WHERE 1 = 1"
+        "SELECT {columns} FROM persons p LEFT JOIN households h ON h.id = p.household_id \
+         WHERE p.merged_into IS NULL"
     ));
     if let Some(id) = query.person_id {
         q.push(" AND p.id = ").push_bind(serial_p(id));
@@ -793,4 +795,409 @@ fn batch_max_serials(batch: &sanad_app::store::RegistryBatch) -> (i64, i64) {
         .max()
         .unwrap_or(0);
     (h, p)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deduplication: the review queue and merges.
+
+const PAIR_COLUMNS: &str =
+    "id, person_a, person_b, probability, explanation, status, found_at, decided_by, decided_at";
+
+#[derive(sqlx::FromRow)]
+struct PairRow {
+    id: i64,
+    person_a: i64,
+    person_b: i64,
+    probability: f64,
+    explanation: String,
+    status: String,
+    found_at: time::OffsetDateTime,
+    decided_by: Option<String>,
+    decided_at: Option<time::OffsetDateTime>,
+}
+
+impl PairRow {
+    fn into_pair(self) -> Result<DuplicatePair, StoreError> {
+        Ok(DuplicatePair {
+            id: self.id,
+            person_a: person_id(self.person_a)?,
+            person_b: person_id(self.person_b)?,
+            probability: self.probability,
+            explanation: serde_json::from_str(&self.explanation)
+                .unwrap_or(serde_json::Value::String(self.explanation)),
+            status: PairStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Internal(format!("stored pair status `{}`", self.status)))?,
+            found_at: self.found_at,
+            decided_by: self.decided_by,
+            decided_at: self.decided_at,
+        })
+    }
+}
+
+const MERGE_COLUMNS: &str = "id, kept_person, merged_person, former_household_id, former_relation, at, actor, reason, undone_at, undone_by";
+
+#[derive(sqlx::FromRow)]
+struct MergeRow {
+    id: i64,
+    kept_person: i64,
+    merged_person: i64,
+    former_household_id: Option<i64>,
+    former_relation: String,
+    at: time::OffsetDateTime,
+    actor: String,
+    reason: String,
+    undone_at: Option<time::OffsetDateTime>,
+    undone_by: Option<String>,
+}
+
+impl MergeRow {
+    fn into_merge(self) -> Result<PersonMerge, StoreError> {
+        Ok(PersonMerge {
+            id: self.id,
+            kept_person: person_id(self.kept_person)?,
+            merged_person: person_id(self.merged_person)?,
+            former_household_id: self.former_household_id.map(crate::rows::household_id).transpose()?,
+            former_relation: self.former_relation,
+            at: self.at,
+            actor: self.actor,
+            reason: self.reason,
+            undone_at: self.undone_at,
+            undone_by: self.undone_by,
+        })
+    }
+}
+
+async fn op_add_duplicate_candidates(
+    pool: &Pool,
+    pairs: &[CandidatePair],
+    change: &Change,
+) -> Result<u64, StoreError> {
+    let at = sanad_domain::audit::storable_time(change.at);
+    let mut tx = begin_write(pool).await?;
+    let mut added = 0u64;
+    for p in pairs {
+        let (a, b) = if p.person_a < p.person_b {
+            (p.person_a, p.person_b)
+        } else {
+            (p.person_b, p.person_a)
+        };
+        if a == b {
+            continue;
+        }
+        let done = sqlx::query(
+            "INSERT INTO duplicate_pairs (person_a, person_b, probability, explanation, status, found_at) \
+             SELECT $1, $2, $3, $4, 'pending', $5 \
+             WHERE EXISTS (SELECT 1 FROM persons WHERE id = $1 AND merged_into IS NULL) \
+               AND EXISTS (SELECT 1 FROM persons WHERE id = $2 AND merged_into IS NULL) \
+             ON CONFLICT (person_a, person_b) DO NOTHING",
+        )
+        .bind(serial_p(a))
+        .bind(serial_p(b))
+        .bind(p.probability)
+        .bind(&p.explanation)
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        added += done.rows_affected();
+    }
+    append_audit(
+        &mut tx,
+        at,
+        vec![AuditEntry {
+            actor: change.actor.clone(),
+            action: "duplicates.found".into(),
+            entity_type: "duplicate_pairs".into(),
+            entity_id: String::new(),
+            details: serde_json::json!({ "candidates": pairs.len(), "added": added, "reason": change.reason }).to_string(),
+        }],
+    )
+    .await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(added)
+}
+
+async fn op_duplicate_pairs(
+    pool: &Pool,
+    status: Option<PairStatus>,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<DuplicatePair>, StoreError> {
+    let mut q = QueryBuilder::<Db>::new(format!("SELECT {PAIR_COLUMNS} FROM duplicate_pairs WHERE id > "));
+    q.push_bind(after);
+    if let Some(status) = status {
+        q.push(" AND status = ").push_bind(status.as_str());
+    }
+    q.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
+    let rows: Vec<PairRow> = q.build_query_as().fetch_all(pool).await.map_err(db_error)?;
+    rows.into_iter().map(PairRow::into_pair).collect()
+}
+
+async fn load_pair(tx: &mut Tx, id: i64) -> Result<DuplicatePair, StoreError> {
+    let row: Option<PairRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {PAIR_COLUMNS} FROM duplicate_pairs WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    row.ok_or(StoreError::NotFound)?.into_pair()
+}
+
+async fn op_decide_duplicate_pair(
+    pool: &Pool,
+    id: i64,
+    decision: PairStatus,
+    change: &Change,
+) -> Result<DuplicatePair, StoreError> {
+    if decision == PairStatus::Pending {
+        return Err(StoreError::Conflict {
+            field: "decision".into(),
+            code: "invalid_decision",
+            message: "accept or reject".into(),
+        });
+    }
+    let at = sanad_domain::audit::storable_time(change.at);
+    let mut tx = begin_write(pool).await?;
+    let pair = load_pair(&mut tx, id).await?;
+    if pair.status != PairStatus::Pending {
+        return Err(StoreError::Conflict {
+            field: "id".into(),
+            code: "already_decided",
+            message: format!("a pending pair; this one was {} by {}", pair.status.as_str(), pair.decided_by.unwrap_or_default()),
+        });
+    }
+    sqlx::query("UPDATE duplicate_pairs SET status = $1, decided_by = $2, decided_at = $3 WHERE id = $4")
+        .bind(decision.as_str())
+        .bind(&change.actor)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    append_audit(
+        &mut tx,
+        at,
+        vec![AuditEntry {
+            actor: change.actor.clone(),
+            action: format!("duplicates.{}", decision.as_str()),
+            entity_type: "duplicate_pair".into(),
+            entity_id: id.to_string(),
+            details: serde_json::json!({
+                "persons": [pair.person_a.to_string(), pair.person_b.to_string()],
+                "reason": change.reason,
+            })
+            .to_string(),
+        }],
+    )
+    .await?;
+    let pair = load_pair(&mut tx, id).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(pair)
+}
+
+async fn load_person_tx(tx: &mut Tx, id: PersonId) -> Result<Option<Person>, StoreError> {
+    let row: Option<PersonRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"
+    )))
+    .bind(serial_p(id))
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    row.map(PersonRow::into_person).transpose()
+}
+
+/// Writes a new version of household `id` after its membership changed outside an update.
+async fn bump_household_version(
+    tx: &mut Tx,
+    id: HouseholdId,
+    change: &Change,
+    action: &str,
+) -> Result<(), StoreError> {
+    let at = sanad_domain::audit::storable_time(change.at);
+    let version: i64 = sqlx::query_scalar("SELECT version FROM households WHERE id = $1")
+        .bind(serial_h(id))
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    fill_imported_snapshot(tx, id, version as u32).await?;
+    sqlx::query("UPDATE households SET version = version + 1, updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(serial_h(id))
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    let household = load_household(&mut *tx, id).await?.ok_or(StoreError::NotFound)?;
+    insert_version(tx, &household, change).await?;
+    append_audit(tx, at, vec![household_entry(&change.actor, action, &household, &change.reason)]).await
+}
+
+async fn op_merge_persons(
+    pool: &Pool,
+    kept: PersonId,
+    merged: PersonId,
+    change: &Change,
+) -> Result<PersonMerge, StoreError> {
+    let conflict = |field: &str, code: &'static str, message: String| StoreError::Conflict {
+        field: field.into(),
+        code,
+        message,
+    };
+    if kept == merged {
+        return Err(conflict("into", "same_person", "another person than the one merged".into()));
+    }
+    let at = sanad_domain::audit::storable_time(change.at);
+    let mut tx = begin_write(pool).await?;
+    let keeper = load_person_tx(&mut tx, kept)
+        .await?
+        .ok_or_else(|| conflict("into", "unknown_person", format!("a person of the registry; {kept} is not")))?;
+    let person = load_person_tx(&mut tx, merged).await?.ok_or(StoreError::NotFound)?;
+    if let Some(other) = keeper.merged_into {
+        return Err(conflict("into", "merged_person", format!("a person not merged away; {kept} was merged into {other}")));
+    }
+    if let Some(other) = person.merged_into {
+        return Err(conflict("id", "already_merged", format!("a person not yet merged; {merged} was merged into {other}")));
+    }
+    if let Some(h) = person.household_id
+        && person.data.relation == sanad_domain::Relation::Head
+    {
+        let others: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM persons WHERE household_id = $1 AND id <> $2")
+            .bind(serial_h(h))
+            .bind(serial_p(merged))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if others > 0 {
+            return Err(conflict(
+                "id",
+                "head_of_household",
+                format!("a person who is not the head of a household with other members; make another member of {h} its head first"),
+            ));
+        }
+    }
+    sqlx::query("UPDATE persons SET household_id = NULL, merged_into = $1 WHERE id = $2")
+        .bind(serial_p(kept))
+        .bind(serial_p(merged))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    if let Some(h) = person.household_id {
+        bump_household_version(&mut tx, h, change, "household.member_merged").await?;
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO person_merges (kept_person, merged_person, former_household_id, former_relation, at, actor, reason) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(serial_p(kept))
+    .bind(serial_p(merged))
+    .bind(person.household_id.map(serial_h))
+    .bind(person.data.relation.as_str())
+    .bind(at)
+    .bind(&change.actor)
+    .bind(&change.reason)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    let (a, b) = if kept < merged { (kept, merged) } else { (merged, kept) };
+    sqlx::query(
+        "UPDATE duplicate_pairs SET status = 'accepted', decided_by = $1, decided_at = $2 \
+         WHERE person_a = $3 AND person_b = $4 AND status = 'pending'",
+    )
+    .bind(&change.actor)
+    .bind(at)
+    .bind(serial_p(a))
+    .bind(serial_p(b))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    append_audit(
+        &mut tx,
+        at,
+        vec![AuditEntry {
+            actor: change.actor.clone(),
+            action: "person.merge".into(),
+            entity_type: "person".into(),
+            entity_id: merged.to_string(),
+            details: serde_json::json!({ "merge": id, "into": kept.to_string(), "reason": change.reason }).to_string(),
+        }],
+    )
+    .await?;
+    let merge = load_merge(&mut tx, id).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(merge)
+}
+
+async fn load_merge(tx: &mut Tx, id: i64) -> Result<PersonMerge, StoreError> {
+    let row: Option<MergeRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {MERGE_COLUMNS} FROM person_merges WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    row.ok_or(StoreError::NotFound)?.into_merge()
+}
+
+async fn op_undo_merge(pool: &Pool, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
+    let at = sanad_domain::audit::storable_time(change.at);
+    let mut tx = begin_write(pool).await?;
+    let merge = load_merge(&mut tx, id).await?;
+    if merge.undone_at.is_some() {
+        return Err(StoreError::Conflict {
+            field: "id".into(),
+            code: "already_undone",
+            message: format!("a merge in force; this one was undone by {}", merge.undone_by.unwrap_or_default()),
+        });
+    }
+    sqlx::query("UPDATE persons SET merged_into = NULL WHERE id = $1")
+        .bind(serial_p(merge.merged_person))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    // Back into the former household, unless it has found another head meanwhile.
+    let mut rejoined = false;
+    if let Some(h) = merge.former_household_id {
+        let head_taken = merge.former_relation == "head" && {
+            let heads: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM persons WHERE household_id = $1 AND relation = 'head'",
+            )
+            .bind(serial_h(h))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            heads > 0
+        };
+        if !head_taken {
+            sqlx::query("UPDATE persons SET household_id = $1 WHERE id = $2 AND household_id IS NULL")
+                .bind(serial_h(h))
+                .bind(serial_p(merge.merged_person))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+            bump_household_version(&mut tx, h, change, "household.member_unmerged").await?;
+            rejoined = true;
+        }
+    }
+    sqlx::query("UPDATE person_merges SET undone_at = $1, undone_by = $2 WHERE id = $3")
+        .bind(at)
+        .bind(&change.actor)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    append_audit(
+        &mut tx,
+        at,
+        vec![AuditEntry {
+            actor: change.actor.clone(),
+            action: "person.unmerge".into(),
+            entity_type: "person".into(),
+            entity_id: merge.merged_person.to_string(),
+            details: serde_json::json!({ "merge": id, "rejoined_household": rejoined, "reason": change.reason }).to_string(),
+        }],
+    )
+    .await?;
+    let merge = load_merge(&mut tx, id).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(merge)
 }

@@ -427,4 +427,43 @@ impl RegistryStore for PgStore {
     async fn api_key_account(&self, key_hash: &str) -> Result<Option<Account>, StoreError> {
         op_api_key_account(&self.pool, key_hash).await
     }
+
+    async fn add_duplicate_candidates(
+        &self,
+        pairs: &[CandidatePair],
+        change: &Change,
+    ) -> Result<u64, StoreError> {
+        op_add_duplicate_candidates(&self.pool, pairs, change).await
+    }
+
+    async fn duplicate_pairs(
+        &self,
+        status: Option<PairStatus>,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<DuplicatePair>, StoreError> {
+        op_duplicate_pairs(&self.pool, status, after, limit).await
+    }
+
+    async fn decide_duplicate_pair(
+        &self,
+        id: i64,
+        decision: PairStatus,
+        change: &Change,
+    ) -> Result<DuplicatePair, StoreError> {
+        op_decide_duplicate_pair(&self.pool, id, decision, change).await
+    }
+
+    async fn merge_persons(
+        &self,
+        kept: PersonId,
+        merged: PersonId,
+        change: &Change,
+    ) -> Result<PersonMerge, StoreError> {
+        op_merge_persons(&self.pool, kept, merged, change).await
+    }
+
+    async fn undo_merge(&self, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
+        op_undo_merge(&self.pool, id, change).await
+    }
 }

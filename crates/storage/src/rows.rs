@@ -107,12 +107,13 @@ impl HouseholdRow {
     }
 }
 
-pub(crate) const PERSON_COLUMNS: &str = "id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, sex, birth_date, national_id, disability, schooling, occupation";
+pub(crate) const PERSON_COLUMNS: &str = "id, household_id, merged_into, relation, first_name, last_name, first_name_ar, last_name_ar, sex, birth_date, national_id, disability, schooling, occupation";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PersonRow {
     pub id: i64,
     pub household_id: Option<i64>,
+    pub merged_into: Option<i64>,
     pub relation: String,
     pub first_name: String,
     pub last_name: String,
@@ -131,6 +132,7 @@ impl PersonRow {
         Ok(Person {
             id: person_id(self.id)?,
             household_id: self.household_id.map(household_id).transpose()?,
+            merged_into: self.merged_into.map(person_id).transpose()?,
             data: PersonData {
                 relation: vocab("relation", &self.relation, Relation::parse)?,
                 first_name: self.first_name,
