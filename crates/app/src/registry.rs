@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use crate::auth::Actor;
 use crate::store::{
-    AccessRecord, Change, HouseholdFilter, HouseholdSummary, HouseholdVersion, PersonQuery,
-    RegionCount, RegistryStore, StoreError,
+    AccessRecord, Change, DuplicatePair, HouseholdFilter, HouseholdSummary, HouseholdVersion,
+    PairStatus, PersonMerge, PersonQuery, RegionCount, RegistryStore, StoreError,
 };
 
 pub const MAX_PAGE: u32 = 500;
@@ -227,6 +227,60 @@ impl Registry {
         let ids = persons.iter().map(|p| p.id.to_string()).collect();
         self.log_read(actor, "person", ids, purpose).await?;
         Ok(persons)
+    }
+
+    /// The review queue of candidate duplicates.
+    pub async fn duplicate_pairs(
+        &self,
+        actor: &Actor,
+        status: Option<PairStatus>,
+        after: i64,
+        limit: u32,
+        purpose: &Purpose,
+    ) -> Result<Vec<DuplicatePair>, RegistryError> {
+        let pairs = self
+            .store
+            .duplicate_pairs(status, after, limit.clamp(1, MAX_PAGE))
+            .await?;
+        let ids = pairs
+            .iter()
+            .flat_map(|p| [p.person_a.to_string(), p.person_b.to_string()])
+            .collect();
+        self.log_read(actor, "person", ids, purpose).await?;
+        Ok(pairs)
+    }
+
+    pub async fn decide_duplicate_pair(
+        &self,
+        actor: &Actor,
+        id: i64,
+        decision: PairStatus,
+        reason: &str,
+    ) -> Result<DuplicatePair, RegistryError> {
+        let change = self.change(actor, reason)?;
+        Ok(self.store.decide_duplicate_pair(id, decision, &change).await?)
+    }
+
+    /// Merges the record `merged` into `kept` (the same human being registered twice).
+    pub async fn merge_persons(
+        &self,
+        actor: &Actor,
+        merged: PersonId,
+        kept: PersonId,
+        reason: &str,
+    ) -> Result<PersonMerge, RegistryError> {
+        let change = self.change(actor, reason)?;
+        Ok(self.store.merge_persons(kept, merged, &change).await?)
+    }
+
+    pub async fn undo_merge(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reason: &str,
+    ) -> Result<PersonMerge, RegistryError> {
+        let change = self.change(actor, reason)?;
+        Ok(self.store.undo_merge(id, &change).await?)
     }
 
     pub async fn region_counts(&self) -> Result<Vec<RegionCount>, RegistryError> {

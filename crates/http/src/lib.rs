@@ -55,6 +55,10 @@ impl AppState {
         api::territories::list,
         api::territories::get,
         api::territories::region_counts,
+        api::duplicates::list,
+        api::duplicates::decide,
+        api::duplicates::merge,
+        api::duplicates::undo,
     ),
     modifiers(&SecurityAddon),
     security(("basic" = []), ("api_key" = [])),
@@ -62,6 +66,7 @@ impl AppState {
         (name = "households", description = "Households and their members, with version history"),
         (name = "persons", description = "Persons of the registry"),
         (name = "territories", description = "Regions, provinces and communes"),
+        (name = "duplicates", description = "Review of candidate duplicates, merges and their undoing"),
         (name = "system", description = "Health"),
     )
 )]
@@ -122,6 +127,10 @@ pub fn router(state: AppState) -> Router {
         .route("/territories", get(api::territories::list))
         .route("/territories/{code}", get(api::territories::get))
         .route("/stats/regions", get(api::territories::region_counts))
+        .route("/duplicates", get(api::duplicates::list))
+        .route("/duplicates/{id}/decision", post(api::duplicates::decide))
+        .route("/persons/{id}/merge", post(api::duplicates::merge))
+        .route("/merges/{id}/undo", post(api::duplicates::undo))
         .fallback(api_not_found);
 
     let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")

@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, one module per resource.
 
 pub mod dto;
+pub mod duplicates;
 pub mod health;
 pub mod households;
 pub mod persons;
