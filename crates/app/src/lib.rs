@@ -3,6 +3,7 @@
 //! [`store::RegistryStore`]; the HTTP layer and the CLI call the use-cases.
 
 pub mod auth;
+pub mod duplicates;
 pub mod exchange;
 pub mod registry;
 pub mod store;

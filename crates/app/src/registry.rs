@@ -11,6 +11,7 @@ use sanad_domain::{
 use time::OffsetDateTime;
 
 use crate::auth::Actor;
+use crate::duplicates::{DuplicateChecker, PossibleDuplicate};
 use crate::store::{
     AccessRecord, Change, DuplicatePair, HouseholdFilter, HouseholdSummary, HouseholdVersion,
     PairStatus, PersonMerge, PersonQuery, RegionCount, RegistryStore, StoreError,
@@ -37,6 +38,7 @@ pub struct Purpose(pub String);
 pub struct Registry {
     store: Arc<dyn RegistryStore>,
     clock: Clock,
+    duplicates: Arc<DuplicateChecker>,
 }
 
 impl Registry {
@@ -44,6 +46,7 @@ impl Registry {
         Registry {
             store,
             clock: Arc::new(OffsetDateTime::now_utc),
+            duplicates: Arc::default(),
         }
     }
 
@@ -54,6 +57,11 @@ impl Registry {
 
     pub fn store(&self) -> &Arc<dyn RegistryStore> {
         &self.store
+    }
+
+    /// The registration-time duplicate check (empty until loaded).
+    pub fn duplicates(&self) -> &Arc<DuplicateChecker> {
+        &self.duplicates
     }
 
     pub fn now(&self) -> OffsetDateTime {
@@ -103,9 +111,61 @@ impl Registry {
         input: &HouseholdInput,
         reason: &str,
     ) -> Result<Household, RegistryError> {
+        Ok(self
+            .register_household_checked(actor, input, reason)
+            .await?
+            .0)
+    }
+
+    /// Registers a household and checks its new members against the registry: likely duplicates
+    /// are returned (to warn the agent) and queued for review.
+    pub async fn register_household_checked(
+        &self,
+        actor: &Actor,
+        input: &HouseholdInput,
+        reason: &str,
+    ) -> Result<(Household, Vec<PossibleDuplicate>), RegistryError> {
         let change = self.change(actor, reason)?;
         let input = input.validate(change.at.date(), Territories::morocco())?;
-        Ok(self.store.register_household(&input, &change).await?)
+        let household = self.store.register_household(&input, &change).await?;
+        if !self.duplicates.is_ready() {
+            return Ok((household, Vec::new()));
+        }
+        // New members received ascending ids in the order they were submitted.
+        let existing: Vec<PersonId> = input.members.iter().filter_map(|m| m.person_id).collect();
+        let mut new_ids: Vec<PersonId> = household
+            .members
+            .iter()
+            .map(|m| m.id)
+            .filter(|id| !existing.contains(id))
+            .collect();
+        new_ids.sort();
+        let new_members: Vec<(usize, PersonId)> = input
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.person_id.is_none())
+            .map(|(i, _)| i)
+            .zip(new_ids)
+            .collect();
+        let found = self.duplicates.check_new_members(&household, &new_members);
+        if !found.is_empty() {
+            let pairs: Vec<_> = found
+                .iter()
+                .map(|d| crate::store::CandidatePair {
+                    person_a: d.person_id,
+                    person_b: d.duplicate_of,
+                    probability: d.probability,
+                    explanation: d.explanation.to_string(),
+                })
+                .collect();
+            let queued = Change {
+                reason: "registration check".into(),
+                ..change
+            };
+            self.store.add_duplicate_candidates(&pairs, &queued).await?;
+        }
+        Ok((household, found))
     }
 
     pub async fn update_household(
@@ -258,7 +318,10 @@ impl Registry {
         reason: &str,
     ) -> Result<DuplicatePair, RegistryError> {
         let change = self.change(actor, reason)?;
-        Ok(self.store.decide_duplicate_pair(id, decision, &change).await?)
+        Ok(self
+            .store
+            .decide_duplicate_pair(id, decision, &change)
+            .await?)
     }
 
     /// Merges the record `merged` into `kept` (the same human being registered twice).

@@ -23,6 +23,18 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Generate a population with duplicates and its truth file, deduplicate it end to end (read,
+    /// normalise, block, train, score, cluster, write) and print quality and speed.
+    Dedup {
+        /// Persons, duplicates included (households are generated until about this many).
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: u64,
+        /// Share of persons given a noisy duplicate.
+        #[arg(long, default_value_t = 0.1)]
+        duplicate_rate: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 struct Row {
@@ -34,11 +46,56 @@ struct Row {
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Import {
-        persons,
-        postgres,
-        seed,
-    } = command;
+    match command {
+        BenchCommand::Import {
+            persons,
+            postgres,
+            seed,
+        } => import(persons, postgres, seed).await,
+        BenchCommand::Dedup {
+            persons,
+            duplicate_rate,
+            seed,
+        } => dedup(persons, duplicate_rate, seed),
+    }
+}
+
+fn dedup(persons: u64, duplicate_rate: f64, seed: u64) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    // About 3.94 persons per generated household, plus the duplicates.
+    let households = ((persons as f64) / (3.94 * (1.0 + duplicate_rate))).ceil() as u64;
+    eprintln!(
+        "generating about {persons} persons ({households} households, duplicate rate {duplicate_rate})…"
+    );
+    let summary = sanad_synth::generate(
+        &sanad_synth::GenConfig {
+            households,
+            seed,
+            duplicate_rate,
+            reference_date: crate::commands::gen_reference_date(),
+        },
+        dir.path(),
+        &|_| {},
+    )?;
+    eprintln!(
+        "{} persons, {} of them duplicates; deduplicating…",
+        summary.persons, summary.duplicates
+    );
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out)?;
+    let table = sanad_dedup::bench_report(&sanad_dedup::BenchOptions {
+        persons_csv: dir.path().join("persons.csv"),
+        truth_csv: Some(dir.path().join("truth.csv")),
+        households_csv: Some(dir.path().join("households.csv")),
+        mapping: Default::default(),
+        out_dir: Some(out),
+        config: Default::default(),
+    })?;
+    println!("{table}");
+    Ok(())
+}
+
+async fn import(persons: u64, postgres: Option<String>, seed: u64) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     // Generated households average a little under four persons.
     let households = (persons * 10).div_ceil(39);

@@ -48,7 +48,22 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     eprintln!(
         "Sanad is listening on http://{addr}/ (API documentation: http://{addr}/api/v1/docs/)"
     );
-    let app = sanad_http::router(sanad_http::AppState::new(Registry::new(store)));
+    let registry = Registry::new(store);
+    // The registration-time duplicate check trains on the registry in the background; until it is
+    // ready, registrations go through without it.
+    let loading = registry.clone();
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match loading.duplicates().load(loading.store().as_ref()).await {
+            Ok(n) => tracing::info!(
+                dedup.persons = n,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "duplicate check ready"
+            ),
+            Err(e) => tracing::warn!(error = %e, "duplicate check off"),
+        }
+    });
+    let app = sanad_http::router(sanad_http::AppState::new(registry));
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -264,6 +279,106 @@ pub async fn create_api_key(settings: &Settings, username: &str) -> anyhow::Resu
     let key = random_secret(32)?;
     store.add_api_key(username, &api_key_hash(&key)).await?;
     println!("{key}");
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct DedupArgs {
+    /// Deduplicate this CSV file instead of the registry.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Column mapping for --csv: FIELD=COLUMN (repeat); fields: id, first_name, last_name,
+    /// first_name_ar, last_name_ar, sex, birth_date, national_id, commune, household_id, phone.
+    #[arg(long = "map", value_name = "FIELD=COLUMN")]
+    pub map: Vec<String>,
+    /// A households CSV (household_id, commune_code) giving each --csv record its commune.
+    #[arg(long, value_name = "FILE")]
+    pub households: Option<PathBuf>,
+    /// Write the pairs (ids, probability, weight, per-field explanation) to this CSV.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Write the clusters (record id, cluster id) to this CSV.
+    #[arg(long, value_name = "FILE")]
+    pub clusters: Option<PathBuf>,
+    /// A truth file (person_id,entity_id) to print precision, recall and F1.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+    /// Match probability at or above which two records are the same person.
+    #[arg(long, default_value_t = 0.5)]
+    pub match_threshold: f64,
+    /// Probability from which a pair goes to review.
+    #[arg(long, default_value_t = 0.1)]
+    pub review_threshold: f64,
+}
+
+pub async fn dedup(settings: &Settings, args: &DedupArgs) -> anyhow::Result<()> {
+    let config = sanad_dedup::DedupConfig {
+        match_threshold: args.match_threshold,
+        review_threshold: args.review_threshold,
+        ..Default::default()
+    };
+    let mut mapping = sanad_dedup::ColumnMapping::new();
+    for pair in &args.map {
+        let (field, column) = pair
+            .split_once('=')
+            .with_context(|| format!("bad mapping `{pair}`: expected FIELD=COLUMN"))?;
+        mapping.insert(field.trim().to_string(), column.trim().to_string());
+    }
+    let started = std::time::Instant::now();
+    let (records, store) = match &args.csv {
+        Some(path) => {
+            let mut records = sanad_dedup::read_csv(path, &mapping)?;
+            if let Some(h) = &args.households {
+                sanad_dedup::attach_communes(&mut records, h, "household_id", "commune_code")?;
+            }
+            (records, None)
+        }
+        None => {
+            let store = open_migrated(settings).await?;
+            let records = sanad_app::duplicates::registry_records(store.as_ref()).await?;
+            (records, Some(store))
+        }
+    };
+    let result = sanad_dedup::deduplicate(&records, &config)?;
+    if let Some(out) = &args.out {
+        sanad_dedup::write_pairs_csv(out, &result, &records)?;
+    }
+    if let Some(out) = &args.clusters {
+        sanad_dedup::write_clusters_csv(out, &result, &records)?;
+    }
+    let matches = result.matches().count();
+    eprintln!(
+        "{} records: {} pairs scored, {} matches in {} clusters, {} to review ({:.1} s)",
+        records.len(),
+        result.report.pairs_scored,
+        matches,
+        result.clusters.len(),
+        result.review.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(truth) = &args.truth {
+        let e = sanad_dedup::evaluate(&result, &records, truth)?;
+        println!(
+            "pairs: precision {:.4} recall {:.4} F1 {:.4} | clusters: precision {:.4} recall {:.4} F1 {:.4} | blocking recall {:.4}",
+            e.pair_precision,
+            e.pair_recall,
+            e.pair_f1,
+            e.cluster_precision,
+            e.cluster_recall,
+            e.cluster_f1,
+            e.blocking_recall
+        );
+    }
+    if let Some(store) = store {
+        let pairs = sanad_app::duplicates::candidate_pairs(&result, &records);
+        let change = Change {
+            actor: "dedup".into(),
+            reason: "registry deduplication run".into(),
+            at: time::OffsetDateTime::now_utc(),
+        };
+        let added = store.add_duplicate_candidates(&pairs, &change).await?;
+        eprintln!("{added} new pairs queued for review (GET /api/v1/duplicates)");
+    }
     Ok(())
 }
 

@@ -62,6 +62,9 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Find persons registered twice: over the registry (pairs go to the review queue) or over a
+    /// CSV file with a column mapping.
+    Dedup(commands::DedupArgs),
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -149,6 +152,9 @@ fn main() -> ExitCode {
             Command::Gen(args) => commands::generate(&args).map(|_| ExitCode::SUCCESS),
             Command::Import(args) => commands::import(&settings, &args).await,
             Command::Export { out } => commands::export(&settings, &out)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Dedup(args) => commands::dedup(&settings, &args)
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Audit {

@@ -183,6 +183,13 @@ async fn an_agent_registers_reads_updates_and_finds_a_household() {
     assert_eq!(h["electricity_spending"], "180.00");
     assert_eq!(h["members"].as_array().unwrap().len(), 3);
 
+    assert_eq!(
+        h["possible_duplicates"],
+        json!([]),
+        "the matcher is not loaded on an empty registry"
+    );
+    let mut h = h;
+    h.as_object_mut().unwrap().remove("possible_duplicates");
     let (status, read) = app
         .agent("GET", &format!("/api/v1/households/{id}"), None)
         .await;
@@ -361,4 +368,124 @@ async fn bad_input_is_answered_with_the_field_at_fault() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     let (status, _) = app.agent("GET", "/api/v1/nothing-here", None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_agent_is_warned_of_a_likely_duplicate_reviews_it_merges_and_undoes() {
+    let app = TestApp::new().await;
+    // A registry of a few thousand persons, so that the matcher can learn.
+    let dir = tempfile::tempdir().unwrap();
+    let config = sanad_synth::GenConfig {
+        duplicate_rate: 0.05,
+        ..sanad_synth::GenConfig::new(800, 3)
+    };
+    sanad_synth::generate(&config, dir.path(), &|_| {}).unwrap();
+    let store = app._db.store.clone();
+    let change = sanad_app::store::Change {
+        actor: "import".into(),
+        reason: "seed".into(),
+        at: time::OffsetDateTime::now_utc(),
+    };
+    let source = sanad_app::exchange::ImportSource::from_dir(dir.path());
+    let report = sanad_app::exchange::import_registry(
+        store.as_ref(),
+        &source,
+        &change,
+        false,
+        &sanad_app::store::NoProgress,
+    )
+    .await
+    .unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors.first());
+    let registry = Registry::new(store.clone());
+    registry.duplicates().load(store.as_ref()).await.unwrap();
+    let app = TestApp {
+        app: router(AppState::new(registry)),
+        ..app
+    };
+
+    // The head of household 1 comes to another centre and is registered again, without his CNIE.
+    let (_, existing) = app
+        .agent("GET", "/api/v1/households/H00000000013", None)
+        .await;
+    let head = existing["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["relation"] == "head")
+        .unwrap()
+        .clone();
+    let mut h = household();
+    h["commune_code"] = existing["commune_code"].clone();
+    h["members"] = json!([{
+        "relation": "head", "first_name": head["first_name"], "last_name": head["last_name"],
+        "first_name_ar": head["first_name_ar"], "last_name_ar": head["last_name_ar"],
+        "sex": head["sex"], "birth_date": head["birth_date"], "schooling": head["schooling"], "occupation": head["occupation"]
+    }]);
+    let (status, created) = app
+        .agent("POST", "/api/v1/households", Some(json!({"household": h})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let warnings = created["possible_duplicates"].as_array().unwrap();
+    assert!(!warnings.is_empty(), "the agent is warned: {created}");
+    assert_eq!(warnings[0]["duplicate_of"], head["id"]);
+    assert_eq!(warnings[0]["member"], 0);
+    assert!(warnings[0]["probability"].as_f64().unwrap() > 0.5);
+    assert!(
+        warnings[0]["explanation"]["birth_date"].is_object(),
+        "{}",
+        warnings[0]
+    );
+
+    // The pair waits in the review queue; the agent confirms it and merges the new record away.
+    let (status, queue) = app.agent("GET", "/api/v1/duplicates", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let pair = queue["items"][0].clone();
+    let new_id = created["members"][0]["id"].as_str().unwrap().to_string();
+    let (status, merge) = app
+        .agent(
+            "POST",
+            &format!("/api/v1/persons/{new_id}/merge"),
+            Some(json!({"into": head["id"], "reason": "same CNIE shown at the counter"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{merge}");
+    let (_, accepted) = app
+        .agent("GET", "/api/v1/duplicates?status=accepted", None)
+        .await;
+    assert_eq!(accepted["items"][0]["id"], pair["id"]);
+    let (_, person) = app
+        .agent("GET", &format!("/api/v1/persons/{new_id}"), None)
+        .await;
+    assert_eq!(person["merged_into"], head["id"]);
+    let (status, problem) = app
+        .agent(
+            "POST",
+            &format!("/api/v1/duplicates/{}/decision", pair["id"]),
+            Some(json!({"decision": "rejected"})),
+        )
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict")),
+        "already decided"
+    );
+
+    let (status, undone) = app
+        .agent(
+            "POST",
+            &format!("/api/v1/merges/{}/undo", merge["id"]),
+            Some(json!({"reason": "wrong person"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{undone}");
+    let (_, person) = app
+        .agent("GET", &format!("/api/v1/persons/{new_id}"), None)
+        .await;
+    assert!(person.get("merged_into").is_none());
+    assert_eq!(person["household_id"], created["id"]);
+    let (status, _) = app
+        .agent("POST", "/api/v1/merges/abc/undo", Some(json!({})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }

@@ -45,7 +45,9 @@ async fn op_batch_conflicts(
     if households > 0 {
         let ids: Vec<i64> = batch.households.iter().map(|h| serial_h(h.id)).collect();
         for found in existing_ids(tx, "households", &ids).await? {
-            conflicts.push(BatchConflict::HouseholdExists(crate::rows::household_id(found)?));
+            conflicts.push(BatchConflict::HouseholdExists(crate::rows::household_id(
+                found,
+            )?));
         }
     }
     if persons > 0 {

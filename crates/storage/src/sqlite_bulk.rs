@@ -46,8 +46,11 @@ pub(crate) fn import(
     max_serials: (i64, i64),
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, StoreError> {
-    let mut conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(err)?;
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(err)?;
     conn.busy_timeout(Duration::from_secs(30)).map_err(err)?;
     for (name, value) in [
         ("foreign_keys", "ON"),
@@ -96,7 +99,13 @@ pub(crate) fn import(
         for h in &batch.households {
             insert_household_row(&mut insert_household, h)?;
             insert_version
-                .execute(params![serial_h(h.id), h.version, ts(h.updated_at), change.actor, change.reason])
+                .execute(params![
+                    serial_h(h.id),
+                    h.version,
+                    ts(h.updated_at),
+                    change.actor,
+                    change.reason
+                ])
                 .map_err(err)?;
             written += 1;
             if written.is_multiple_of(65_536) {
@@ -192,7 +201,10 @@ pub(crate) fn import(
     })
 }
 
-fn insert_household_row(stmt: &mut rusqlite::Statement<'_>, h: &Household) -> Result<(), StoreError> {
+fn insert_household_row(
+    stmt: &mut rusqlite::Statement<'_>,
+    h: &Household,
+) -> Result<(), StoreError> {
     let d = &h.data;
     stmt.execute(params![
         serial_h(h.id),
@@ -218,8 +230,12 @@ fn insert_household_row(stmt: &mut rusqlite::Statement<'_>, h: &Household) -> Re
 }
 
 /// The ids and national ids of the batch already in the store.
-fn conflicts(tx: &rusqlite::Transaction<'_>, batch: &RegistryBatch) -> Result<Vec<BatchConflict>, StoreError> {
-    let count = |sql: &str| -> Result<i64, StoreError> { tx.query_row(sql, [], |r| r.get(0)).map_err(err) };
+fn conflicts(
+    tx: &rusqlite::Transaction<'_>,
+    batch: &RegistryBatch,
+) -> Result<Vec<BatchConflict>, StoreError> {
+    let count =
+        |sql: &str| -> Result<i64, StoreError> { tx.query_row(sql, [], |r| r.get(0)).map_err(err) };
     let mut out = Vec::new();
     if count("SELECT COUNT(*) FROM households")? > 0 {
         let ids: Vec<i64> = batch.households.iter().map(|h| serial_h(h.id)).collect();
@@ -227,7 +243,13 @@ fn conflicts(tx: &rusqlite::Transaction<'_>, batch: &RegistryBatch) -> Result<Ve
             out.push(BatchConflict::HouseholdExists(household_id(id)?));
         }
     }
-    let all_persons = || batch.households.iter().flat_map(|h| &h.members).chain(&batch.loose_persons);
+    let all_persons = || {
+        batch
+            .households
+            .iter()
+            .flat_map(|h| &h.members)
+            .chain(&batch.loose_persons)
+    };
     if count("SELECT COUNT(*) FROM persons")? > 0 {
         let ids: Vec<i64> = all_persons().map(|p| serial_p(p.id)).collect();
         for id in existing(tx, "persons", &ids)? {
@@ -250,13 +272,19 @@ fn conflicts(tx: &rusqlite::Transaction<'_>, batch: &RegistryBatch) -> Result<Ve
 }
 
 /// Which of `ids` are in `table`: one range scan, since batches hold runs of consecutive serials.
-fn existing(tx: &rusqlite::Transaction<'_>, table: &str, ids: &[i64]) -> Result<Vec<i64>, StoreError> {
+fn existing(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    ids: &[i64],
+) -> Result<Vec<i64>, StoreError> {
     let (Some(min), Some(max)) = (ids.iter().min(), ids.iter().max()) else {
         return Ok(Vec::new());
     };
     let wanted: HashSet<i64> = ids.iter().copied().collect();
     let mut stmt = tx
-        .prepare(&format!("SELECT id FROM {table} WHERE id BETWEEN ?1 AND ?2"))
+        .prepare(&format!(
+            "SELECT id FROM {table} WHERE id BETWEEN ?1 AND ?2"
+        ))
         .map_err(err)?;
     let rows = stmt
         .query_map(params![min, max], |r| r.get::<_, i64>(0))

@@ -622,10 +622,23 @@ async fn an_import_writes_everything_or_nothing(store: Arc<dyn RegistryStore>) {
     // The first update of an imported household keeps its imported state as version 1.
     let imported = &batch.households[7];
     let input = HouseholdInput {
-        data: HouseholdData { rooms: 9, ..imported.data.clone() },
-        members: imported.members.iter().map(|m| MemberInput { person_id: Some(m.id), data: m.data.clone() }).collect(),
+        data: HouseholdData {
+            rooms: 9,
+            ..imported.data.clone()
+        },
+        members: imported
+            .members
+            .iter()
+            .map(|m| MemberInput {
+                person_id: Some(m.id),
+                data: m.data.clone(),
+            })
+            .collect(),
     };
-    let updated = reg.update_household(&agent(), imported.id, 1, &input, "visit").await.unwrap();
+    let updated = reg
+        .update_household(&agent(), imported.id, 1, &input, "visit")
+        .await
+        .unwrap();
     let history = store.household_versions(imported.id).await.unwrap();
     assert_eq!(history.len(), 2);
     assert_eq!(&history[0].snapshot, imported);
@@ -699,56 +712,153 @@ contract!(
 async fn duplicates_are_reviewed_merged_and_unmerged(store: Arc<dyn RegistryStore>) {
     use sanad_app::store::{CandidatePair, PairStatus};
     let reg = registry(store.clone());
-    let first = reg.register_household(&agent(), &family_of_five("BK"), "").await.unwrap();
+    let first = reg
+        .register_household(&agent(), &family_of_five("BK"), "")
+        .await
+        .unwrap();
     // The same family registered again in another centre, without national ids.
     let mut again = family_of_five("XX");
     for m in &mut again.members {
         m.data.national_id = None;
     }
     let second = reg.register_household(&agent(), &again, "").await.unwrap();
-    let youssef = |h: &sanad_domain::Household| h.members.iter().find(|m| m.data.first_name == "Youssef").unwrap().id;
+    let youssef = |h: &sanad_domain::Household| {
+        h.members
+            .iter()
+            .find(|m| m.data.first_name == "Youssef")
+            .unwrap()
+            .id
+    };
     let head = |h: &sanad_domain::Household| h.head().unwrap().id;
-    let change = Change { actor: "matcher".into(), reason: "nightly run".into(), at: datetime!(2026-11-23 12:00:00 UTC) };
+    let change = Change {
+        actor: "matcher".into(),
+        reason: "nightly run".into(),
+        at: datetime!(2026-11-23 12:00:00 UTC),
+    };
     let candidates = vec![
-        CandidatePair { person_a: youssef(&second), person_b: youssef(&first), probability: 0.99, explanation: "{\"first_name\":\"exact\"}".into() },
-        CandidatePair { person_a: head(&first), person_b: head(&second), probability: 0.7, explanation: "{}".into() },
+        CandidatePair {
+            person_a: youssef(&second),
+            person_b: youssef(&first),
+            probability: 0.99,
+            explanation: "{\"first_name\":\"exact\"}".into(),
+        },
+        CandidatePair {
+            person_a: head(&first),
+            person_b: head(&second),
+            probability: 0.7,
+            explanation: "{}".into(),
+        },
     ];
-    assert_eq!(store.add_duplicate_candidates(&candidates, &change).await.unwrap(), 2);
-    assert_eq!(store.add_duplicate_candidates(&candidates, &change).await.unwrap(), 0, "a pair is queued once");
-    let pending = store.duplicate_pairs(Some(PairStatus::Pending), 0, 10).await.unwrap();
+    assert_eq!(
+        store
+            .add_duplicate_candidates(&candidates, &change)
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .add_duplicate_candidates(&candidates, &change)
+            .await
+            .unwrap(),
+        0,
+        "a pair is queued once"
+    );
+    let pending = store
+        .duplicate_pairs(Some(PairStatus::Pending), 0, 10)
+        .await
+        .unwrap();
     assert_eq!(pending.len(), 2);
     assert!(pending[0].person_a < pending[0].person_b);
     assert_eq!(pending[0].explanation["first_name"], "exact");
 
     // The heads' pair is rejected; deciding it again is refused.
-    let rejected = store.decide_duplicate_pair(pending[1].id, PairStatus::Rejected, &change).await.unwrap();
-    assert_eq!((rejected.status, rejected.decided_by.as_deref()), (PairStatus::Rejected, Some("matcher")));
-    assert!(store.decide_duplicate_pair(pending[1].id, PairStatus::Accepted, &change).await.is_err());
+    let rejected = store
+        .decide_duplicate_pair(pending[1].id, PairStatus::Rejected, &change)
+        .await
+        .unwrap();
+    assert_eq!(
+        (rejected.status, rejected.decided_by.as_deref()),
+        (PairStatus::Rejected, Some("matcher"))
+    );
+    assert!(
+        store
+            .decide_duplicate_pair(pending[1].id, PairStatus::Accepted, &change)
+            .await
+            .is_err()
+    );
 
     // The head of a household with other members cannot be merged away.
-    let err = store.merge_persons(head(&first), head(&second), &change).await.unwrap_err();
-    assert!(matches!(err, StoreError::Conflict { code: "head_of_household", .. }), "{err:?}");
+    let err = store
+        .merge_persons(head(&first), head(&second), &change)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Conflict {
+                code: "head_of_household",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     // Youssef's second record is merged into the first: it leaves the second household.
-    let merge = store.merge_persons(youssef(&first), youssef(&second), &change).await.unwrap();
+    let merge = store
+        .merge_persons(youssef(&first), youssef(&second), &change)
+        .await
+        .unwrap();
     assert_eq!(merge.former_household_id, Some(second.id));
     let merged = store.person(youssef(&second)).await.unwrap().unwrap();
-    assert_eq!((merged.household_id, merged.merged_into), (None, Some(youssef(&first))));
+    assert_eq!(
+        (merged.household_id, merged.merged_into),
+        (None, Some(youssef(&first)))
+    );
     let now = store.household(second.id).await.unwrap().unwrap();
     assert_eq!((now.version, now.members.len()), (2, 4));
-    assert_eq!(store.duplicate_pairs(Some(PairStatus::Accepted), 0, 10).await.unwrap().len(), 1, "the pair is accepted by the merge");
-    let found = reg.search_persons(&agent(), "youssef", None, 10, &purpose()).await.unwrap();
+    assert_eq!(
+        store
+            .duplicate_pairs(Some(PairStatus::Accepted), 0, 10)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "the pair is accepted by the merge"
+    );
+    let found = reg
+        .search_persons(&agent(), "youssef", None, 10, &purpose())
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1, "a merged record is no longer found");
-    assert!(store.merge_persons(youssef(&first), youssef(&second), &change).await.is_err(), "merged twice");
+    assert!(
+        store
+            .merge_persons(youssef(&first), youssef(&second), &change)
+            .await
+            .is_err(),
+        "merged twice"
+    );
 
     // Undo puts him back, with a new household version.
     let undone = store.undo_merge(merge.id, &change).await.unwrap();
     assert!(undone.undone_at.is_some());
     let back = store.person(youssef(&second)).await.unwrap().unwrap();
-    assert_eq!((back.household_id, back.merged_into), (Some(second.id), None));
+    assert_eq!(
+        (back.household_id, back.merged_into),
+        (Some(second.id), None)
+    );
     let history = store.household_versions(second.id).await.unwrap();
-    assert_eq!(history.iter().map(|v| v.snapshot.members.len()).collect::<Vec<_>>(), vec![5, 4, 5]);
-    assert!(store.undo_merge(merge.id, &change).await.is_err(), "undone twice");
+    assert_eq!(
+        history
+            .iter()
+            .map(|v| v.snapshot.members.len())
+            .collect::<Vec<_>>(),
+        vec![5, 4, 5]
+    );
+    assert!(
+        store.undo_merge(merge.id, &change).await.is_err(),
+        "undone twice"
+    );
     // register ×2, found ×2, rejected, merge (household + person), undo (household + person)
     assert_eq!(verify_chain(store.as_ref()).await, 9);
 }

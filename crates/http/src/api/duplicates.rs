@@ -67,7 +67,11 @@ pub async fn list(
 ) -> Result<axum::Json<PairPage>, ApiError> {
     let limit = params.limit.unwrap_or(50);
     if !(1..=sanad_app::registry::MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_field("limit", "out_of_range", "a page size from 1 to 500"));
+        return Err(ApiError::bad_field(
+            "limit",
+            "out_of_range",
+            "a page size from 1 to 500",
+        ));
     }
     let items = state
         .registry
@@ -79,7 +83,9 @@ pub async fn list(
             &purpose(&headers),
         )
         .await?;
-    let next_after = (items.len() as u32 == limit).then(|| items.last().map(|p| p.id)).flatten();
+    let next_after = (items.len() as u32 == limit)
+        .then(|| items.last().map(|p| p.id))
+        .flatten();
     Ok(axum::Json(PairPage { items, next_after }))
 }
 
@@ -96,7 +102,11 @@ pub async fn decide(
 ) -> Result<axum::Json<DuplicatePair>, ApiError> {
     let id = number_id(&id)?;
     if body.decision == PairStatus::Pending {
-        return Err(ApiError::bad_field("decision", "invalid", "accepted or rejected"));
+        return Err(ApiError::bad_field(
+            "decision",
+            "invalid",
+            "accepted or rejected",
+        ));
     }
     let pair = state
         .registry
@@ -118,7 +128,8 @@ pub async fn merge(
     Path(id): Path<String>,
     Json(body): Json<MergeRequest>,
 ) -> Result<axum::Json<PersonMerge>, ApiError> {
-    let merged = PersonId::parse(&id).map_err(|e| ApiError::bad_field("id", "registry_id", e.to_string()))?;
+    let merged = PersonId::parse(&id)
+        .map_err(|e| ApiError::bad_field("id", "registry_id", e.to_string()))?;
     let merge = state
         .registry
         .merge_persons(&actor, merged, body.into, &body.reason)

@@ -32,6 +32,15 @@ pub struct UpdateHousehold {
     pub reason: String,
 }
 
+/// A registered household, with the registry's persons its new members may duplicate.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    #[serde(flatten)]
+    pub household: Household,
+    /// Likely duplicates of the new members (also queued for review); empty when none.
+    pub possible_duplicates: Vec<sanad_app::duplicates::PossibleDuplicate>,
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HouseholdPage {
     pub items: Vec<HouseholdSummary>,
@@ -63,7 +72,7 @@ fn etag(h: &Household) -> HeaderValue {
 #[utoipa::path(post, path = "/api/v1/households", tag = "households",
     request_body = RegisterHousehold,
     responses(
-        (status = 201, description = "Registered", body = Household),
+        (status = 201, description = "Registered", body = Registered),
         (status = 409, description = "A member is in another household, or a national id is used", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -72,16 +81,19 @@ pub async fn create(
     Caller(actor): Caller,
     Json(body): Json<RegisterHousehold>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let h = state
+    let (h, possible_duplicates) = state
         .registry
-        .register_household(&actor, &HouseholdInput::from(body.household), &body.reason)
+        .register_household_checked(&actor, &HouseholdInput::from(body.household), &body.reason)
         .await?;
     let location = HeaderValue::from_str(&format!("/api/v1/households/{}", h.id))
         .unwrap_or(HeaderValue::from_static("/api/v1/households"));
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location), (header::ETAG, etag(&h))],
-        axum::Json(h),
+        axum::Json(Registered {
+            household: h,
+            possible_duplicates,
+        }),
     ))
 }
 

@@ -1,0 +1,191 @@
+//! Duplicate detection in the product: the registration-time check (a match index over the registry,
+//! trained once, queried for each new person) and the registry-wide run that fills the review queue.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use sanad_dedup::{DedupConfig, MatchIndex, Record};
+use sanad_domain::{HouseholdId, Person, PersonId};
+use serde::Serialize;
+
+use crate::store::{CandidatePair, RegistryStore, StoreError};
+
+/// A registered person who may be the same human being as a member just registered.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PossibleDuplicate {
+    /// Index of the member in the submitted household.
+    pub member: usize,
+    /// The registry id the new member received.
+    pub person_id: PersonId,
+    /// The person already in the registry.
+    pub duplicate_of: PersonId,
+    pub probability: f64,
+    /// Per field: the comparison level and its weight in bits.
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+}
+
+/// The record the matcher sees of a person.
+pub fn record_of(person: &Person, commune: Option<&str>) -> Record {
+    let d = &person.data;
+    Record {
+        id: person.id.to_string(),
+        first_name: d.first_name.clone(),
+        last_name: d.last_name.clone(),
+        first_name_ar: d.first_name_ar.clone(),
+        last_name_ar: d.last_name_ar.clone(),
+        sex: Some(if d.sex == sanad_domain::Sex::Male {
+            'M'
+        } else {
+            'F'
+        }),
+        birth_date: Some(d.birth_date.to_string()),
+        national_id: d.national_id.as_ref().map(|n| n.to_string()),
+        commune: commune.map(str::to_string),
+        household_id: person.household_id.map(|h| h.to_string()),
+        phone: None,
+    }
+}
+
+fn explanation_json(fields: &[sanad_dedup::FieldExplanation]) -> serde_json::Value {
+    serde_json::Value::Object(
+        fields
+            .iter()
+            .map(|f| {
+                (
+                    f.field.to_string(),
+                    serde_json::json!({ "level": f.level, "weight": (f.weight * 100.0).round() / 100.0 }),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Every live person of the registry as a matcher record, with the commune of their household.
+pub async fn registry_records(store: &dyn RegistryStore) -> Result<Vec<Record>, StoreError> {
+    let mut communes: HashMap<HouseholdId, String> = HashMap::new();
+    let mut after = None;
+    loop {
+        let page = store.export_households(after, 10_000).await?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(*last);
+        communes.extend(page.into_iter().map(|(id, d)| (id, d.commune_code)));
+    }
+    let mut records = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.export_persons(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        records.extend(page.iter().filter(|p| p.merged_into.is_none()).map(|p| {
+            record_of(
+                p,
+                p.household_id
+                    .and_then(|h| communes.get(&h))
+                    .map(String::as_str),
+            )
+        }));
+    }
+    Ok(records)
+}
+
+/// Pairs of a registry-wide run, ready for the review queue.
+pub fn candidate_pairs(
+    result: &sanad_dedup::DedupResult,
+    records: &[Record],
+) -> Vec<CandidatePair> {
+    result
+        .pairs
+        .iter()
+        .filter_map(|p| {
+            let a = PersonId::parse(&records[p.a as usize].id).ok()?;
+            let b = PersonId::parse(&records[p.b as usize].id).ok()?;
+            Some(CandidatePair {
+                person_a: a,
+                person_b: b,
+                probability: f64::from(p.probability),
+                explanation: explanation_json(&p.explanation()).to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The registration-time check. Empty until [`DuplicateChecker::load`] has trained on the registry.
+#[derive(Default)]
+pub struct DuplicateChecker {
+    index: RwLock<Option<MatchIndex>>,
+}
+
+/// Below this many persons there is too little to learn from; the check stays off.
+const MIN_TRAINING_RECORDS: usize = 1000;
+/// Candidates below this probability are not shown to the agent.
+pub const WARN_PROBABILITY: f64 = 0.5;
+
+impl DuplicateChecker {
+    /// Trains on the registry and builds the index (seconds for a million persons; run it in the
+    /// background at start-up). Returns the number of persons indexed.
+    pub async fn load(&self, store: &dyn RegistryStore) -> Result<usize, String> {
+        let records = registry_records(store).await.map_err(|e| e.to_string())?;
+        if records.len() < MIN_TRAINING_RECORDS {
+            return Err(format!(
+                "{} persons in the registry, fewer than the {MIN_TRAINING_RECORDS} needed to train the matcher",
+                records.len()
+            ));
+        }
+        let model =
+            sanad_dedup::train(&records, &DedupConfig::default()).map_err(|e| e.to_string())?;
+        let index = MatchIndex::build(&records, &model).with_min_probability(WARN_PROBABILITY);
+        let n = index.len();
+        if let Ok(mut slot) = self.index.write() {
+            *slot = Some(index);
+        }
+        Ok(n)
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.index.read().map(|i| i.is_some()).unwrap_or(false)
+    }
+
+    /// Looks up each new member (not those already in the registry), then adds them to the index.
+    pub fn check_new_members(
+        &self,
+        household: &sanad_domain::Household,
+        new_members: &[(usize, PersonId)],
+    ) -> Vec<PossibleDuplicate> {
+        let Ok(mut guard) = self.index.write() else {
+            return Vec::new();
+        };
+        let Some(index) = guard.as_mut() else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for (member, id) in new_members {
+            let Some(person) = household.members.iter().find(|m| m.id == *id) else {
+                continue;
+            };
+            let record = record_of(person, Some(&household.data.commune_code));
+            for c in index.candidates(&record, 5) {
+                let Ok(other) = PersonId::parse(&c.id) else {
+                    continue;
+                };
+                // Members of the same household are not duplicates of each other.
+                if household.members.iter().any(|m| m.id == other) {
+                    continue;
+                }
+                found.push(PossibleDuplicate {
+                    member: *member,
+                    person_id: *id,
+                    duplicate_of: other,
+                    probability: (c.probability * 1000.0).round() / 1000.0,
+                    explanation: explanation_json(&c.explanation),
+                });
+            }
+        }
+        for (_, id) in new_members {
+            if let Some(person) = household.members.iter().find(|m| m.id == *id) {
+                index.insert(record_of(person, Some(&household.data.commune_code)));
+            }
+        }
+        found
+    }
+}

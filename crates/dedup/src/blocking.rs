@@ -1,0 +1,494 @@
+//! Blocking: a union of equi-join rules on compound keys. Each rule groups records by a key; a pair is
+//! a candidate when it shares a block of some rule. Oversized blocks are sub-blocked by sex and region
+//! and skipped if still too large (both reported). A pair is produced once, by the first rule that
+//! reaches it: a later rule skips the pairs that an earlier rule already produced, so no set of pairs
+//! is ever held in memory.
+
+use std::collections::HashSet;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::compare::within_one_edit;
+use crate::features::{Feat, combine, hash64};
+
+/// One blocking rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockingRule {
+    /// National ids at most one edit apart (a typed digit, two swapped digits, a wrong letter),
+    /// through the deletion neighbourhood of the id.
+    NationalId,
+    /// Arabic first and family names (in either order) and birth year.
+    ArabicNamesYear,
+    /// Phonetic keys of first and family names (in either order) and birth year.
+    PhoneticNamesYear,
+    /// Arabic names and birth day and month (catches a mistyped year).
+    ArabicNamesMonthDay,
+    /// Phonetic names and birth day and month.
+    PhoneticNamesMonthDay,
+    /// Phonetic first name and birth date (day and month in either order).
+    FirstNameDate,
+    /// Phonetic family name and birth date (day and month in either order).
+    LastNameDate,
+    /// Consonant skeletons of both names (Arabic script when given, else Latin) and commune.
+    SkeletonCommune,
+    /// Same phone number.
+    Phone,
+    /// Exact birth date and sex (used to train the name comparisons).
+    BirthDateSex,
+}
+
+impl BlockingRule {
+    pub const DEFAULT: [BlockingRule; 9] = [
+        BlockingRule::NationalId,
+        BlockingRule::ArabicNamesYear,
+        BlockingRule::PhoneticNamesYear,
+        BlockingRule::ArabicNamesMonthDay,
+        BlockingRule::PhoneticNamesMonthDay,
+        BlockingRule::FirstNameDate,
+        BlockingRule::LastNameDate,
+        BlockingRule::SkeletonCommune,
+        BlockingRule::Phone,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockingRule::NationalId => "national_id (≤1 edit)",
+            BlockingRule::ArabicNamesYear => "arabic names + year",
+            BlockingRule::PhoneticNamesYear => "phonetic names + year",
+            BlockingRule::ArabicNamesMonthDay => "arabic names + day/month",
+            BlockingRule::PhoneticNamesMonthDay => "phonetic names + day/month",
+            BlockingRule::FirstNameDate => "phonetic first name + date",
+            BlockingRule::LastNameDate => "phonetic family name + date",
+            BlockingRule::SkeletonCommune => "name skeletons + commune",
+            BlockingRule::Phone => "phone",
+            BlockingRule::BirthDateSex => "birth date + sex",
+        }
+    }
+
+    fn tag(self) -> u64 {
+        self as u64 + 1
+    }
+
+    /// The key of a record under a single-key rule (0 when a part is missing).
+    pub(crate) fn key(self, f: &Feat) -> u32 {
+        let t = self.tag();
+        let names = |a: u32, b: u32| -> (u64, u64) {
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            (u64::from(lo), u64::from(hi))
+        };
+        let year = u64::from(f.year());
+        let md = u64::from(f.month_day());
+        match self {
+            BlockingRule::NationalId => u32::from(f.nid != 0) * f.nid,
+            BlockingRule::ArabicNamesYear => {
+                let (a, b) = names(f.first.ar, f.last.ar);
+                combine(&[t, a, b, year])
+            }
+            BlockingRule::PhoneticNamesYear => {
+                let (a, b) = names(f.first.phon, f.last.phon);
+                combine(&[t, a, b, year])
+            }
+            BlockingRule::ArabicNamesMonthDay => {
+                let (a, b) = names(f.first.ar, f.last.ar);
+                combine(&[t, a, b, md])
+            }
+            BlockingRule::PhoneticNamesMonthDay => {
+                let (a, b) = names(f.first.phon, f.last.phon);
+                combine(&[t, a, b, md])
+            }
+            BlockingRule::FirstNameDate => combine(&[t, u64::from(f.first.phon), year, md]),
+            BlockingRule::LastNameDate => combine(&[t, u64::from(f.last.phon), year, md]),
+            BlockingRule::SkeletonCommune => {
+                let sk =
+                    |n: &crate::features::NameF| if n.ar_skel != 0 { n.ar_skel } else { n.skel };
+                let (a, b) = names(sk(&f.first), sk(&f.last));
+                combine(&[t, a, b, u64::from(f.commune)])
+            }
+            BlockingRule::Phone => combine(&[t, f.phone]),
+            BlockingRule::BirthDateSex => combine(&[t, u64::from(f.dob), u64::from(f.sex)]),
+        }
+    }
+}
+
+/// The deletion neighbourhood of a national id: the id itself and the id with each character
+/// removed. Two ids within one edit share at least one of these keys.
+pub(crate) fn nid_keys(nid: &[u8], out: &mut Vec<u32>) {
+    out.clear();
+    if nid.is_empty() {
+        return;
+    }
+    let k = |bytes: &[u8]| -> u32 {
+        let h = hash64(bytes);
+        let k = (h ^ (h >> 32)) as u32;
+        if k == 0 { 1 } else { k }
+    };
+    out.push(k(nid));
+    let mut buf = Vec::with_capacity(nid.len());
+    for i in 0..nid.len() {
+        // Deleting either of two equal neighbours gives the same string: once is enough.
+        if i > 0 && nid[i] == nid[i - 1] {
+            continue;
+        }
+        buf.clear();
+        buf.extend_from_slice(&nid[..i]);
+        buf.extend_from_slice(&nid[i + 1..]);
+        out.push(k(&buf));
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// A normalised national id, inline.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct NidBytes {
+    pub bytes: [u8; 15],
+    pub len: u8,
+}
+
+impl NidBytes {
+    pub fn of(f: &Feat) -> NidBytes {
+        NidBytes {
+            bytes: f.nid_chars,
+            len: f.nid_len,
+        }
+    }
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+}
+
+/// What one rule did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct RuleReport {
+    pub rule: String,
+    /// Blocks with at least two records (after sub-blocking).
+    pub blocks: usize,
+    pub largest_block: usize,
+    /// Blocks larger than the cap, split by sex and region.
+    pub oversized_blocks: usize,
+    /// Sub-blocks still larger than the cap, skipped, and the records in them.
+    pub skipped_blocks: usize,
+    pub skipped_records: usize,
+    /// Pairs inside this rule's blocks (before removing the pairs of earlier rules).
+    pub raw_pairs: u64,
+    /// Pairs this rule produced that no earlier rule did.
+    pub candidate_pairs: u64,
+}
+
+/// The blocks of one rule: `members[starts[b]..starts[b + 1]]` is block `b`, whose key is `keys[b]`.
+pub(crate) struct RuleBlocks {
+    pub members: Vec<u32>,
+    pub starts: Vec<u32>,
+    pub keys: Vec<u32>,
+}
+
+impl RuleBlocks {
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+    pub fn block(&self, b: usize) -> &[u32] {
+        &self.members[self.starts[b] as usize..self.starts[b + 1] as usize]
+    }
+}
+
+/// All rules' blocks, and every record's final key under each single-key rule.
+pub(crate) struct Blocking {
+    pub rules: Vec<BlockingRule>,
+    /// `keys[i * rules.len() + r]`: record `i`'s key under rule `r` after capping (0: none, or its
+    /// block was skipped).
+    pub keys: Vec<u32>,
+    pub blocks: Vec<RuleBlocks>,
+    /// National-id neighbourhood keys whose block was skipped.
+    pub nid_skipped: HashSet<u32>,
+    pub reports: Vec<RuleReport>,
+}
+
+impl Blocking {
+    pub fn build(feats: &[Feat], rules: &[BlockingRule], cap: usize) -> Blocking {
+        let n_rules = rules.len();
+        let cap = cap.max(2);
+        let mut keys = vec![0u32; feats.len() * n_rules];
+        let mut blocks = Vec::with_capacity(n_rules);
+        let mut reports = Vec::with_capacity(n_rules);
+        let mut nid_skipped = HashSet::new();
+        for (r, &rule) in rules.iter().enumerate() {
+            let mut report = RuleReport {
+                rule: rule.name().to_owned(),
+                ..RuleReport::default()
+            };
+            let mut entries: Vec<u64> = if rule == BlockingRule::NationalId {
+                feats
+                    .par_iter()
+                    .enumerate()
+                    .fold(Vec::new, |mut acc, (i, f)| {
+                        let mut ks = Vec::new();
+                        nid_keys(f.nid(), &mut ks);
+                        acc.extend(ks.iter().map(|&k| (u64::from(k) << 32) | i as u64));
+                        acc
+                    })
+                    .flatten()
+                    .collect()
+            } else {
+                feats
+                    .par_iter()
+                    .enumerate()
+                    .filter_map(|(i, f)| {
+                        let k = rule.key(f);
+                        (k != 0).then_some((u64::from(k) << 32) | i as u64)
+                    })
+                    .collect()
+            };
+            entries.par_sort_unstable();
+            let mut rb = RuleBlocks {
+                members: Vec::new(),
+                starts: vec![0],
+                keys: Vec::new(),
+            };
+            let mut oversized: Vec<u64> = Vec::new();
+            let mut s = 0;
+            while s < entries.len() {
+                let key = (entries[s] >> 32) as u32;
+                let mut e = s + 1;
+                while e < entries.len() && (entries[e] >> 32) as u32 == key {
+                    e += 1;
+                }
+                let size = e - s;
+                if size > cap {
+                    report.oversized_blocks += 1;
+                    if rule == BlockingRule::NationalId {
+                        // A national id shared by that many records is a placeholder: skip it.
+                        nid_skipped.insert(key);
+                        report.skipped_blocks += 1;
+                        report.skipped_records += size;
+                    } else {
+                        oversized.extend(entries[s..e].iter().map(|&x| {
+                            let i = (x & 0xFFFF_FFFF) as usize;
+                            let f = &feats[i];
+                            let sub = combine(&[
+                                u64::from(key),
+                                u64::from(f.sex) + 1,
+                                u64::from(f.region) + 1,
+                            ]);
+                            (u64::from(sub) << 32) | i as u64
+                        }));
+                    }
+                } else {
+                    push_block(
+                        &mut rb,
+                        &entries[s..e],
+                        key,
+                        &mut keys,
+                        n_rules,
+                        r,
+                        rule,
+                        &mut report,
+                    );
+                }
+                s = e;
+            }
+            oversized.sort_unstable();
+            let mut s = 0;
+            while s < oversized.len() {
+                let key = (oversized[s] >> 32) as u32;
+                let mut e = s + 1;
+                while e < oversized.len() && (oversized[e] >> 32) as u32 == key {
+                    e += 1;
+                }
+                if e - s > cap {
+                    report.skipped_blocks += 1;
+                    report.skipped_records += e - s;
+                } else {
+                    push_block(
+                        &mut rb,
+                        &oversized[s..e],
+                        key,
+                        &mut keys,
+                        n_rules,
+                        r,
+                        rule,
+                        &mut report,
+                    );
+                }
+                s = e;
+            }
+            report.blocks = rb.len();
+            blocks.push(rb);
+            reports.push(report);
+        }
+        Blocking {
+            rules: rules.to_vec(),
+            keys,
+            blocks,
+            nid_skipped,
+            reports,
+        }
+    }
+
+    /// Whether rule `r` produces the pair (i, j) (`i != j`).
+    pub fn rule_covers(&self, r: usize, i: usize, j: usize, ni: &[u8], nj: &[u8]) -> bool {
+        if self.rules[r] == BlockingRule::NationalId {
+            return self.nid_shared_key(ni, nj).is_some();
+        }
+        let n = self.rules.len();
+        let (a, b) = (self.keys[i * n + r], self.keys[j * n + r]);
+        a != 0 && a == b
+    }
+
+    /// Whether an earlier rule than `r` produces the pair.
+    #[inline]
+    pub fn earlier_rule_covers(&self, r: usize, i: usize, j: usize, fi: &Feat, fj: &Feat) -> bool {
+        let n = self.rules.len();
+        let (ri, rj) = (&self.keys[i * n..i * n + r], &self.keys[j * n..j * n + r]);
+        for (k, (a, b)) in ri.iter().zip(rj).enumerate() {
+            if self.rules[k] == BlockingRule::NationalId {
+                if fi.nid != 0 && fj.nid != 0 && self.nid_shared_key(fi.nid(), fj.nid()).is_some() {
+                    return true;
+                }
+            } else if *a != 0 && a == b {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// The smallest deletion-neighbourhood key two records share outside skipped blocks.
+    pub fn nid_shared_key(&self, ni: &[u8], nj: &[u8]) -> Option<u32> {
+        if ni.is_empty() || nj.is_empty() || !within_one_edit(ni, nj) {
+            return None;
+        }
+        let mut a = Vec::new();
+        let mut b = Vec::new();
+        nid_keys(ni, &mut a);
+        nid_keys(nj, &mut b);
+        a.iter()
+            .filter(|k| b.contains(k) && !self.nid_skipped.contains(k))
+            .min()
+            .copied()
+    }
+
+    /// Whether any rule reaches the pair (`nids` = each record's normalised national id): the
+    /// blocking recall of a true pair.
+    pub fn reachable(&self, i: usize, j: usize, nids: &[NidBytes]) -> bool {
+        (0..self.rules.len())
+            .any(|r| self.rule_covers(r, i, j, nids[i].as_slice(), nids[j].as_slice()))
+    }
+
+    /// Pairs inside the blocks of rule `r`.
+    pub fn raw_pairs(&self, r: usize) -> u64 {
+        let rb = &self.blocks[r];
+        (0..rb.len())
+            .map(|b| rb.block(b).len() as u64)
+            .map(|k| k * (k - 1) / 2)
+            .sum()
+    }
+
+    /// Frees the blocks, keeping what [`Blocking::reachable`] needs.
+    pub fn drop_blocks(&mut self) {
+        self.blocks = Vec::new();
+    }
+
+    /// Calls `visit(state, i, j, rule)` once for every candidate pair (`i < j`), in parallel over the
+    /// blocks of each rule, and merges the per-thread states with `merge`. `sample`, when given as
+    /// (n, seed), keeps only the blocks whose key hash falls in one of n buckets. Returns the merged
+    /// state, the candidate pairs each rule produced and the pairs inside each rule's blocks.
+    pub fn for_each_pair<S, I, V, M>(
+        &self,
+        feats: &[Feat],
+        sample: Option<(u64, u64)>,
+        init: I,
+        visit: V,
+        merge: M,
+    ) -> (S, Vec<u64>, Vec<u64>)
+    where
+        S: Send,
+        I: Fn() -> S + Sync + Send,
+        V: Fn(&mut S, usize, usize, usize) + Sync + Send,
+        M: Fn(S, S) -> S + Sync + Send,
+    {
+        let mut state = init();
+        let mut produced = Vec::with_capacity(self.rules.len());
+        let mut raw = Vec::with_capacity(self.rules.len());
+        for (r, rb) in self.blocks.iter().enumerate() {
+            let is_nid = self.rules[r] == BlockingRule::NationalId;
+            let (st, total, raw_total) = (0..rb.len())
+                .into_par_iter()
+                .with_min_len(64)
+                .fold(
+                    || (init(), 0u64, 0u64),
+                    |(mut st, mut count, mut raw_count), b| {
+                        if let Some((n, seed)) = sample
+                            && mix(u64::from(rb.keys[b]) ^ seed) % n != 0
+                        {
+                            return (st, count, raw_count);
+                        }
+                        let members = rb.block(b);
+                        let k = members.len() as u64;
+                        raw_count += k * (k - 1) / 2;
+                        for (x, &mi) in members.iter().enumerate() {
+                            let i = mi as usize;
+                            let fi = &feats[i];
+                            for &mj in &members[x + 1..] {
+                                let j = mj as usize;
+                                if i == j {
+                                    continue;
+                                }
+                                let fj = &feats[j];
+                                if is_nid
+                                    && self.nid_shared_key(fi.nid(), fj.nid()) != Some(rb.keys[b])
+                                {
+                                    continue;
+                                }
+                                if self.earlier_rule_covers(r, i, j, fi, fj) {
+                                    continue;
+                                }
+                                let (a, c) = if i < j { (i, j) } else { (j, i) };
+                                visit(&mut st, a, c, r);
+                                count += 1;
+                            }
+                        }
+                        (st, count, raw_count)
+                    },
+                )
+                .reduce(
+                    || (init(), 0, 0),
+                    |(a, ca, ra), (b, cb, rb2)| (merge(a, b), ca + cb, ra + rb2),
+                );
+            state = merge(state, st);
+            produced.push(total);
+            raw.push(raw_total);
+        }
+        (state, produced, raw)
+    }
+}
+
+fn mix(x: u64) -> u64 {
+    crate::features::mix64(x)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn push_block(
+    rb: &mut RuleBlocks,
+    entries: &[u64],
+    key: u32,
+    keys: &mut [u32],
+    n_rules: usize,
+    r: usize,
+    rule: BlockingRule,
+    report: &mut RuleReport,
+) {
+    if rule != BlockingRule::NationalId {
+        for &x in entries {
+            keys[(x & 0xFFFF_FFFF) as usize * n_rules + r] = key;
+        }
+    }
+    if entries.len() < 2 {
+        return;
+    }
+    report.largest_block = report.largest_block.max(entries.len());
+    rb.members
+        .extend(entries.iter().map(|&x| (x & 0xFFFF_FFFF) as u32));
+    rb.starts.push(rb.members.len() as u32);
+    rb.keys.push(key);
+}
