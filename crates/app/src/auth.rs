@@ -51,14 +51,34 @@ impl Role {
 pub struct Actor {
     pub username: String,
     pub role: Role,
+    /// Territory codes the actor works in; empty = the whole country.
+    pub territories: Vec<String>,
+    /// A citizen's own household.
+    pub household: Option<sanad_domain::HouseholdId>,
+    /// An API key's scopes; `None` for an account's own login (the role decides alone).
+    pub scopes: Option<Vec<String>>,
 }
 
 impl Actor {
-    /// The actor of command-line work (imports, demo set-up).
+    /// The actor of command-line work (imports, demo set-up): national, all permissions.
     pub fn system(name: &str) -> Actor {
         Actor {
             username: name.to_string(),
             role: Role::Admin,
+            territories: Vec::new(),
+            household: None,
+            scopes: None,
+        }
+    }
+
+    /// The actor of an account's own login.
+    pub fn of(account: &crate::store::Account) -> Actor {
+        Actor {
+            username: account.username.clone(),
+            role: account.role,
+            territories: account.territories.clone(),
+            household: account.household_id,
+            scopes: None,
         }
     }
 }

@@ -2,9 +2,11 @@
 //! and export the registry) and the storage port they need. Storage backends implement
 //! [`store::RegistryStore`]; the HTTP layer and the CLI call the use-cases.
 
+pub mod audit;
 pub mod auth;
 pub mod duplicates;
 pub mod exchange;
+pub mod policy;
 pub mod registry;
 pub mod store;
 

@@ -26,6 +26,34 @@ pub enum RegistryError {
     Validation(#[from] ValidationErrors),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The actor's role, key scopes or territories do not allow the action.
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+}
+
+use crate::policy::{self, Permission, Place};
+
+/// Refuses an action the actor's role or key does not allow (logged, without personal data).
+fn require(actor: &Actor, permission: Permission) -> Result<(), RegistryError> {
+    if policy::allows(actor, permission) {
+        Ok(())
+    } else {
+        tracing::warn!(auth.user = %actor.username, auth.role = actor.role.as_str(), permission = permission.scope(), "access denied");
+        Err(RegistryError::Forbidden(permission.scope()))
+    }
+}
+
+/// A record outside the actor's scope is answered as missing, so that its existence does not leak.
+fn hidden(actor: &Actor) -> RegistryError {
+    tracing::warn!(auth.user = %actor.username, auth.role = actor.role.as_str(), "out-of-scope record refused");
+    RegistryError::Store(StoreError::NotFound)
+}
+
+fn place(h: &Household) -> Place<'_> {
+    Place {
+        household: h.id,
+        commune_code: &h.data.commune_code,
+    }
 }
 
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
@@ -125,8 +153,10 @@ impl Registry {
         input: &HouseholdInput,
         reason: &str,
     ) -> Result<(Household, Vec<PossibleDuplicate>), RegistryError> {
+        require(actor, Permission::WriteRegistry)?;
         let change = self.change(actor, reason)?;
         let input = input.validate(change.at.date(), Territories::morocco())?;
+        self.check_commune_in_scope(actor, &input.data.commune_code)?;
         let household = self.store.register_household(&input, &change).await?;
         if !self.duplicates.is_ready() {
             return Ok((household, Vec::new()));
@@ -176,8 +206,18 @@ impl Registry {
         input: &HouseholdInput,
         reason: &str,
     ) -> Result<Household, RegistryError> {
+        require(actor, Permission::WriteRegistry)?;
         let change = self.change(actor, reason)?;
         let input = input.validate(change.at.date(), Territories::morocco())?;
+        let current = self
+            .store
+            .household(id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !policy::sees(actor, place(&current)) {
+            return Err(hidden(actor));
+        }
+        self.check_commune_in_scope(actor, &input.data.commune_code)?;
         Ok(self
             .store
             .update_household(id, expected_version, &input, &change)
@@ -206,6 +246,15 @@ impl Registry {
         id: HouseholdId,
         purpose: &Purpose,
     ) -> Result<Vec<HouseholdVersion>, RegistryError> {
+        require(actor, Permission::ReadRegistry)?;
+        let current = self
+            .store
+            .household(id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !policy::sees(actor, place(&current)) {
+            return Err(hidden(actor));
+        }
         let versions = self.store.household_versions(id).await?;
         if versions.is_empty() {
             return Err(StoreError::NotFound.into());
@@ -218,11 +267,18 @@ impl Registry {
     pub async fn list_households(
         &self,
         actor: &Actor,
+        territory: Option<String>,
         mut filter: HouseholdFilter,
         purpose: &Purpose,
     ) -> Result<Vec<HouseholdSummary>, RegistryError> {
+        require(actor, Permission::ReadRegistry)?;
+        if actor.role == crate::auth::Role::Citizen {
+            return Err(RegistryError::Forbidden("registry:list"));
+        }
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
-        check_territory(filter.territory.as_deref())?;
+        check_territory(territory.as_deref())?;
+        filter.territories = policy::scope_territories(actor, territory.as_deref())
+            .map_err(|()| RegistryError::Forbidden("territory"))?;
         let page = self.store.list_households(&filter).await?;
         let ids = page.iter().map(|h| h.id.to_string()).collect();
         self.log_read(actor, "household", ids, purpose).await?;
@@ -235,7 +291,18 @@ impl Registry {
         id: PersonId,
         purpose: &Purpose,
     ) -> Result<Person, RegistryError> {
+        require(actor, Permission::ReadRegistry)?;
         let person = self.store.person(id).await?.ok_or(StoreError::NotFound)?;
+        let visible = match person.household_id {
+            Some(h) => match self.store.household(h).await? {
+                Some(household) => policy::sees(actor, place(&household)),
+                None => false,
+            },
+            None => policy::sees_unattached(actor),
+        };
+        if !visible {
+            return Err(hidden(actor));
+        }
         self.log_read(actor, "person", vec![id.to_string()], purpose)
             .await?;
         Ok(person)
@@ -251,10 +318,17 @@ impl Registry {
         limit: u32,
         purpose: &Purpose,
     ) -> Result<Vec<Person>, RegistryError> {
+        require(actor, Permission::ReadRegistry)?;
+        if actor.role == crate::auth::Role::Citizen {
+            return Err(RegistryError::Forbidden("registry:search"));
+        }
         check_territory(territory.as_deref())?;
+        let territories = policy::scope_territories(actor, territory.as_deref())
+            .map_err(|()| RegistryError::Forbidden("territory"))?;
         let text = text.trim();
         let mut query = PersonQuery {
-            territory,
+            include_unattached: territories.is_empty() && policy::sees_unattached(actor),
+            territories,
             limit: limit.clamp(1, MAX_PAGE),
             ..PersonQuery::default()
         };
@@ -298,6 +372,7 @@ impl Registry {
         limit: u32,
         purpose: &Purpose,
     ) -> Result<Vec<DuplicatePair>, RegistryError> {
+        require(actor, Permission::ReviewDuplicates)?;
         let pairs = self
             .store
             .duplicate_pairs(status, after, limit.clamp(1, MAX_PAGE))
@@ -317,6 +392,7 @@ impl Registry {
         decision: PairStatus,
         reason: &str,
     ) -> Result<DuplicatePair, RegistryError> {
+        require(actor, Permission::ReviewDuplicates)?;
         let change = self.change(actor, reason)?;
         Ok(self
             .store
@@ -332,6 +408,7 @@ impl Registry {
         kept: PersonId,
         reason: &str,
     ) -> Result<PersonMerge, RegistryError> {
+        require(actor, Permission::ReviewDuplicates)?;
         let change = self.change(actor, reason)?;
         Ok(self.store.merge_persons(kept, merged, &change).await?)
     }
@@ -342,12 +419,39 @@ impl Registry {
         id: i64,
         reason: &str,
     ) -> Result<PersonMerge, RegistryError> {
+        require(actor, Permission::ReviewDuplicates)?;
         let change = self.change(actor, reason)?;
         Ok(self.store.undo_merge(id, &change).await?)
     }
 
-    pub async fn region_counts(&self) -> Result<Vec<RegionCount>, RegistryError> {
+    pub async fn region_counts(&self, actor: &Actor) -> Result<Vec<RegionCount>, RegistryError> {
+        require(actor, Permission::ReadStatistics)?;
         Ok(self.store.region_counts().await?)
+    }
+
+    /// The access log, for auditors.
+    pub async fn access_log(
+        &self,
+        actor: &Actor,
+        mut query: crate::store::AccessLogQuery,
+    ) -> Result<Vec<crate::store::AccessEntry>, RegistryError> {
+        require(actor, Permission::ReadAuditTrail)?;
+        query.limit = query.limit.clamp(1, MAX_PAGE);
+        Ok(self.store.access_log(&query).await?)
+    }
+
+    fn check_commune_in_scope(&self, actor: &Actor, commune: &str) -> Result<(), RegistryError> {
+        if actor.territories.is_empty()
+            || actor
+                .territories
+                .iter()
+                .any(|t| policy::contains(t, commune))
+        {
+            Ok(())
+        } else {
+            tracing::warn!(auth.user = %actor.username, "write outside the actor's territories refused");
+            Err(RegistryError::Forbidden("territory"))
+        }
     }
 }
 

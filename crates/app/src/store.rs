@@ -66,8 +66,8 @@ pub struct HouseholdSummary {
 
 #[derive(Debug, Clone, Default)]
 pub struct HouseholdFilter {
-    /// A region, province or commune code; households inside it.
-    pub territory: Option<String>,
+    /// Region, province or commune codes; households inside any of them (empty = everywhere).
+    pub territories: Vec<String>,
     /// Keyset paging: households after this one, in id order.
     pub after: Option<HouseholdId>,
     pub limit: u32,
@@ -79,7 +79,10 @@ pub struct PersonQuery {
     pub national_id: Option<String>,
     /// Words that must all appear in the person's names (Latin or Arabic), case and accents ignored.
     pub name_words: Vec<String>,
-    pub territory: Option<String>,
+    /// Only persons whose household lies in one of these (empty = everywhere).
+    pub territories: Vec<String>,
+    /// Whether persons without a household may be returned.
+    pub include_unattached: bool,
     pub limit: u32,
 }
 
@@ -228,11 +231,73 @@ pub struct PersonMerge {
     pub undone_by: Option<String>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     pub username: String,
     pub role: Role,
     pub password_hash: String,
+    /// Territory codes the account works in; empty = the whole country.
+    pub territories: Vec<String>,
+    /// A citizen's own household.
+    pub household_id: Option<HouseholdId>,
+    /// Consecutive failed logins since the last success.
+    pub failed_logins: u32,
+    pub locked_until: Option<OffsetDateTime>,
+}
+
+impl Account {
+    /// A new account with no failures and no lock.
+    pub fn new(username: &str, role: Role, password_hash: String) -> Account {
+        Account {
+            username: username.to_string(),
+            role,
+            password_hash,
+            territories: Vec::new(),
+            household_id: None,
+            failed_logins: 0,
+            locked_until: None,
+        }
+    }
+}
+
+/// An API key as stored: its owner and its scopes (empty = all of the owner's role).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyOwner {
+    pub account: Account,
+    pub scopes: Vec<String>,
+}
+
+/// A read of personal data, as the access log keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AccessEntry {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub purpose: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AccessLogQuery {
+    pub actor: Option<String>,
+    pub entity_id: Option<String>,
+    pub after: i64,
+    pub limit: u32,
+}
+
+/// A signed statement of the audit chain's head at some moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    pub public_key: String,
+    pub signature: String,
 }
 
 #[async_trait]
@@ -311,11 +376,44 @@ pub trait RegistryStore: Send + Sync + 'static {
 
     async fn account(&self, username: &str) -> Result<Option<Account>, StoreError>;
 
-    /// Stores the SHA-256 of a new API key for `username`.
-    async fn add_api_key(&self, username: &str, key_hash: &str) -> Result<(), StoreError>;
+    /// Stores the SHA-256 of a new API key for `username`, with its scopes (empty = the role's).
+    async fn add_api_key(
+        &self,
+        username: &str,
+        key_hash: &str,
+        scopes: &[String],
+    ) -> Result<(), StoreError>;
 
-    /// The account an API key (given by its SHA-256) belongs to.
-    async fn api_key_account(&self, key_hash: &str) -> Result<Option<Account>, StoreError>;
+    /// The account and scopes of an API key (given by its SHA-256), unless revoked.
+    async fn api_key_account(&self, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError>;
+
+    /// Revokes the API keys whose hash starts with `key_id` (at least 12 hex characters);
+    /// returns how many.
+    async fn revoke_api_key(&self, key_id: &str, at: OffsetDateTime) -> Result<u64, StoreError>;
+
+    /// Counts a failed login and locks the account until `lock_until` once `max_failures` is
+    /// reached; returns the account's failure count.
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        max_failures: u32,
+        lock_until: OffsetDateTime,
+    ) -> Result<u32, StoreError>;
+
+    /// Clears the failure count and any lock.
+    async fn record_login_success(&self, username: &str) -> Result<(), StoreError>;
+
+    /// The access log, newest last, filtered by actor or record.
+    async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError>;
+
+    /// The end of the audit chain.
+    async fn audit_head(&self) -> Result<sanad_domain::audit::ChainHead, StoreError>;
+
+    /// Stores a signed checkpoint of the audit chain.
+    async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError>;
+
+    /// Every checkpoint, in sequence order.
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError>;
 
     /// Adds candidate pairs to the review queue; pairs already there (in any state) or naming a
     /// merged person are skipped. Returns how many were added.

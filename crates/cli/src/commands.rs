@@ -9,7 +9,6 @@ use sanad_app::auth::{api_key_hash, hash_password, random_secret};
 use sanad_app::exchange::{self, ImportSource};
 use sanad_app::store::{Account, Change};
 use sanad_app::{Registry, RegistryStore, Role};
-use sanad_domain::audit::ChainVerifier;
 
 use crate::progress::Bar;
 use crate::settings::Settings;
@@ -63,13 +62,31 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "duplicate check off"),
         }
     });
+    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
+    let signer = registry.store().clone();
+    let every = std::time::Duration::from_secs(settings.checkpoint_minutes.max(1) * 60);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        loop {
+            tick.tick().await;
+            if let Err(e) =
+                sanad_app::audit::checkpoint(signer.as_ref(), &key, time::OffsetDateTime::now_utc())
+                    .await
+            {
+                tracing::error!(error = %e, "audit checkpoint failed");
+            }
+        }
+    });
     let app = sanad_http::router(sanad_http::AppState::new(registry));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("the server stopped")
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .context("the server stopped")
 }
 
 #[derive(clap::Args)]
@@ -211,35 +228,49 @@ pub async fn export(settings: &Settings, out: &Path) -> anyhow::Result<()> {
 
 pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = open_migrated(settings).await?;
-    let mut verifier = ChainVerifier::default();
-    let mut after = 0;
-    loop {
-        let page = store.audit_events(after, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for event in &page {
-            if let Err(broken) = verifier.check(event) {
-                eprintln!(
-                    "audit chain BROKEN after {} good events: {broken}",
-                    verifier.checked
-                );
-                return Ok(ExitCode::from(3));
-            }
-        }
+    let trusted = if settings.audit_key_file.exists() {
+        Some(sanad_app::audit::load_or_create_key(&settings.audit_key_file)?.verifying_key())
+    } else {
+        None
+    };
+    let v = sanad_app::audit::verify(store.as_ref(), trusted.as_ref()).await?;
+    if let Some(problem) = v.broken {
+        eprintln!("audit trail BROKEN: {problem}");
+        return Ok(ExitCode::from(3));
     }
     println!(
-        "audit chain intact: {} events, head {} at seq {}",
-        verifier.checked,
-        verifier.head().hash,
-        verifier.head().seq
+        "audit chain intact: {} events, head {} at seq {}; {} signed checkpoints verified{}",
+        v.events,
+        v.head_hash,
+        v.head_seq,
+        v.checkpoints,
+        if trusted.is_some() {
+            " against the installation key"
+        } else {
+            " (no key file here: signatures checked against their own keys only)"
+        }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
+    match sanad_app::audit::checkpoint(store.as_ref(), &key, time::OffsetDateTime::now_utc())
+        .await?
+    {
+        Some(c) => println!("checkpoint signed at event {}: {}", c.seq, c.hash),
+        None => println!("the chain head is already checkpointed"),
+    }
+    Ok(())
 }
 
 pub async fn create_user(
     settings: &Settings,
     username: &str,
     role: &str,
+    territories: &str,
+    household: Option<&str>,
     password_env: Option<&str>,
 ) -> anyhow::Result<()> {
     let role = Role::parse(role).with_context(|| {
@@ -247,6 +278,15 @@ pub async fn create_user(
     })?;
     if username.trim().is_empty() || username.len() > 64 {
         bail!("a username of 1 to 64 characters");
+    }
+    let territories =
+        sanad_app::policy::parse_territories(territories).map_err(anyhow::Error::msg)?;
+    let household = household
+        .map(sanad_domain::HouseholdId::parse)
+        .transpose()
+        .context("--household")?;
+    if role == Role::Citizen && household.is_none() {
+        bail!("a citizen account needs --household (the citizen's own household)");
     }
     let (password, generated) = match password_env {
         Some(var) => (
@@ -256,13 +296,10 @@ pub async fn create_user(
         None => (random_secret(12)?, true),
     };
     let store = open_migrated(settings).await?;
-    store
-        .upsert_account(&Account {
-            username: username.to_string(),
-            role,
-            password_hash: hash_password(&password)?,
-        })
-        .await?;
+    let mut account = Account::new(username, role, hash_password(&password)?);
+    account.territories = territories;
+    account.household_id = household;
+    store.upsert_account(&account).await?;
     if generated {
         println!("{username} ({}) password: {password}", role.as_str());
     } else {
@@ -271,14 +308,42 @@ pub async fn create_user(
     Ok(())
 }
 
-pub async fn create_api_key(settings: &Settings, username: &str) -> anyhow::Result<()> {
+pub async fn create_api_key(
+    settings: &Settings,
+    username: &str,
+    scopes: &[String],
+) -> anyhow::Result<()> {
+    let known: Vec<&str> = sanad_app::policy::Permission::ALL
+        .iter()
+        .map(|p| p.scope())
+        .collect();
+    if let Some(bad) = scopes.iter().find(|s| !known.contains(&s.as_str())) {
+        bail!(
+            "unknown scope `{bad}`: expected one of {}",
+            known.join(", ")
+        );
+    }
     let store = open_migrated(settings).await?;
     if store.account(username).await?.is_none() {
         bail!("no account named `{username}`");
     }
     let key = random_secret(32)?;
-    store.add_api_key(username, &api_key_hash(&key)).await?;
+    let hash = api_key_hash(&key);
+    store.add_api_key(username, &hash, scopes).await?;
     println!("{key}");
+    eprintln!("key id (to revoke it): {}", &hash[..16]);
+    Ok(())
+}
+
+pub async fn revoke_api_key(settings: &Settings, key_id: &str) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    let n = store
+        .revoke_api_key(key_id, time::OffsetDateTime::now_utc())
+        .await?;
+    if n == 0 {
+        bail!("no active API key has the id `{key_id}` (give at least 12 hex characters)");
+    }
+    println!("revoked {n} key(s)");
     Ok(())
 }
 
@@ -442,18 +507,39 @@ pub async fn demo(
     for role in Role::ALL {
         let username = format!("demo-{}", role.as_str());
         let password = random_secret(8)?;
-        store
-            .upsert_account(&Account {
-                username: username.clone(),
-                role,
-                password_hash: hash_password(&password)?,
-            })
-            .await?;
-        lines.push(format!("  {:<12} {username:<18} {password}", role.as_str()));
+        let mut account = Account::new(&username, role, hash_password(&password)?);
+        // The agent works in Tanger's centre, the supervisor over its region, the citizen is the
+        // head of the first household; the others are national.
+        let scope = match role {
+            Role::Agent => vec!["01.511.01.0".to_string()],
+            Role::Supervisor => vec!["01".to_string()],
+            _ => Vec::new(),
+        };
+        account.territories = scope.clone();
+        if role == Role::Citizen {
+            account.household_id = sanad_domain::HouseholdId::from_serial(1);
+        }
+        store.upsert_account(&account).await?;
+        let scope = match (role, scope.first()) {
+            (Role::Citizen, _) => "household H00000000013".to_string(),
+            (_, Some(code)) => sanad_domain::Territories::morocco()
+                .get(code)
+                .map(|t| format!("{} ({code})", t.name_fr))
+                .unwrap_or_default(),
+            (_, None) => "national".to_string(),
+        };
+        lines.push(format!(
+            "  {:<12} {username:<18} {password:<18} {scope}",
+            role.as_str()
+        ));
     }
     let key = random_secret(32)?;
     store
-        .add_api_key("demo-partner", &api_key_hash(&key))
+        .add_api_key(
+            "demo-partner",
+            &api_key_hash(&key),
+            &["registry:read".to_string(), "statistics:read".to_string()],
+        )
         .await?;
     println!(
         "Sanad demo — database {}",
@@ -464,11 +550,16 @@ pub async fn demo(
         settings.bind, settings.bind
     );
     println!("  Accounts (HTTP Basic; new passwords at each start):");
-    println!("  {:<12} {:<18} password", "role", "username");
+    println!(
+        "  {:<12} {:<18} {:<18} scope",
+        "role", "username", "password"
+    );
     for l in &lines {
         println!("{l}");
     }
-    println!("  API key of demo-partner (Authorization: Bearer …): {key}");
+    println!(
+        "  API key of demo-partner, scopes registry:read statistics:read (Authorization: Bearer …): {key}"
+    );
     println!(
         "  Try: curl -u demo-agent:PASSWORD http://{}/api/v1/stats/regions",
         settings.bind

@@ -84,8 +84,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the audit hash chain and name the first broken link.
+    /// Walk the audit hash chain and its signed checkpoints; name the first broken link.
     Verify,
+    /// Sign a checkpoint of the chain's head now (the server also does it periodically).
+    Checkpoint,
 }
 
 #[derive(Subcommand)]
@@ -97,6 +99,13 @@ enum AdminCommand {
         /// citizen, agent, supervisor, manager, auditor, admin or partner.
         #[arg(long)]
         role: String,
+        /// Territories the account works in: HCP codes of regions, provinces or communes,
+        /// `;`-separated (default: the whole country).
+        #[arg(long, default_value = "")]
+        territories: String,
+        /// A citizen's own household.
+        #[arg(long, value_name = "HOUSEHOLD_ID")]
+        household: Option<String>,
         /// Read the password from this environment variable instead of generating one.
         #[arg(long, value_name = "VAR")]
         password_env: Option<String>,
@@ -105,6 +114,14 @@ enum AdminCommand {
     CreateApiKey {
         #[arg(long)]
         username: String,
+        /// Scopes of the key (repeat); default: everything the account's role allows.
+        #[arg(long = "scope", value_name = "SCOPE")]
+        scopes: Vec<String>,
+    },
+    /// Revoke an API key by its id (printed when it was created).
+    RevokeApiKey {
+        #[arg(long)]
+        key_id: String,
     },
 }
 
@@ -157,19 +174,36 @@ fn main() -> ExitCode {
             Command::Dedup(args) => commands::dedup(&settings, &args)
                 .await
                 .map(|_| ExitCode::SUCCESS),
-            Command::Audit {
-                command: AuditCommand::Verify,
-            } => commands::audit_verify(&settings).await,
+            Command::Audit { command } => match command {
+                AuditCommand::Verify => commands::audit_verify(&settings).await,
+                AuditCommand::Checkpoint => commands::audit_checkpoint(&settings)
+                    .await
+                    .map(|_| ExitCode::SUCCESS),
+            },
             Command::Admin { command } => match command {
                 AdminCommand::CreateUser {
                     username,
                     role,
+                    territories,
+                    household,
                     password_env,
-                } => commands::create_user(&settings, &username, &role, password_env.as_deref())
-                    .await
-                    .map(|_| ExitCode::SUCCESS),
-                AdminCommand::CreateApiKey { username } => {
-                    commands::create_api_key(&settings, &username)
+                } => commands::create_user(
+                    &settings,
+                    &username,
+                    &role,
+                    &territories,
+                    household.as_deref(),
+                    password_env.as_deref(),
+                )
+                .await
+                .map(|_| ExitCode::SUCCESS),
+                AdminCommand::CreateApiKey { username, scopes } => {
+                    commands::create_api_key(&settings, &username, &scopes)
+                        .await
+                        .map(|_| ExitCode::SUCCESS)
+                }
+                AdminCommand::RevokeApiKey { key_id } => {
+                    commands::revoke_api_key(&settings, &key_id)
                         .await
                         .map(|_| ExitCode::SUCCESS)
                 }

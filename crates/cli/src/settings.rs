@@ -16,6 +16,11 @@ pub struct Settings {
     pub bind: String,
     /// Log filter, e.g. `info` or `sanad=debug,tower_http=info`.
     pub log: String,
+    /// The Ed25519 key that signs checkpoints of the audit chain; keep it outside the database
+    /// (and its backups). Created on first use.
+    pub audit_key_file: std::path::PathBuf,
+    /// Minutes between two signed checkpoints while serving.
+    pub checkpoint_minutes: u64,
 }
 
 /// The database password never reaches a log line or an error message.
@@ -28,6 +33,8 @@ impl fmt::Debug for Settings {
             )
             .field("bind", &self.bind)
             .field("log", &self.log)
+            .field("audit_key_file", &self.audit_key_file)
+            .field("checkpoint_minutes", &self.checkpoint_minutes)
             .finish()
     }
 }
@@ -37,7 +44,9 @@ impl Settings {
         let mut builder = config::Config::builder()
             .set_default("database_url", "sqlite://sanad.db")?
             .set_default("bind", "127.0.0.1:8080")?
-            .set_default("log", "info")?;
+            .set_default("log", "info")?
+            .set_default("audit_key_file", "sanad-audit.key")?
+            .set_default("checkpoint_minutes", 10)?;
         builder = match file {
             Some(path) => builder.add_source(config::File::from(path).required(true)),
             None => builder.add_source(config::File::with_name("sanad.toml").required(false)),

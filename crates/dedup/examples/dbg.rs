@@ -89,8 +89,21 @@ fn main() {
     }
     let mut v: Vec<_> = fp.into_iter().collect();
     v.sort_by(|a, b| b.1.cmp(&a.1));
+    let mut shown = 0;
+    for p in r.matches() {
+        if ent[p.a as usize] != ent[p.b as usize]
+            && p.levels[..8] == [1, 1, 1, 0, 1, 4, 2, 0]
+            && shown < 8
+        {
+            shown += 1;
+            let (a, b) = (&recs[p.a as usize], &recs[p.b as usize]);
+            println!("FP w={:.1} {:?}\n   {:?}", p.weight, a, b);
+        }
+    }
     println!("FP top patterns:");
     for (l, c) in v.iter().take(15) {
         println!("  {:?} {}", l, c);
     }
 }
+#[allow(dead_code)]
+fn unused() {}

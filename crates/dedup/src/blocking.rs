@@ -115,29 +115,45 @@ impl BlockingRule {
 /// The deletion neighbourhood of a national id: the id itself and the id with each character
 /// removed. Two ids within one edit share at least one of these keys.
 pub(crate) fn nid_keys(nid: &[u8], out: &mut Vec<u32>) {
+    let mut keys = [0u32; 17];
+    let n = nid_key_array(nid, &mut keys);
     out.clear();
-    if nid.is_empty() {
-        return;
+    out.extend_from_slice(&keys[..n]);
+}
+
+/// [`nid_keys`] into an array (ids are at most 15 characters): sorted, without repeats.
+fn nid_key_array(nid: &[u8], keys: &mut [u32; 17]) -> usize {
+    if nid.is_empty() || nid.len() > 16 {
+        return 0;
     }
     let k = |bytes: &[u8]| -> u32 {
         let h = hash64(bytes);
         let k = (h ^ (h >> 32)) as u32;
         if k == 0 { 1 } else { k }
     };
-    out.push(k(nid));
-    let mut buf = Vec::with_capacity(nid.len());
+    let mut n = 0;
+    keys[n] = k(nid);
+    n += 1;
+    let mut buf = [0u8; 16];
     for i in 0..nid.len() {
         // Deleting either of two equal neighbours gives the same string: once is enough.
         if i > 0 && nid[i] == nid[i - 1] {
             continue;
         }
-        buf.clear();
-        buf.extend_from_slice(&nid[..i]);
-        buf.extend_from_slice(&nid[i + 1..]);
-        out.push(k(&buf));
+        buf[..i].copy_from_slice(&nid[..i]);
+        buf[i..nid.len() - 1].copy_from_slice(&nid[i + 1..]);
+        keys[n] = k(&buf[..nid.len() - 1]);
+        n += 1;
     }
-    out.sort_unstable();
-    out.dedup();
+    keys[..n].sort_unstable();
+    let mut w = 1;
+    for r in 1..n {
+        if keys[r] != keys[w - 1] {
+            keys[w] = keys[r];
+            w += 1;
+        }
+    }
+    w
 }
 
 /// A normalised national id, inline.
@@ -358,14 +374,26 @@ impl Blocking {
         if ni.is_empty() || nj.is_empty() || !within_one_edit(ni, nj) {
             return None;
         }
-        let mut a = Vec::new();
-        let mut b = Vec::new();
-        nid_keys(ni, &mut a);
-        nid_keys(nj, &mut b);
-        a.iter()
-            .filter(|k| b.contains(k) && !self.nid_skipped.contains(k))
-            .min()
-            .copied()
+        let mut a = [0u32; 17];
+        let mut b = [0u32; 17];
+        let na = nid_key_array(ni, &mut a);
+        let nb = nid_key_array(nj, &mut b);
+        // Both lists are sorted: the first common key not skipped.
+        let (mut x, mut y) = (0, 0);
+        while x < na && y < nb {
+            match a[x].cmp(&b[y]) {
+                std::cmp::Ordering::Less => x += 1,
+                std::cmp::Ordering::Greater => y += 1,
+                std::cmp::Ordering::Equal => {
+                    if !self.nid_skipped.contains(&a[x]) {
+                        return Some(a[x]);
+                    }
+                    x += 1;
+                    y += 1;
+                }
+            }
+        }
+        None
     }
 
     /// Whether any rule reaches the pair (`nids` = each record's normalised national id): the

@@ -5,7 +5,7 @@ use crate::date::{DateLevel, compare_dates};
 use crate::features::{Feat, NameF};
 
 /// The compared fields, in the order of [`Levels`].
-pub const FIELDS: [&str; 8] = [
+pub const FIELDS: [&str; 9] = [
     "first_name",
     "last_name",
     "birth_date",
@@ -14,6 +14,7 @@ pub const FIELDS: [&str; 8] = [
     "commune",
     "household",
     "phone",
+    "household_links",
 ];
 pub const N_FIELDS: usize = FIELDS.len();
 
@@ -32,6 +33,8 @@ pub const SEX_LEVELS: &[&str] = &["null", "same", "different"];
 pub const COMMUNE_LEVELS: &[&str] = &["null", "exact", "same_province", "same_region", "different"];
 pub const HOUSEHOLD_LEVELS: &[&str] = &["null", "same", "different"];
 pub const PHONE_LEVELS: &[&str] = &["null", "exact", "one_edit", "different"];
+/// Other matched pairs between the two records' households (whole households registered twice).
+pub const LINK_LEVELS: &[&str] = &["null", "none", "one", "two_or_more"];
 
 /// Level names per field.
 pub const LEVELS: [&[&str]; N_FIELDS] = [
@@ -43,6 +46,7 @@ pub const LEVELS: [&[&str]; N_FIELDS] = [
     COMMUNE_LEVELS,
     HOUSEHOLD_LEVELS,
     PHONE_LEVELS,
+    LINK_LEVELS,
 ];
 
 pub(crate) const L_EXACT: u8 = 1;
@@ -249,12 +253,13 @@ pub(crate) fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
     }
     let (la, lb) = (a.len(), b.len());
     if la == lb {
-        let diffs: Vec<usize> = (0..la).filter(|&i| a[i] != b[i]).collect();
-        return match diffs.as_slice() {
-            [_] => true,
-            [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
-            _ => false,
+        let Some(i) = (0..la).find(|&i| a[i] != b[i]) else {
+            return true;
         };
+        if a[i + 1..] == b[i + 1..] {
+            return true;
+        }
+        return i + 1 < la && a[i] == b[i + 1] && a[i + 1] == b[i] && a[i + 2..] == b[i + 2..];
     }
     let (s, l) = if la < lb { (a, b) } else { (b, a) };
     if l.len() - s.len() != 1 {
@@ -285,8 +290,15 @@ fn phone_level(a: u64, b: u64) -> u8 {
     if a == b {
         return 1;
     }
-    let (sa, sb) = (format!("{a:09}"), format!("{b:09}"));
-    if within_one_edit(sa.as_bytes(), sb.as_bytes()) {
+    let digits = |mut x: u64| {
+        let mut d = [0u8; 9];
+        for slot in d.iter_mut().rev() {
+            *slot = b'0' + (x % 10) as u8;
+            x /= 10;
+        }
+        d
+    };
+    if within_one_edit(&digits(a), &digits(b)) {
         2
     } else {
         3
@@ -363,7 +375,7 @@ mod tests {
 
     #[test]
     fn patterns_round_trip() {
-        let l: Levels = [5, 4, 6, 3, 2, 4, 2, 3];
+        let l: Levels = [5, 4, 6, 3, 2, 4, 2, 3, 3];
         assert_eq!(pattern_levels(pattern_index(&l)), l);
         assert_eq!(pattern_index(&[0; N_FIELDS]), 0);
         assert!(pattern_index(&l) < n_patterns());

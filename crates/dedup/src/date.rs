@@ -152,10 +152,22 @@ fn one_digit_apart(a: u32, b: u32) -> bool {
         x /= 10;
         y /= 10;
     }
-    let diffs: Vec<usize> = (0..8).filter(|&i| da[i] != db[i]).collect();
-    match diffs.as_slice() {
-        [_] => true,
-        [i, j] => *j == i + 1 && da[*i] == db[*j] && da[*j] == db[*i],
+    let mut first = None;
+    let mut count = 0;
+    for i in 0..8 {
+        if da[i] != db[i] {
+            count += 1;
+            if count > 2 {
+                return false;
+            }
+            if first.is_none() {
+                first = Some(i);
+            }
+        }
+    }
+    match (count, first) {
+        (1, _) => true,
+        (2, Some(i)) => i + 1 < 8 && da[i] == db[i + 1] && da[i + 1] == db[i],
         _ => false,
     }
 }

@@ -115,6 +115,8 @@ pub(crate) struct Feat {
     pub last: NameF,
     /// `yyyymmdd`, 0 when missing or invalid.
     pub dob: u32,
+    /// log2 of the birth date's frequency.
+    pub lt_dob: f32,
     pub nid: u32,
     pub nid_chars: [u8; 15],
     pub nid_len: u8,
@@ -379,10 +381,10 @@ pub(crate) fn record_features(
         f.phone = phone_number(p);
     }
     let strings = NameStrings {
-        first_exact: fk.exact.clone(),
         first_phon: phon_tf_string(&fk),
-        last_exact: lk.exact.clone(),
+        first_exact: fk.exact,
         last_phon: phon_tf_string(&lk),
+        last_exact: lk.exact,
     };
     (f, strings)
 }
@@ -397,6 +399,11 @@ pub struct TermFrequencies {
     pub first_phonetic: HashMap<String, u32>,
     pub last_exact: HashMap<String, u32>,
     pub last_phonetic: HashMap<String, u32>,
+    /// Records with a birth date, and the count of each date (`yyyymmdd`): 1 January is heaped.
+    #[serde(default)]
+    pub birth_date_total: u64,
+    #[serde(default)]
+    pub birth_date: HashMap<u32, u32>,
 }
 
 /// Term frequencies keyed by `key32`, for fast look-up.
@@ -408,7 +415,12 @@ pub(crate) struct TfLookup {
     first_phon: KeyMap<u32, u32>,
     last_exact: KeyMap<u32, u32>,
     last_phon: KeyMap<u32, u32>,
+    dob_total: f64,
+    dob: KeyMap<u32, u32>,
 }
+
+/// Floor of a birth date's frequency.
+pub(crate) const DOB_TF_MIN: f64 = 1e-5;
 
 impl TfLookup {
     pub fn from_tables(tf: &TermFrequencies) -> TfLookup {
@@ -424,6 +436,8 @@ impl TfLookup {
             first_phon: conv(&tf.first_phonetic),
             last_exact: conv(&tf.last_exact),
             last_phon: conv(&tf.last_phonetic),
+            dob_total: tf.birth_date_total as f64,
+            dob: tf.birth_date.iter().map(|(k, v)| (*k, *v)).collect(),
         }
     }
 
@@ -450,6 +464,12 @@ impl TfLookup {
         f.first.lt_phon = lt(&self.first_phon, self.first_total, fphon);
         f.last.lt_exact = lt(&self.last_exact, self.last_total, f.last.exact);
         f.last.lt_phon = lt(&self.last_phon, self.last_total, lphon);
+        f.lt_dob = if f.dob == 0 {
+            0.0
+        } else {
+            let c = self.dob.get(&f.dob).copied().unwrap_or(0).max(1) as f64;
+            (c / self.dob_total.max(1.0)).max(DOB_TF_MIN).log2() as f32
+        };
     }
 }
 
@@ -476,6 +496,10 @@ pub(crate) fn build_table(records: &[Record]) -> (Table, TermFrequencies, InputI
             for (k, r) in chunk.iter().enumerate() {
                 let (f, s) = record_features(ci * CHUNK + k, r, &mut p.arena, &mut p.issues);
                 count_names(&mut p.tf, s);
+                if f.dob != 0 {
+                    p.tf.birth_date_total += 1;
+                    *p.tf.birth_date.entry(f.dob).or_default() += 1;
+                }
                 p.feats.push(f);
             }
             p
@@ -500,24 +524,35 @@ pub(crate) fn build_table(records: &[Record]) -> (Table, TermFrequencies, InputI
 }
 
 fn count_names(tf: &mut TermFrequencies, s: NameStrings) {
+    let bump = |map: &mut HashMap<String, u32>, k: String| {
+        if let Some(c) = map.get_mut(&k) {
+            *c += 1;
+        } else {
+            map.insert(k, 1);
+        }
+    };
     if !s.first_phon.is_empty() {
         tf.first_total += 1;
         if !s.first_exact.is_empty() {
-            *tf.first_exact.entry(s.first_exact).or_default() += 1;
+            bump(&mut tf.first_exact, s.first_exact);
         }
-        *tf.first_phonetic.entry(s.first_phon).or_default() += 1;
+        bump(&mut tf.first_phonetic, s.first_phon);
     }
     if !s.last_phon.is_empty() {
         tf.last_total += 1;
         if !s.last_exact.is_empty() {
-            *tf.last_exact.entry(s.last_exact).or_default() += 1;
+            bump(&mut tf.last_exact, s.last_exact);
         }
-        *tf.last_phonetic.entry(s.last_phon).or_default() += 1;
+        bump(&mut tf.last_phonetic, s.last_phon);
     }
 }
 
 fn merge_tf(into: &mut TermFrequencies, from: TermFrequencies) {
     into.first_total += from.first_total;
+    into.birth_date_total += from.birth_date_total;
+    for (k, v) in from.birth_date {
+        *into.birth_date.entry(k).or_default() += v;
+    }
     into.last_total += from.last_total;
     for (dst, src) in [
         (&mut into.first_exact, from.first_exact),

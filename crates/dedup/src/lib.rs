@@ -18,6 +18,7 @@ mod eval;
 mod features;
 mod index;
 mod io;
+mod links;
 mod model;
 pub mod normalize;
 mod report;
@@ -216,6 +217,9 @@ pub struct RunReport {
     /// Scored pairs per second of the scoring phase, and per worker thread.
     pub pairs_per_second: f64,
     pub pairs_per_second_per_core: f64,
+    /// Scored pairs per CPU second of the scoring phase (from /proc/self/stat; immune to other
+    /// processes sharing the cores).
+    pub pairs_per_cpu_second: Option<f64>,
     pub input_issues: InputIssues,
 }
 
@@ -396,14 +400,40 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
     let (counts_b, pairs_b) = session(BlockingRule::BirthDateSex, &[2, 4, 6]);
     let ra = model::em(&counts_a, config.em_max_iterations, 1e-6);
     let rb = model::em(&counts_b, config.em_max_iterations, 1e-6);
+    if std::env::var_os("SANAD_DEDUP_DEBUG").is_some() {
+        eprintln!("session A: lambda {} m {:?}", ra.lambda, ra.m);
+        eprintln!("session B: lambda {} m {:?}", rb.lambda, rb.m);
+        let na: f64 = counts_a.iter().map(|c| c.1).sum();
+        let diff: f64 = counts_a
+            .iter()
+            .filter(|c| compare::pattern_levels(c.0)[3] == 3)
+            .map(|c| c.1)
+            .sum();
+        eprintln!("session A pairs {na} nid-different {diff}");
+    }
     let fixed_a = model::fixed_levels(&counts_a);
     let fixed_b = model::fixed_levels(&counts_b);
+    // Names from session B; the other fields from session A, averaged with B where both
+    // estimated them (national id, commune, phone).
     let mut m = ra.m.clone();
-    let mut fixed = fixed_a;
+    let mut fixed = fixed_a.clone();
     for f in [0, 1] {
         m[f] = rb.m[f].clone();
         fixed[f] = fixed_b[f].clone();
     }
+    for f in [3, 5, 7] {
+        for l in 1..LEVELS[f].len() {
+            match (fixed_a[f][l], fixed_b[f][l]) {
+                (false, false) => m[f][l] = (ra.m[f][l] + rb.m[f][l]) / 2.0,
+                (true, false) => {
+                    m[f][l] = rb.m[f][l];
+                    fixed[f][l] = false;
+                }
+                _ => {}
+            }
+        }
+    }
+    model::neutralise(&mut m, &u, &fixed);
     // The share of matches among the candidate pairs, with m fixed: EM on a sample of the blocks.
     let (counts, produced, _) = p.blocking.for_each_pair(
         &t.feats,
@@ -417,17 +447,19 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
     );
     let sparse = counts.sparse();
     let em_pairs: u64 = produced.iter().sum::<u64>() + pairs_a + pairs_b;
-    let r = model::em_with(&sparse, config.em_max_iterations, 1e-6, Some(&m));
-    let estimated_matches =
-        r.lambda * produced.iter().sum::<u64>() as f64 * config.em_block_sample as f64;
     let n = t.feats.len() as f64;
     let all_pairs = (n * (n - 1.0) / 2.0).max(1.0);
-    let lambda = (estimated_matches / all_pairs).clamp(1e-15, 0.5);
+    // The prior: EM on λ alone with m and u fixed, over the candidate pairs (pairs that no rule
+    // reaches are taken as non-matches). The sample holds 1 / em_block_sample of the candidates.
+    let (lambda, lambda_iterations) =
+        model::estimate_lambda(&sparse, &m, &u, config.em_block_sample as f64, all_pairs);
+    let estimated_matches = lambda * all_pairs;
     let r = model::EmResult {
         m,
-        lambda: r.lambda,
-        iterations: ra.iterations + rb.iterations + r.iterations,
-        converged: ra.converged && rb.converged && r.converged,
+        lambda: estimated_matches
+            / (produced.iter().sum::<u64>().max(1) as f64 * config.em_block_sample as f64),
+        iterations: ra.iterations + rb.iterations + lambda_iterations,
+        converged: ra.converged && rb.converged,
     };
     timer.lap("train_em");
     model::assemble(
@@ -508,27 +540,27 @@ fn run(
         let t = &p.table;
         let review_w = logit2(config.review_threshold);
         let match_w = logit2(config.match_threshold);
+        // Pairs this far below the review threshold may still rise above it with the
+        // household-links evidence of the second step.
+        let keep_w = review_w.min(match_w) - links::HEADROOM_BITS;
         let score_start = Instant::now();
+        let cpu_start = report::process_cpu_seconds();
         let (kept, produced, raw) = p.blocking.for_each_pair(
             &t.feats,
             None,
             Vec::new,
             |kept: &mut Vec<ScoredPair>, i, j, _| {
                 let s = model::score_pair(&w, model::Arenas::one(t), &t.feats[i], &t.feats[j]);
-                if s.weight >= review_w {
+                if s.weight >= keep_w {
                     kept.push(ScoredPair {
                         a: i as u32,
                         b: j as u32,
-                        probability: probability(f64::from(s.weight)) as f32,
+                        probability: 0.0,
                         weight: s.weight,
                         levels: s.levels,
                         field_weights: s.field_weights,
                         swapped_names: s.swapped,
-                        status: if s.weight >= match_w {
-                            PairStatus::Match
-                        } else {
-                            PairStatus::Review
-                        },
+                        status: PairStatus::Review,
                     });
                 }
             },
@@ -541,7 +573,26 @@ fn run(
             },
         );
         let score_secs = score_start.elapsed().as_secs_f64();
+        let score_cpu = report::process_cpu_seconds()
+            .zip(cpu_start)
+            .map(|(b, a)| b - a);
         let mut pairs: Vec<ScoredPair> = kept;
+        let mut model = model;
+        if std::env::var_os("SANAD_DEDUP_DEBUG").is_some() {
+            eprintln!("kept after pass 1: {} pairs in {:.3} s", pairs.len(), score_secs);
+        }
+        if let Some(link_model) = links::apply(&mut pairs, &t.feats, match_w) {
+            model.fields[links::FIELD] = link_model;
+        }
+        pairs.retain(|p| p.weight >= review_w);
+        for p in &mut pairs {
+            p.probability = probability(f64::from(p.weight)) as f32;
+            p.status = if p.weight >= match_w {
+                PairStatus::Match
+            } else {
+                PairStatus::Review
+            };
+        }
         pairs.sort_unstable_by_key(|p| (p.a, p.b));
         timer.lap("score");
         let (clusters, cluster_of) = cluster(
@@ -579,6 +630,9 @@ fn run(
             timings: timer.timings,
             pairs_per_second: pps,
             pairs_per_second_per_core: pps / threads.max(1) as f64,
+            pairs_per_cpu_second: score_cpu
+                .filter(|c| *c > 0.0)
+                .map(|c| pairs_scored as f64 / c),
             input_issues: p.issues.clone(),
         };
         let nids = t.feats.iter().map(NidBytes::of).collect();

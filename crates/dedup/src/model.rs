@@ -77,8 +77,7 @@ pub struct Model {
     pub training: TrainingSummary,
 }
 
-/// Prior m per field and level (index 0 unused), used to start EM and for levels that EM cannot
-/// estimate (seen in fewer than [`MIN_LEVEL_PAIRS`] training pairs).
+/// Prior m per field and level (index 0 unused): where EM starts.
 const PRIOR_M: [&[f64]; N_FIELDS] = [
     &[1.0, 0.75, 0.12, 0.06, 0.03, 0.04],
     &[1.0, 0.75, 0.12, 0.06, 0.03, 0.04],
@@ -88,6 +87,22 @@ const PRIOR_M: [&[f64]; N_FIELDS] = [
     &[1.0, 0.60, 0.20, 0.08, 0.12],
     &[1.0, 0.10, 0.90],
     &[1.0, 0.80, 0.05, 0.15],
+    &[1.0, 0.30, 0.30, 0.40],
+];
+/// m of a level that EM cannot estimate (seen in fewer than [`MIN_LEVEL_PAIRS`] training pairs):
+/// exact national id and phone keep a strong prior (an id shared by two records is the best evidence
+/// there is, even when the training data has none); other levels get m = u, a weight of 0 (marked 0
+/// here).
+const FALLBACK_M: [&[f64]; N_FIELDS] = [
+    &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    &[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+    &[1.0, 0.5, 0.0, 0.0],
+    &[1.0, 0.0, 0.0],
+    &[1.0, 0.0, 0.0, 0.0, 0.0],
+    &[1.0, 0.0, 0.0],
+    &[1.0, 0.5, 0.0, 0.0],
+    &[1.0, 0.0, 0.0, 0.0],
 ];
 const MIN_LEVEL_PAIRS: f64 = 20.0;
 const M_FLOOR: f64 = 1e-6;
@@ -100,6 +115,8 @@ pub(crate) struct Weights {
     pub w: [[f32; 8]; N_FIELDS],
     /// log2 of u of the exact and variant name levels (for the TF adjustment), per name field.
     pub log_u_name: [[f32; 2]; 2],
+    /// log2 of u of the exact birth-date level.
+    pub log_u_dob: f32,
     pub tf_weight: f32,
 }
 
@@ -117,6 +134,7 @@ impl Model {
             prior: (lambda / (1.0 - lambda)).log2() as f32,
             w,
             log_u_name: [[lu(0, 1), lu(0, 2)], [lu(1, 1), lu(1, 2)]],
+            log_u_dob: lu(2, 1),
             tf_weight: self.tf_weight as f32,
         }
     }
@@ -171,7 +189,16 @@ pub(crate) fn name_levels(
     let ll = name_level(t.a, &a.last, t.b, &b.last);
     let wf = name_weight(w, 0, lf, &a.first, &b.first);
     let wl = name_weight(w, 1, ll, &a.last, &b.last);
-    if (lf == 0 || lf > L_VARIANT) && (ll == 0 || ll > L_VARIANT) {
+    // Worth trying only when a name agrees with the other one across (a cheap test first).
+    let across = |x: &NameF, y: &NameF| {
+        (x.exact != 0 && x.exact == y.exact)
+            || (x.phon != 0 && x.phon == y.phon)
+            || (x.ar != 0 && x.ar == y.ar)
+    };
+    if (lf == 0 || lf > L_VARIANT)
+        && (ll == 0 || ll > L_VARIANT)
+        && (across(&a.first, &b.last) || across(&a.last, &b.first))
+    {
         let sf = name_level(t.a, &a.first, t.b, &b.last);
         let sl = name_level(t.a, &a.last, t.b, &b.first);
         let wsf = name_weight(w, 0, sf, &a.first, &b.last);
@@ -195,7 +222,11 @@ pub(crate) fn score_pair(w: &Weights, t: Arenas<'_>, a: &Feat, b: &Feat) -> Pair
     fw[1] = wl;
     let mut total = w.prior + wf + wl;
     for f in 2..N_FIELDS {
-        let x = w.w[f][usize::from(levels[f])];
+        let mut x = w.w[f][usize::from(levels[f])];
+        if f == 2 && levels[2] == 1 {
+            // Term frequency of the date: 1 January, the stand-in for an unknown day, is heaped.
+            x += w.tf_weight * (w.log_u_dob - a.lt_dob.max(b.lt_dob));
+        }
         fw[f] = x;
         total += x;
     }
@@ -238,6 +269,7 @@ pub(crate) fn prior_weights() -> Weights {
         prior: 0.0,
         w,
         log_u_name: [[0.0; 2]; 2],
+        log_u_dob: 0.0,
         tf_weight: 0.0,
     }
 }
@@ -388,7 +420,7 @@ pub(crate) fn em_with(
             let nl = LEVELS[f].len();
             let fixed_mass: f64 = (1..nl)
                 .filter(|&l| fixed[f][l])
-                .map(|l| PRIOR_M[f][l])
+                .map(|l| FALLBACK_M[f][l])
                 .sum();
             let free_m: f64 = (1..nl).filter(|&l| !fixed[f][l]).map(|l| am[f][l]).sum();
             let su: f64 = (1..nl).map(|l| au[f][l]).sum();
@@ -396,7 +428,7 @@ pub(crate) fn em_with(
                 let nm = if fixed_m.is_some() {
                     m[f][l]
                 } else if fixed[f][l] {
-                    PRIOR_M[f][l]
+                    FALLBACK_M[f][l]
                 } else if free_m > 0.0 {
                     (am[f][l] / free_m * (1.0 - fixed_mass)).max(M_FLOOR)
                 } else {
@@ -424,6 +456,49 @@ pub(crate) fn em_with(
         iterations,
         converged,
     }
+}
+
+/// The prior λ (probability that two random records match) by EM with m and u fixed: the expected
+/// number of matches among the candidate pairs (`counts` sampled at 1 / `scale`) over all pairs.
+pub(crate) fn estimate_lambda(
+    counts: &[(usize, f64)],
+    m: &[Vec<f64>],
+    u: &[Vec<f64>],
+    scale: f64,
+    all_pairs: f64,
+) -> (f64, usize) {
+    let weights: Vec<(f64, f64)> = counts
+        .iter()
+        .map(|&(p, c)| {
+            let l = pattern_levels(p);
+            let mut w = 0.0;
+            for f in 0..N_FIELDS {
+                let lv = usize::from(l[f]);
+                if lv > 0 {
+                    w += (m[f][lv].max(M_FLOOR) / u[f][lv].max(U_FLOOR)).log2();
+                }
+            }
+            (w, c)
+        })
+        .collect();
+    let mut lambda = 1.0 / all_pairs.max(2.0);
+    let mut iterations = 0;
+    for _ in 0..200 {
+        iterations += 1;
+        let prior = (lambda / (1.0 - lambda)).log2();
+        let expected: f64 = weights
+            .iter()
+            .map(|&(w, c)| c * probability(prior + w))
+            .sum::<f64>()
+            * scale;
+        let next = (expected / all_pairs).clamp(1e-15, 0.5);
+        let done = (next / lambda - 1.0).abs() < 1e-6;
+        lambda = next;
+        if done {
+            break;
+        }
+    }
+    (lambda, iterations)
 }
 
 /// Assembles a model from m, u, the prior and the term frequencies.
@@ -469,6 +544,22 @@ pub(crate) fn assemble(
     };
     model.refresh_weights();
     model
+}
+
+/// Gives the levels EM could not estimate their fallback: m = u (weight 0) unless
+/// [`FALLBACK_M`] says otherwise.
+pub(crate) fn neutralise(m: &mut [Vec<f64>], u: &[Vec<f64>], fixed: &[Vec<bool>]) {
+    for f in 0..N_FIELDS {
+        for l in 1..LEVELS[f].len() {
+            if fixed[f][l] {
+                m[f][l] = if FALLBACK_M[f][l] > 0.0 {
+                    FALLBACK_M[f][l]
+                } else {
+                    u[f][l]
+                };
+            }
+        }
+    }
 }
 
 /// Which levels EM could not estimate.

@@ -70,9 +70,18 @@ impl NameKeys {
 /// Lowercase Latin words with accents removed; every other character separates words. Arabic letters
 /// and digits are dropped. `Aït-Lahcen` → `["ait", "lahcen"]`.
 pub fn latin_tokens(s: &str) -> Vec<String> {
+    // Decomposition only matters for non-ASCII text (accents, ligatures).
+    if s.is_ascii() {
+        latin_tokens_of(s.chars())
+    } else {
+        latin_tokens_of(s.nfkd())
+    }
+}
+
+fn latin_tokens_of(chars: impl Iterator<Item = char>) -> Vec<String> {
     let mut tokens = Vec::new();
     let mut cur = String::new();
-    for ch in s.nfkd() {
+    for ch in chars {
         if is_combining_mark(ch) {
             continue;
         }
@@ -131,9 +140,21 @@ fn has_arabic(s: &str) -> bool {
 /// removed, alef variants to ا, ى to ي, ة to ه, ؤ to و, ئ to ي, Persian and Maghrebi letters (ک ی ڤ ڭ)
 /// to their common form; words separated by one space; non-Arabic characters dropped.
 pub fn fold_arabic(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    // Compatibility folding only matters for presentation forms and other non-Arabic letters.
+    let plain = s
+        .chars()
+        .all(|c| c.is_ascii() || ('\u{0600}'..='\u{06FF}').contains(&c));
+    if plain {
+        fold_arabic_of(s.chars(), s.len())
+    } else {
+        fold_arabic_of(s.nfkc(), s.len())
+    }
+}
+
+fn fold_arabic_of(chars: impl Iterator<Item = char>, len: usize) -> String {
+    let mut out = String::with_capacity(len);
     let mut pending_space = false;
-    for ch in s.nfkc() {
+    for ch in chars {
         let c = match ch {
             '\u{064B}'..='\u{065F}' | '\u{0670}' | '\u{0640}' | '\u{06D6}'..='\u{06ED}' => continue,
             'أ' | 'إ' | 'آ' | 'ٱ' => 'ا',

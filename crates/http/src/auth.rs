@@ -10,8 +10,8 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use base64::Engine as _;
+use sanad_app::Actor;
 use sanad_app::auth::{api_key_hash, verify_password};
-use sanad_app::{Actor, Role};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
@@ -53,6 +53,53 @@ impl LoginCache {
     }
 }
 
+/// Failed authentications per client address within the current minute; past the limit, further
+/// attempts are refused with 429 before any password is checked.
+#[derive(Default)]
+pub struct FailureLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// Failed attempts allowed per client address per minute.
+pub const MAX_FAILURES_PER_MINUTE: u32 = 10;
+/// Failed logins in a row that lock an account, and for how long.
+pub const LOCK_AFTER_FAILURES: u32 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+
+impl FailureLimiter {
+    fn blocked(&self, client: &str) -> bool {
+        self.failures
+            .lock()
+            .map(|m| {
+                m.get(client).is_some_and(|(n, since)| {
+                    since.elapsed() < Duration::from_secs(60) && *n >= MAX_FAILURES_PER_MINUTE
+                })
+            })
+            .unwrap_or(false)
+    }
+
+    fn fail(&self, client: &str) {
+        if let Ok(mut m) = self.failures.lock() {
+            if m.len() > 100_000 {
+                m.retain(|_, (_, since)| since.elapsed() < Duration::from_secs(60));
+            }
+            let entry = m.entry(client.to_string()).or_insert((0, Instant::now()));
+            if entry.1.elapsed() >= Duration::from_secs(60) {
+                *entry = (0, Instant::now());
+            }
+            entry.0 += 1;
+        }
+    }
+}
+
+fn client_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".to_string())
+}
+
 /// The authenticated caller.
 pub struct Caller(pub Actor);
 
@@ -66,14 +113,22 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .ok_or_else(ApiError::unauthorized)?;
         let (scheme, credentials) = value.split_once(' ').ok_or_else(ApiError::unauthorized)?;
+        let client = client_of(parts);
+        if state.limiter.blocked(&client) {
+            tracing::warn!("authentication rate limit reached");
+            return Err(ApiError::too_many_requests());
+        }
         let store = state.registry.store();
         let actor = if scheme.eq_ignore_ascii_case("bearer") {
-            let account = store
+            let owner = store
                 .api_key_account(&api_key_hash(credentials.trim()))
                 .await?;
-            account.map(|a| Actor {
-                username: a.username,
-                role: a.role,
+            owner.map(|o| {
+                let mut actor = Actor::of(&o.account);
+                if !o.scopes.is_empty() {
+                    actor.scopes = Some(o.scopes);
+                }
+                actor
             })
         } else if scheme.eq_ignore_ascii_case("basic") {
             basic(state, credentials.trim()).await?
@@ -83,6 +138,7 @@ impl FromRequestParts<AppState> for Caller {
         match actor {
             Some(actor) => Ok(Caller(actor)),
             None => {
+                state.limiter.fail(&client);
                 tracing::info!(auth.scheme = %scheme.to_ascii_lowercase(), "authentication failed");
                 Err(ApiError::unauthorized())
             }
@@ -104,21 +160,40 @@ async fn basic(state: &AppState, encoded: &str) -> Result<Option<Actor>, ApiErro
     if let Some(actor) = state.logins.get(&key) {
         return Ok(Some(actor));
     }
-    let Some(account) = state.registry.store().account(user).await? else {
+    let store = state.registry.store();
+    let Some(account) = store.account(user).await? else {
         return Ok(None);
     };
+    let now = time::OffsetDateTime::now_utc();
+    if account.locked_until.is_some_and(|until| until > now) {
+        tracing::info!("login refused: account locked");
+        return Ok(None);
+    }
     let password = password.to_string();
     let hash = account.password_hash.clone();
     let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
         .await
         .unwrap_or(false);
     if !ok {
+        let failures = store
+            .record_login_failure(
+                user,
+                LOCK_AFTER_FAILURES,
+                now + time::Duration::minutes(LOCK_MINUTES),
+            )
+            .await?;
+        if failures >= LOCK_AFTER_FAILURES {
+            tracing::warn!(
+                auth.failures = failures,
+                "account locked after repeated failed logins"
+            );
+        }
         return Ok(None);
     }
-    let actor = Actor {
-        username: account.username,
-        role: account.role,
-    };
+    if account.failed_logins > 0 || account.locked_until.is_some() {
+        store.record_login_success(user).await?;
+    }
+    let actor = Actor::of(&account);
     state.logins.put(key, actor.clone());
     Ok(Some(actor))
 }
@@ -132,8 +207,4 @@ pub fn purpose(parts: &axum::http::HeaderMap) -> sanad_app::registry::Purpose {
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "consultation".to_string());
     sanad_app::registry::Purpose(text)
-}
-
-pub fn is_role(actor: &Actor, role: Role) -> bool {
-    actor.role == role
 }

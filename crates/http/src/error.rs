@@ -64,6 +64,18 @@ impl ApiError {
         e
     }
 
+    pub fn forbidden(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(detail)
+    }
+
+    pub fn too_many_requests() -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "Too many failed attempts; wait a minute",
+        )
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", "Not found").detail(format!("no such {what}"))
     }
@@ -160,6 +172,9 @@ impl From<RegistryError> for ApiError {
         match e {
             RegistryError::Validation(v) => v.into(),
             RegistryError::Store(s) => s.into(),
+            RegistryError::Forbidden(what) => ApiError::forbidden(format!(
+                "your role, key or territories do not allow this ({what})"
+            )),
         }
     }
 }
@@ -181,6 +196,9 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if self.status == StatusCode::TOO_MANY_REQUESTS {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        }
         if self.challenge {
             headers.insert(
                 header::WWW_AUTHENTICATE,

@@ -20,7 +20,7 @@ pub async fn home(
     State(state): State<AppState>,
     Caller(actor): Caller,
 ) -> Result<Html<String>, ApiError> {
-    let counts = state.registry.region_counts().await?;
+    let counts = state.registry.region_counts(&actor).await?;
     let territories = Territories::morocco();
     let mut rows = String::new();
     let (mut households, mut persons) = (0u64, 0u64);

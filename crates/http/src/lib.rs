@@ -29,6 +29,7 @@ pub const BODY_LIMIT: usize = 1 << 20;
 pub struct AppState {
     pub registry: Registry,
     pub(crate) logins: Arc<auth::LoginCache>,
+    pub(crate) limiter: Arc<auth::FailureLimiter>,
 }
 
 impl AppState {
@@ -36,6 +37,7 @@ impl AppState {
         AppState {
             registry,
             logins: Arc::default(),
+            limiter: Arc::default(),
         }
     }
 }

@@ -13,9 +13,17 @@ use sanad_storage::testkit;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
+fn basic_auth(user: &str, password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
 struct TestApp {
     app: axum::Router,
     basic: String,
+    manager: String,
     _db: testkit::TestDb,
 }
 
@@ -23,15 +31,23 @@ impl TestApp {
     async fn new() -> TestApp {
         let db = testkit::sqlite().await;
         db.store
-            .upsert_account(&Account {
-                username: "agent".into(),
-                role: Role::Agent,
-                password_hash: hash_password("correct horse").unwrap(),
-            })
+            .upsert_account(&Account::new(
+                "agent",
+                Role::Agent,
+                hash_password("correct horse").unwrap(),
+            ))
             .await
             .unwrap();
         db.store
-            .add_api_key("agent", &api_key_hash("k3y"))
+            .add_api_key("agent", &api_key_hash("k3y"), &[])
+            .await
+            .unwrap();
+        db.store
+            .upsert_account(&Account::new(
+                "manager",
+                Role::Manager,
+                hash_password("manager pass").unwrap(),
+            ))
             .await
             .unwrap();
         let app = router(AppState::new(Registry::new(db.store.clone())));
@@ -42,6 +58,7 @@ impl TestApp {
         TestApp {
             app,
             basic,
+            manager: basic_auth("manager", "manager pass"),
             _db: db,
         }
     }
@@ -71,6 +88,16 @@ impl TestApp {
         let value = serde_json::from_slice(&bytes)
             .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, value, headers)
+    }
+
+    async fn as_manager(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let (s, v, _) = self.call(method, uri, Some(&self.manager), body).await;
+        (s, v)
     }
 
     async fn agent(&self, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
@@ -437,13 +464,18 @@ async fn an_agent_is_warned_of_a_likely_duplicate_reviews_it_merges_and_undoes()
         warnings[0]
     );
 
-    // The pair waits in the review queue; the agent confirms it and merges the new record away.
-    let (status, queue) = app.agent("GET", "/api/v1/duplicates", None).await;
+    // The pair waits in the review queue, which agents cannot work; a manager merges the new record away.
+    let (status, problem) = app.agent("GET", "/api/v1/duplicates", None).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let (status, queue) = app.as_manager("GET", "/api/v1/duplicates", None).await;
     assert_eq!(status, StatusCode::OK);
     let pair = queue["items"][0].clone();
     let new_id = created["members"][0]["id"].as_str().unwrap().to_string();
     let (status, merge) = app
-        .agent(
+        .as_manager(
             "POST",
             &format!("/api/v1/persons/{new_id}/merge"),
             Some(json!({"into": head["id"], "reason": "same CNIE shown at the counter"})),
@@ -451,7 +483,7 @@ async fn an_agent_is_warned_of_a_likely_duplicate_reviews_it_merges_and_undoes()
         .await;
     assert_eq!(status, StatusCode::OK, "{merge}");
     let (_, accepted) = app
-        .agent("GET", "/api/v1/duplicates?status=accepted", None)
+        .as_manager("GET", "/api/v1/duplicates?status=accepted", None)
         .await;
     assert_eq!(accepted["items"][0]["id"], pair["id"]);
     let (_, person) = app
@@ -459,7 +491,7 @@ async fn an_agent_is_warned_of_a_likely_duplicate_reviews_it_merges_and_undoes()
         .await;
     assert_eq!(person["merged_into"], head["id"]);
     let (status, problem) = app
-        .agent(
+        .as_manager(
             "POST",
             &format!("/api/v1/duplicates/{}/decision", pair["id"]),
             Some(json!({"decision": "rejected"})),
@@ -472,7 +504,7 @@ async fn an_agent_is_warned_of_a_likely_duplicate_reviews_it_merges_and_undoes()
     );
 
     let (status, undone) = app
-        .agent(
+        .as_manager(
             "POST",
             &format!("/api/v1/merges/{}/undo", merge["id"]),
             Some(json!({"reason": "wrong person"})),
@@ -485,7 +517,7 @@ async fn an_agent_is_warned_of_a_likely_duplicate_reviews_it_merges_and_undoes()
     assert!(person.get("merged_into").is_none());
     assert_eq!(person["household_id"], created["id"]);
     let (status, _) = app
-        .agent("POST", "/api/v1/merges/abc/undo", Some(json!({})))
+        .as_manager("POST", "/api/v1/merges/abc/undo", Some(json!({})))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }

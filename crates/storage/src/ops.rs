@@ -6,8 +6,9 @@
 
 use futures::TryStreamExt as _;
 use sanad_app::store::{
-    AccessRecord, Account, CandidatePair, Change, DuplicatePair, HouseholdFilter,
-    HouseholdSummary, HouseholdVersion, PairStatus, PersonMerge, PersonQuery, RegionCount,
+    AccessEntry, AccessLogQuery, AccessRecord, Account, ApiKeyOwner, CandidatePair, Change,
+    Checkpoint, DuplicatePair, HouseholdFilter, HouseholdSummary, HouseholdVersion, PairStatus,
+    PersonMerge, PersonQuery, RegionCount,
 };
 use sanad_app::{Role, StoreError};
 use sanad_domain::audit::{AuditEntry, AuditEvent, ChainHead};
@@ -513,6 +514,23 @@ fn territory_column(code: &str) -> Result<&'static str, StoreError> {
     }
 }
 
+/// ` AND (h.region_code = … OR h.commune_code = …)` for a list of territories (none: no filter).
+fn push_territories(q: &mut QueryBuilder<Db>, territories: &[String]) -> Result<(), StoreError> {
+    if territories.is_empty() {
+        return Ok(());
+    }
+    q.push(" AND (");
+    for (i, code) in territories.iter().enumerate() {
+        if i > 0 {
+            q.push(" OR ");
+        }
+        q.push(format!("h.{} = ", territory_column(code)?));
+        q.push_bind(code.clone());
+    }
+    q.push(")");
+    Ok(())
+}
+
 async fn op_list_households(
     pool: &Pool,
     filter: &HouseholdFilter,
@@ -525,10 +543,7 @@ async fn op_list_households(
          WHERE h.id > ",
     );
     q.push_bind(filter.after.map(serial_h).unwrap_or(0));
-    if let Some(code) = &filter.territory {
-        q.push(format!(" AND h.{} = ", territory_column(code)?));
-        q.push_bind(code.clone());
-    }
+    push_territories(&mut q, &filter.territories)?;
     q.push(" ORDER BY h.id LIMIT ");
     q.push_bind(i64::from(filter.limit));
     let rows: Vec<SummaryRow> = q
@@ -572,9 +587,9 @@ async fn op_search_persons(pool: &Pool, query: &PersonQuery) -> Result<Vec<Perso
         q.push(" AND p.search_name LIKE ")
             .push_bind(format!("%{word}%"));
     }
-    if let Some(code) = &query.territory {
-        q.push(format!(" AND h.{} = ", territory_column(code)?))
-            .push_bind(code.clone());
+    push_territories(&mut q, &query.territories)?;
+    if !query.include_unattached {
+        q.push(" AND p.household_id IS NOT NULL");
     }
     q.push(" ORDER BY p.id LIMIT ").push_bind(i64::from(query.limit));
     let rows: Vec<PersonRow> = q
@@ -676,40 +691,144 @@ async fn op_audit_events(
 
 async fn op_upsert_account(pool: &Pool, account: &Account) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO accounts (username, role, password_hash) VALUES ($1, $2, $3) \
-         ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash",
+        "INSERT INTO accounts (username, role, password_hash, territories, household_id, failed_logins, locked_until) \
+         VALUES ($1, $2, $3, $4, $5, 0, NULL) \
+         ON CONFLICT (username) DO UPDATE SET role = excluded.role, password_hash = excluded.password_hash, \
+         territories = excluded.territories, household_id = excluded.household_id, failed_logins = 0, locked_until = NULL",
     )
     .bind(&account.username)
     .bind(account.role.as_str())
     .bind(&account.password_hash)
+    .bind(account.territories.join(";"))
+    .bind(account.household_id.map(serial_h))
     .execute(pool)
     .await
     .map_err(db_error)?;
     Ok(())
 }
 
-fn account_of(row: (String, String, String)) -> Result<Account, StoreError> {
-    Ok(Account {
-        role: Role::parse(&row.1)
-            .ok_or_else(|| StoreError::Internal(format!("stored role `{}` is not valid", row.1)))?,
-        username: row.0,
-        password_hash: row.2,
-    })
+const ACCOUNT_COLUMNS: &str =
+    "a.username, a.role, a.password_hash, a.territories, a.household_id, a.failed_logins, a.locked_until";
+
+#[derive(sqlx::FromRow)]
+struct AccountRow {
+    username: String,
+    role: String,
+    password_hash: String,
+    territories: String,
+    household_id: Option<i64>,
+    failed_logins: i64,
+    locked_until: Option<time::OffsetDateTime>,
+}
+
+impl AccountRow {
+    fn into_account(self) -> Result<Account, StoreError> {
+        Ok(Account {
+            role: Role::parse(&self.role)
+                .ok_or_else(|| StoreError::Internal(format!("stored role `{}` is not valid", self.role)))?,
+            username: self.username,
+            password_hash: self.password_hash,
+            territories: self
+                .territories
+                .split(';')
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect(),
+            household_id: self.household_id.map(crate::rows::household_id).transpose()?,
+            failed_logins: u32::try_from(self.failed_logins).unwrap_or(u32::MAX),
+            locked_until: self.locked_until,
+        })
+    }
 }
 
 async fn op_account(pool: &Pool, username: &str) -> Result<Option<Account>, StoreError> {
-    let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT username, role, password_hash FROM accounts WHERE username = $1")
-            .bind(username)
-            .fetch_optional(pool)
-            .await
-            .map_err(db_error)?;
-    row.map(account_of).transpose()
+    let row: Option<AccountRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = $1"
+    )))
+    .bind(username)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
+    row.map(AccountRow::into_account).transpose()
 }
 
-async fn op_add_api_key(pool: &Pool, username: &str, key_hash: &str) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO api_keys (key_hash, username) VALUES ($1, $2)")
+async fn op_add_api_key(
+    pool: &Pool,
+    username: &str,
+    key_hash: &str,
+    scopes: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO api_keys (key_hash, username, scopes) VALUES ($1, $2, $3)")
         .bind(key_hash)
+        .bind(username)
+        .bind(scopes.join(" "))
+        .execute(pool)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+async fn op_api_key_account(pool: &Pool, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        account: AccountRow,
+        scopes: String,
+    }
+    let row: Option<Row> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS}, k.scopes FROM api_keys k \
+         JOIN accounts a ON a.username = k.username WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
+    )))
+    .bind(key_hash)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
+    row.map(|r| {
+        Ok(ApiKeyOwner {
+            account: r.account.into_account()?,
+            scopes: r.scopes.split_whitespace().map(str::to_string).collect(),
+        })
+    })
+    .transpose()
+}
+
+async fn op_revoke_api_key(pool: &Pool, key_id: &str, at: time::OffsetDateTime) -> Result<u64, StoreError> {
+    if key_id.len() < 12 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(0);
+    }
+    let done = sqlx::query(
+        "UPDATE api_keys SET revoked_at = $1 WHERE key_hash LIKE $2 AND revoked_at IS NULL",
+    )
+    .bind(sanad_domain::audit::storable_time(at))
+    .bind(format!("{}%", key_id.to_ascii_lowercase()))
+    .execute(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+async fn op_record_login_failure(
+    pool: &Pool,
+    username: &str,
+    max_failures: u32,
+    lock_until: time::OffsetDateTime,
+) -> Result<u32, StoreError> {
+    let failures: Option<i64> = sqlx::query_scalar(
+        "UPDATE accounts SET failed_logins = failed_logins + 1, \
+         locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
+         WHERE username = $3 RETURNING failed_logins",
+    )
+    .bind(i64::from(max_failures))
+    .bind(sanad_domain::audit::storable_time(lock_until))
+    .bind(username)
+    .fetch_optional(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(failures.map(|f| u32::try_from(f).unwrap_or(u32::MAX)).unwrap_or(0))
+}
+
+async fn op_record_login_success(pool: &Pool, username: &str) -> Result<(), StoreError> {
+    sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")
         .bind(username)
         .execute(pool)
         .await
@@ -717,16 +836,68 @@ async fn op_add_api_key(pool: &Pool, username: &str, key_hash: &str) -> Result<(
     Ok(())
 }
 
-async fn op_api_key_account(pool: &Pool, key_hash: &str) -> Result<Option<Account>, StoreError> {
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT a.username, a.role, a.password_hash FROM api_keys k \
-         JOIN accounts a ON a.username = k.username WHERE k.key_hash = $1",
+async fn op_access_log(pool: &Pool, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
+    let mut q = QueryBuilder::<Db>::new(
+        "SELECT id, at, actor, entity_type, entity_id, purpose FROM access_log WHERE id > ",
+    );
+    q.push_bind(query.after);
+    if let Some(actor) = &query.actor {
+        q.push(" AND actor = ").push_bind(actor.clone());
+    }
+    if let Some(entity) = &query.entity_id {
+        q.push(" AND entity_id = ").push_bind(entity.clone());
+    }
+    q.push(" ORDER BY id LIMIT ").push_bind(i64::from(query.limit));
+    let rows: Vec<(i64, time::OffsetDateTime, String, String, String, String)> =
+        q.build_query_as().fetch_all(pool).await.map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, at, actor, entity_type, entity_id, purpose)| AccessEntry {
+            id,
+            at,
+            actor,
+            entity_type,
+            entity_id,
+            purpose,
+        })
+        .collect())
+}
+
+async fn op_add_checkpoint(pool: &Pool, c: &Checkpoint) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (seq) DO NOTHING",
     )
-    .bind(key_hash)
-    .fetch_optional(pool)
+    .bind(c.seq)
+    .bind(&c.hash)
+    .bind(c.at)
+    .bind(&c.public_key)
+    .bind(&c.signature)
+    .execute(pool)
     .await
     .map_err(db_error)?;
-    row.map(account_of).transpose()
+    Ok(())
+}
+
+async fn op_audit_head(pool: &Pool) -> Result<ChainHead, StoreError> {
+    let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .map_err(db_error)?;
+    Ok(ChainHead { seq, hash })
+}
+
+async fn op_checkpoints(pool: &Pool) -> Result<Vec<Checkpoint>, StoreError> {
+    let rows: Vec<(i64, String, time::OffsetDateTime, String, String)> = sqlx::query_as(
+        "SELECT seq, hash, at, public_key, signature FROM audit_checkpoints ORDER BY seq",
+    )
+    .fetch_all(pool)
+    .await
+    .map_err(db_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(seq, hash, at, public_key, signature)| Checkpoint { seq, hash, at, public_key, signature })
+        .collect())
 }
 
 /// Loads the territorial division (idempotent).

@@ -422,12 +422,54 @@ impl RegistryStore for PgStore {
         op_account(&self.pool, username).await
     }
 
-    async fn add_api_key(&self, username: &str, key_hash: &str) -> Result<(), StoreError> {
-        op_add_api_key(&self.pool, username, key_hash).await
+    async fn add_api_key(
+        &self,
+        username: &str,
+        key_hash: &str,
+        scopes: &[String],
+    ) -> Result<(), StoreError> {
+        op_add_api_key(&self.pool, username, key_hash, scopes).await
     }
 
-    async fn api_key_account(&self, key_hash: &str) -> Result<Option<Account>, StoreError> {
+    async fn api_key_account(&self, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError> {
         op_api_key_account(&self.pool, key_hash).await
+    }
+
+    async fn revoke_api_key(
+        &self,
+        key_id: &str,
+        at: time::OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        op_revoke_api_key(&self.pool, key_id, at).await
+    }
+
+    async fn record_login_failure(
+        &self,
+        username: &str,
+        max_failures: u32,
+        lock_until: time::OffsetDateTime,
+    ) -> Result<u32, StoreError> {
+        op_record_login_failure(&self.pool, username, max_failures, lock_until).await
+    }
+
+    async fn record_login_success(&self, username: &str) -> Result<(), StoreError> {
+        op_record_login_success(&self.pool, username).await
+    }
+
+    async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
+        op_access_log(&self.pool, query).await
+    }
+
+    async fn audit_head(&self) -> Result<ChainHead, StoreError> {
+        op_audit_head(&self.pool).await
+    }
+
+    async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        op_add_checkpoint(&self.pool, checkpoint).await
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+        op_checkpoints(&self.pool).await
     }
 
     async fn add_duplicate_candidates(

@@ -17,9 +17,13 @@ use sanad_storage::testkit::{self, TestDb};
 use time::macros::{date, datetime};
 
 fn agent() -> Actor {
+    // A national agent: the territorial rules have their own story below.
     Actor {
         username: "agent.tanger".into(),
         role: Role::Agent,
+        territories: Vec::new(),
+        household: None,
+        scopes: None,
     }
 }
 
@@ -297,7 +301,7 @@ async fn a_person_is_in_one_household_and_a_national_id_is_used_once(
     );
 
     // Nothing of the refused writes remains.
-    assert_eq!(reg.region_counts().await.unwrap()[0].persons, 5);
+    assert_eq!(reg.region_counts(&agent()).await.unwrap()[0].persons, 5);
     assert_eq!(verify_chain(store.as_ref()).await, 1);
 
     // Once he leaves the first household he can found his own.
@@ -360,6 +364,7 @@ async fn households_are_listed_by_territory_and_page(store: Arc<dyn RegistryStor
     let all = reg
         .list_households(
             &agent(),
+            None,
             HouseholdFilter {
                 limit: 100,
                 ..Default::default()
@@ -372,48 +377,33 @@ async fn households_are_listed_by_territory_and_page(store: Arc<dyn RegistryStor
     assert_eq!(all[0].members, 5);
     assert_eq!(all[0].head_first_name.as_deref(), Some("Mohamed"));
 
-    let tanger = |territory: &str| HouseholdFilter {
-        territory: Some(territory.into()),
-        limit: 100,
-        after: None,
+    let list_in = |territory: &str| {
+        let reg = reg.clone();
+        let territory = territory.to_string();
+        async move {
+            reg.list_households(
+                &agent(),
+                Some(territory),
+                HouseholdFilter {
+                    limit: 100,
+                    ..Default::default()
+                },
+                &purpose(),
+            )
+            .await
+        }
     };
-    assert_eq!(
-        reg.list_households(&agent(), tanger("01"), &purpose())
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        reg.list_households(&agent(), tanger("01.511"), &purpose())
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        reg.list_households(&agent(), tanger("01.511.01.0"), &purpose())
-            .await
-            .unwrap()
-            .len(),
-        2
-    );
-    assert_eq!(
-        reg.list_households(&agent(), tanger("02"), &purpose())
-            .await
-            .unwrap()
-            .len(),
-        0
-    );
-    assert!(
-        reg.list_households(&agent(), tanger("99"), &purpose())
-            .await
-            .is_err()
-    );
+
+    assert_eq!(list_in("01").await.unwrap().len(), 2);
+    assert_eq!(list_in("01.511").await.unwrap().len(), 2);
+    assert_eq!(list_in("01.511.01.0").await.unwrap().len(), 2);
+    assert_eq!(list_in("02").await.unwrap().len(), 0);
+    assert!(list_in("99").await.is_err());
 
     let page1 = reg
         .list_households(
             &agent(),
+            None,
             HouseholdFilter {
                 limit: 1,
                 ..Default::default()
@@ -425,6 +415,7 @@ async fn households_are_listed_by_territory_and_page(store: Arc<dyn RegistryStor
     let page2 = reg
         .list_households(
             &agent(),
+            None,
             HouseholdFilter {
                 limit: 1,
                 after: Some(page1[0].id),
@@ -646,13 +637,17 @@ async fn an_import_writes_everything_or_nothing(store: Arc<dyn RegistryStore>) {
     assert_eq!(history[1].snapshot, updated);
 }
 
-async fn accounts_and_api_keys(store: Arc<dyn RegistryStore>) {
-    let account = Account {
-        username: "manager".into(),
-        role: Role::Manager,
-        password_hash: "$argon2id$x".into(),
-    };
+async fn accounts_api_keys_lockout_access_log_and_checkpoints(store: Arc<dyn RegistryStore>) {
+    use sanad_app::store::{AccessLogQuery, Checkpoint};
+    let mut account = Account::new(
+        "supervisor.oriental",
+        Role::Supervisor,
+        "$argon2id$x".into(),
+    );
+    account.territories = vec!["02".into(), "01.511".into()];
     store.upsert_account(&account).await.unwrap();
+    let read = store.account("supervisor.oriental").await.unwrap().unwrap();
+    assert_eq!(read, account);
     store
         .upsert_account(&Account {
             role: Role::Auditor,
@@ -661,21 +656,143 @@ async fn accounts_and_api_keys(store: Arc<dyn RegistryStore>) {
         .await
         .unwrap();
     assert_eq!(
-        store.account("manager").await.unwrap().unwrap().role,
-        Role::Auditor
-    );
-    assert!(store.account("nobody").await.unwrap().is_none());
-    store.add_api_key("manager", "abc123").await.unwrap();
-    assert_eq!(
         store
-            .api_key_account("abc123")
+            .account("supervisor.oriental")
             .await
             .unwrap()
             .unwrap()
-            .username,
-        "manager"
+            .role,
+        Role::Auditor
+    );
+    assert!(store.account("nobody").await.unwrap().is_none());
+
+    // API keys carry scopes and can be revoked by their id (a prefix of their hash).
+    let hash = "ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12cd34ef56ab12";
+    store
+        .add_api_key(
+            "supervisor.oriental",
+            hash,
+            &["statistics:read".to_string()],
+        )
+        .await
+        .unwrap();
+    let owner = store.api_key_account(hash).await.unwrap().unwrap();
+    assert_eq!(
+        (owner.account.username.as_str(), owner.scopes.clone()),
+        ("supervisor.oriental", vec!["statistics:read".to_string()])
     );
     assert!(store.api_key_account("abc124").await.unwrap().is_none());
+    let now = datetime!(2026-11-23 10:00:00 UTC);
+    assert_eq!(
+        store.revoke_api_key("ab12", now).await.unwrap(),
+        0,
+        "too short an id revokes nothing"
+    );
+    assert_eq!(store.revoke_api_key(&hash[..16], now).await.unwrap(), 1);
+    assert!(
+        store.api_key_account(hash).await.unwrap().is_none(),
+        "a revoked key opens nothing"
+    );
+
+    // Failed logins lock the account at the fifth; a success clears the count.
+    let until = datetime!(2026-11-23 10:15:00 UTC);
+    for expected in 1..=4 {
+        assert_eq!(
+            store
+                .record_login_failure("supervisor.oriental", 5, until)
+                .await
+                .unwrap(),
+            expected
+        );
+    }
+    assert_eq!(
+        store
+            .account("supervisor.oriental")
+            .await
+            .unwrap()
+            .unwrap()
+            .locked_until,
+        None
+    );
+    assert_eq!(
+        store
+            .record_login_failure("supervisor.oriental", 5, until)
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        store
+            .account("supervisor.oriental")
+            .await
+            .unwrap()
+            .unwrap()
+            .locked_until,
+        Some(until)
+    );
+    store
+        .record_login_success("supervisor.oriental")
+        .await
+        .unwrap();
+    let cleared = store.account("supervisor.oriental").await.unwrap().unwrap();
+    assert_eq!((cleared.failed_logins, cleared.locked_until), (0, None));
+    assert_eq!(
+        store
+            .record_login_failure("nobody", 5, until)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // Reads are in the access log, which auditors query by actor or record.
+    let reg = registry(store.clone());
+    let h = reg
+        .register_household(&agent(), &family_of_five("BK"), "")
+        .await
+        .unwrap();
+    reg.household(&agent(), h.id, &Purpose("visit".into()))
+        .await
+        .unwrap();
+    reg.person(&agent(), h.members[0].id, &Purpose("certificate".into()))
+        .await
+        .unwrap();
+    let log = store
+        .access_log(&AccessLogQuery {
+            actor: Some("agent.tanger".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!(
+        (log[0].entity_id.clone(), log[0].purpose.as_str()),
+        (h.id.to_string(), "visit")
+    );
+    let by_record = store
+        .access_log(&AccessLogQuery {
+            entity_id: Some(h.members[0].id.to_string()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(by_record.len(), 1);
+    assert_eq!(by_record[0].purpose, "certificate");
+
+    // Checkpoints of the chain head are kept in order.
+    let head = store.audit_head().await.unwrap();
+    assert_eq!(head.seq, 1);
+    let c = Checkpoint {
+        seq: head.seq,
+        hash: head.hash.clone(),
+        at: now,
+        public_key: "k".into(),
+        signature: "s".into(),
+    };
+    store.add_checkpoint(&c).await.unwrap();
+    store.add_checkpoint(&c).await.unwrap();
+    assert_eq!(store.checkpoints().await.unwrap(), vec![c]);
 }
 
 macro_rules! contract {
@@ -705,7 +822,7 @@ contract!(
     households_are_listed_by_territory_and_page,
     persons_are_found_by_registry_id_national_id_and_name,
     an_import_writes_everything_or_nothing,
-    accounts_and_api_keys,
+    accounts_api_keys_lockout_access_log_and_checkpoints,
     duplicates_are_reviewed_merged_and_unmerged,
 );
 

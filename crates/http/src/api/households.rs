@@ -177,8 +177,9 @@ pub async fn list(
         .registry
         .list_households(
             &actor,
+            params.territory,
             HouseholdFilter {
-                territory: params.territory,
+                territories: Vec::new(),
                 after,
                 limit,
             },

@@ -71,7 +71,7 @@ pub async fn get(
     responses((status = 200, body = Vec<RegionCount>)))]
 pub async fn region_counts(
     State(state): State<AppState>,
-    Caller(_caller): Caller,
+    Caller(actor): Caller,
 ) -> Result<axum::Json<Vec<RegionCount>>, ApiError> {
-    Ok(axum::Json(state.registry.region_counts().await?))
+    Ok(axum::Json(state.registry.region_counts(&actor).await?))
 }
