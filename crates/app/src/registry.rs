@@ -230,11 +230,15 @@ impl Registry {
         id: HouseholdId,
         purpose: &Purpose,
     ) -> Result<Household, RegistryError> {
+        require(actor, Permission::ReadRegistry)?;
         let household = self
             .store
             .household(id)
             .await?
             .ok_or(StoreError::NotFound)?;
+        if !policy::sees(actor, place(&household)) {
+            return Err(hidden(actor));
+        }
         self.log_read(actor, "household", vec![id.to_string()], purpose)
             .await?;
         Ok(household)
@@ -438,6 +442,20 @@ impl Registry {
         require(actor, Permission::ReadAuditTrail)?;
         query.limit = query.limit.clamp(1, MAX_PAGE);
         Ok(self.store.access_log(&query).await?)
+    }
+
+    /// Audit events in chain order, for auditors.
+    pub async fn audit_events(
+        &self,
+        actor: &Actor,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<sanad_domain::audit::AuditEvent>, RegistryError> {
+        require(actor, Permission::ReadAuditTrail)?;
+        Ok(self
+            .store
+            .audit_events(after, limit.clamp(1, MAX_PAGE))
+            .await?)
     }
 
     fn check_commune_in_scope(&self, actor: &Actor, commune: &str) -> Result<(), RegistryError> {

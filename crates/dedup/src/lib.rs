@@ -579,7 +579,11 @@ fn run(
         let mut pairs: Vec<ScoredPair> = kept;
         let mut model = model;
         if std::env::var_os("SANAD_DEDUP_DEBUG").is_some() {
-            eprintln!("kept after pass 1: {} pairs in {:.3} s", pairs.len(), score_secs);
+            eprintln!(
+                "kept after pass 1: {} pairs in {:.3} s",
+                pairs.len(),
+                score_secs
+            );
         }
         if let Some(link_model) = links::apply(&mut pairs, &t.feats, match_w) {
             model.fields[links::FIELD] = link_model;

@@ -61,6 +61,8 @@ impl AppState {
         api::duplicates::decide,
         api::duplicates::merge,
         api::duplicates::undo,
+        api::audit::access_log,
+        api::audit::events,
     ),
     modifiers(&SecurityAddon),
     security(("basic" = []), ("api_key" = [])),
@@ -69,6 +71,7 @@ impl AppState {
         (name = "persons", description = "Persons of the registry"),
         (name = "territories", description = "Regions, provinces and communes"),
         (name = "duplicates", description = "Review of candidate duplicates, merges and their undoing"),
+        (name = "audit", description = "The access log and the audit trail, for auditors"),
         (name = "system", description = "Health"),
     )
 )]
@@ -133,15 +136,27 @@ pub fn router(state: AppState) -> Router {
         .route("/duplicates/{id}/decision", post(api::duplicates::decide))
         .route("/persons/{id}/merge", post(api::duplicates::merge))
         .route("/merges/{id}/undo", post(api::duplicates::undo))
+        .route("/access-log", get(api::audit::access_log))
+        .route("/audit/events", get(api::audit::events))
         .fallback(api_not_found);
 
     let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
         .url("/api/v1/docs/openapi.json", openapi())
         .into();
 
-    Router::new()
+    // The documentation page initialises Swagger UI with an inline script, so the strict policy
+    // (no inline script at all) covers everything else.
+    let strict = Router::new()
         .route("/", get(home::home))
         .nest("/api/v1", api)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ));
+    Router::new()
+        .merge(strict)
         .merge(docs)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

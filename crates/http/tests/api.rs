@@ -521,3 +521,337 @@ async fn an_agent_is_warned_of_a_likely_duplicate_reviews_it_merges_and_undoes()
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+/// Accounts of every role, each with its territory; two households, in Tanger and in Fès.
+async fn territorial_setup() -> (TestApp, String, String) {
+    let app = TestApp::new().await;
+    let store = app._db.store.clone();
+    let mut tanger = household();
+    tanger["commune_code"] = json!("01.511.01.0");
+    tanger["members"][0]["national_id"] = json!("K1");
+    let (status, t) = app
+        .agent(
+            "POST",
+            "/api/v1/households",
+            Some(json!({"household": tanger})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{t}");
+    let (status, f) = app
+        .agent(
+            "POST",
+            "/api/v1/households",
+            Some(json!({"household": household()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{f}");
+    let account = |name: &str, role: Role, territories: &[&str]| {
+        let mut a = Account::new(name, role, hash_password("pw").unwrap());
+        a.territories = territories.iter().map(|t| t.to_string()).collect();
+        a
+    };
+    let mut citizen = account("citizen", Role::Citizen, &[]);
+    citizen.household_id = Some(t["id"].as_str().unwrap().parse().unwrap());
+    for a in [
+        account("agent.tanger", Role::Agent, &["01.511.01.0"]),
+        account("supervisor.fes", Role::Supervisor, &["03"]),
+        account("auditor", Role::Auditor, &[]),
+        account("partner", Role::Partner, &[]),
+        citizen,
+    ] {
+        store.upsert_account(&a).await.unwrap();
+    }
+    store
+        .add_api_key(
+            "partner",
+            &api_key_hash("stats-only"),
+            &["statistics:read".to_string()],
+        )
+        .await
+        .unwrap();
+    (
+        app,
+        t["id"].as_str().unwrap().to_string(),
+        f["id"].as_str().unwrap().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn each_role_sees_its_territory_only() {
+    let (app, tanger, fes) = territorial_setup().await;
+    let as_ = |user: &'static str| basic_auth(user, "pw");
+    let get = |auth: String, uri: String| {
+        let app = &app;
+        async move {
+            let (s, v, _) = app.call("GET", &uri, Some(&auth), None).await;
+            (s, v)
+        }
+    };
+
+    // The agent of Tanger sees Tanger, not Fès (answered 404: its existence does not leak).
+    assert_eq!(
+        get(as_("agent.tanger"), format!("/api/v1/households/{tanger}"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let (status, problem) = get(as_("agent.tanger"), format!("/api/v1/households/{fes}")).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (_, page) = get(as_("agent.tanger"), "/api/v1/households".into()).await;
+    let ids: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![tanger.as_str()]);
+    assert_eq!(
+        get(
+            as_("agent.tanger"),
+            "/api/v1/households?territory=03".into()
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (_, page) = get(
+        as_("agent.tanger"),
+        "/api/v1/households?territory=01".into(),
+    )
+    .await;
+    assert_eq!(
+        page["items"].as_array().unwrap().len(),
+        1,
+        "a wider request is narrowed to the agent's communes"
+    );
+    let (status, found, _) = app
+        .call(
+            "POST",
+            "/api/v1/persons/search",
+            Some(&as_("agent.tanger")),
+            Some(json!({"q": "Bennani"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        found["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["household_id"] == tanger.as_str())
+    );
+    let (status, _, _) = app
+        .call(
+            "POST",
+            "/api/v1/households",
+            Some(&as_("agent.tanger")),
+            Some(json!({"household": household()})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "no registration outside the agent's communes"
+    );
+
+    // The supervisor of Fès-Meknès reads Fès, cannot write, does not see Tanger.
+    assert_eq!(
+        get(as_("supervisor.fes"), format!("/api/v1/households/{fes}"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(
+            as_("supervisor.fes"),
+            format!("/api/v1/households/{tanger}")
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let (_, h) = get(as_("supervisor.fes"), format!("/api/v1/households/{fes}")).await;
+    let mut body = household();
+    for (m, p) in body["members"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .zip(h["members"].as_array().unwrap())
+    {
+        m["person_id"] = p["id"].clone();
+    }
+    let (status, _, _) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/households/{fes}"),
+            Some(&as_("supervisor.fes")),
+            Some(json!({"expected_version": 1, "household": body})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // A citizen reads their own household and nothing else; agent endpoints are refused.
+    assert_eq!(
+        get(as_("citizen"), format!("/api/v1/households/{tanger}"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(as_("citizen"), format!("/api/v1/households/{fes}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(as_("citizen"), "/api/v1/households".into()).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, _, _) = app
+        .call(
+            "POST",
+            "/api/v1/persons/search",
+            Some(&as_("citizen")),
+            Some(json!({"q": "Bennani"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = app
+        .call(
+            "POST",
+            "/api/v1/households",
+            Some(&as_("citizen")),
+            Some(json!({"household": household()})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(as_("citizen"), "/api/v1/access-log".into()).await.0,
+        StatusCode::FORBIDDEN
+    );
+
+    // A partner key limited to statistics reads statistics only.
+    let (status, _, _) = app
+        .call(
+            "GET",
+            "/api/v1/stats/regions",
+            Some("Bearer stats-only"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _, _) = app
+        .call(
+            "GET",
+            &format!("/api/v1/households/{fes}"),
+            Some("Bearer stats-only"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a key outside its scope");
+
+    // The auditor finds who read what; others may not look.
+    let (status, log) = get(
+        as_("auditor"),
+        "/api/v1/access-log?actor=agent.tanger".into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["entity_id"] == tanger.as_str())
+    );
+    assert!(
+        log["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["entity_id"] != fes.as_str()),
+        "refused reads are not reads"
+    );
+    let (status, events) = get(as_("auditor"), "/api/v1/audit/events".into()).await;
+    assert_eq!(
+        (status, events.as_array().unwrap().len()),
+        (StatusCode::OK, 2)
+    );
+    assert_eq!(
+        get(as_("agent.tanger"), "/api/v1/access-log".into())
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(as_("supervisor.fes"), "/api/v1/audit/events".into())
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn repeated_failed_logins_lock_the_account_and_then_the_client() {
+    let app = TestApp::new().await;
+    let wrong = basic_auth("agent", "guess");
+    for _ in 0..5 {
+        let (status, _, _) = app
+            .call("GET", "/api/v1/households", Some(&wrong), None)
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, _) = app
+        .call("GET", "/api/v1/households", Some(&app.basic), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "locked after five failures, even with the right password"
+    );
+    let locked = app._db.store.account("agent").await.unwrap().unwrap();
+    assert!(locked.locked_until.is_some());
+    // The manager still logs in; the client is refused once it passes ten failures a minute.
+    let (status, _, _) = app
+        .call("GET", "/api/v1/stats/regions", Some(&app.manager), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(
+            app.call("GET", "/api/v1/households", Some(&wrong), None)
+                .await
+                .0,
+        );
+    }
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let (status, _, headers) = app
+        .call("GET", "/api/v1/stats/regions", Some(&app.manager), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even good credentials wait"
+    );
+    assert_eq!(headers[header::RETRY_AFTER], "60");
+}
+
+#[tokio::test]
+async fn responses_carry_security_headers() {
+    let app = TestApp::new().await;
+    let (_, _, headers) = app.call("GET", "/api/v1/health", None, None).await;
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"),
+        "{csp}"
+    );
+}

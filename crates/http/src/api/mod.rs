@@ -1,5 +1,6 @@
 //! The REST API under `/api/v1`, one module per resource.
 
+pub mod audit;
 pub mod dto;
 pub mod duplicates;
 pub mod health;
