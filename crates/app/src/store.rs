@@ -406,6 +406,10 @@ pub trait RegistryStore: Send + Sync + 'static {
     /// The access log, newest last, filtered by actor or record.
     async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError>;
 
+    /// Writes a consistent copy of the whole database to `to` (SQLite: a database file; PostgreSQL:
+    /// a `pg_dump` archive in custom format). Restore with `sanad_storage::restore`.
+    async fn backup(&self, to: &std::path::Path) -> Result<(), StoreError>;
+
     /// The end of the audit chain.
     async fn audit_head(&self) -> Result<sanad_domain::audit::ChainHead, StoreError>;
 

@@ -226,6 +226,29 @@ pub async fn export(settings: &Settings, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    store.backup(out).await?;
+    eprintln!(
+        "backed up {} to {} (the audit key file is not in it: keep it apart)",
+        sanad_storage::redact_url(&settings.database_url),
+        out.display()
+    );
+    Ok(())
+}
+
+pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
+    sanad_storage::restore(&settings.database_url, from).await?;
+    // Brings an older backup up to the current schema.
+    open_migrated(settings).await?;
+    eprintln!(
+        "restored {} into {}",
+        from.display(),
+        sanad_storage::redact_url(&settings.database_url)
+    );
+    Ok(())
+}
+
 pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = open_migrated(settings).await?;
     let trusted = if settings.audit_key_file.exists() {

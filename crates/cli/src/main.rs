@@ -65,6 +65,18 @@ enum Command {
     /// Find persons registered twice: over the registry (pairs go to the review queue) or over a
     /// CSV file with a column mapping.
     Dedup(commands::DedupArgs),
+    /// Write a consistent copy of the database (SQLite file, or pg_dump archive for PostgreSQL).
+    Backup {
+        /// The backup file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into the configured database, which must not hold a registry yet.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// The audit trail.
     Audit {
         #[command(subcommand)]
@@ -172,6 +184,12 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Dedup(args) => commands::dedup(&settings, &args)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Backup { out } => commands::backup(&settings, &out)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Restore { from } => commands::restore(&settings, &from)
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Audit { command } => match command {

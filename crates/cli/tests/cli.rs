@@ -403,3 +403,109 @@ async fn kill_9_in_the_middle_of_an_import_loses_nothing_on_postgres() {
         .unwrap();
     db.cleanup().await;
 }
+
+/// Backup then restore into a new database gives the same registry, history and audit trail.
+fn backup_and_restore(url: &str, restored_url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 300, 21, 0.05);
+    assert!(
+        run(&["--database-url", url, "import", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let archive = dir.path().join("sanad.backup");
+    let o = run(&[
+        "--database-url",
+        url,
+        "backup",
+        "--out",
+        archive.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "--database-url",
+        url,
+        "backup",
+        "--out",
+        archive.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "a backup never overwrites a file");
+    let o = run(&[
+        "--database-url",
+        restored_url,
+        "restore",
+        "--from",
+        archive.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&[
+        "--database-url",
+        restored_url,
+        "restore",
+        "--from",
+        archive.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a restore never overwrites a registry"
+    );
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    assert!(
+        run(&[
+            "--database-url",
+            url,
+            "export",
+            "--out",
+            a.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        run(&[
+            "--database-url",
+            restored_url,
+            "export",
+            "--out",
+            b.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    for f in ["households.csv", "persons.csv"] {
+        assert!(
+            std::fs::read(a.join(f)).unwrap() == std::fs::read(b.join(f)).unwrap(),
+            "{f} differs after restore"
+        );
+    }
+    assert_eq!(counts(url), counts(restored_url));
+    let o = run(&["--database-url", restored_url, "audit", "verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn backup_then_restore_gives_the_same_registry_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    backup_and_restore(
+        &format!("sqlite://{}", dir.path().join("live.db").display()),
+        &format!("sqlite://{}", dir.path().join("restored.db").display()),
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backup_then_restore_gives_the_same_registry_on_postgres() {
+    let Some(live) = testkit::postgres().await else {
+        return;
+    };
+    let Some(restored) = testkit::postgres_empty().await else {
+        return;
+    };
+    let (a, b) = (live.url.clone(), restored.url.clone());
+    tokio::task::spawn_blocking(move || backup_and_restore(&a, &b))
+        .await
+        .unwrap();
+    live.cleanup().await;
+    restored.cleanup().await;
+}

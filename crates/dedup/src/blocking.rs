@@ -9,15 +9,14 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::within_one_edit;
 use crate::features::{Feat, combine, hash64};
 
 /// One blocking rule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockingRule {
-    /// National ids at most one edit apart (a typed digit, two swapped digits, a wrong letter),
-    /// through the deletion neighbourhood of the id.
+    /// National ids equal or one typing slip apart (a wrong digit or letter, two neighbours
+    /// swapped), through keys of the id's neighbourhood.
     NationalId,
     /// Arabic first and family names (in either order) and birth year.
     ArabicNamesYear,
@@ -112,48 +111,83 @@ impl BlockingRule {
     }
 }
 
-/// The deletion neighbourhood of a national id: the id itself and the id with each character
-/// removed. Two ids within one edit share at least one of these keys.
+/// The neighbourhood keys of a national id: the id itself, the id with character `i` removed
+/// (tagged with `i`), and the id with characters `i` and `i + 1` in order (tagged with `i`). Two ids
+/// of the same length one substitution apart share exactly one key (the removal at the differing
+/// position), two ids with neighbours swapped share exactly one (the ordered pair), and equal ids
+/// share all: so a pair is produced once, from its first shared key, without a set of pairs.
 pub(crate) fn nid_keys(nid: &[u8], out: &mut Vec<u32>) {
-    let mut keys = [0u32; 17];
+    let mut keys = [0u32; NID_KEYS];
     let n = nid_key_array(nid, &mut keys);
     out.clear();
     out.extend_from_slice(&keys[..n]);
 }
 
-/// [`nid_keys`] into an array (ids are at most 15 characters): sorted, without repeats.
-fn nid_key_array(nid: &[u8], keys: &mut [u32; 17]) -> usize {
-    if nid.is_empty() || nid.len() > 16 {
+const NID_MAX: usize = 15;
+const NID_KEYS: usize = 2 * NID_MAX;
+
+fn tagged_key(bytes: &[u8], tag: u8) -> u32 {
+    let mut buf = [0u8; NID_MAX + 1];
+    buf[0] = tag;
+    buf[1..=bytes.len()].copy_from_slice(bytes);
+    let h = hash64(&buf[..=bytes.len()]);
+    let k = (h ^ (h >> 32)) as u32;
+    if k == 0 { 1 } else { k }
+}
+
+/// The full-id key, then the removal keys, then the ordered-pair keys.
+fn nid_key_array(nid: &[u8], keys: &mut [u32; NID_KEYS]) -> usize {
+    if nid.is_empty() || nid.len() > NID_MAX {
         return 0;
     }
-    let k = |bytes: &[u8]| -> u32 {
-        let h = hash64(bytes);
-        let k = (h ^ (h >> 32)) as u32;
-        if k == 0 { 1 } else { k }
-    };
     let mut n = 0;
-    keys[n] = k(nid);
+    keys[n] = tagged_key(nid, 0);
     n += 1;
-    let mut buf = [0u8; 16];
+    let mut buf = [0u8; NID_MAX];
     for i in 0..nid.len() {
-        // Deleting either of two equal neighbours gives the same string: once is enough.
-        if i > 0 && nid[i] == nid[i - 1] {
-            continue;
-        }
         buf[..i].copy_from_slice(&nid[..i]);
         buf[i..nid.len() - 1].copy_from_slice(&nid[i + 1..]);
-        keys[n] = k(&buf[..nid.len() - 1]);
+        keys[n] = tagged_key(&buf[..nid.len() - 1], 1 + i as u8);
         n += 1;
     }
-    keys[..n].sort_unstable();
-    let mut w = 1;
-    for r in 1..n {
-        if keys[r] != keys[w - 1] {
-            keys[w] = keys[r];
-            w += 1;
+    for i in 0..nid.len().saturating_sub(1) {
+        // Only where the neighbours differ (otherwise it is the id itself).
+        if nid[i] == nid[i + 1] {
+            continue;
         }
+        buf[..nid.len()].copy_from_slice(nid);
+        if buf[i] > buf[i + 1] {
+            buf.swap(i, i + 1);
+        }
+        keys[n] = tagged_key(&buf[..nid.len()], 64 + i as u8);
+        n += 1;
     }
-    w
+    n
+}
+
+/// The key two ids share when they are equal (the full key), one substitution apart (the removal at
+/// that position) or one neighbour swap apart (the ordered pair there); `None` otherwise.
+pub(crate) fn nid_shared(a: &[u8], b: &[u8]) -> Option<u32> {
+    if a.len() != b.len() || a.is_empty() || a.len() > NID_MAX {
+        return None;
+    }
+    let Some(p) = (0..a.len()).find(|&i| a[i] != b[i]) else {
+        return Some(tagged_key(a, 0));
+    };
+    let mut buf = [0u8; NID_MAX];
+    if a[p + 1..] == b[p + 1..] {
+        buf[..p].copy_from_slice(&a[..p]);
+        buf[p..a.len() - 1].copy_from_slice(&a[p + 1..]);
+        return Some(tagged_key(&buf[..a.len() - 1], 1 + p as u8));
+    }
+    if p + 1 < a.len() && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..] {
+        buf[..a.len()].copy_from_slice(a);
+        if buf[p] > buf[p + 1] {
+            buf.swap(p, p + 1);
+        }
+        return Some(tagged_key(&buf[..a.len()], 64 + p as u8));
+    }
+    None
 }
 
 /// A normalised national id, inline.
@@ -369,31 +403,10 @@ impl Blocking {
         false
     }
 
-    /// The smallest deletion-neighbourhood key two records share outside skipped blocks.
+    /// The neighbourhood key two records' national ids share (see [`nid_keys`]), unless its block
+    /// was skipped.
     pub fn nid_shared_key(&self, ni: &[u8], nj: &[u8]) -> Option<u32> {
-        if ni.is_empty() || nj.is_empty() || !within_one_edit(ni, nj) {
-            return None;
-        }
-        let mut a = [0u32; 17];
-        let mut b = [0u32; 17];
-        let na = nid_key_array(ni, &mut a);
-        let nb = nid_key_array(nj, &mut b);
-        // Both lists are sorted: the first common key not skipped.
-        let (mut x, mut y) = (0, 0);
-        while x < na && y < nb {
-            match a[x].cmp(&b[y]) {
-                std::cmp::Ordering::Less => x += 1,
-                std::cmp::Ordering::Greater => y += 1,
-                std::cmp::Ordering::Equal => {
-                    if !self.nid_skipped.contains(&a[x]) {
-                        return Some(a[x]);
-                    }
-                    x += 1;
-                    y += 1;
-                }
-            }
-        }
-        None
+        nid_shared(ni, nj).filter(|k| !self.nid_skipped.contains(k))
     }
 
     /// Whether any rule reaches the pair (`nids` = each record's normalised national id): the
@@ -447,7 +460,7 @@ impl Blocking {
                     || (init(), 0u64, 0u64),
                     |(mut st, mut count, mut raw_count), b| {
                         if let Some((n, seed)) = sample
-                            && mix(u64::from(rb.keys[b]) ^ seed) % n != 0
+                            && !mix(u64::from(rb.keys[b]) ^ seed).is_multiple_of(n)
                         {
                             return (st, count, raw_count);
                         }
@@ -519,4 +532,45 @@ fn push_block(
         .extend(entries.iter().map(|&x| (x & 0xFFFF_FFFF) as u32));
     rb.starts.push(rb.members.len() as u32);
     rb.keys.push(key);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shared(a: &str, b: &str) -> Vec<u32> {
+        let (mut ka, mut kb) = (Vec::new(), Vec::new());
+        nid_keys(a.as_bytes(), &mut ka);
+        nid_keys(b.as_bytes(), &mut kb);
+        ka.into_iter().filter(|k| kb.contains(k)).collect()
+    }
+
+    #[test]
+    fn national_id_neighbours_share_one_key() {
+        for (a, b) in [
+            ("AB123456", "AB123457"),
+            ("AB123456", "AB124356"),
+            ("AB123456", "AC123456"),
+            ("AB113456", "AB111456"),
+        ] {
+            let s = shared(a, b);
+            assert_eq!(s.len(), 1, "{a} {b}");
+            assert_eq!(
+                nid_shared(a.as_bytes(), b.as_bytes()),
+                Some(s[0]),
+                "{a} {b}"
+            );
+        }
+        let all = shared("AB123456", "AB123456");
+        assert!(all.len() > 8);
+        assert_eq!(nid_shared(b"AB123456", b"AB123456"), Some(all[0]));
+        for (a, b) in [
+            ("AB123456", "AB654321"),
+            ("AB123456", "AB132465"),
+            ("AB123456", "B123456"),
+        ] {
+            assert!(shared(a, b).is_empty(), "{a} {b}");
+            assert_eq!(nid_shared(a.as_bytes(), b.as_bytes()), None);
+        }
+    }
 }

@@ -121,6 +121,7 @@ pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
     j + prefix as f64 * 0.1 * (1.0 - j)
 }
 
+#[allow(clippy::needless_range_loop)] // index arithmetic on two strings and their bit masks
 fn jaro(a: &[u8], b: &[u8]) -> f64 {
     if a.is_empty() && b.is_empty() {
         return 1.0;
@@ -166,6 +167,7 @@ fn jaro(a: &[u8], b: &[u8]) -> f64 {
     (m / a.len() as f64 + m / b.len() as f64 + (m - (transpositions / 2) as f64) / m) / 3.0
 }
 
+#[allow(clippy::needless_range_loop)]
 fn jaro_long(a: &[u8], b: &[u8]) -> f64 {
     let window = (a.len().max(b.len()) / 2).saturating_sub(1);
     let mut b_used = vec![false; b.len()];

@@ -165,9 +165,9 @@ pub fn evaluate_entities(result: &DedupResult, entity: &[u32]) -> Evaluation {
     // Clusters: contingency of (cluster, entity).
     let mut cell: HashMap<(u32, u32), u64> = HashMap::new();
     let mut cluster_size: HashMap<u32, u64> = HashMap::new();
-    for i in 0..n {
+    for (i, &e) in entity.iter().enumerate() {
         let c = result.cluster_of.get(i).copied().unwrap_or(i as u32);
-        *cell.entry((c, entity[i])).or_default() += 1;
+        *cell.entry((c, e)).or_default() += 1;
         *cluster_size.entry(c).or_default() += 1;
     }
     let pairs = |k: u64| k * k.saturating_sub(1) / 2;

@@ -240,10 +240,14 @@ fn phon_tf_string(keys: &NameKeys) -> String {
     }
 }
 
+/// A value that cannot be a national id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotANationalId;
+
 /// Normalises a national id: ASCII letters upper-cased and digits kept (Arabic-Indic digits
-/// converted), separators dropped. Placeholders (fewer than 4 characters, one repeated digit, or other
-/// characters) are refused.
-pub fn normalize_national_id(s: &str) -> Result<Option<String>, ()> {
+/// converted), separators dropped; `Ok(None)` when empty. Placeholders (fewer than 4 characters, one
+/// repeated digit) and other characters are refused.
+pub fn normalize_national_id(s: &str) -> Result<Option<String>, NotANationalId> {
     let mut out = String::with_capacity(s.len());
     for ch in s.chars() {
         if let Some(d) = ascii_digit(ch) {
@@ -253,7 +257,7 @@ pub fn normalize_national_id(s: &str) -> Result<Option<String>, ()> {
         } else if matches!(ch, ' ' | '-' | '.' | '/' | '_') {
             continue;
         } else {
-            return Err(());
+            return Err(NotANationalId);
         }
     }
     if out.is_empty() {
@@ -265,7 +269,7 @@ pub fn normalize_national_id(s: &str) -> Result<Option<String>, ()> {
         || digits.is_empty()
         || digits.iter().all(|&d| d == digits[0]) && digits.len() == out.len()
     {
-        return Err(());
+        return Err(NotANationalId);
     }
     Ok(Some(out))
 }
@@ -364,7 +368,7 @@ pub(crate) fn record_features(
                 f.nid_chars[..b.len()].copy_from_slice(b);
             }
             Ok(None) => {}
-            Err(()) => issues.add(FieldIssue {
+            Err(NotANationalId) => issues.add(FieldIssue {
                 row,
                 field: "national_id",
                 problem: "not a national id (letters and digits, 4 to 15 characters)",

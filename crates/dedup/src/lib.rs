@@ -30,7 +30,9 @@ use serde::{Deserialize, Serialize};
 pub use blocking::{BlockingRule, RuleReport};
 pub use compare::{FIELDS, LEVELS, Levels, N_FIELDS, jaro_winkler};
 pub use eval::{Evaluation, evaluate, evaluate_entities, read_truth};
-pub use features::{FieldIssue, InputIssues, TermFrequencies, normalize_national_id};
+pub use features::{
+    FieldIssue, InputIssues, NotANationalId, TermFrequencies, normalize_national_id,
+};
 pub use index::{Candidate, MatchIndex};
 pub use io::{
     ColumnMapping, attach_communes, read_csv, read_csv_from, write_clusters_csv, write_pairs_csv,
@@ -291,7 +293,7 @@ fn check_config(c: &DedupConfig) -> Result<(), DedupError> {
             "between 1 and 32 blocking rules are needed".into(),
         ));
     }
-    if !(c.tf_minimum > 0.0 && c.tf_minimum <= 1.0) || !(0.0..=1.0).contains(&c.tf_weight) {
+    if !(c.tf_minimum > 0.0 && c.tf_minimum <= 1.0 && (0.0..=1.0).contains(&c.tf_weight)) {
         return Err(DedupError::Config(
             "tf_minimum must be in (0, 1] and tf_weight in [0, 1]".into(),
         ));
@@ -400,17 +402,6 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
     let (counts_b, pairs_b) = session(BlockingRule::BirthDateSex, &[2, 4, 6]);
     let ra = model::em(&counts_a, config.em_max_iterations, 1e-6);
     let rb = model::em(&counts_b, config.em_max_iterations, 1e-6);
-    if std::env::var_os("SANAD_DEDUP_DEBUG").is_some() {
-        eprintln!("session A: lambda {} m {:?}", ra.lambda, ra.m);
-        eprintln!("session B: lambda {} m {:?}", rb.lambda, rb.m);
-        let na: f64 = counts_a.iter().map(|c| c.1).sum();
-        let diff: f64 = counts_a
-            .iter()
-            .filter(|c| compare::pattern_levels(c.0)[3] == 3)
-            .map(|c| c.1)
-            .sum();
-        eprintln!("session A pairs {na} nid-different {diff}");
-    }
     let fixed_a = model::fixed_levels(&counts_a);
     let fixed_b = model::fixed_levels(&counts_b);
     // Names from session B; the other fields from session A, averaged with B where both
@@ -578,13 +569,6 @@ fn run(
             .map(|(b, a)| b - a);
         let mut pairs: Vec<ScoredPair> = kept;
         let mut model = model;
-        if std::env::var_os("SANAD_DEDUP_DEBUG").is_some() {
-            eprintln!(
-                "kept after pass 1: {} pairs in {:.3} s",
-                pairs.len(),
-                score_secs
-            );
-        }
         if let Some(link_model) = links::apply(&mut pairs, &t.feats, match_w) {
             model.fields[links::FIELD] = link_model;
         }
@@ -716,6 +700,25 @@ fn cluster<'a>(n: usize, pairs: impl Iterator<Item = &'a ScoredPair>) -> (Vec<Ve
     (members, cluster_of)
 }
 
+/// Comparison levels of the given pairs (diagnostics: e.g. the true m of labelled pairs).
+#[doc(hidden)]
+pub fn debug_levels(records: &[Record], pairs: &[(u32, u32)]) -> Vec<Levels> {
+    let (mut table, tf, _) = features::build_table(records);
+    apply_tf(&mut table.feats, &TfLookup::from_tables(&tf), 1e-4);
+    let pw = model::prior_weights();
+    pairs
+        .iter()
+        .map(|&(a, b)| {
+            model::plain_levels(
+                model::Arenas::one(&table),
+                &table.feats[a as usize],
+                &table.feats[b as usize],
+                &pw,
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -752,23 +755,4 @@ mod tests {
         let r = deduplicate(&[], &DedupConfig::default()).unwrap();
         assert!(r.pairs.is_empty() && r.clusters.is_empty());
     }
-}
-
-/// Comparison levels of the given pairs (diagnostics: e.g. the true m of labelled pairs).
-#[doc(hidden)]
-pub fn debug_levels(records: &[Record], pairs: &[(u32, u32)]) -> Vec<Levels> {
-    let (mut table, tf, _) = features::build_table(records);
-    apply_tf(&mut table.feats, &TfLookup::from_tables(&tf), 1e-4);
-    let pw = model::prior_weights();
-    pairs
-        .iter()
-        .map(|&(a, b)| {
-            model::plain_levels(
-                model::Arenas::one(&table),
-                &table.feats[a as usize],
-                &table.feats[b as usize],
-                &pw,
-            )
-        })
-        .collect()
 }

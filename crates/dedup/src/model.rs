@@ -587,6 +587,7 @@ mod tests {
 
     /// A two-class mixture with known m and u over the patterns: EM must recover m.
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn em_recovers_known_m() {
         let true_m: Vec<Vec<f64>> = vec![
             vec![1.0, 0.70, 0.15, 0.07, 0.04, 0.04],

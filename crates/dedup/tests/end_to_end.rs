@@ -11,7 +11,9 @@ use sanad_dedup::{
 fn generate(dir: &std::path::Path, households: u64, seed: u64) {
     let mut config = sanad_synth::GenConfig::new(households, seed);
     config.duplicate_rate = 0.1;
-    sanad_synth::generate(&config, dir, &|_| {}).expect("generate");
+    if let Err(e) = sanad_synth::generate(&config, dir, &|_| {}) {
+        panic!("generate: {e}");
+    }
 }
 
 #[test]

@@ -58,6 +58,107 @@ pub(crate) fn db_error(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Runs a PostgreSQL client tool (pg_dump, pg_restore), turning its failure into a one-line error.
+pub(crate) async fn run_tool(program: &str, args: &[&str]) -> Result<(), StoreError> {
+    let output = tokio::process::Command::new(program)
+        .args(args)
+        .output()
+        .await
+        .map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot run {program} (install the PostgreSQL client): {e}"
+            ))
+        })?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let first = stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("failed");
+    Err(StoreError::Internal(format!("{program}: {first}")))
+}
+
+/// Restores a backup made by [`RegistryStore::backup`] into the database at `url`, which must
+/// hold no registry yet (a new SQLite path, or an empty PostgreSQL database).
+pub async fn restore(url: &str, from: &std::path::Path) -> Result<(), StoreError> {
+    if !from.is_file() {
+        return Err(StoreError::Unavailable(format!(
+            "no backup file at {}",
+            from.display()
+        )));
+    }
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    match scheme {
+        "sqlite" => {
+            let options = <sqlx::sqlite::SqliteConnectOptions as std::str::FromStr>::from_str(url)
+                .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL: {e}")))?;
+            let target = options.get_filename().to_path_buf();
+            if target.exists() {
+                return Err(StoreError::Conflict {
+                    field: "database_url".into(),
+                    code: "exists",
+                    message: format!(
+                        "a new database path; {} exists (move it away first)",
+                        target.display()
+                    ),
+                });
+            }
+            std::fs::copy(from, &target).map_err(|e| {
+                StoreError::Internal(format!("cannot write {}: {e}", target.display()))
+            })?;
+            // The copy must be a Sanad database; if not, it is taken away again.
+            let check = async {
+                let store = SqliteStore::connect(url).await?;
+                let head = store.audit_head().await;
+                store.pool().close().await;
+                head
+            };
+            if let Err(e) = check.await {
+                let _ = std::fs::remove_file(&target);
+                return Err(StoreError::Unavailable(format!(
+                    "{} is not a Sanad backup: {e}",
+                    from.display()
+                )));
+            }
+            Ok(())
+        }
+        "postgres" | "postgresql" => {
+            let store = PgStore::connect(url).await?;
+            let tables: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'households'",
+            )
+            .fetch_one(store.pool())
+            .await
+            .map_err(db_error)?;
+            store.pool().close().await;
+            if tables > 0 {
+                return Err(StoreError::Conflict {
+                    field: "database_url".into(),
+                    code: "exists",
+                    message: "an empty database; this one already holds a registry".into(),
+                });
+            }
+            run_tool(
+                "pg_restore",
+                &[
+                    "--no-owner",
+                    "--exit-on-error",
+                    "--dbname",
+                    url,
+                    &from.to_string_lossy(),
+                ],
+            )
+            .await
+        }
+        _ => Err(StoreError::Unavailable(format!(
+            "unsupported database URL `{}`: expected sqlite://PATH or postgres://USER@HOST/DB",
+            redact_url(url)
+        ))),
+    }
+}
+
 /// Runs one administrative statement (such as `CREATE DATABASE`) on a PostgreSQL server, outside
 /// any transaction; for the benchmark and operators' tooling.
 pub async fn admin_statement(url: &str, statement: &str) -> Result<(), StoreError> {

@@ -103,9 +103,19 @@ async fn existing_ids(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<Vec<i64>,
     Ok(found)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Kept for `pg_dump`; never printed (it may hold a password).
+    url: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("url", &crate::redact_url(&self.url))
+            .finish()
+    }
 }
 
 impl PgStore {
@@ -121,7 +131,10 @@ impl PgStore {
                     crate::redact_url(url)
                 ))
             })?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            url: url.to_string(),
+        })
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -458,6 +471,28 @@ impl RegistryStore for PgStore {
 
     async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
         op_access_log(&self.pool, query).await
+    }
+
+    async fn backup(&self, to: &std::path::Path) -> Result<(), StoreError> {
+        if to.exists() {
+            return Err(StoreError::Conflict {
+                field: "out".into(),
+                code: "exists",
+                message: format!("a path that does not exist yet; {} does", to.display()),
+            });
+        }
+        crate::run_tool(
+            "pg_dump",
+            &[
+                "--format=custom",
+                "--no-owner",
+                "--file",
+                &to.to_string_lossy(),
+                "--dbname",
+                &self.url,
+            ],
+        )
+        .await
     }
 
     async fn audit_head(&self) -> Result<ChainHead, StoreError> {

@@ -216,6 +216,23 @@ impl RegistryStore for SqliteStore {
         op_access_log(&self.pool, query).await
     }
 
+    async fn backup(&self, to: &std::path::Path) -> Result<(), StoreError> {
+        if to.exists() {
+            return Err(StoreError::Conflict {
+                field: "out".into(),
+                code: "exists",
+                message: format!("a path that does not exist yet; {} does", to.display()),
+            });
+        }
+        // VACUUM INTO writes a consistent, compacted copy while readers and writers go on.
+        sqlx::query("VACUUM INTO $1")
+            .bind(to.to_string_lossy().into_owned())
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
     async fn audit_head(&self) -> Result<ChainHead, StoreError> {
         op_audit_head(&self.pool).await
     }

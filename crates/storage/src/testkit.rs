@@ -67,6 +67,15 @@ fn in_ci() -> bool {
 
 /// A new, migrated PostgreSQL database, or `None` (skip) when no server answers outside CI.
 pub async fn postgres() -> Option<TestDb> {
+    postgres_database(true).await
+}
+
+/// A new PostgreSQL database without any table (to restore a backup into).
+pub async fn postgres_empty() -> Option<TestDb> {
+    postgres_database(false).await
+}
+
+async fn postgres_database(migrate: bool) -> Option<TestDb> {
     let admin_url = postgres_admin_url();
     let mut admin = match sqlx::PgConnection::connect(&admin_url).await {
         Ok(c) => c,
@@ -114,7 +123,9 @@ pub async fn postgres() -> Option<TestDb> {
     let store = PgStore::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    store.migrate_for_tests().await;
+    if migrate {
+        store.migrate_for_tests().await;
+    }
     Some(TestDb {
         store: Arc::new(store.clone()),
         url,
