@@ -101,9 +101,16 @@ pub fn sees_unattached(actor: &Actor) -> bool {
     actor.role != Role::Citizen && actor.territories.is_empty()
 }
 
+/// A request for a territory wholly outside the actor's scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutsideScope;
+
 /// The territories a listing or search may cover: the requested one if it lies within the actor's
 /// scope, else the actor's own; `Err` when the request reaches outside.
-pub fn scope_territories(actor: &Actor, requested: Option<&str>) -> Result<Vec<String>, ()> {
+pub fn scope_territories(
+    actor: &Actor,
+    requested: Option<&str>,
+) -> Result<Vec<String>, OutsideScope> {
     match requested {
         None => Ok(actor.territories.clone()),
         Some(code) if actor.territories.is_empty() => Ok(vec![code.to_string()]),
@@ -119,7 +126,7 @@ pub fn scope_territories(actor: &Actor, requested: Option<&str>) -> Result<Vec<S
                     .cloned()
                     .collect();
                 if inside.is_empty() {
-                    Err(())
+                    Err(OutsideScope)
                 } else {
                     Ok(inside)
                 }
@@ -222,7 +229,7 @@ mod tests {
             Ok(vec!["01.511.01.0".to_string()]),
             "narrowed"
         );
-        assert_eq!(scope_territories(&agent, Some("04")), Err(()));
+        assert_eq!(scope_territories(&agent, Some("04")), Err(OutsideScope));
         let mut citizen = actor(Role::Citizen, &[]);
         citizen.household = Some(h);
         assert!(sees(

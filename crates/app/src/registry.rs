@@ -282,7 +282,7 @@ impl Registry {
         filter.limit = filter.limit.clamp(1, MAX_PAGE);
         check_territory(territory.as_deref())?;
         filter.territories = policy::scope_territories(actor, territory.as_deref())
-            .map_err(|()| RegistryError::Forbidden("territory"))?;
+            .map_err(|_| RegistryError::Forbidden("territory"))?;
         let page = self.store.list_households(&filter).await?;
         let ids = page.iter().map(|h| h.id.to_string()).collect();
         self.log_read(actor, "household", ids, purpose).await?;
@@ -328,7 +328,7 @@ impl Registry {
         }
         check_territory(territory.as_deref())?;
         let territories = policy::scope_territories(actor, territory.as_deref())
-            .map_err(|()| RegistryError::Forbidden("territory"))?;
+            .map_err(|_| RegistryError::Forbidden("territory"))?;
         let text = text.trim();
         let mut query = PersonQuery {
             include_unattached: territories.is_empty() && policy::sees_unattached(actor),

@@ -252,6 +252,8 @@ pub(crate) struct Blocking {
     pub blocks: Vec<RuleBlocks>,
     /// National-id neighbourhood keys whose block was skipped.
     pub nid_skipped: HashSet<u32>,
+    /// The position of the national-id rule, if any.
+    pub nid_rule: Option<usize>,
     pub reports: Vec<RuleReport>,
 }
 
@@ -372,6 +374,7 @@ impl Blocking {
             keys,
             blocks,
             nid_skipped,
+            nid_rule: rules.iter().position(|r| *r == BlockingRule::NationalId),
             reports,
         }
     }
@@ -391,16 +394,14 @@ impl Blocking {
     pub fn earlier_rule_covers(&self, r: usize, i: usize, j: usize, fi: &Feat, fj: &Feat) -> bool {
         let n = self.rules.len();
         let (ri, rj) = (&self.keys[i * n..i * n + r], &self.keys[j * n..j * n + r]);
-        for (k, (a, b)) in ri.iter().zip(rj).enumerate() {
-            if self.rules[k] == BlockingRule::NationalId {
-                if fi.nid != 0 && fj.nid != 0 && self.nid_shared_key(fi.nid(), fj.nid()).is_some() {
-                    return true;
-                }
-            } else if *a != 0 && a == b {
-                return true;
-            }
+        // The national-id rule leaves its key slots at 0: they never match here.
+        if ri.iter().zip(rj).any(|(a, b)| *a != 0 && a == b) {
+            return true;
         }
-        false
+        self.nid_rule.is_some_and(|k| k < r)
+            && fi.nid != 0
+            && fj.nid != 0
+            && self.nid_shared_key(fi.nid(), fj.nid()).is_some()
     }
 
     /// The neighbourhood key two records' national ids share (see [`nid_keys`]), unless its block

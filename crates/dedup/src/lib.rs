@@ -259,17 +259,23 @@ impl DedupResult {
 
     /// Whether the blocking rules reach the pair of records `i` and `j`.
     pub fn reachable(&self, i: usize, j: usize) -> bool {
+        let (Some(&a), Some(&b)) = (self.reach.pos.get(i), self.reach.pos.get(j)) else {
+            return false;
+        };
         i != j
-            && i < self.reach.nids.len()
-            && j < self.reach.nids.len()
-            && self.reach.blocking.reachable(i, j, &self.reach.nids)
+            && self
+                .reach
+                .blocking
+                .reachable(a as usize, b as usize, &self.reach.nids)
     }
 }
 
 #[derive(Debug)]
 struct Reach {
+    /// Keys and national ids in blocking order; `pos[i]` is the blocking row of input record i.
     blocking: Blocking,
     nids: Vec<NidBytes>,
+    pos: Vec<u32>,
 }
 
 impl std::fmt::Debug for Blocking {
@@ -338,7 +344,9 @@ impl Timer {
 
 /// Features, TF and blocking of a record set.
 struct Prepared {
+    /// Features in blocking order (see [`locality_order`]); `order[k]` is the input index of row k.
     table: Table,
+    order: Vec<u32>,
     tf: TermFrequencies,
     issues: InputIssues,
     blocking: Blocking,
@@ -353,15 +361,40 @@ fn prepare(
     let (mut table, tf, issues) = features::build_table(records);
     let lookup = TfLookup::from_tables(tf_from.unwrap_or(&tf));
     apply_tf(&mut table.feats, &lookup, config.tf_minimum);
+    let order = locality_order(&table.feats);
+    table.feats = order.iter().map(|&o| table.feats[o as usize]).collect();
     timer.lap("normalise");
     let blocking = Blocking::build(&table.feats, &config.rules, config.max_block_size);
     timer.lap("block");
     Prepared {
         table,
+        order,
         tf,
         issues,
         blocking,
     }
+}
+
+/// An order of the records that puts people with the same names (and then birth dates) next to
+/// each other, so that the blocks of the name rules read neighbouring memory.
+fn locality_order(feats: &[Feat]) -> Vec<u32> {
+    use rayon::prelude::*;
+    let mut keyed: Vec<(u64, u32)> = feats
+        .par_iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (a, b) = if f.first.ar != 0 || f.last.ar != 0 {
+                (f.first.ar, f.last.ar)
+            } else {
+                (f.first.phon, f.last.phon)
+            };
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let names = features::combine(&[u64::from(lo) + 1, u64::from(hi) + 1]);
+            ((u64::from(names) << 32) | u64::from(f.dob), i as u32)
+        })
+        .collect();
+    keyed.par_sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 fn apply_tf(feats: &mut [Feat], lookup: &TfLookup, tf_min: f64) {
@@ -573,6 +606,11 @@ fn run(
             model.fields[links::FIELD] = link_model;
         }
         pairs.retain(|p| p.weight >= review_w);
+        // Back to input indices.
+        for pair in &mut pairs {
+            let (a, b) = (p.order[pair.a as usize], p.order[pair.b as usize]);
+            (pair.a, pair.b) = if a < b { (a, b) } else { (b, a) };
+        }
         for p in &mut pairs {
             p.probability = probability(f64::from(p.weight)) as f32;
             p.status = if p.weight >= match_w {
@@ -624,6 +662,10 @@ fn run(
             input_issues: p.issues.clone(),
         };
         let nids = t.feats.iter().map(NidBytes::of).collect();
+        let mut pos = vec![0u32; p.order.len()];
+        for (k, &o) in p.order.iter().enumerate() {
+            pos[o as usize] = k as u32;
+        }
         let mut blocking = p.blocking;
         blocking.drop_blocks();
         Ok(DedupResult {
@@ -633,7 +675,11 @@ fn run(
             review,
             report,
             model,
-            reach: Reach { blocking, nids },
+            reach: Reach {
+                blocking,
+                nids,
+                pos,
+            },
         })
     })
 }
