@@ -573,18 +573,14 @@ fn run(
             &t.feats,
             None,
             Vec::new,
-            |kept: &mut Vec<ScoredPair>, i, j, _| {
+            |kept: &mut Vec<links::FirstPass>, i, j, _| {
                 let s = model::score_pair(&w, model::Arenas::one(t), &t.feats[i], &t.feats[j]);
                 if s.weight >= keep_w {
-                    kept.push(ScoredPair {
+                    kept.push(links::FirstPass {
                         a: i as u32,
                         b: j as u32,
-                        probability: 0.0,
                         weight: s.weight,
-                        levels: s.levels,
-                        field_weights: s.field_weights,
-                        swapped_names: s.swapped,
-                        status: PairStatus::Review,
+                        core: s.weight - s.field_weights[5] - s.field_weights[6],
                     });
                 }
             },
@@ -600,24 +596,42 @@ fn run(
         let score_cpu = report::process_cpu_seconds()
             .zip(cpu_start)
             .map(|(b, a)| b - a);
-        let mut pairs: Vec<ScoredPair> = kept;
         let mut model = model;
-        if let Some(link_model) = links::apply(&mut pairs, &t.feats, match_w) {
-            model.fields[links::FIELD] = link_model;
-        }
-        pairs.retain(|p| p.weight >= review_w);
-        // Back to input indices.
-        for pair in &mut pairs {
-            let (a, b) = (p.order[pair.a as usize], p.order[pair.b as usize]);
-            (pair.a, pair.b) = if a < b { (a, b) } else { (b, a) };
-        }
-        for p in &mut pairs {
-            p.probability = probability(f64::from(p.weight)) as f32;
-            p.status = if p.weight >= match_w {
-                PairStatus::Match
-            } else {
-                PairStatus::Review
+        let fitted = links::fit(&kept, &t.feats, match_w);
+        // Second step: the pairs that reach the review threshold with their household links, scored
+        // again in full for their explanation, back in input indices.
+        let mut pairs: Vec<ScoredPair> = Vec::new();
+        for (k, fp) in kept.iter().enumerate() {
+            let (level, lw) = match &fitted {
+                Some(l) => (l.levels[k], l.weights[usize::from(l.levels[k])]),
+                None => (0, 0.0),
             };
+            if fp.weight + lw < review_w {
+                continue;
+            }
+            let (i, j) = (fp.a as usize, fp.b as usize);
+            let mut s = model::score_pair(&w, model::Arenas::one(t), &t.feats[i], &t.feats[j]);
+            s.levels[links::FIELD] = level;
+            s.field_weights[links::FIELD] = lw;
+            s.weight += lw;
+            let (a, b) = (p.order[i], p.order[j]);
+            pairs.push(ScoredPair {
+                a: a.min(b),
+                b: a.max(b),
+                probability: probability(f64::from(s.weight)) as f32,
+                weight: s.weight,
+                levels: s.levels,
+                field_weights: s.field_weights,
+                swapped_names: s.swapped,
+                status: if s.weight >= match_w {
+                    PairStatus::Match
+                } else {
+                    PairStatus::Review
+                },
+            });
+        }
+        if let Some(l) = fitted {
+            model.fields[links::FIELD] = l.model;
         }
         pairs.sort_unstable_by_key(|p| (p.a, p.b));
         timer.lap("score");

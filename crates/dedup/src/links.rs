@@ -7,7 +7,25 @@
 
 use crate::features::{Feat, KeyMap};
 use crate::model::{FieldModel, LevelModel};
-use crate::{FIELDS, LEVELS, PairStatus, ScoredPair};
+use crate::{FIELDS, LEVELS};
+
+/// A first-pass pair: rows in blocking order, the match weight, and the weight without the commune
+/// and household fields (which favour whole households: confidence for training m is judged
+/// without them).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FirstPass {
+    pub a: u32,
+    pub b: u32,
+    pub weight: f32,
+    pub core: f32,
+}
+
+/// The fitted comparison: a level per pair, the weight of each level, the field model.
+pub(crate) struct Links {
+    pub levels: Vec<u8>,
+    pub weights: [f32; 4],
+    pub model: FieldModel,
+}
 
 /// The field index of the household-links comparison.
 pub(crate) const FIELD: usize = 8;
@@ -21,9 +39,9 @@ fn link_key(a: u32, b: u32) -> u64 {
     (u64::from(lo) << 32) | u64::from(hi)
 }
 
-/// Adds the household-links weight to every pair; returns the fitted comparison, or `None` when no
-/// record has a household (nothing changed).
-pub(crate) fn apply(pairs: &mut [ScoredPair], feats: &[Feat], match_w: f32) -> Option<FieldModel> {
+/// Fits the household-links comparison on the first-pass pairs; `None` when no record has a
+/// household.
+pub(crate) fn fit(pairs: &[FirstPass], feats: &[Feat], match_w: f32) -> Option<Links> {
     let mut sizes: KeyMap<u32, u64> = KeyMap::default();
     for f in feats.iter().filter(|f| f.household != 0) {
         *sizes.entry(f.household).or_default() += 1;
@@ -31,7 +49,7 @@ pub(crate) fn apply(pairs: &mut [ScoredPair], feats: &[Feat], match_w: f32) -> O
     if sizes.is_empty() {
         return None;
     }
-    let hh = |p: &ScoredPair| -> Option<(u32, u32)> {
+    let hh = |p: &FirstPass| -> Option<(u32, u32)> {
         let (a, b) = (feats[p.a as usize].household, feats[p.b as usize].household);
         (a != 0 && b != 0 && a != b).then_some((a, b))
     };
@@ -44,15 +62,15 @@ pub(crate) fn apply(pairs: &mut [ScoredPair], feats: &[Feat], match_w: f32) -> O
     let level_of = |others: u64| -> usize { 1 + others.min(2) as usize };
     // m: the other links of confident matches.
     let mut m_counts = [1.0f64; 4];
-    let mut levels = vec![0usize; pairs.len()];
+    let mut levels = vec![0u8; pairs.len()];
     for (k, p) in pairs.iter().enumerate() {
         let Some((a, b)) = hh(p) else { continue };
         let c = links.get(&link_key(a, b)).copied().unwrap_or(0);
         let own = u64::from(p.weight >= match_w);
-        levels[k] = level_of(c.saturating_sub(own));
-        // Confidence without the commune and household fields, which favour whole households.
-        if p.weight - p.field_weights[5] - p.field_weights[6] >= match_w + CONFIDENT_BITS {
-            m_counts[levels[k]] += 1.0;
+        let level = level_of(c.saturating_sub(own));
+        levels[k] = level as u8;
+        if p.core >= match_w + CONFIDENT_BITS {
+            m_counts[level] += 1.0;
         }
     }
     // u: record pairs between two households with c links are non-matches at level(c), bar the c
@@ -89,11 +107,9 @@ pub(crate) fn apply(pairs: &mut [ScoredPair], feats: &[Feat], match_w: f32) -> O
             estimated: l > 0,
         });
     }
-    for (p, &l) in pairs.iter_mut().zip(&levels) {
-        p.levels[FIELD] = l as u8;
-        p.field_weights[FIELD] = w[l];
-        p.weight += w[l];
-        p.status = PairStatus::Review;
-    }
-    Some(model)
+    Some(Links {
+        levels,
+        weights: w,
+        model,
+    })
 }
