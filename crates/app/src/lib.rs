@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod crypto;
 pub mod duplicates;
 pub mod exchange;
 pub mod policy;

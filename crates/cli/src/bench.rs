@@ -37,6 +37,11 @@ pub enum BenchCommand {
     },
 }
 
+/// A throw-away data key: the benchmark encrypts national ids as the product does.
+fn cipher() -> anyhow::Result<std::sync::Arc<sanad_app::crypto::DataCipher>> {
+    Ok(std::sync::Arc::new(sanad_app::crypto::DataCipher::random()?))
+}
+
 struct Row {
     backend: &'static str,
     households: u64,
@@ -114,14 +119,14 @@ async fn import(persons: u64, postgres: Option<String>, seed: u64) -> anyhow::Re
 
     let db_dir = tempfile::tempdir()?;
     let sqlite_url = format!("sqlite://{}", db_dir.path().join("bench.db").display());
-    let store = sanad_storage::connect(&sqlite_url).await?;
+    let store = sanad_storage::connect(&sqlite_url, cipher()?).await?;
     store.migrate().await?;
     rows.push(measure("sqlite", store.as_ref(), dir.path()).await?);
     drop(store);
 
     if let Some(admin_url) = postgres {
         let (url, cleanup) = fresh_pg_database(&admin_url).await?;
-        let store = sanad_storage::connect(&url).await?;
+        let store = sanad_storage::connect(&url, cipher()?).await?;
         store.migrate().await?;
         let row = measure("postgres", store.as_ref(), dir.path()).await;
         drop(store);

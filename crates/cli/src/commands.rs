@@ -19,7 +19,8 @@ pub fn gen_reference_date() -> time::Date {
 }
 
 pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn RegistryStore>> {
-    Ok(sanad_storage::connect(&settings.database_url).await?)
+    let cipher = sanad_app::crypto::DataCipher::load_or_create(&settings.data_key_file)?;
+    Ok(sanad_storage::connect(&settings.database_url, Arc::new(cipher)).await?)
 }
 
 pub async fn open_migrated(settings: &Settings) -> anyhow::Result<Arc<dyn RegistryStore>> {

@@ -21,6 +21,9 @@ pub struct Settings {
     pub audit_key_file: std::path::PathBuf,
     /// Minutes between two signed checkpoints while serving.
     pub checkpoint_minutes: u64,
+    /// The key that encrypts national ids at rest (and keys their look-up hash); keep it outside the
+    /// database and its backups. Created on first use.
+    pub data_key_file: std::path::PathBuf,
 }
 
 /// The database password never reaches a log line or an error message.
@@ -35,6 +38,7 @@ impl fmt::Debug for Settings {
             .field("log", &self.log)
             .field("audit_key_file", &self.audit_key_file)
             .field("checkpoint_minutes", &self.checkpoint_minutes)
+            .field("data_key_file", &self.data_key_file)
             .finish()
     }
 }
@@ -46,7 +50,8 @@ impl Settings {
             .set_default("bind", "127.0.0.1:8080")?
             .set_default("log", "info")?
             .set_default("audit_key_file", "sanad-audit.key")?
-            .set_default("checkpoint_minutes", 10)?;
+            .set_default("checkpoint_minutes", 10)?
+            .set_default("data_key_file", "sanad-data.key")?;
         builder = match file {
             Some(path) => builder.add_source(config::File::from(path).required(true)),
             None => builder.add_source(config::File::with_name("sanad.toml").required(false)),

@@ -9,9 +9,19 @@ use std::time::Duration;
 
 use sanad_storage::testkit;
 
+/// The keys of the test runs live in one temporary folder per test process, never in the source tree.
+fn key_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sanad-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn sanad() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sanad"));
-    c.env_remove("SANAD_DATABASE_URL").env("SANAD_LOG", "warn");
+    c.env_remove("SANAD_DATABASE_URL")
+        .env("SANAD_LOG", "warn")
+        .env("SANAD_DATA_KEY_FILE", key_dir().join("data.key"))
+        .env("SANAD_AUDIT_KEY_FILE", key_dir().join("audit.key"));
     c
 }
 
@@ -40,7 +50,11 @@ fn generate(dir: &Path, households: u64, seed: u64, duplicates: f64) {
 
 fn counts(url: &str) -> (u64, u64, u64) {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let store = sanad_storage::connect(url).await.unwrap();
+        let cipher =
+            sanad_app::crypto::DataCipher::load_or_create(&key_dir().join("data.key")).unwrap();
+        let store = sanad_storage::connect(url, std::sync::Arc::new(cipher))
+            .await
+            .unwrap();
         store.migrate().await.unwrap();
         let c = store.region_counts().await.unwrap();
         let events = store.audit_events(0, u32::MAX).await.unwrap().len() as u64;

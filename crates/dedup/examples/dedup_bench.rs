@@ -73,7 +73,8 @@ fn main() -> ExitCode {
             } else {
                 print!("{}", outcome.table());
             }
-            ExitCode::SUCCESS
+            // The records are freed by the OS: a million allocations less to walk through.
+            std::process::exit(0)
         }
         Err(e) => {
             eprintln!("dedup_bench: {e}");

@@ -1,7 +1,7 @@
 //! Comparison levels: for each field, how two records agree, as a small level number (0 = one side
 //! missing). The weights of the levels live in the [`crate::Model`].
 
-use crate::date::{DateLevel, compare_dates};
+use crate::date::DateLevel;
 use crate::features::{Feat, NameF};
 
 /// The compared fields, in the order of [`Levels`].
@@ -233,11 +233,12 @@ pub(crate) fn name_level(ta: &[u8], a: &NameF, tb: &[u8], b: &NameF) -> u8 {
     if skel { L_CLOSE } else { L_DIFFERENT }
 }
 
+/// Level of two binary-coded birth dates (see [`crate::date::compare_bcd`]).
 pub(crate) fn date_level(a: u32, b: u32) -> u8 {
     if a == 0 || b == 0 {
         return 0;
     }
-    match compare_dates(a, b) {
+    match crate::date::compare_bcd(a, b) {
         DateLevel::Exact => 1,
         DateLevel::DayMonthSwapped => 2,
         DateLevel::OneDigit => 3,

@@ -123,15 +123,51 @@ pub enum DateLevel {
 
 /// Compares two packed dates (`yyyymmdd`, both non-zero).
 pub fn compare_dates(a: u32, b: u32) -> DateLevel {
+    compare_bcd(packed_to_bcd(a), packed_to_bcd(b))
+}
+
+/// `yyyymmdd` with one decimal digit per 4-bit nibble (binary-coded decimal), so that the levels
+/// are found with shifts and masks instead of divisions.
+pub(crate) fn packed_to_bcd(mut p: u32) -> u32 {
+    let mut out = 0u32;
+    for i in 0..8 {
+        out |= (p % 10) << (4 * i);
+        p /= 10;
+    }
+    out
+}
+
+pub(crate) fn bcd_to_packed(b: u32) -> u32 {
+    (0..8)
+        .rev()
+        .fold(0u32, |acc, i| acc * 10 + ((b >> (4 * i)) & 0xF))
+}
+
+/// [`compare_dates`] on binary-coded dates.
+#[inline]
+pub(crate) fn compare_bcd(a: u32, b: u32) -> DateLevel {
     if a == b {
         return DateLevel::Exact;
     }
-    let (ya, ma, da) = (a / 10_000, a / 100 % 100, a % 100);
-    let (yb, mb, db) = (b / 10_000, b / 100 % 100, b % 100);
+    let (ya, ma, da) = (a >> 16, (a >> 8) & 0xFF, a & 0xFF);
+    let (yb, mb, db) = (b >> 16, (b >> 8) & 0xFF, b & 0xFF);
     if ya == yb && ma == db && da == mb {
         return DateLevel::DayMonthSwapped;
     }
-    if one_digit_apart(a, b) {
+    let x = a ^ b;
+    let nibbles = (x | (x >> 1) | (x >> 2) | (x >> 3)) & 0x1111_1111;
+    let one_digit = match nibbles.count_ones() {
+        1 => true,
+        2 => {
+            let i = nibbles.trailing_zeros();
+            let nib = |v: u32, k: u32| (v >> k) & 0xF;
+            nibbles & (1 << (i + 4)) != 0
+                && nib(a, i) == nib(b, i + 4)
+                && nib(a, i + 4) == nib(b, i)
+        }
+        _ => false,
+    };
+    if one_digit {
         return DateLevel::OneDigit;
     }
     if ya == yb {
@@ -141,37 +177,6 @@ pub fn compare_dates(a: u32, b: u32) -> DateLevel {
         return DateLevel::SameYear;
     }
     DateLevel::Different
-}
-
-/// Both numbers written with 8 digits differ in exactly one digit, or by one swap of neighbours.
-fn one_digit_apart(a: u32, b: u32) -> bool {
-    let mut da = [0u8; 8];
-    let mut db = [0u8; 8];
-    let (mut x, mut y) = (a, b);
-    for i in (0..8).rev() {
-        da[i] = (x % 10) as u8;
-        db[i] = (y % 10) as u8;
-        x /= 10;
-        y /= 10;
-    }
-    let mut first = None;
-    let mut count = 0;
-    for i in 0..8 {
-        if da[i] != db[i] {
-            count += 1;
-            if count > 2 {
-                return false;
-            }
-            if first.is_none() {
-                first = Some(i);
-            }
-        }
-    }
-    match (count, first) {
-        (1, _) => true,
-        (2, Some(i)) => i + 1 < 8 && da[i] == db[i + 1] && da[i + 1] == db[i],
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -233,5 +238,9 @@ mod tests {
         assert_eq!(compare_dates(19800703, 19801225), SameYear);
         assert_eq!(compare_dates(19800703, 19910703), Different);
         assert_eq!(compare_dates(19800703, 19820915), Different);
+        for p in [19800703u32, 20001231, 18000101] {
+            assert_eq!(bcd_to_packed(packed_to_bcd(p)), p);
+        }
+        assert_eq!(packed_to_bcd(19800703), 0x1980_0703);
     }
 }

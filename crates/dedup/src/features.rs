@@ -115,7 +115,7 @@ impl NameF {
 pub(crate) struct Feat {
     pub first: NameF,
     pub last: NameF,
-    /// `yyyymmdd`, 0 when missing or invalid.
+    /// The birth date `yyyymmdd` in binary-coded decimal (0x19800703), 0 when missing or invalid.
     pub dob: u32,
     /// log2 of the birth date's frequency.
     pub lt_dob: f32,
@@ -134,16 +134,16 @@ pub(crate) struct Feat {
 
 impl Feat {
     pub fn year(&self) -> u32 {
-        self.dob / 10_000
+        self.dob >> 16
     }
     /// Day and month as an unordered pair, so that a swapped date keeps its key.
     pub fn month_day(&self) -> u32 {
         if self.dob == 0 {
             return 0;
         }
-        let (m, d) = (self.dob / 100 % 100, self.dob % 100);
+        let (m, d) = ((self.dob >> 8) & 0xFF, self.dob & 0xFF);
         let (lo, hi) = if m <= d { (m, d) } else { (d, m) };
-        lo * 100 + hi + 1
+        (lo << 8) + hi + 1
     }
     pub fn nid(&self) -> &[u8] {
         &self.nid_chars[..usize::from(self.nid_len)]
@@ -340,7 +340,7 @@ pub(crate) fn record_features(
     let dob = match r.birth_date.as_deref().map(str::trim) {
         None | Some("") => 0,
         Some(s) => match parse_date(s) {
-            Some(d) => d.packed(),
+            Some(d) => crate::date::packed_to_bcd(d.packed()),
             None => {
                 issues.add(FieldIssue {
                     row,
@@ -443,7 +443,11 @@ impl TfLookup {
             last_exact: conv(&tf.last_exact),
             last_phon: conv(&tf.last_phonetic),
             dob_total: tf.birth_date_total as f64,
-            dob: tf.birth_date.iter().map(|(k, v)| (*k, *v)).collect(),
+            dob: tf
+                .birth_date
+                .iter()
+                .map(|(k, v)| (crate::date::packed_to_bcd(*k), *v))
+                .collect(),
         }
     }
 
@@ -504,7 +508,10 @@ pub(crate) fn build_table(records: &[Record]) -> (Table, TermFrequencies, InputI
                 count_names(&mut p.tf, s);
                 if f.dob != 0 {
                     p.tf.birth_date_total += 1;
-                    *p.tf.birth_date.entry(f.dob).or_default() += 1;
+                    *p.tf
+                        .birth_date
+                        .entry(crate::date::bcd_to_packed(f.dob))
+                        .or_default() += 1;
                 }
                 p.feats.push(f);
             }

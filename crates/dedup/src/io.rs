@@ -39,26 +39,98 @@ fn io_err(path: &str) -> impl FnOnce(std::io::Error) -> DedupError + '_ {
 /// field: a mapped column missing from the header, a row with the wrong number of fields, a field
 /// that is not UTF-8, an empty or repeated id. Values that are merely unusable (a garbage date, an
 /// empty name) are kept and treated as missing by the engine, which counts them in its report.
+/// Large files are parsed in parallel, in chunks cut between records.
 pub fn read_csv(
     path: impl AsRef<Path>,
     mapping: &ColumnMapping,
 ) -> Result<Vec<Record>, DedupError> {
     let path = path.as_ref();
     let name = path.display().to_string();
-    let file = File::open(path).map_err(io_err(&name))?;
-    read_csv_from(
-        std::io::BufReader::with_capacity(1 << 20, file),
-        &name,
-        mapping,
-    )
+    let bytes = std::fs::read(path).map_err(io_err(&name))?;
+    check_mapping(mapping)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes.as_slice());
+    let cols = columns(&mut rdr, &name, mapping)?;
+    let body_start = usize::try_from(rdr.position().byte())
+        .unwrap_or(bytes.len())
+        .min(bytes.len());
+    let header_lines = rdr.position().line().saturating_sub(1);
+    drop(rdr);
+    let chunks = split_records(&bytes[body_start..], rayon::current_num_threads() * 4);
+    use rayon::prelude::*;
+    let parts: Vec<Result<Rows, DedupError>> = chunks
+        .par_iter()
+        .map(|&(start, end, lines_before)| {
+            let rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(false)
+                .from_reader(&bytes[body_start + start..body_start + end]);
+            parse_rows(
+                rdr,
+                &cols,
+                &name,
+                header_lines + lines_before,
+                Some(cols_len(&bytes, body_start)),
+            )
+        })
+        .collect();
+    let mut records = Vec::new();
+    let mut lines = Vec::new();
+    for p in parts {
+        let (r, l) = p?;
+        records.extend(r);
+        lines.extend(l);
+    }
+    check_unique(&records, &lines, &name)?;
+    Ok(records)
 }
 
-/// [`read_csv`] from any reader; `name` is used in the errors.
-pub fn read_csv_from<R: Read>(
-    reader: R,
-    name: &str,
-    mapping: &ColumnMapping,
-) -> Result<Vec<Record>, DedupError> {
+/// Records read, with the line each starts on.
+type Rows = (Vec<Record>, Vec<u64>);
+
+/// The number of fields of the header (every row must have as many).
+fn cols_len(bytes: &[u8], body_start: usize) -> usize {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(&bytes[..body_start]);
+    let mut row = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut row) {
+        Ok(true) => row.len(),
+        _ => 0,
+    }
+}
+
+/// Cuts `body` into about `n` chunks at record boundaries (a line break outside quotes). Returns
+/// (start, end, line breaks before start).
+fn split_records(body: &[u8], n: usize) -> Vec<(usize, usize, u64)> {
+    let n = n.max(1);
+    if body.len() < (1 << 22) || n == 1 {
+        return vec![(0, body.len(), 0)];
+    }
+    let target = body.len() / n;
+    let mut out = Vec::with_capacity(n);
+    let (mut start, mut start_lines) = (0usize, 0u64);
+    let (mut quoted, mut lines) = (false, 0u64);
+    for (i, &c) in body.iter().enumerate() {
+        match c {
+            b'"' => quoted = !quoted,
+            b'\n' => {
+                lines += 1;
+                if !quoted && i + 1 - start >= target && out.len() + 1 < n {
+                    out.push((start, i + 1, start_lines));
+                    start = i + 1;
+                    start_lines = lines;
+                }
+            }
+            _ => {}
+        }
+    }
+    out.push((start, body.len(), start_lines));
+    out
+}
+
+fn check_mapping(mapping: &ColumnMapping) -> Result<(), DedupError> {
     for field in mapping.keys() {
         if !KNOWN.contains(&field.as_str()) {
             return Err(DedupError::UnknownField {
@@ -67,10 +139,32 @@ pub fn read_csv_from<R: Read>(
             });
         }
     }
+    Ok(())
+}
+
+/// [`read_csv`] from any reader, in one thread; `name` is used in the errors.
+pub fn read_csv_from<R: Read>(
+    reader: R,
+    name: &str,
+    mapping: &ColumnMapping,
+) -> Result<Vec<Record>, DedupError> {
+    check_mapping(mapping)?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
         .from_reader(reader);
+    let cols = columns(&mut rdr, name, mapping)?;
+    let (records, lines) = parse_rows(rdr, &cols, name, 0, None)?;
+    check_unique(&records, &lines, name)?;
+    Ok(records)
+}
+
+/// The column of each known field, from the header.
+fn columns<R: Read>(
+    rdr: &mut csv::Reader<R>,
+    name: &str,
+    mapping: &ColumnMapping,
+) -> Result<[Option<usize>; 11], DedupError> {
     let headers = rdr.byte_headers().map_err(|e| csv_err(name, &e))?.clone();
     let header_names: Vec<String> = headers
         .iter()
@@ -110,16 +204,43 @@ pub fn read_csv_from<R: Read>(
             }
         };
     }
+    Ok(cols)
+}
+
+/// Reads the rows; `line_offset` is added to the reader's line numbers; `expected_len` checks the
+/// number of fields against the header when the reader has none.
+fn parse_rows<R: Read>(
+    mut rdr: csv::Reader<R>,
+    cols: &[Option<usize>; 11],
+    name: &str,
+    line_offset: u64,
+    expected_len: Option<usize>,
+) -> Result<Rows, DedupError> {
     let mut records = Vec::new();
-    let mut seen: KeyMap<u64, u64> = KeyMap::default();
+    let mut lines = Vec::new();
     let mut row = csv::ByteRecord::new();
     loop {
         match rdr.read_byte_record(&mut row) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_err(name, &e)),
+            Err(e) => {
+                let mut err = csv_err(name, &e);
+                if let DedupError::Csv { line, .. } = &mut err {
+                    *line += line_offset;
+                }
+                return Err(err);
+            }
         }
-        let line = row.position().map_or(0, |p| p.line());
+        let line = row.position().map_or(0, |p| p.line()) + line_offset;
+        if let Some(n) = expected_len
+            && row.len() != n
+        {
+            return Err(DedupError::Csv {
+                path: name.to_owned(),
+                line,
+                problem: format!("{} fields where the header has {n}", row.len()),
+            });
+        }
         let get = |k: usize| -> Result<Option<&str>, DedupError> {
             let Some(c) = cols[k] else { return Ok(None) };
             let bytes = row.get(c).unwrap_or(b"");
@@ -141,20 +262,6 @@ pub fn read_csv_from<R: Read>(
             field: "id".into(),
             problem: "empty id".into(),
         })?;
-        if let Some(prev) = seen.insert(hash64(id.as_bytes()), line) {
-            let prev_id = records
-                .iter()
-                .position(|r: &Record| r.id == id)
-                .map(|_| prev);
-            if let Some(prev) = prev_id {
-                return Err(DedupError::Row {
-                    path: name.to_owned(),
-                    line,
-                    field: "id".into(),
-                    problem: format!("id repeated (first on line {prev})"),
-                });
-            }
-        }
         let owned =
             |k: usize| -> Result<Option<String>, DedupError> { Ok(get(k)?.map(str::to_owned)) };
         records.push(Record {
@@ -170,8 +277,31 @@ pub fn read_csv_from<R: Read>(
             household_id: owned(9)?,
             phone: owned(10)?,
         });
+        lines.push(line);
     }
-    Ok(records)
+    Ok((records, lines))
+}
+
+/// Every id once: the error names the line of the repeat and of the first occurrence.
+fn check_unique(records: &[Record], lines: &[u64], name: &str) -> Result<(), DedupError> {
+    let mut seen: KeyMap<u64, usize> = KeyMap::default();
+    seen.reserve(records.len());
+    for (k, r) in records.iter().enumerate() {
+        if let Some(prev) = seen.insert(hash64(r.id.as_bytes()), k)
+            && records[prev].id == r.id
+        {
+            return Err(DedupError::Row {
+                path: name.to_owned(),
+                line: lines.get(k).copied().unwrap_or(0),
+                field: "id".into(),
+                problem: format!(
+                    "id repeated (first on line {})",
+                    lines.get(prev).copied().unwrap_or(0)
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn csv_err(name: &str, e: &csv::Error) -> DedupError {
@@ -387,6 +517,37 @@ mod tests {
         assert_eq!(r[0].id, "P1");
         assert_eq!(r[0].household_id.as_deref(), Some("H1"));
         assert_eq!(r[0].sex, Some('M'));
+    }
+
+    #[test]
+    fn large_files_are_read_in_parallel_with_exact_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let mut text = String::from("id,first_name,last_name\n");
+        for i in 0..300_000 {
+            text.push_str(&format!("P{i},\"Ali\nOmar\",Tazi\n"));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let r = read_csv(&path, &ColumnMapping::new()).unwrap();
+        assert_eq!(r.len(), 300_000);
+        assert_eq!(r[299_999].id, "P299999");
+        assert_eq!(r[12_345].first_name, "Ali\nOmar");
+        // Each record takes two lines: record k starts on line 2 + 2k.
+        text.push_str("P7,Ali,Tazi\n");
+        std::fs::write(&path, &text).unwrap();
+        let e = read_csv(&path, &ColumnMapping::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 600002, field id: id repeated (first on line 16)"),
+            "{e}"
+        );
+        text.push_str("P8000000,Ali\n");
+        std::fs::write(&path, &text).unwrap();
+        let e = read_csv(&path, &ColumnMapping::new())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 600003") && e.contains("2 fields"), "{e}");
     }
 
     #[test]

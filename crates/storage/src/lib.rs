@@ -17,12 +17,16 @@ pub mod testkit;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
-/// Connects to `sqlite://PATH` (created if missing) or `postgres://…`. Does not migrate.
-pub async fn connect(url: &str) -> Result<Arc<dyn RegistryStore>, StoreError> {
+/// Connects to `sqlite://PATH` (created if missing) or `postgres://…`, with the cipher that seals
+/// national ids. Does not migrate.
+pub async fn connect(
+    url: &str,
+    cipher: Arc<sanad_app::crypto::DataCipher>,
+) -> Result<Arc<dyn RegistryStore>, StoreError> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
     match scheme {
-        "sqlite" => Ok(Arc::new(SqliteStore::connect(url).await?)),
-        "postgres" | "postgresql" => Ok(Arc::new(PgStore::connect(url).await?)),
+        "sqlite" => Ok(Arc::new(SqliteStore::connect(url, cipher).await?)),
+        "postgres" | "postgresql" => Ok(Arc::new(PgStore::connect(url, cipher).await?)),
         _ => Err(StoreError::Unavailable(format!(
             "unsupported database URL `{}`: expected sqlite://PATH or postgres://USER@HOST/DB",
             redact_url(url)
@@ -110,7 +114,14 @@ pub async fn restore(url: &str, from: &std::path::Path) -> Result<(), StoreError
             })?;
             // The copy must be a Sanad database; if not, it is taken away again.
             let check = async {
-                let store = SqliteStore::connect(url).await?;
+                let store = SqliteStore::connect(
+                    url,
+                    Arc::new(
+                        sanad_app::crypto::DataCipher::random()
+                            .map_err(|e| StoreError::Internal(e.to_string()))?,
+                    ),
+                )
+                .await?;
                 let head = store.audit_head().await;
                 store.pool().close().await;
                 head
@@ -125,7 +136,14 @@ pub async fn restore(url: &str, from: &std::path::Path) -> Result<(), StoreError
             Ok(())
         }
         "postgres" | "postgresql" => {
-            let store = PgStore::connect(url).await?;
+            let store = PgStore::connect(
+                url,
+                Arc::new(
+                    sanad_app::crypto::DataCipher::random()
+                        .map_err(|e| StoreError::Internal(e.to_string()))?,
+                ),
+            )
+            .await?;
             let tables: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'households'",
             )

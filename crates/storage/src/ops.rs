@@ -27,6 +27,27 @@ use crate::rows::{
 
 type Tx = sqlx::Transaction<'static, Db>;
 
+/// What every operation needs: the pool, and the cipher of personal identifiers.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub pool: Pool,
+    pub cipher: std::sync::Arc<sanad_app::crypto::DataCipher>,
+}
+
+/// The keyed hash and the ciphertext of a national id.
+fn sealed_nid(
+    cipher: &sanad_app::crypto::DataCipher,
+    nid: Option<&sanad_domain::NationalId>,
+) -> Result<(Option<String>, Option<String>), StoreError> {
+    match nid {
+        None => Ok((None, None)),
+        Some(n) => Ok((
+            Some(cipher.lookup_hash(n.as_str())),
+            Some(cipher.encrypt(n.as_str()).map_err(|e| StoreError::Internal(e.to_string()))?),
+        )),
+    }
+}
+
 /// Reserves `n` consecutive serials of `kind` and returns the first.
 async fn allocate(tx: &mut Tx, kind: &str, n: i64) -> Result<i64, StoreError> {
     let next: i64 = sqlx::query_scalar(
@@ -81,6 +102,7 @@ async fn save_chain_head(tx: &mut Tx, head: &ChainHead) -> Result<(), StoreError
 
 async fn insert_version(
     tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
     household: &Household,
     change: &Change,
 ) -> Result<(), StoreError> {
@@ -93,7 +115,7 @@ async fn insert_version(
     .bind(household.updated_at)
     .bind(&change.actor)
     .bind(&change.reason)
-    .bind(snapshot_json(household)?)
+    .bind(snapshot_json(household, cipher)?)
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
@@ -103,13 +125,14 @@ async fn insert_version(
 /// Refuses a national id that another person already has.
 async fn check_national_ids(
     tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
     members: &[(PersonId, &PersonData)],
 ) -> Result<(), StoreError> {
     for (i, (id, data)) in members.iter().enumerate() {
         let Some(nid) = &data.national_id else { continue };
         let other: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM persons WHERE national_id = $1 AND id <> $2")
-                .bind(nid.as_str())
+            sqlx::query_scalar("SELECT id FROM persons WHERE national_id_hash = $1 AND id <> $2")
+                .bind(cipher.lookup_hash(nid.as_str()))
                 .bind(serial_p(*id))
                 .fetch_optional(&mut **tx)
                 .await
@@ -125,12 +148,17 @@ async fn check_national_ids(
     Ok(())
 }
 
-async fn insert_person(tx: &mut Tx, p: &Person) -> Result<(), StoreError> {
+async fn insert_person(
+    tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
+    p: &Person,
+) -> Result<(), StoreError> {
     let d = &p.data;
+    let (nid_hash, nid_enc) = sealed_nid(cipher, d.national_id.as_ref())?;
     sqlx::query(
         "INSERT INTO persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \
-         sex, birth_date, national_id, disability, schooling, occupation, search_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+         sex, birth_date, national_id_hash, national_id_enc, disability, schooling, occupation, search_name) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(serial_p(p.id))
     .bind(p.household_id.map(serial_h))
@@ -141,7 +169,8 @@ async fn insert_person(tx: &mut Tx, p: &Person) -> Result<(), StoreError> {
     .bind(&d.last_name_ar)
     .bind(d.sex.as_str())
     .bind(d.birth_date)
-    .bind(d.national_id.as_ref().map(|n| n.as_str().to_string()))
+    .bind(nid_hash)
+    .bind(nid_enc)
     .bind(d.disability.as_str())
     .bind(d.schooling.as_str())
     .bind(d.occupation.as_str())
@@ -156,6 +185,7 @@ async fn insert_person(tx: &mut Tx, p: &Person) -> Result<(), StoreError> {
 /// false when the person is unknown or in another household.
 async fn attach_person(
     tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
     index: usize,
     id: PersonId,
     household: HouseholdId,
@@ -163,9 +193,9 @@ async fn attach_person(
 ) -> Result<(), StoreError> {
     let done = sqlx::query(
         "UPDATE persons SET household_id = $1, relation = $2, first_name = $3, last_name = $4, \
-         first_name_ar = $5, last_name_ar = $6, sex = $7, birth_date = $8, national_id = $9, \
-         disability = $10, schooling = $11, occupation = $12, search_name = $13 \
-         WHERE id = $14 AND household_id IS NULL",
+         first_name_ar = $5, last_name_ar = $6, sex = $7, birth_date = $8, national_id_hash = $9, \
+         national_id_enc = $10, disability = $11, schooling = $12, occupation = $13, search_name = $14 \
+         WHERE id = $15 AND household_id IS NULL",
     )
     .bind(serial_h(household))
     .bind(d.relation.as_str())
@@ -175,7 +205,8 @@ async fn attach_person(
     .bind(&d.last_name_ar)
     .bind(d.sex.as_str())
     .bind(d.birth_date)
-    .bind(d.national_id.as_ref().map(|n| n.as_str().to_string()))
+    .bind(sealed_nid(cipher, d.national_id.as_ref())?.0)
+    .bind(sealed_nid(cipher, d.national_id.as_ref())?.1)
     .bind(d.disability.as_str())
     .bind(d.schooling.as_str())
     .bind(d.occupation.as_str())
@@ -218,6 +249,7 @@ async fn attach_person(
 /// members in id order.
 async fn write_members(
     tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
     id: HouseholdId,
     input: &HouseholdInput,
 ) -> Result<Vec<Person>, StoreError> {
@@ -245,11 +277,11 @@ async fn write_members(
         });
     }
     let pairs: Vec<_> = members.iter().map(|m| (m.id, &m.data)).collect();
-    check_national_ids(tx, &pairs).await?;
+    check_national_ids(tx, cipher, &pairs).await?;
     for (i, (m, input)) in members.iter().zip(&input.members).enumerate() {
         match input.person_id {
-            Some(pid) => attach_person(tx, i, pid, id, &m.data).await?,
-            None => insert_person(tx, m).await?,
+            Some(pid) => attach_person(tx, cipher, i, pid, id, &m.data).await?,
+            None => insert_person(tx, cipher, m).await?,
         }
     }
     members.sort_by_key(|m| m.id);
@@ -275,10 +307,11 @@ fn area_text(data: &HouseholdData) -> &'static str {
 }
 
 async fn op_register_household(
-    pool: &Pool,
+    db: &Ctx,
     input: &HouseholdInput,
     change: &Change,
 ) -> Result<Household, StoreError> {
+    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
     let (region_code, province_code) = territory_of(&input.data)?;
     let mut tx = begin_write(pool).await?;
@@ -309,7 +342,7 @@ async fn op_register_household(
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
-    let members = write_members(&mut tx, id, input).await?;
+    let members = write_members(&mut tx, &db.cipher, id, input).await?;
     let household = Household {
         id,
         version: 1,
@@ -320,7 +353,7 @@ async fn op_register_household(
         created_at: at,
         updated_at: at,
     };
-    insert_version(&mut tx, &household, change).await?;
+    insert_version(&mut tx, &db.cipher, &household, change).await?;
     append_audit(
         &mut tx,
         at,
@@ -332,16 +365,17 @@ async fn op_register_household(
 }
 
 async fn op_update_household(
-    pool: &Pool,
+    db: &Ctx,
     id: HouseholdId,
     expected_version: u32,
     input: &HouseholdInput,
     change: &Change,
 ) -> Result<Household, StoreError> {
+    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
     let (region_code, province_code) = territory_of(&input.data)?;
     let mut tx = begin_write(pool).await?;
-    fill_imported_snapshot(&mut tx, id, expected_version).await?;
+    fill_imported_snapshot(&mut tx, &db.cipher, id, expected_version).await?;
     let d = &input.data;
     let created_at: Option<time::OffsetDateTime> = sqlx::query_scalar(
         "UPDATE households SET version = version + 1, region_code = $1, province_code = $2, \
@@ -391,7 +425,7 @@ async fn op_update_household(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    let members = write_members(&mut tx, id, input).await?;
+    let members = write_members(&mut tx, &db.cipher, id, input).await?;
     let household = Household {
         id,
         version: expected_version + 1,
@@ -402,7 +436,7 @@ async fn op_update_household(
         created_at,
         updated_at: at,
     };
-    insert_version(&mut tx, &household, change).await?;
+    insert_version(&mut tx, &db.cipher, &household, change).await?;
     append_audit(
         &mut tx,
         at,
@@ -415,6 +449,7 @@ async fn op_update_household(
 
 async fn load_household(
     conn: &mut <Db as sqlx::Database>::Connection,
+    cipher: &sanad_app::crypto::DataCipher,
     id: HouseholdId,
 ) -> Result<Option<Household>, StoreError> {
     let row: Option<HouseholdRow> = sqlx::query_as(AssertSqlSafe(format!(
@@ -434,7 +469,7 @@ async fn load_household(
     .map_err(db_error)?;
     let members = members
         .into_iter()
-        .map(PersonRow::into_person)
+        .map(|r| r.into_person(cipher))
         .collect::<Result<_, _>>()?;
     row.into_household(members).map(Some)
 }
@@ -443,6 +478,7 @@ async fn load_household(
 /// before an update changes that row.
 async fn fill_imported_snapshot(
     tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
     id: HouseholdId,
     version: u32,
 ) -> Result<(), StoreError> {
@@ -457,14 +493,14 @@ async fn fill_imported_snapshot(
     if missing.is_none() {
         return Ok(());
     }
-    let Some(current) = load_household(&mut *tx, id).await? else {
+    let Some(current) = load_household(&mut *tx, cipher, id).await? else {
         return Ok(());
     };
     if current.version != version {
         return Ok(());
     }
     sqlx::query("UPDATE household_versions SET snapshot = $1 WHERE household_id = $2 AND version = $3")
-        .bind(snapshot_json(&current)?)
+        .bind(snapshot_json(&current, cipher)?)
         .bind(serial_h(id))
         .bind(i64::from(version))
         .execute(&mut **tx)
@@ -473,15 +509,17 @@ async fn fill_imported_snapshot(
     Ok(())
 }
 
-async fn op_household(pool: &Pool, id: HouseholdId) -> Result<Option<Household>, StoreError> {
+async fn op_household(db: &Ctx, id: HouseholdId) -> Result<Option<Household>, StoreError> {
+    let pool = &db.pool;
     let mut conn = pool.acquire().await.map_err(db_error)?;
-    load_household(&mut conn, id).await
+    load_household(&mut conn, &db.cipher, id).await
 }
 
 async fn op_household_versions(
-    pool: &Pool,
+    db: &Ctx,
     id: HouseholdId,
 ) -> Result<Vec<HouseholdVersion>, StoreError> {
+    let pool = &db.pool;
     let rows: Vec<VersionRow> = sqlx::query_as(
         "SELECT version, at, actor, reason, snapshot FROM household_versions \
          WHERE household_id = $1 ORDER BY version",
@@ -491,12 +529,12 @@ async fn op_household_versions(
     .await
     .map_err(db_error)?;
     let current = if rows.iter().any(|r| r.snapshot.is_none()) {
-        op_household(pool, id).await?
+        op_household(db, id).await?
     } else {
         None
     };
     rows.into_iter()
-        .map(|r| r.into_version(current.as_ref()))
+        .map(|r| r.into_version(current.as_ref(), &db.cipher))
         .collect()
 }
 
@@ -532,9 +570,10 @@ fn push_territories(q: &mut QueryBuilder<Db>, territories: &[String]) -> Result<
 }
 
 async fn op_list_households(
-    pool: &Pool,
+    db: &Ctx,
     filter: &HouseholdFilter,
 ) -> Result<Vec<HouseholdSummary>, StoreError> {
+    let pool = &db.pool;
     let mut q = QueryBuilder::<Db>::new(
         "SELECT h.id, h.version, h.commune_code, h.region_code, h.area, \
          (SELECT COUNT(*) FROM persons m WHERE m.household_id = h.id) AS members, \
@@ -554,7 +593,8 @@ async fn op_list_households(
     rows.into_iter().map(SummaryRow::into_summary).collect()
 }
 
-async fn op_person(pool: &Pool, id: PersonId) -> Result<Option<Person>, StoreError> {
+async fn op_person(db: &Ctx, id: PersonId) -> Result<Option<Person>, StoreError> {
+    let pool = &db.pool;
     let row: Option<PersonRow> =
         sqlx::query_as(AssertSqlSafe(format!(
             "SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"
@@ -563,10 +603,11 @@ async fn op_person(pool: &Pool, id: PersonId) -> Result<Option<Person>, StoreErr
             .fetch_optional(pool)
             .await
             .map_err(db_error)?;
-    row.map(PersonRow::into_person).transpose()
+    row.map(|r| r.into_person(&db.cipher)).transpose()
 }
 
-async fn op_search_persons(pool: &Pool, query: &PersonQuery) -> Result<Vec<Person>, StoreError> {
+async fn op_search_persons(db: &Ctx, query: &PersonQuery) -> Result<Vec<Person>, StoreError> {
+    let pool = &db.pool;
     let columns = PERSON_COLUMNS
         .split(", ")
         .map(|c| format!("p.{c}"))
@@ -580,7 +621,8 @@ async fn op_search_persons(pool: &Pool, query: &PersonQuery) -> Result<Vec<Perso
         q.push(" AND p.id = ").push_bind(serial_p(id));
     }
     if let Some(nid) = &query.national_id {
-        q.push(" AND p.national_id = ").push_bind(nid.clone());
+        q.push(" AND p.national_id_hash = ")
+            .push_bind(db.cipher.lookup_hash(nid));
     }
     for word in &query.name_words {
         // Words are folded to letters and digits, so they hold no LIKE wildcard.
@@ -597,10 +639,13 @@ async fn op_search_persons(pool: &Pool, query: &PersonQuery) -> Result<Vec<Perso
         .fetch_all(pool)
         .await
         .map_err(db_error)?;
-    rows.into_iter().map(PersonRow::into_person).collect()
+    rows.into_iter()
+        .map(|r| r.into_person(&db.cipher))
+        .collect()
 }
 
-async fn op_region_counts(pool: &Pool) -> Result<Vec<RegionCount>, StoreError> {
+async fn op_region_counts(db: &Ctx) -> Result<Vec<RegionCount>, StoreError> {
+    let pool = &db.pool;
     let rows: Vec<(String, i64, i64)> = sqlx::query_as(
         "SELECT h.region_code, COUNT(DISTINCT h.id), COUNT(p.id) \
          FROM households h LEFT JOIN persons p ON p.household_id = h.id \
@@ -619,7 +664,8 @@ async fn op_region_counts(pool: &Pool) -> Result<Vec<RegionCount>, StoreError> {
         .collect())
 }
 
-async fn op_record_access(pool: &Pool, access: &AccessRecord) -> Result<(), StoreError> {
+async fn op_record_access(db: &Ctx, access: &AccessRecord) -> Result<(), StoreError> {
+    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(access.at);
     for chunk in access.entity_ids.chunks(500) {
         let mut q = QueryBuilder::<Db>::new(
@@ -638,10 +684,11 @@ async fn op_record_access(pool: &Pool, access: &AccessRecord) -> Result<(), Stor
 }
 
 async fn op_export_households(
-    pool: &Pool,
+    db: &Ctx,
     after: Option<HouseholdId>,
     limit: u32,
 ) -> Result<Vec<(HouseholdId, HouseholdData)>, StoreError> {
+    let pool = &db.pool;
     let rows: Vec<HouseholdRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id > $1 ORDER BY id LIMIT $2"
     )))
@@ -656,10 +703,11 @@ async fn op_export_households(
 }
 
 async fn op_export_persons(
-    pool: &Pool,
+    db: &Ctx,
     after: Option<PersonId>,
     limit: u32,
 ) -> Result<Vec<Person>, StoreError> {
+    let pool = &db.pool;
     let mut out = Vec::with_capacity(limit as usize);
     let sql = format!("SELECT {PERSON_COLUMNS} FROM persons WHERE id > $1 ORDER BY id LIMIT $2");
     let mut rows = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql))
@@ -667,16 +715,17 @@ async fn op_export_persons(
         .bind(i64::from(limit))
         .fetch(pool);
     while let Some(row) = rows.try_next().await.map_err(db_error)? {
-        out.push(row.into_person()?);
+        out.push(row.into_person(&db.cipher)?);
     }
     Ok(out)
 }
 
 async fn op_audit_events(
-    pool: &Pool,
+    db: &Ctx,
     after_seq: i64,
     limit: u32,
 ) -> Result<Vec<AuditEvent>, StoreError> {
+    let pool = &db.pool;
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash \
          FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -689,7 +738,8 @@ async fn op_audit_events(
     Ok(rows.into_iter().map(AuditEvent::from).collect())
 }
 
-async fn op_upsert_account(pool: &Pool, account: &Account) -> Result<(), StoreError> {
+async fn op_upsert_account(db: &Ctx, account: &Account) -> Result<(), StoreError> {
+    let pool = &db.pool;
     sqlx::query(
         "INSERT INTO accounts (username, role, password_hash, territories, household_id, failed_logins, locked_until) \
          VALUES ($1, $2, $3, $4, $5, 0, NULL) \
@@ -741,7 +791,8 @@ impl AccountRow {
     }
 }
 
-async fn op_account(pool: &Pool, username: &str) -> Result<Option<Account>, StoreError> {
+async fn op_account(db: &Ctx, username: &str) -> Result<Option<Account>, StoreError> {
+    let pool = &db.pool;
     let row: Option<AccountRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = $1"
     )))
@@ -753,11 +804,12 @@ async fn op_account(pool: &Pool, username: &str) -> Result<Option<Account>, Stor
 }
 
 async fn op_add_api_key(
-    pool: &Pool,
+    db: &Ctx,
     username: &str,
     key_hash: &str,
     scopes: &[String],
 ) -> Result<(), StoreError> {
+    let pool = &db.pool;
     sqlx::query("INSERT INTO api_keys (key_hash, username, scopes) VALUES ($1, $2, $3)")
         .bind(key_hash)
         .bind(username)
@@ -768,7 +820,8 @@ async fn op_add_api_key(
     Ok(())
 }
 
-async fn op_api_key_account(pool: &Pool, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError> {
+async fn op_api_key_account(db: &Ctx, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError> {
+    let pool = &db.pool;
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
@@ -792,7 +845,8 @@ async fn op_api_key_account(pool: &Pool, key_hash: &str) -> Result<Option<ApiKey
     .transpose()
 }
 
-async fn op_revoke_api_key(pool: &Pool, key_id: &str, at: time::OffsetDateTime) -> Result<u64, StoreError> {
+async fn op_revoke_api_key(db: &Ctx, key_id: &str, at: time::OffsetDateTime) -> Result<u64, StoreError> {
+    let pool = &db.pool;
     if key_id.len() < 12 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(0);
     }
@@ -808,11 +862,12 @@ async fn op_revoke_api_key(pool: &Pool, key_id: &str, at: time::OffsetDateTime) 
 }
 
 async fn op_record_login_failure(
-    pool: &Pool,
+    db: &Ctx,
     username: &str,
     max_failures: u32,
     lock_until: time::OffsetDateTime,
 ) -> Result<u32, StoreError> {
+    let pool = &db.pool;
     let failures: Option<i64> = sqlx::query_scalar(
         "UPDATE accounts SET failed_logins = failed_logins + 1, \
          locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
@@ -827,7 +882,8 @@ async fn op_record_login_failure(
     Ok(failures.map(|f| u32::try_from(f).unwrap_or(u32::MAX)).unwrap_or(0))
 }
 
-async fn op_record_login_success(pool: &Pool, username: &str) -> Result<(), StoreError> {
+async fn op_record_login_success(db: &Ctx, username: &str) -> Result<(), StoreError> {
+    let pool = &db.pool;
     sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")
         .bind(username)
         .execute(pool)
@@ -836,7 +892,8 @@ async fn op_record_login_success(pool: &Pool, username: &str) -> Result<(), Stor
     Ok(())
 }
 
-async fn op_access_log(pool: &Pool, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
+async fn op_access_log(db: &Ctx, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
+    let pool = &db.pool;
     let mut q = QueryBuilder::<Db>::new(
         "SELECT id, at, actor, entity_type, entity_id, purpose FROM access_log WHERE id > ",
     );
@@ -863,7 +920,8 @@ async fn op_access_log(pool: &Pool, query: &AccessLogQuery) -> Result<Vec<Access
         .collect())
 }
 
-async fn op_add_checkpoint(pool: &Pool, c: &Checkpoint) -> Result<(), StoreError> {
+async fn op_add_checkpoint(db: &Ctx, c: &Checkpoint) -> Result<(), StoreError> {
+    let pool = &db.pool;
     sqlx::query(
         "INSERT INTO audit_checkpoints (seq, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (seq) DO NOTHING",
@@ -879,7 +937,8 @@ async fn op_add_checkpoint(pool: &Pool, c: &Checkpoint) -> Result<(), StoreError
     Ok(())
 }
 
-async fn op_audit_head(pool: &Pool) -> Result<ChainHead, StoreError> {
+async fn op_audit_head(db: &Ctx) -> Result<ChainHead, StoreError> {
+    let pool = &db.pool;
     let (seq, hash): (i64, String) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
         .fetch_one(pool)
         .await
@@ -887,7 +946,8 @@ async fn op_audit_head(pool: &Pool) -> Result<ChainHead, StoreError> {
     Ok(ChainHead { seq, hash })
 }
 
-async fn op_checkpoints(pool: &Pool) -> Result<Vec<Checkpoint>, StoreError> {
+async fn op_checkpoints(db: &Ctx) -> Result<Vec<Checkpoint>, StoreError> {
+    let pool = &db.pool;
     let rows: Vec<(i64, String, time::OffsetDateTime, String, String)> = sqlx::query_as(
         "SELECT seq, hash, at, public_key, signature FROM audit_checkpoints ORDER BY seq",
     )
@@ -901,7 +961,8 @@ async fn op_checkpoints(pool: &Pool) -> Result<Vec<Checkpoint>, StoreError> {
 }
 
 /// Loads the territorial division (idempotent).
-async fn op_seed_territories(pool: &Pool) -> Result<(), StoreError> {
+async fn op_seed_territories(db: &Ctx) -> Result<(), StoreError> {
+    let pool = &db.pool;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM territories")
         .fetch_one(pool)
         .await
@@ -1039,10 +1100,11 @@ impl MergeRow {
 }
 
 async fn op_add_duplicate_candidates(
-    pool: &Pool,
+    db: &Ctx,
     pairs: &[CandidatePair],
     change: &Change,
 ) -> Result<u64, StoreError> {
+    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
     let mut tx = begin_write(pool).await?;
     let mut added = 0u64;
@@ -1089,11 +1151,12 @@ async fn op_add_duplicate_candidates(
 }
 
 async fn op_duplicate_pairs(
-    pool: &Pool,
+    db: &Ctx,
     status: Option<PairStatus>,
     after: i64,
     limit: u32,
 ) -> Result<Vec<DuplicatePair>, StoreError> {
+    let pool = &db.pool;
     let mut q = QueryBuilder::<Db>::new(format!("SELECT {PAIR_COLUMNS} FROM duplicate_pairs WHERE id > "));
     q.push_bind(after);
     if let Some(status) = status {
@@ -1116,11 +1179,12 @@ async fn load_pair(tx: &mut Tx, id: i64) -> Result<DuplicatePair, StoreError> {
 }
 
 async fn op_decide_duplicate_pair(
-    pool: &Pool,
+    db: &Ctx,
     id: i64,
     decision: PairStatus,
     change: &Change,
 ) -> Result<DuplicatePair, StoreError> {
+    let pool = &db.pool;
     if decision == PairStatus::Pending {
         return Err(StoreError::Conflict {
             field: "decision".into(),
@@ -1167,7 +1231,11 @@ async fn op_decide_duplicate_pair(
     Ok(pair)
 }
 
-async fn load_person_tx(tx: &mut Tx, id: PersonId) -> Result<Option<Person>, StoreError> {
+async fn load_person_tx(
+    tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
+    id: PersonId,
+) -> Result<Option<Person>, StoreError> {
     let row: Option<PersonRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {PERSON_COLUMNS} FROM persons WHERE id = $1"
     )))
@@ -1175,12 +1243,13 @@ async fn load_person_tx(tx: &mut Tx, id: PersonId) -> Result<Option<Person>, Sto
     .fetch_optional(&mut **tx)
     .await
     .map_err(db_error)?;
-    row.map(PersonRow::into_person).transpose()
+    row.map(|r| r.into_person(cipher)).transpose()
 }
 
 /// Writes a new version of household `id` after its membership changed outside an update.
 async fn bump_household_version(
     tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
     id: HouseholdId,
     change: &Change,
     action: &str,
@@ -1191,24 +1260,27 @@ async fn bump_household_version(
         .fetch_one(&mut **tx)
         .await
         .map_err(db_error)?;
-    fill_imported_snapshot(tx, id, version as u32).await?;
+    fill_imported_snapshot(tx, cipher, id, version as u32).await?;
     sqlx::query("UPDATE households SET version = version + 1, updated_at = $1 WHERE id = $2")
         .bind(at)
         .bind(serial_h(id))
         .execute(&mut **tx)
         .await
         .map_err(db_error)?;
-    let household = load_household(&mut *tx, id).await?.ok_or(StoreError::NotFound)?;
-    insert_version(tx, &household, change).await?;
+    let household = load_household(&mut *tx, cipher, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    insert_version(tx, cipher, &household, change).await?;
     append_audit(tx, at, vec![household_entry(&change.actor, action, &household, &change.reason)]).await
 }
 
 async fn op_merge_persons(
-    pool: &Pool,
+    db: &Ctx,
     kept: PersonId,
     merged: PersonId,
     change: &Change,
 ) -> Result<PersonMerge, StoreError> {
+    let pool = &db.pool;
     let conflict = |field: &str, code: &'static str, message: String| StoreError::Conflict {
         field: field.into(),
         code,
@@ -1219,10 +1291,10 @@ async fn op_merge_persons(
     }
     let at = sanad_domain::audit::storable_time(change.at);
     let mut tx = begin_write(pool).await?;
-    let keeper = load_person_tx(&mut tx, kept)
+    let keeper = load_person_tx(&mut tx, &db.cipher, kept)
         .await?
         .ok_or_else(|| conflict("into", "unknown_person", format!("a person of the registry; {kept} is not")))?;
-    let person = load_person_tx(&mut tx, merged).await?.ok_or(StoreError::NotFound)?;
+    let person = load_person_tx(&mut tx, &db.cipher, merged).await?.ok_or(StoreError::NotFound)?;
     if let Some(other) = keeper.merged_into {
         return Err(conflict("into", "merged_person", format!("a person not merged away; {kept} was merged into {other}")));
     }
@@ -1253,7 +1325,7 @@ async fn op_merge_persons(
         .await
         .map_err(db_error)?;
     if let Some(h) = person.household_id {
-        bump_household_version(&mut tx, h, change, "household.member_merged").await?;
+        bump_household_version(&mut tx, &db.cipher, h, change, "household.member_merged").await?;
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO person_merges (kept_person, merged_person, former_household_id, former_relation, at, actor, reason) \
@@ -1309,7 +1381,8 @@ async fn load_merge(tx: &mut Tx, id: i64) -> Result<PersonMerge, StoreError> {
     row.ok_or(StoreError::NotFound)?.into_merge()
 }
 
-async fn op_undo_merge(pool: &Pool, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
+async fn op_undo_merge(db: &Ctx, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
+    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
     let mut tx = begin_write(pool).await?;
     let merge = load_merge(&mut tx, id).await?;
@@ -1345,7 +1418,7 @@ async fn op_undo_merge(pool: &Pool, id: i64, change: &Change) -> Result<PersonMe
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
-            bump_household_version(&mut tx, h, change, "household.member_unmerged").await?;
+            bump_household_version(&mut tx, &db.cipher, h, change, "household.member_unmerged").await?;
             rejoined = true;
         }
     }

@@ -31,13 +31,14 @@ include!("ops.rs");
 /// The ids and national ids of a batch that are already in the store.
 async fn op_batch_conflicts(
     tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
     batch: &sanad_app::store::RegistryBatch,
 ) -> Result<Vec<sanad_app::store::BatchConflict>, StoreError> {
     use sanad_app::store::BatchConflict;
     let mut conflicts = Vec::new();
     let (households, persons, with_nid): (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM households), (SELECT COUNT(*) FROM persons), \
-         (SELECT COUNT(*) FROM persons WHERE national_id IS NOT NULL)",
+         (SELECT COUNT(*) FROM persons WHERE national_id_hash IS NOT NULL)",
     )
     .fetch_one(&mut **tx)
     .await
@@ -63,21 +64,30 @@ async fn op_batch_conflicts(
         }
     }
     if with_nid > 0 {
-        let nids: Vec<String> = batch
+        // Looked up by keyed hash; the hash names the id back in this batch.
+        let by_hash: std::collections::HashMap<String, String> = batch
             .households
             .iter()
             .flat_map(|h| &h.members)
             .chain(&batch.loose_persons)
-            .filter_map(|p| p.data.national_id.as_ref().map(|n| n.as_str().to_string()))
+            .filter_map(|p| p.data.national_id.as_ref())
+            .map(|n| (cipher.lookup_hash(n.as_str()), n.as_str().to_string()))
             .collect();
-        for chunk in nids.chunks(50_000) {
-            let found: Vec<String> =
-                sqlx::query_scalar("SELECT national_id FROM persons WHERE national_id = ANY($1)")
-                    .bind(chunk)
-                    .fetch_all(&mut **tx)
-                    .await
-                    .map_err(db_error)?;
-            conflicts.extend(found.into_iter().map(BatchConflict::NationalIdUsed));
+        let hashes: Vec<String> = by_hash.keys().cloned().collect();
+        for chunk in hashes.chunks(50_000) {
+            let found: Vec<String> = sqlx::query_scalar(
+                "SELECT national_id_hash FROM persons WHERE national_id_hash = ANY($1)",
+            )
+            .bind(chunk)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(db_error)?;
+            conflicts.extend(
+                found
+                    .into_iter()
+                    .filter_map(|h| by_hash.get(&h).cloned())
+                    .map(BatchConflict::NationalIdUsed),
+            );
         }
     }
     Ok(conflicts)
@@ -105,7 +115,7 @@ async fn existing_ids(tx: &mut Tx, table: &str, ids: &[i64]) -> Result<Vec<i64>,
 
 #[derive(Clone)]
 pub struct PgStore {
-    pool: PgPool,
+    ctx: Ctx,
     /// Kept for `pg_dump`; never printed (it may hold a password).
     url: String,
 }
@@ -119,7 +129,10 @@ impl std::fmt::Debug for PgStore {
 }
 
 impl PgStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(
+        url: &str,
+        cipher: std::sync::Arc<sanad_app::crypto::DataCipher>,
+    ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(Duration::from_secs(10))
@@ -132,13 +145,13 @@ impl PgStore {
                 ))
             })?;
         Ok(PgStore {
-            pool,
+            ctx: Ctx { pool, cipher },
             url: url.to_string(),
         })
     }
 
     pub fn pool(&self) -> &PgPool {
-        &self.pool
+        &self.ctx.pool
     }
 }
 
@@ -205,10 +218,10 @@ impl RegistryStore for PgStore {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/postgres")
-            .run(&self.pool)
+            .run(&self.ctx.pool)
             .await
             .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-        op_seed_territories(&self.pool).await
+        op_seed_territories(&self.ctx).await
     }
 
     async fn register_household(
@@ -216,7 +229,7 @@ impl RegistryStore for PgStore {
         input: &HouseholdInput,
         change: &Change,
     ) -> Result<Household, StoreError> {
-        op_register_household(&self.pool, input, change).await
+        op_register_household(&self.ctx, input, change).await
     }
 
     async fn update_household(
@@ -226,41 +239,41 @@ impl RegistryStore for PgStore {
         input: &HouseholdInput,
         change: &Change,
     ) -> Result<Household, StoreError> {
-        op_update_household(&self.pool, id, expected_version, input, change).await
+        op_update_household(&self.ctx, id, expected_version, input, change).await
     }
 
     async fn household(&self, id: HouseholdId) -> Result<Option<Household>, StoreError> {
-        op_household(&self.pool, id).await
+        op_household(&self.ctx, id).await
     }
 
     async fn household_versions(
         &self,
         id: HouseholdId,
     ) -> Result<Vec<HouseholdVersion>, StoreError> {
-        op_household_versions(&self.pool, id).await
+        op_household_versions(&self.ctx, id).await
     }
 
     async fn list_households(
         &self,
         filter: &HouseholdFilter,
     ) -> Result<Vec<HouseholdSummary>, StoreError> {
-        op_list_households(&self.pool, filter).await
+        op_list_households(&self.ctx, filter).await
     }
 
     async fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
-        op_person(&self.pool, id).await
+        op_person(&self.ctx, id).await
     }
 
     async fn search_persons(&self, query: &PersonQuery) -> Result<Vec<Person>, StoreError> {
-        op_search_persons(&self.pool, query).await
+        op_search_persons(&self.ctx, query).await
     }
 
     async fn region_counts(&self) -> Result<Vec<RegionCount>, StoreError> {
-        op_region_counts(&self.pool).await
+        op_region_counts(&self.ctx).await
     }
 
     async fn record_access(&self, access: &AccessRecord) -> Result<(), StoreError> {
-        op_record_access(&self.pool, access).await
+        op_record_access(&self.ctx, access).await
     }
 
     async fn import_batch(
@@ -270,10 +283,10 @@ impl RegistryStore for PgStore {
         progress: &dyn Progress,
     ) -> Result<ImportOutcome, StoreError> {
         let at = sanad_domain::audit::storable_time(change.at);
-        let mut tx = begin_write(&self.pool).await?;
+        let mut tx = begin_write(&self.ctx.pool).await?;
         // Taken first, so that concurrent imports and writers queue here rather than deadlock.
         let mut head = lock_chain_head(&mut tx).await?;
-        let conflicts = op_batch_conflicts(&mut tx, batch).await?;
+        let conflicts = op_batch_conflicts(&mut tx, &self.ctx.cipher, batch).await?;
         if !conflicts.is_empty() {
             tx.rollback().await.map_err(db_error)?;
             return Ok(ImportOutcome::Conflicts(conflicts));
@@ -339,7 +352,7 @@ impl RegistryStore for PgStore {
         let written = copy_rows(
             &mut tx,
             "COPY persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \
-             sex, birth_date, national_id, disability, schooling, occupation, search_name) FROM STDIN",
+             sex, birth_date, national_id_hash, national_id_enc, disability, schooling, occupation, search_name) FROM STDIN",
             &persons,
             |out, p| {
                 let d = &p.data;
@@ -352,7 +365,9 @@ impl RegistryStore for PgStore {
                 field(out, d.last_name_ar.as_deref());
                 field(out, Some(d.sex.as_str()));
                 field(out, Some(&d.birth_date.to_string()));
-                field(out, d.national_id.as_ref().map(|n| n.as_str()));
+                let (nid_hash, nid_enc) = sealed_nid(&self.ctx.cipher, d.national_id.as_ref())?;
+                field(out, nid_hash.as_deref());
+                field(out, nid_enc.as_deref());
                 field(out, Some(d.disability.as_str()));
                 field(out, Some(d.schooling.as_str()));
                 field(out, Some(d.occupation.as_str()));
@@ -408,7 +423,7 @@ impl RegistryStore for PgStore {
         after: Option<HouseholdId>,
         limit: u32,
     ) -> Result<Vec<(HouseholdId, HouseholdData)>, StoreError> {
-        op_export_households(&self.pool, after, limit).await
+        op_export_households(&self.ctx, after, limit).await
     }
 
     async fn export_persons(
@@ -416,7 +431,7 @@ impl RegistryStore for PgStore {
         after: Option<PersonId>,
         limit: u32,
     ) -> Result<Vec<Person>, StoreError> {
-        op_export_persons(&self.pool, after, limit).await
+        op_export_persons(&self.ctx, after, limit).await
     }
 
     async fn audit_events(
@@ -424,15 +439,15 @@ impl RegistryStore for PgStore {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        op_audit_events(&self.pool, after_seq, limit).await
+        op_audit_events(&self.ctx, after_seq, limit).await
     }
 
     async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
-        op_upsert_account(&self.pool, account).await
+        op_upsert_account(&self.ctx, account).await
     }
 
     async fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
-        op_account(&self.pool, username).await
+        op_account(&self.ctx, username).await
     }
 
     async fn add_api_key(
@@ -441,11 +456,11 @@ impl RegistryStore for PgStore {
         key_hash: &str,
         scopes: &[String],
     ) -> Result<(), StoreError> {
-        op_add_api_key(&self.pool, username, key_hash, scopes).await
+        op_add_api_key(&self.ctx, username, key_hash, scopes).await
     }
 
     async fn api_key_account(&self, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError> {
-        op_api_key_account(&self.pool, key_hash).await
+        op_api_key_account(&self.ctx, key_hash).await
     }
 
     async fn revoke_api_key(
@@ -453,7 +468,7 @@ impl RegistryStore for PgStore {
         key_id: &str,
         at: time::OffsetDateTime,
     ) -> Result<u64, StoreError> {
-        op_revoke_api_key(&self.pool, key_id, at).await
+        op_revoke_api_key(&self.ctx, key_id, at).await
     }
 
     async fn record_login_failure(
@@ -462,15 +477,15 @@ impl RegistryStore for PgStore {
         max_failures: u32,
         lock_until: time::OffsetDateTime,
     ) -> Result<u32, StoreError> {
-        op_record_login_failure(&self.pool, username, max_failures, lock_until).await
+        op_record_login_failure(&self.ctx, username, max_failures, lock_until).await
     }
 
     async fn record_login_success(&self, username: &str) -> Result<(), StoreError> {
-        op_record_login_success(&self.pool, username).await
+        op_record_login_success(&self.ctx, username).await
     }
 
     async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
-        op_access_log(&self.pool, query).await
+        op_access_log(&self.ctx, query).await
     }
 
     async fn backup(&self, to: &std::path::Path) -> Result<(), StoreError> {
@@ -496,15 +511,15 @@ impl RegistryStore for PgStore {
     }
 
     async fn audit_head(&self) -> Result<ChainHead, StoreError> {
-        op_audit_head(&self.pool).await
+        op_audit_head(&self.ctx).await
     }
 
     async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        op_add_checkpoint(&self.pool, checkpoint).await
+        op_add_checkpoint(&self.ctx, checkpoint).await
     }
 
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
-        op_checkpoints(&self.pool).await
+        op_checkpoints(&self.ctx).await
     }
 
     async fn add_duplicate_candidates(
@@ -512,7 +527,7 @@ impl RegistryStore for PgStore {
         pairs: &[CandidatePair],
         change: &Change,
     ) -> Result<u64, StoreError> {
-        op_add_duplicate_candidates(&self.pool, pairs, change).await
+        op_add_duplicate_candidates(&self.ctx, pairs, change).await
     }
 
     async fn duplicate_pairs(
@@ -521,7 +536,7 @@ impl RegistryStore for PgStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<DuplicatePair>, StoreError> {
-        op_duplicate_pairs(&self.pool, status, after, limit).await
+        op_duplicate_pairs(&self.ctx, status, after, limit).await
     }
 
     async fn decide_duplicate_pair(
@@ -530,7 +545,7 @@ impl RegistryStore for PgStore {
         decision: PairStatus,
         change: &Change,
     ) -> Result<DuplicatePair, StoreError> {
-        op_decide_duplicate_pair(&self.pool, id, decision, change).await
+        op_decide_duplicate_pair(&self.ctx, id, decision, change).await
     }
 
     async fn merge_persons(
@@ -539,10 +554,10 @@ impl RegistryStore for PgStore {
         merged: PersonId,
         change: &Change,
     ) -> Result<PersonMerge, StoreError> {
-        op_merge_persons(&self.pool, kept, merged, change).await
+        op_merge_persons(&self.ctx, kept, merged, change).await
     }
 
     async fn undo_merge(&self, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
-        op_undo_merge(&self.pool, id, change).await
+        op_undo_merge(&self.ctx, id, change).await
     }
 }

@@ -2,6 +2,7 @@
 //! BIGINT on PostgreSQL and INTEGER on SQLite, so they are all read as `i64`.
 
 use sanad_app::StoreError;
+use sanad_app::crypto::DataCipher;
 use sanad_app::store::{HouseholdSummary, HouseholdVersion};
 use sanad_domain::audit::AuditEvent;
 use sanad_domain::territory::Area;
@@ -107,7 +108,7 @@ impl HouseholdRow {
     }
 }
 
-pub(crate) const PERSON_COLUMNS: &str = "id, household_id, merged_into, relation, first_name, last_name, first_name_ar, last_name_ar, sex, birth_date, national_id, disability, schooling, occupation";
+pub(crate) const PERSON_COLUMNS: &str = "id, household_id, merged_into, relation, first_name, last_name, first_name_ar, last_name_ar, sex, birth_date, national_id_enc, disability, schooling, occupation";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PersonRow {
@@ -121,14 +122,14 @@ pub(crate) struct PersonRow {
     pub last_name_ar: Option<String>,
     pub sex: String,
     pub birth_date: Date,
-    pub national_id: Option<String>,
+    pub national_id_enc: Option<String>,
     pub disability: String,
     pub schooling: String,
     pub occupation: String,
 }
 
 impl PersonRow {
-    pub fn into_person(self) -> Result<Person, StoreError> {
+    pub fn into_person(self, cipher: &DataCipher) -> Result<Person, StoreError> {
         Ok(Person {
             id: person_id(self.id)?,
             household_id: self.household_id.map(household_id).transpose()?,
@@ -142,8 +143,13 @@ impl PersonRow {
                 sex: vocab("sex", &self.sex, Sex::parse)?,
                 birth_date: self.birth_date,
                 national_id: self
-                    .national_id
-                    .map(|n| NationalId::parse(&n).map_err(|_| corrupt("national id", n)))
+                    .national_id_enc
+                    .map(|enc| {
+                        let clear = cipher
+                            .decrypt(&enc)
+                            .map_err(|e| StoreError::Internal(e.to_string()))?;
+                        NationalId::parse(&clear).map_err(|_| corrupt("national id", "(encrypted)"))
+                    })
                     .transpose()?,
                 disability: vocab("disability", &self.disability, Disability::parse)?,
                 schooling: vocab("schooling", &self.schooling, Schooling::parse)?,
@@ -164,10 +170,13 @@ pub(crate) struct VersionRow {
 
 impl VersionRow {
     /// `current` is the household's current state, for a version whose snapshot is not yet written.
-    pub fn into_version(self, current: Option<&Household>) -> Result<HouseholdVersion, StoreError> {
+    pub fn into_version(
+        self,
+        current: Option<&Household>,
+        cipher: &DataCipher,
+    ) -> Result<HouseholdVersion, StoreError> {
         let snapshot = match (self.snapshot, current) {
-            (Some(json), _) => serde_json::from_str(&json)
-                .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))?,
+            (Some(json), _) => open_snapshot(&json, cipher)?,
             (None, Some(h)) if i64::from(h.version) == self.version => h.clone(),
             (None, _) => {
                 return Err(StoreError::Internal(format!(
@@ -263,6 +272,51 @@ pub(crate) fn household_entry(
     }
 }
 
-pub(crate) fn snapshot_json(household: &Household) -> Result<String, StoreError> {
-    serde_json::to_string(household).map_err(|e| StoreError::Internal(e.to_string()))
+/// Prefix of an encrypted national id inside a stored snapshot.
+const SEALED: &str = "sealed:";
+
+/// The household as JSON for its version history, national ids sealed like the persons table's.
+pub(crate) fn snapshot_json(
+    household: &Household,
+    cipher: &DataCipher,
+) -> Result<String, StoreError> {
+    let mut value =
+        serde_json::to_value(household).map_err(|e| StoreError::Internal(e.to_string()))?;
+    for_each_national_id(&mut value, |nid| {
+        cipher
+            .encrypt(nid)
+            .map(|enc| format!("{SEALED}{enc}"))
+            .map_err(|e| StoreError::Internal(e.to_string()))
+    })?;
+    Ok(value.to_string())
+}
+
+/// Reads a snapshot back, opening its sealed national ids.
+pub(crate) fn open_snapshot(json: &str, cipher: &DataCipher) -> Result<Household, StoreError> {
+    let mut value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))?;
+    for_each_national_id(&mut value, |stored| match stored.strip_prefix(SEALED) {
+        Some(enc) => cipher
+            .decrypt(enc)
+            .map_err(|e| StoreError::Internal(e.to_string())),
+        None => Ok(stored.to_string()),
+    })?;
+    serde_json::from_value(value)
+        .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))
+}
+
+fn for_each_national_id(
+    value: &mut serde_json::Value,
+    mut f: impl FnMut(&str) -> Result<String, StoreError>,
+) -> Result<(), StoreError> {
+    if let Some(members) = value.get_mut("members").and_then(|m| m.as_array_mut()) {
+        for m in members {
+            if let Some(slot) = m.get_mut("national_id")
+                && let Some(text) = slot.as_str()
+            {
+                *slot = serde_json::Value::String(f(text)?);
+            }
+        }
+    }
+    Ok(())
 }

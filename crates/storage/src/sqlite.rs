@@ -32,12 +32,21 @@ include!("ops.rs");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    ctx: Ctx,
     path: std::path::PathBuf,
 }
 
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ctx(..)")
+    }
+}
+
 impl SqliteStore {
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+    pub async fn connect(
+        url: &str,
+        cipher: std::sync::Arc<sanad_app::crypto::DataCipher>,
+    ) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL `{url}`: {e}")))?
             .create_if_missing(true)
@@ -55,11 +64,14 @@ impl SqliteStore {
             .map_err(|e| {
                 StoreError::Unavailable(format!("cannot open SQLite database `{url}`: {e}"))
             })?;
-        Ok(SqliteStore { pool, path })
+        Ok(SqliteStore {
+            ctx: Ctx { pool, cipher },
+            path,
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+        &self.ctx.pool
     }
 }
 
@@ -71,10 +83,10 @@ impl RegistryStore for SqliteStore {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("./migrations/sqlite")
-            .run(&self.pool)
+            .run(&self.ctx.pool)
             .await
             .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-        op_seed_territories(&self.pool).await
+        op_seed_territories(&self.ctx).await
     }
 
     async fn register_household(
@@ -82,7 +94,7 @@ impl RegistryStore for SqliteStore {
         input: &HouseholdInput,
         change: &Change,
     ) -> Result<Household, StoreError> {
-        op_register_household(&self.pool, input, change).await
+        op_register_household(&self.ctx, input, change).await
     }
 
     async fn update_household(
@@ -92,41 +104,41 @@ impl RegistryStore for SqliteStore {
         input: &HouseholdInput,
         change: &Change,
     ) -> Result<Household, StoreError> {
-        op_update_household(&self.pool, id, expected_version, input, change).await
+        op_update_household(&self.ctx, id, expected_version, input, change).await
     }
 
     async fn household(&self, id: HouseholdId) -> Result<Option<Household>, StoreError> {
-        op_household(&self.pool, id).await
+        op_household(&self.ctx, id).await
     }
 
     async fn household_versions(
         &self,
         id: HouseholdId,
     ) -> Result<Vec<HouseholdVersion>, StoreError> {
-        op_household_versions(&self.pool, id).await
+        op_household_versions(&self.ctx, id).await
     }
 
     async fn list_households(
         &self,
         filter: &HouseholdFilter,
     ) -> Result<Vec<HouseholdSummary>, StoreError> {
-        op_list_households(&self.pool, filter).await
+        op_list_households(&self.ctx, filter).await
     }
 
     async fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
-        op_person(&self.pool, id).await
+        op_person(&self.ctx, id).await
     }
 
     async fn search_persons(&self, query: &PersonQuery) -> Result<Vec<Person>, StoreError> {
-        op_search_persons(&self.pool, query).await
+        op_search_persons(&self.ctx, query).await
     }
 
     async fn region_counts(&self) -> Result<Vec<RegionCount>, StoreError> {
-        op_region_counts(&self.pool).await
+        op_region_counts(&self.ctx).await
     }
 
     async fn record_access(&self, access: &AccessRecord) -> Result<(), StoreError> {
-        op_record_access(&self.pool, access).await
+        op_record_access(&self.ctx, access).await
     }
 
     /// Runs on the calling thread: a bulk import is a command-line job, not a request.
@@ -138,6 +150,7 @@ impl RegistryStore for SqliteStore {
     ) -> Result<ImportOutcome, StoreError> {
         crate::sqlite_bulk::import(
             &self.path,
+            &self.ctx.cipher,
             batch,
             change,
             import_entries(batch, change),
@@ -151,7 +164,7 @@ impl RegistryStore for SqliteStore {
         after: Option<HouseholdId>,
         limit: u32,
     ) -> Result<Vec<(HouseholdId, HouseholdData)>, StoreError> {
-        op_export_households(&self.pool, after, limit).await
+        op_export_households(&self.ctx, after, limit).await
     }
 
     async fn export_persons(
@@ -159,7 +172,7 @@ impl RegistryStore for SqliteStore {
         after: Option<PersonId>,
         limit: u32,
     ) -> Result<Vec<Person>, StoreError> {
-        op_export_persons(&self.pool, after, limit).await
+        op_export_persons(&self.ctx, after, limit).await
     }
 
     async fn audit_events(
@@ -167,15 +180,15 @@ impl RegistryStore for SqliteStore {
         after_seq: i64,
         limit: u32,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        op_audit_events(&self.pool, after_seq, limit).await
+        op_audit_events(&self.ctx, after_seq, limit).await
     }
 
     async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
-        op_upsert_account(&self.pool, account).await
+        op_upsert_account(&self.ctx, account).await
     }
 
     async fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
-        op_account(&self.pool, username).await
+        op_account(&self.ctx, username).await
     }
 
     async fn add_api_key(
@@ -184,11 +197,11 @@ impl RegistryStore for SqliteStore {
         key_hash: &str,
         scopes: &[String],
     ) -> Result<(), StoreError> {
-        op_add_api_key(&self.pool, username, key_hash, scopes).await
+        op_add_api_key(&self.ctx, username, key_hash, scopes).await
     }
 
     async fn api_key_account(&self, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError> {
-        op_api_key_account(&self.pool, key_hash).await
+        op_api_key_account(&self.ctx, key_hash).await
     }
 
     async fn revoke_api_key(
@@ -196,7 +209,7 @@ impl RegistryStore for SqliteStore {
         key_id: &str,
         at: time::OffsetDateTime,
     ) -> Result<u64, StoreError> {
-        op_revoke_api_key(&self.pool, key_id, at).await
+        op_revoke_api_key(&self.ctx, key_id, at).await
     }
 
     async fn record_login_failure(
@@ -205,15 +218,15 @@ impl RegistryStore for SqliteStore {
         max_failures: u32,
         lock_until: time::OffsetDateTime,
     ) -> Result<u32, StoreError> {
-        op_record_login_failure(&self.pool, username, max_failures, lock_until).await
+        op_record_login_failure(&self.ctx, username, max_failures, lock_until).await
     }
 
     async fn record_login_success(&self, username: &str) -> Result<(), StoreError> {
-        op_record_login_success(&self.pool, username).await
+        op_record_login_success(&self.ctx, username).await
     }
 
     async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
-        op_access_log(&self.pool, query).await
+        op_access_log(&self.ctx, query).await
     }
 
     async fn backup(&self, to: &std::path::Path) -> Result<(), StoreError> {
@@ -227,22 +240,22 @@ impl RegistryStore for SqliteStore {
         // VACUUM INTO writes a consistent, compacted copy while readers and writers go on.
         sqlx::query("VACUUM INTO $1")
             .bind(to.to_string_lossy().into_owned())
-            .execute(&self.pool)
+            .execute(&self.ctx.pool)
             .await
             .map_err(db_error)?;
         Ok(())
     }
 
     async fn audit_head(&self) -> Result<ChainHead, StoreError> {
-        op_audit_head(&self.pool).await
+        op_audit_head(&self.ctx).await
     }
 
     async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
-        op_add_checkpoint(&self.pool, checkpoint).await
+        op_add_checkpoint(&self.ctx, checkpoint).await
     }
 
     async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
-        op_checkpoints(&self.pool).await
+        op_checkpoints(&self.ctx).await
     }
 
     async fn add_duplicate_candidates(
@@ -250,7 +263,7 @@ impl RegistryStore for SqliteStore {
         pairs: &[CandidatePair],
         change: &Change,
     ) -> Result<u64, StoreError> {
-        op_add_duplicate_candidates(&self.pool, pairs, change).await
+        op_add_duplicate_candidates(&self.ctx, pairs, change).await
     }
 
     async fn duplicate_pairs(
@@ -259,7 +272,7 @@ impl RegistryStore for SqliteStore {
         after: i64,
         limit: u32,
     ) -> Result<Vec<DuplicatePair>, StoreError> {
-        op_duplicate_pairs(&self.pool, status, after, limit).await
+        op_duplicate_pairs(&self.ctx, status, after, limit).await
     }
 
     async fn decide_duplicate_pair(
@@ -268,7 +281,7 @@ impl RegistryStore for SqliteStore {
         decision: PairStatus,
         change: &Change,
     ) -> Result<DuplicatePair, StoreError> {
-        op_decide_duplicate_pair(&self.pool, id, decision, change).await
+        op_decide_duplicate_pair(&self.ctx, id, decision, change).await
     }
 
     async fn merge_persons(
@@ -277,10 +290,10 @@ impl RegistryStore for SqliteStore {
         merged: PersonId,
         change: &Change,
     ) -> Result<PersonMerge, StoreError> {
-        op_merge_persons(&self.pool, kept, merged, change).await
+        op_merge_persons(&self.ctx, kept, merged, change).await
     }
 
     async fn undo_merge(&self, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
-        op_undo_merge(&self.pool, id, change).await
+        op_undo_merge(&self.ctx, id, change).await
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use sanad_app::StoreError;
+use sanad_app::crypto::DataCipher;
 use sanad_app::store::{BatchConflict, Change, ImportOutcome, Progress, RegistryBatch};
 use sanad_domain::audit::{AuditEntry, AuditEvent, ChainHead};
 use sanad_domain::{Household, Person};
@@ -40,6 +41,7 @@ fn ts(at: time::OffsetDateTime) -> String {
 
 pub(crate) fn import(
     path: &Path,
+    cipher: &DataCipher,
     batch: &RegistryBatch,
     change: &Change,
     import_entries: impl Iterator<Item = AuditEntry>,
@@ -65,7 +67,7 @@ pub(crate) fn import(
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(err)?;
 
-    let conflicts = conflicts(&tx, batch)?;
+    let conflicts = conflicts(&tx, cipher, batch)?;
     if !conflicts.is_empty() {
         tx.rollback().map_err(err)?;
         return Ok(ImportOutcome::Conflicts(conflicts));
@@ -115,8 +117,9 @@ pub(crate) fn import(
         let mut insert_person = tx
             .prepare(
                 "INSERT INTO persons (id, household_id, relation, first_name, last_name, first_name_ar, \
-                 last_name_ar, sex, birth_date, national_id, disability, schooling, occupation, search_name) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                 last_name_ar, sex, birth_date, national_id_hash, national_id_enc, disability, schooling, \
+                 occupation, search_name) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .map_err(err)?;
         let mut date = String::with_capacity(10);
@@ -137,7 +140,14 @@ pub(crate) fn import(
                     d.last_name_ar,
                     d.sex.as_str(),
                     date,
-                    d.national_id.as_ref().map(|n| n.as_str()),
+                    d.national_id
+                        .as_ref()
+                        .map(|n| cipher.lookup_hash(n.as_str())),
+                    d.national_id
+                        .as_ref()
+                        .map(|n| cipher.encrypt(n.as_str()))
+                        .transpose()
+                        .map_err(|e| StoreError::Internal(e.to_string()))?,
                     d.disability.as_str(),
                     d.schooling.as_str(),
                     d.occupation.as_str(),
@@ -232,6 +242,7 @@ fn insert_household_row(
 /// The ids and national ids of the batch already in the store.
 fn conflicts(
     tx: &rusqlite::Transaction<'_>,
+    cipher: &DataCipher,
     batch: &RegistryBatch,
 ) -> Result<Vec<BatchConflict>, StoreError> {
     let count =
@@ -256,13 +267,15 @@ fn conflicts(
             out.push(BatchConflict::PersonExists(person_id(id)?));
         }
     }
-    if count("SELECT COUNT(*) FROM persons WHERE national_id IS NOT NULL")? > 0 {
+    if count("SELECT COUNT(*) FROM persons WHERE national_id_hash IS NOT NULL")? > 0 {
         let mut stmt = tx
-            .prepare("SELECT 1 FROM persons WHERE national_id = ?1")
+            .prepare("SELECT 1 FROM persons WHERE national_id_hash = ?1")
             .map_err(err)?;
         for p in all_persons() {
             if let Some(nid) = &p.data.national_id
-                && stmt.exists([nid.as_str()]).map_err(err)?
+                && stmt
+                    .exists([cipher.lookup_hash(nid.as_str())])
+                    .map_err(err)?
             {
                 out.push(BatchConflict::NationalIdUsed(nid.as_str().to_string()));
             }

@@ -42,7 +42,7 @@ impl TestDb {
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let url = format!("sqlite://{}", dir.path().join("sanad.db").display());
-    let store = SqliteStore::connect(&url)
+    let store = SqliteStore::connect(&url, cipher())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     store.migrate_for_tests().await;
@@ -54,6 +54,11 @@ pub async fn sqlite() -> TestDb {
         _dir: Some(dir),
         admin: None,
     }
+}
+
+/// A fresh data key per test database.
+fn cipher() -> Arc<sanad_app::crypto::DataCipher> {
+    Arc::new(sanad_app::crypto::DataCipher::random().unwrap_or_else(|e| panic!("{e}")))
 }
 
 pub fn postgres_admin_url() -> String {
@@ -120,7 +125,7 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
         }
         _ => format!("{admin_url}/{name}"),
     };
-    let store = PgStore::connect(&url)
+    let store = PgStore::connect(&url, cipher())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     if migrate {

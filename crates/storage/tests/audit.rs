@@ -190,3 +190,74 @@ async fn postgres_an_auditor_finds_the_forged_record() {
     an_auditor_finds_the_forged_record(&db).await;
     db.cleanup().await;
 }
+
+/// A stolen database file does not reveal national ids: they are stored encrypted, with a keyed hash
+/// for look-ups.
+async fn national_ids_are_not_stored_in_clear(db: &TestDb) {
+    let reg = Registry::new(db.store.clone());
+    let mut input = household("Yamna");
+    input.members[0].data.national_id = Some(sanad_domain::NationalId::parse("QZ918273").unwrap());
+    let h = reg
+        .register_household(&Actor::system("agent"), &input, "")
+        .await
+        .unwrap();
+    let found = reg
+        .search_persons(
+            &Actor::system("agent"),
+            "qz918273",
+            None,
+            5,
+            &sanad_app::registry::Purpose("test".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found[0].id, h.members[0].id, "still found by national id");
+    assert_eq!(
+        found[0].data.national_id.as_ref().unwrap().as_str(),
+        "QZ918273"
+    );
+    let dump = match (&db.sqlite, &db.postgres) {
+        (Some(s), _) => {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(s.pool())
+                .await
+                .unwrap();
+            let path = db.url.trim_start_matches("sqlite://");
+            String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned()
+        }
+        (_, Some(p)) => {
+            let rows: Vec<String> =
+                sqlx::query_scalar("SELECT row_to_json(p)::text FROM persons p")
+                    .fetch_all(p.pool())
+                    .await
+                    .unwrap();
+            let versions: Vec<String> =
+                sqlx::query_scalar("SELECT row_to_json(v)::text FROM household_versions v")
+                    .fetch_all(p.pool())
+                    .await
+                    .unwrap();
+            rows.join("\n") + &versions.join("\n")
+        }
+        _ => unreachable!(),
+    };
+    assert!(dump.contains("Yamna"), "the dump is readable");
+    assert!(
+        !dump.contains("QZ918273"),
+        "the national id is not in clear"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_national_ids_are_not_stored_in_clear() {
+    let db = testkit::sqlite().await;
+    national_ids_are_not_stored_in_clear(&db).await;
+}
+
+#[tokio::test]
+async fn postgres_national_ids_are_not_stored_in_clear() {
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    national_ids_are_not_stored_in_clear(&db).await;
+    db.cleanup().await;
+}

@@ -54,7 +54,10 @@ CREATE TABLE persons (
     last_name_ar  TEXT,
     sex           TEXT NOT NULL CHECK (sex IN ('M', 'F')),
     birth_date    DATE NOT NULL,
-    national_id   TEXT UNIQUE,
+    -- The national id, encrypted (hex of nonce, ciphertext and tag) and as a keyed hash for
+    -- look-ups and uniqueness; the key is outside the database.
+    national_id_hash TEXT UNIQUE,
+    national_id_enc  TEXT,
     disability    TEXT NOT NULL,
     schooling     TEXT NOT NULL,
     occupation    TEXT NOT NULL,
