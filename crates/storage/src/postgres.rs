@@ -291,6 +291,32 @@ impl RegistryStore for PgStore {
             tx.rollback().await.map_err(db_error)?;
             return Ok(ImportOutcome::Conflicts(conflicts));
         }
+        // Into empty tables, the secondary indexes are dropped and built again after COPY (a sort
+        // instead of random inserts), inside the same transaction.
+        let empty: bool = sqlx::query_scalar(
+            "SELECT NOT EXISTS (SELECT 1 FROM households) AND NOT EXISTS (SELECT 1 FROM persons)",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let mut rebuild: Vec<String> = Vec::new();
+        if empty {
+            let indexes: Vec<(String, String)> = sqlx::query_as(
+                "SELECT indexname::text, indexdef FROM pg_indexes \
+                 WHERE schemaname = current_schema() AND tablename IN ('households', 'persons') \
+                 AND indexname NOT IN (SELECT conname FROM pg_constraint)",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            for (name, def) in indexes {
+                sqlx::query(AssertSqlSafe(format!("DROP INDEX \"{name}\"")))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_error)?;
+                rebuild.push(def);
+            }
+        }
         let persons: Vec<&Person> = batch
             .households
             .iter()
@@ -378,6 +404,12 @@ impl RegistryStore for PgStore {
         .await?;
         progress.advance(households + written);
 
+        for def in &rebuild {
+            sqlx::query(AssertSqlSafe(def.clone()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
         let events: Vec<AuditEvent> = import_entries(batch, change)
             .map(|entry| AuditEvent::chain(&mut head, at, entry))
             .collect();

@@ -56,7 +56,7 @@ CREATE TABLE persons (
     birth_date    TEXT NOT NULL,
     -- The national id, encrypted (hex of nonce, ciphertext and tag) and as a keyed hash for
     -- look-ups and uniqueness; the key is outside the database.
-    national_id_hash TEXT UNIQUE,
+    national_id_hash TEXT,
     national_id_enc  TEXT,
     disability    TEXT NOT NULL,
     schooling     TEXT NOT NULL,
@@ -64,6 +64,7 @@ CREATE TABLE persons (
     search_name   TEXT NOT NULL
 );
 CREATE INDEX persons_household ON persons (household_id);
+CREATE UNIQUE INDEX persons_national_id ON persons (national_id_hash);
 -- At most one head per household (the application checks "exactly one").
 CREATE UNIQUE INDEX persons_one_head ON persons (household_id) WHERE relation = 'head';
 
