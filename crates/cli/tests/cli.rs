@@ -523,3 +523,78 @@ async fn backup_then_restore_gives_the_same_registry_on_postgres() {
     live.cleanup().await;
     restored.cleanup().await;
 }
+
+#[test]
+fn dedup_finds_the_duplicates_of_a_csv_and_of_the_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 600, 17, 0.1);
+    let pairs = dir.path().join("pairs.csv");
+    let clusters = dir.path().join("clusters.csv");
+    let o = run(&[
+        "dedup",
+        "--csv",
+        data.join("persons.csv").to_str().unwrap(),
+        "--households",
+        data.join("households.csv").to_str().unwrap(),
+        "--out",
+        pairs.to_str().unwrap(),
+        "--clusters",
+        clusters.to_str().unwrap(),
+        "--truth",
+        data.join("truth.csv").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report = String::from_utf8_lossy(&o.stdout);
+    let f1: f64 = report
+        .split("F1 ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(f1 > 0.9, "{report}");
+    let text = std::fs::read_to_string(&pairs).unwrap();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    assert!(header.len() > 4, "{header:?}");
+    assert!(
+        text.lines().nth(1).unwrap().starts_with('P'),
+        "record ids first"
+    );
+    assert!(lines(&clusters) > 0);
+
+    // Garbage in: a missing mapped column is a one-line error naming it.
+    let o = run(&[
+        "dedup",
+        "--csv",
+        data.join("persons.csv").to_str().unwrap(),
+        "--map",
+        "first_name=PRENOM",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("PRENOM"), "{}", stderr(&o));
+
+    // Over the registry, the pairs go to the review queue.
+    let url = format!("sqlite://{}", dir.path().join("d.db").display());
+    assert!(
+        run(&["--database-url", &url, "import", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let o = run(&["--database-url", &url, "dedup"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("queued for review"), "{}", stderr(&o));
+    let queued: usize = stderr(&o)
+        .split(" new pairs queued")
+        .next()
+        .unwrap()
+        .rsplit('\n')
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(queued > 50, "{}", stderr(&o));
+}
