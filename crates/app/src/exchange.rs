@@ -147,7 +147,15 @@ impl ImportSource {
                 .split_once('=')
                 .ok_or_else(|| ExchangeError::Mapping(pair.clone()))?;
             let field = field.trim();
-            if !HOUSEHOLD_COLUMNS.contains(&field) && !person_columns().contains(&field) {
+            // `households.FIELD` or `persons.FIELD` maps a column of one file only (both files
+            // have a household_id, often under different names).
+            let known = match field.split_once('.') {
+                Some(("households", f)) => HOUSEHOLD_COLUMNS.contains(&f),
+                Some(("persons", f)) => person_columns().contains(&f),
+                Some(_) => false,
+                None => HOUSEHOLD_COLUMNS.contains(&field) || person_columns().contains(&field),
+            };
+            if !known {
                 return Err(ExchangeError::Mapping(pair.clone()));
             }
             self.mapping
@@ -276,21 +284,23 @@ struct Columns(Vec<Option<usize>>);
 impl Columns {
     fn resolve(
         table: &Table,
+        file: &str,
         fields: &[&'static str],
         mapping: &HashMap<String, String>,
     ) -> Result<Columns, ExchangeError> {
         let mut idx = Vec::with_capacity(fields.len());
         for &field in fields {
-            let wanted = mapping.get(field).map(String::as_str).unwrap_or(field);
+            let mapped = mapping
+                .get(&format!("{file}.{field}"))
+                .or_else(|| mapping.get(field));
+            let wanted = mapped.map(String::as_str).unwrap_or(field);
             match table
                 .header
                 .iter()
                 .position(|h| h.eq_ignore_ascii_case(wanted))
             {
                 Some(i) => idx.push(Some(i)),
-                None if OPTIONAL_COLUMNS.contains(&field) && !mapping.contains_key(field) => {
-                    idx.push(None)
-                }
+                None if OPTIONAL_COLUMNS.contains(&field) && mapped.is_none() => idx.push(None),
                 None => {
                     return Err(ExchangeError::MissingColumn {
                         path: table.path.clone(),
@@ -599,8 +609,13 @@ pub fn read_registry(
     let today = change.at.date();
     let households_table = read_table(&source.households)?;
     let persons_table = read_table(&source.persons)?;
-    let hcols = Columns::resolve(&households_table, &HOUSEHOLD_COLUMNS, &source.mapping)?;
-    let pcols = Columns::resolve(&persons_table, person_columns(), &source.mapping)?;
+    let hcols = Columns::resolve(
+        &households_table,
+        "households",
+        &HOUSEHOLD_COLUMNS,
+        &source.mapping,
+    )?;
+    let pcols = Columns::resolve(&persons_table, "persons", person_columns(), &source.mapping)?;
     let mut out = ParsedRegistry {
         household_rows: households_table.rows.len() as u64,
         person_rows: persons_table.rows.len() as u64,
@@ -1068,6 +1083,144 @@ mod tests {
         assert_eq!(parse_date("1984-02-30"), None);
         assert_eq!(parse_date("84-03-21"), None);
         assert_eq!(parse_date("yesterday"), None);
+    }
+
+    #[test]
+    fn an_xlsx_workbook_is_read_through_a_column_mapping() {
+        use rust_xlsxwriter::Workbook;
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, rows: &[&[&str]]| {
+            let mut book = Workbook::new();
+            let sheet = book.add_worksheet();
+            for (r, row) in rows.iter().enumerate() {
+                for (c, cell) in row.iter().enumerate() {
+                    // Numbers as numbers, as a spreadsheet user types them.
+                    match cell.parse::<f64>() {
+                        Ok(n) if !cell.starts_with('0') => {
+                            sheet.write_number(r as u32, c as u16, n)
+                        }
+                        _ => sheet.write_string(r as u32, c as u16, *cell),
+                    }
+                    .unwrap();
+                }
+            }
+            let path = dir.path().join(name);
+            book.save(&path).unwrap();
+            path
+        };
+        let households = write(
+            "menages.xlsx",
+            &[
+                &[
+                    "ID", "COMMUNE", "LOGEMENT", "STATUT", "PIECES", "EAU", "ELEC", "TEL", "GAZ",
+                    "BIENS", "REVENU",
+                ],
+                &[
+                    "H00000000013",
+                    "01.511.01.0",
+                    "apartment",
+                    "tenant",
+                    "3",
+                    "50",
+                    "120.5",
+                    "0",
+                    "45",
+                    "tv;fridge",
+                    "2500",
+                ],
+            ],
+        );
+        let persons = write(
+            "individus.xlsx",
+            &[
+                &[
+                    "ID",
+                    "MENAGE",
+                    "LIEN",
+                    "PRENOM",
+                    "NOM",
+                    "SEXE",
+                    "NAISSANCE",
+                    "CIN",
+                    "ECOLE",
+                    "ACTIVITE",
+                ],
+                &[
+                    "P00000000013",
+                    "H00000000013",
+                    "head",
+                    "Mohamed",
+                    "El Idrissi",
+                    "H",
+                    "03/02/1970",
+                    "BK12345",
+                    "primary",
+                    "employed",
+                ],
+                &[
+                    "P00000000021",
+                    "H00000000013",
+                    "spouse",
+                    "Naima",
+                    "Ouazzani",
+                    "F",
+                    "1975-12-24",
+                    "",
+                    "none",
+                    "homemaker",
+                ],
+            ],
+        );
+        let map: Vec<String> = [
+            "households.household_id=ID",
+            "commune_code=COMMUNE",
+            "dwelling_type=LOGEMENT",
+            "tenure=STATUT",
+            "rooms=PIECES",
+            "water_spending=EAU",
+            "electricity_spending=ELEC",
+            "phone_spending=TEL",
+            "gas_spending=GAZ",
+            "assets=BIENS",
+            "declared_income=REVENU",
+            "person_id=ID",
+            "persons.household_id=MENAGE",
+            "relation=LIEN",
+            "first_name=PRENOM",
+            "last_name=NOM",
+            "sex=SEXE",
+            "birth_date=NAISSANCE",
+            "national_id=CIN",
+            "schooling=ECOLE",
+            "occupation=ACTIVITE",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let source = ImportSource {
+            households,
+            persons,
+            mapping: HashMap::new(),
+        }
+        .with_mapping(&map)
+        .unwrap();
+        let change = Change {
+            actor: "test".into(),
+            reason: String::new(),
+            at: time::macros::datetime!(2026-11-23 10:00 UTC),
+        };
+        let parsed = read_registry(&source, &change, &crate::store::NoProgress).unwrap();
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        let h = &parsed.batch.households[0];
+        assert_eq!(h.id.to_string(), "H00000000013");
+        assert_eq!(h.data.electricity_spending.to_string(), "120.50");
+        assert_eq!(h.data.rooms, 3);
+        assert_eq!(h.members.len(), 2);
+        assert_eq!(h.members[0].data.birth_date, date!(1970 - 02 - 03));
+        assert_eq!(h.members[0].data.sex, Sex::Male);
+        assert_eq!(h.members[1].data.birth_date, date!(1975 - 12 - 24));
+        let bad = ImportSource::from_dir(dir.path()).with_mapping(&["places.x=Y".into()]);
+        assert!(bad.is_err());
     }
 
     proptest! {
