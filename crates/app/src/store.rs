@@ -391,6 +391,25 @@ pub trait RegistryStore: Send + Sync + 'static {
     /// returns how many.
     async fn revoke_api_key(&self, key_id: &str, at: OffsetDateTime) -> Result<u64, StoreError>;
 
+    /// Opens a browser session (the token and CSRF token are stored as given: the caller hashes
+    /// the session token).
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf_token: &str,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// The account and CSRF token of a session still open at `now`.
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<(Account, String)>, StoreError>;
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
     /// Counts a failed login and locks the account until `lock_until` once `max_failures` is
     /// reached; returns the account's failure count.
     async fn record_login_failure(

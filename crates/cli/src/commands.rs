@@ -78,7 +78,9 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             }
         }
     });
-    let app = sanad_http::router(sanad_http::AppState::new(registry));
+    let mut state = sanad_http::AppState::new(registry);
+    state.secure_cookies = settings.secure_cookies;
+    let app = sanad_http::router(state);
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -24,6 +24,9 @@ pub struct Settings {
     /// The key that encrypts national ids at rest (and keys their look-up hash); keep it outside the
     /// database and its backups. Created on first use.
     pub data_key_file: std::path::PathBuf,
+    /// Mark session cookies `Secure`: set it when users reach Sanad over HTTPS (directly or through
+    /// a TLS-terminating proxy).
+    pub secure_cookies: bool,
 }
 
 /// The database password never reaches a log line or an error message.
@@ -39,6 +42,7 @@ impl fmt::Debug for Settings {
             .field("audit_key_file", &self.audit_key_file)
             .field("checkpoint_minutes", &self.checkpoint_minutes)
             .field("data_key_file", &self.data_key_file)
+            .field("secure_cookies", &self.secure_cookies)
             .finish()
     }
 }
@@ -51,7 +55,8 @@ impl Settings {
             .set_default("log", "info")?
             .set_default("audit_key_file", "sanad-audit.key")?
             .set_default("checkpoint_minutes", 10)?
-            .set_default("data_key_file", "sanad-data.key")?;
+            .set_default("data_key_file", "sanad-data.key")?
+            .set_default("secure_cookies", false)?;
         builder = match file {
             Some(path) => builder.add_source(config::File::from(path).required(true)),
             None => builder.add_source(config::File::with_name("sanad.toml").required(false)),

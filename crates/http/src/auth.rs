@@ -67,7 +67,7 @@ pub const LOCK_AFTER_FAILURES: u32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 
 impl FailureLimiter {
-    fn blocked(&self, client: &str) -> bool {
+    pub(crate) fn blocked(&self, client: &str) -> bool {
         self.failures
             .lock()
             .map(|m| {
@@ -78,7 +78,7 @@ impl FailureLimiter {
             .unwrap_or(false)
     }
 
-    fn fail(&self, client: &str) {
+    pub(crate) fn fail(&self, client: &str) {
         if let Ok(mut m) = self.failures.lock() {
             if m.len() > 100_000 {
                 m.retain(|_, (_, since)| since.elapsed() < Duration::from_secs(60));
@@ -92,7 +92,7 @@ impl FailureLimiter {
     }
 }
 
-fn client_of(parts: &Parts) -> String {
+pub(crate) fn client_of(parts: &Parts) -> String {
     parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
@@ -107,11 +107,13 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let value = parts
+        let Some(value) = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .ok_or_else(ApiError::unauthorized)?;
+        else {
+            return session_caller(parts, state).await;
+        };
         let (scheme, credentials) = value.split_once(' ').ok_or_else(ApiError::unauthorized)?;
         let client = client_of(parts);
         if state.limiter.blocked(&client) {
@@ -156,6 +158,16 @@ async fn basic(state: &AppState, encoded: &str) -> Result<Option<Actor>, ApiErro
     let Some((user, password)) = text.split_once(':') else {
         return Ok(None);
     };
+    verify_login(state, user, password).await
+}
+
+/// Checks a username and password: lock-out, Argon2, failure count. The one place a password is
+/// verified, for HTTP Basic and for the session login alike.
+pub(crate) async fn verify_login(
+    state: &AppState,
+    user: &str,
+    password: &str,
+) -> Result<Option<Actor>, ApiError> {
     let key = LoginCache::key(user, password);
     if let Some(actor) = state.logins.get(&key) {
         return Ok(Some(actor));
@@ -196,6 +208,58 @@ async fn basic(state: &AppState, encoded: &str) -> Result<Option<Actor>, ApiErro
     let actor = Actor::of(&account);
     state.logins.put(key, actor.clone());
     Ok(Some(actor))
+}
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "sanad_session";
+/// Header that must repeat the session's CSRF token on every state-changing request.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+pub(crate) fn session_token(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// A caller known by the session cookie; state-changing requests must carry the CSRF token.
+async fn session_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    let token = session_token(parts).ok_or_else(ApiError::unauthorized)?;
+    let now = time::OffsetDateTime::now_utc();
+    let Some((account, csrf)) = state
+        .registry
+        .store()
+        .session(&api_key_hash(&token), now)
+        .await?
+    else {
+        return Err(ApiError::unauthorized());
+    };
+    let safe = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    if !safe {
+        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        let matches = sent.is_some_and(|s| {
+            s.len() == csrf.len()
+                && s.bytes()
+                    .zip(csrf.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0
+        });
+        if !matches {
+            tracing::warn!("request refused: missing or wrong CSRF token");
+            return Err(ApiError::forbidden(
+                "send the session's CSRF token in X-CSRF-Token",
+            ));
+        }
+    }
+    Ok(Caller(Actor::of(&account)))
 }
 
 /// What the caller says the data is read for (`X-Purpose`), kept in the access log.

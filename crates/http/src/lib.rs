@@ -28,6 +28,8 @@ pub const BODY_LIMIT: usize = 1 << 20;
 #[derive(Clone)]
 pub struct AppState {
     pub registry: Registry,
+    /// Mark session cookies `Secure` (the server is reached over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
 }
@@ -36,6 +38,7 @@ impl AppState {
     pub fn new(registry: Registry) -> Self {
         AppState {
             registry,
+            secure_cookies: false,
             logins: Arc::default(),
             limiter: Arc::default(),
         }
@@ -63,6 +66,8 @@ impl AppState {
         api::duplicates::undo,
         api::audit::access_log,
         api::audit::events,
+        api::session::login,
+        api::session::logout,
     ),
     modifiers(&SecurityAddon),
     security(("basic" = []), ("api_key" = [])),
@@ -136,6 +141,8 @@ pub fn router(state: AppState) -> Router {
         .route("/duplicates/{id}/decision", post(api::duplicates::decide))
         .route("/persons/{id}/merge", post(api::duplicates::merge))
         .route("/merges/{id}/undo", post(api::duplicates::undo))
+        .route("/auth/login", post(api::session::login))
+        .route("/auth/logout", post(api::session::logout))
         .route("/access-log", get(api::audit::access_log))
         .route("/audit/events", get(api::audit::events))
         .fallback(api_not_found);

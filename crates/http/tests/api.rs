@@ -855,3 +855,97 @@ async fn responses_carry_security_headers() {
         "{csp}"
     );
 }
+
+#[tokio::test]
+async fn a_browser_session_uses_a_secure_cookie_and_a_csrf_token() {
+    let app = TestApp::new().await;
+    let (status, _, _) = app
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "agent", "password": "nope"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, info, headers) = app
+        .call(
+            "POST",
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"username": "agent", "password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    let set = headers[header::SET_COOKIE].to_str().unwrap().to_string();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_string();
+    let csrf = info["csrf_token"].as_str().unwrap().to_string();
+    assert_eq!(info["role"], "agent");
+
+    let with_cookie = |method: &str, uri: &str, csrf: Option<&str>, body: Option<Value>| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::COOKIE, &cookie);
+        if let Some(c) = csrf {
+            req = req.header("x-csrf-token", c);
+        }
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let app = app.app.clone();
+        async move { app.oneshot(req).await.unwrap().status() }
+    };
+    assert_eq!(
+        with_cookie("GET", "/api/v1/households", None, None).await,
+        StatusCode::OK
+    );
+    let body = json!({"household": household()});
+    assert_eq!(
+        with_cookie("POST", "/api/v1/households", None, Some(body.clone())).await,
+        StatusCode::FORBIDDEN,
+        "no CSRF token"
+    );
+    assert_eq!(
+        with_cookie(
+            "POST",
+            "/api/v1/households",
+            Some("forged"),
+            Some(body.clone())
+        )
+        .await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        with_cookie("POST", "/api/v1/households", Some(&csrf), Some(body)).await,
+        StatusCode::CREATED
+    );
+
+    let req = Request::builder()
+        .method("POST")
+        .uri("/api/v1/auth/logout")
+        .header(header::COOKIE, &cookie)
+        .body(Body::empty())
+        .unwrap();
+    let res = app.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert!(
+        res.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert_eq!(
+        with_cookie("GET", "/api/v1/households", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "the session is closed"
+    );
+}

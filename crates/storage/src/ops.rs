@@ -882,6 +882,61 @@ async fn op_record_login_failure(
     Ok(failures.map(|f| u32::try_from(f).unwrap_or(u32::MAX)).unwrap_or(0))
 }
 
+async fn op_create_session(
+    db: &Ctx,
+    token_hash: &str,
+    username: &str,
+    csrf_token: &str,
+    expires_at: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, username, csrf_token, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(token_hash)
+    .bind(username)
+    .bind(csrf_token)
+    .bind(sanad_domain::audit::storable_time(expires_at))
+    .execute(&db.pool)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+async fn op_session(
+    db: &Ctx,
+    token_hash: &str,
+    now: time::OffsetDateTime,
+) -> Result<Option<(Account, String)>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        account: AccountRow,
+        csrf_token: String,
+        expires_at: time::OffsetDateTime,
+    }
+    let row: Option<Row> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {ACCOUNT_COLUMNS}, s.csrf_token, s.expires_at FROM sessions s \
+         JOIN accounts a ON a.username = s.username WHERE s.token_hash = $1"
+    )))
+    .bind(token_hash)
+    .fetch_optional(&db.pool)
+    .await
+    .map_err(db_error)?;
+    match row {
+        Some(r) if r.expires_at > now => Ok(Some((r.account.into_account()?, r.csrf_token))),
+        _ => Ok(None),
+    }
+}
+
+async fn op_delete_session(db: &Ctx, token_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(token_hash)
+        .execute(&db.pool)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
 async fn op_record_login_success(db: &Ctx, username: &str) -> Result<(), StoreError> {
     let pool = &db.pool;
     sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")

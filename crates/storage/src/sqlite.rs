@@ -212,6 +212,28 @@ impl RegistryStore for SqliteStore {
         op_revoke_api_key(&self.ctx, key_id, at).await
     }
 
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        username: &str,
+        csrf_token: &str,
+        expires_at: time::OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        op_create_session(&self.ctx, token_hash, username, csrf_token, expires_at).await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<(Account, String)>, StoreError> {
+        op_session(&self.ctx, token_hash, now).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        op_delete_session(&self.ctx, token_hash).await
+    }
+
     async fn record_login_failure(
         &self,
         username: &str,

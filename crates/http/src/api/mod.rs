@@ -6,4 +6,5 @@ pub mod duplicates;
 pub mod health;
 pub mod households;
 pub mod persons;
+pub mod session;
 pub mod territories;

@@ -1,0 +1,109 @@
+//! Browser sessions: log in with a username and password to get an HttpOnly, SameSite=Strict cookie
+//! (Secure behind TLS) and a CSRF token to repeat in `X-CSRF-Token` on every change.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sanad_app::auth::{api_key_hash, random_secret};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::auth::{SESSION_COOKIE, session_token, verify_login};
+use crate::error::{ApiError, Problem};
+use crate::extract::Json;
+
+/// How long a session lasts.
+pub const SESSION_HOURS: i64 = 8;
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionInfo {
+    pub username: String,
+    pub role: String,
+    /// Repeat it in `X-CSRF-Token` on every POST, PUT or DELETE made with the session cookie.
+    pub csrf_token: String,
+}
+
+/// The request's own parts, for the client address and cookie.
+pub struct RequestParts(Parts);
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Ok(RequestParts(parts.clone()))
+    }
+}
+
+fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or(HeaderValue::from_static("sanad_session=; Max-Age=0"))
+}
+
+/// Opens a session.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "system", request_body = Login,
+    security(()),
+    responses((status = 200, body = SessionInfo), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")))]
+pub async fn login(
+    State(state): State<AppState>,
+    RequestParts(parts): RequestParts,
+    Json(body): Json<Login>,
+) -> Result<Response, ApiError> {
+    let client = crate::auth::client_of(&parts);
+    if state.limiter.blocked(&client) {
+        return Err(ApiError::too_many_requests());
+    }
+    let Some(actor) = verify_login(&state, &body.username, &body.password).await? else {
+        state.limiter.fail(&client);
+        return Err(ApiError::unauthorized());
+    };
+    let token = random_secret(32).map_err(|_| ApiError::internal())?;
+    let csrf = random_secret(16).map_err(|_| ApiError::internal())?;
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
+    state
+        .registry
+        .store()
+        .create_session(&api_key_hash(&token), &actor.username, &csrf, expires)
+        .await?;
+    let info = SessionInfo {
+        username: actor.username,
+        role: actor.role.as_str().to_string(),
+        csrf_token: csrf,
+    };
+    let mut response = axum::Json(info).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie(&state, &token, SESSION_HOURS * 3600),
+    );
+    Ok(response)
+}
+
+/// Closes the session of the cookie.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "system", security(()),
+    responses((status = 204, description = "Logged out")))]
+pub async fn logout(
+    State(state): State<AppState>,
+    RequestParts(parts): RequestParts,
+) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(&parts) {
+        state
+            .registry
+            .store()
+            .delete_session(&api_key_hash(&token))
+            .await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, cookie(&state, "", 0));
+    Ok(response)
+}
