@@ -17,11 +17,13 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::error::ApiError;
 
-/// Remembers recently verified Basic credentials (by a hash of user and password) so that a page
-/// load does not pay one Argon2 verification per request.
+/// Remembers recently verified Basic credentials (by a hash of user and password, with the
+/// password hash they were checked against) so that a page load does not pay one Argon2
+/// verification per request. The account is still read on every request: a reset password or a
+/// lock takes effect at once.
 #[derive(Default)]
 pub struct LoginCache {
-    verified: Mutex<HashMap<[u8; 32], (Actor, Instant)>>,
+    verified: Mutex<HashMap<[u8; 32], (String, Instant)>>,
 }
 
 const CACHE_TTL: Duration = Duration::from_secs(300);
@@ -36,19 +38,20 @@ impl LoginCache {
         h.finalize().into()
     }
 
-    fn get(&self, key: &[u8; 32]) -> Option<Actor> {
-        let map = self.verified.lock().ok()?;
-        map.get(key)
-            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
-            .map(|(a, _)| a.clone())
+    /// Whether these credentials were verified recently against this very password hash.
+    fn verified(&self, key: &[u8; 32], password_hash: &str) -> bool {
+        self.verified.lock().is_ok_and(|map| {
+            map.get(key)
+                .is_some_and(|(hash, at)| at.elapsed() < CACHE_TTL && hash == password_hash)
+        })
     }
 
-    fn put(&self, key: [u8; 32], actor: Actor) {
+    fn put(&self, key: [u8; 32], password_hash: &str) {
         if let Ok(mut map) = self.verified.lock() {
             if map.len() >= CACHE_MAX {
                 map.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
             }
-            map.insert(key, (actor, Instant::now()));
+            map.insert(key, (password_hash.to_string(), Instant::now()));
         }
     }
 }
@@ -169,9 +172,6 @@ pub(crate) async fn verify_login(
     password: &str,
 ) -> Result<Option<Actor>, ApiError> {
     let key = LoginCache::key(user, password);
-    if let Some(actor) = state.logins.get(&key) {
-        return Ok(Some(actor));
-    }
     let store = state.registry.store();
     let Some(account) = store.account(user).await? else {
         return Ok(None);
@@ -180,6 +180,9 @@ pub(crate) async fn verify_login(
     if account.locked_until.is_some_and(|until| until > now) {
         tracing::info!("login refused: account locked");
         return Ok(None);
+    }
+    if state.logins.verified(&key, &account.password_hash) {
+        return Ok(Some(Actor::of(&account)));
     }
     let password = password.to_string();
     let hash = account.password_hash.clone();
@@ -205,9 +208,8 @@ pub(crate) async fn verify_login(
     if account.failed_logins > 0 || account.locked_until.is_some() {
         store.record_login_success(user).await?;
     }
-    let actor = Actor::of(&account);
-    state.logins.put(key, actor.clone());
-    Ok(Some(actor))
+    state.logins.put(key, &account.password_hash);
+    Ok(Some(Actor::of(&account)))
 }
 
 /// Name of the session cookie.

@@ -949,3 +949,38 @@ async fn a_browser_session_uses_a_secure_cookie_and_a_csrf_token() {
         "the session is closed"
     );
 }
+
+#[tokio::test]
+async fn a_password_reset_takes_effect_at_once_even_for_remembered_credentials() {
+    let app = TestApp::new().await;
+    let (status, _, _) = app
+        .call("GET", "/api/v1/households", Some(&app.basic), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    app._db
+        .store
+        .upsert_account(&Account::new(
+            "agent",
+            Role::Agent,
+            hash_password("new pass").unwrap(),
+        ))
+        .await
+        .unwrap();
+    let (status, _, _) = app
+        .call("GET", "/api/v1/households", Some(&app.basic), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the old password no longer opens anything"
+    );
+    let (status, _, _) = app
+        .call(
+            "GET",
+            "/api/v1/households",
+            Some(&basic_auth("agent", "new pass")),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
