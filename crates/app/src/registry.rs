@@ -209,14 +209,7 @@ impl Registry {
         require(actor, Permission::WriteRegistry)?;
         let change = self.change(actor, reason)?;
         let input = input.validate(change.at.date(), Territories::morocco())?;
-        let current = self
-            .store
-            .household(id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if !policy::sees(actor, place(&current)) {
-            return Err(hidden(actor));
-        }
+        self.visible_household(actor, id).await?;
         self.check_commune_in_scope(actor, &input.data.commune_code)?;
         Ok(self
             .store
@@ -231,14 +224,7 @@ impl Registry {
         purpose: &Purpose,
     ) -> Result<Household, RegistryError> {
         require(actor, Permission::ReadRegistry)?;
-        let household = self
-            .store
-            .household(id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if !policy::sees(actor, place(&household)) {
-            return Err(hidden(actor));
-        }
+        let household = self.visible_household(actor, id).await?;
         self.log_read(actor, "household", vec![id.to_string()], purpose)
             .await?;
         Ok(household)
@@ -251,14 +237,7 @@ impl Registry {
         purpose: &Purpose,
     ) -> Result<Vec<HouseholdVersion>, RegistryError> {
         require(actor, Permission::ReadRegistry)?;
-        let current = self
-            .store
-            .household(id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if !policy::sees(actor, place(&current)) {
-            return Err(hidden(actor));
-        }
+        self.visible_household(actor, id).await?;
         let versions = self.store.household_versions(id).await?;
         if versions.is_empty() {
             return Err(StoreError::NotFound.into());
@@ -456,6 +435,25 @@ impl Registry {
             .store
             .audit_events(after, limit.clamp(1, MAX_PAGE))
             .await?)
+    }
+
+    /// The household if it exists and lies in the actor's scope; otherwise "not found", so that its
+    /// existence does not leak.
+    async fn visible_household(
+        &self,
+        actor: &Actor,
+        id: HouseholdId,
+    ) -> Result<Household, RegistryError> {
+        let household = self
+            .store
+            .household(id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if policy::sees(actor, place(&household)) {
+            Ok(household)
+        } else {
+            Err(hidden(actor))
+        }
     }
 
     fn check_commune_in_scope(&self, actor: &Actor, commune: &str) -> Result<(), RegistryError> {

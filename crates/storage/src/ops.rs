@@ -48,6 +48,29 @@ fn sealed_nid(
     }
 }
 
+/// Binds the household's own columns as `$1`…`$15` (territory, dwelling, spending, assets,
+/// income, time of the change), in the order the INSERT and the UPDATE both list them.
+macro_rules! bind_household_fields {
+    ($query:expr, $d:expr, $region:expr, $province:expr, $at:expr) => {
+        $query
+            .bind(&$region)
+            .bind(&$province)
+            .bind(&$d.commune_code)
+            .bind(area_text($d))
+            .bind(&$d.address)
+            .bind($d.dwelling_type.as_str())
+            .bind($d.tenure.as_str())
+            .bind(i64::from($d.rooms))
+            .bind($d.water_spending.centimes())
+            .bind($d.electricity_spending.centimes())
+            .bind($d.phone_spending.centimes())
+            .bind($d.gas_spending.centimes())
+            .bind(assets_text(&$d.assets))
+            .bind($d.declared_income.centimes())
+            .bind($at)
+    };
+}
+
 /// Reserves `n` consecutive serials of `kind` and returns the first.
 async fn allocate(tx: &mut Tx, kind: &str, n: i64) -> Result<i64, StoreError> {
     let next: i64 = sqlx::query_scalar(
@@ -317,29 +340,15 @@ async fn op_register_household(
     let mut tx = begin_write(pool).await?;
     let id = crate::rows::household_id(allocate(&mut tx, "household", 1).await?)?;
     let d = &input.data;
-    sqlx::query(
-        "INSERT INTO households (id, version, region_code, province_code, commune_code, area, address, \
+    let insert = sqlx::query(
+        "INSERT INTO households (region_code, province_code, commune_code, area, address, \
          dwelling_type, tenure, rooms, water_spending, electricity_spending, phone_spending, gas_spending, \
-         assets, declared_income, created_at, updated_at) \
-         VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
-    )
-    .bind(serial_h(id))
-    .bind(&region_code)
-    .bind(&province_code)
-    .bind(&d.commune_code)
-    .bind(area_text(d))
-    .bind(&d.address)
-    .bind(d.dwelling_type.as_str())
-    .bind(d.tenure.as_str())
-    .bind(i64::from(d.rooms))
-    .bind(d.water_spending.centimes())
-    .bind(d.electricity_spending.centimes())
-    .bind(d.phone_spending.centimes())
-    .bind(d.gas_spending.centimes())
-    .bind(assets_text(&d.assets))
-    .bind(d.declared_income.centimes())
-    .bind(at)
-    .execute(&mut *tx)
+         assets, declared_income, updated_at, created_at, id, version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, 1)",
+    );
+    bind_household_fields!(insert, d, region_code, province_code, at)
+        .bind(serial_h(id))
+        .execute(&mut *tx)
     .await
     .map_err(db_error)?;
     let members = write_members(&mut tx, &db.cipher, id, input).await?;
@@ -377,28 +386,15 @@ async fn op_update_household(
     let mut tx = begin_write(pool).await?;
     fill_imported_snapshot(&mut tx, &db.cipher, id, expected_version).await?;
     let d = &input.data;
-    let created_at: Option<time::OffsetDateTime> = sqlx::query_scalar(
+    let update = sqlx::query_scalar(
         "UPDATE households SET version = version + 1, region_code = $1, province_code = $2, \
          commune_code = $3, area = $4, address = $5, dwelling_type = $6, tenure = $7, rooms = $8, \
          water_spending = $9, electricity_spending = $10, phone_spending = $11, gas_spending = $12, \
          assets = $13, declared_income = $14, updated_at = $15 \
          WHERE id = $16 AND version = $17 RETURNING created_at",
-    )
-    .bind(&region_code)
-    .bind(&province_code)
-    .bind(&d.commune_code)
-    .bind(area_text(d))
-    .bind(&d.address)
-    .bind(d.dwelling_type.as_str())
-    .bind(d.tenure.as_str())
-    .bind(i64::from(d.rooms))
-    .bind(d.water_spending.centimes())
-    .bind(d.electricity_spending.centimes())
-    .bind(d.phone_spending.centimes())
-    .bind(d.gas_spending.centimes())
-    .bind(assets_text(&d.assets))
-    .bind(d.declared_income.centimes())
-    .bind(at)
+    );
+    let created_at: Option<time::OffsetDateTime> =
+        bind_household_fields!(update, d, region_code, province_code, at)
     .bind(serial_h(id))
     .bind(i64::from(expected_version))
     .fetch_optional(&mut *tx)
