@@ -103,6 +103,52 @@ pub(crate) fn client_of(parts: &Parts) -> String {
         .unwrap_or_else(|| "local".to_string())
 }
 
+/// Requests without any credential (health, the API document, the login form) allowed per client
+/// address per minute; past it they are answered 429.
+pub const ANONYMOUS_PER_MINUTE: u32 = 300;
+
+/// Counts anonymous requests per client address and minute.
+#[derive(Default)]
+pub struct AnonymousLimiter {
+    seen: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl AnonymousLimiter {
+    /// Counts one request; false once the client is past the limit for this minute.
+    pub(crate) fn admit(&self, client: &str) -> bool {
+        let Ok(mut m) = self.seen.lock() else {
+            return true;
+        };
+        if m.len() > 100_000 {
+            m.retain(|_, (_, since)| since.elapsed() < Duration::from_secs(60));
+        }
+        let entry = m.entry(client.to_string()).or_insert((0, Instant::now()));
+        if entry.1.elapsed() >= Duration::from_secs(60) {
+            *entry = (0, Instant::now());
+        }
+        entry.0 += 1;
+        entry.0 <= ANONYMOUS_PER_MINUTE
+    }
+}
+
+/// Middleware: anonymous traffic is rate limited per client address; requests that carry a
+/// credential are accountable and limited by the failed-authentication limiter instead.
+pub async fn limit_anonymous(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (parts, body) = request.into_parts();
+    let anonymous =
+        !parts.headers.contains_key(header::AUTHORIZATION) && session_token(&parts).is_none();
+    if anonymous && !state.anonymous.admit(&client_of(&parts)) {
+        return ApiError::too_many_requests().into_response();
+    }
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
+}
+
 /// The authenticated caller.
 pub struct Caller(pub Actor);
 

@@ -72,7 +72,7 @@ impl ApiError {
         Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            "Too many failed attempts; wait a minute",
+            "Too many requests from this address; wait a minute",
         )
     }
 

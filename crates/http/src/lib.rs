@@ -32,6 +32,7 @@ pub struct AppState {
     pub secure_cookies: bool,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
+    pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
 }
 
 impl AppState {
@@ -41,6 +42,7 @@ impl AppState {
             secure_cookies: false,
             logins: Arc::default(),
             limiter: Arc::default(),
+            anonymous: Arc::default(),
         }
     }
 }
@@ -165,6 +167,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(strict)
         .merge(docs)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::limit_anonymous,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

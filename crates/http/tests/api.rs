@@ -984,3 +984,26 @@ async fn a_password_reset_takes_effect_at_once_even_for_remembered_credentials()
         .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn anonymous_traffic_is_rate_limited_per_address() {
+    let app = TestApp::new().await;
+    for _ in 0..sanad_http::auth::ANONYMOUS_PER_MINUTE {
+        let (status, _, _) = app.call("GET", "/api/v1/health", None, None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (status, problem, headers) = app.call("GET", "/api/v1/openapi.json", None, None).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited"))
+    );
+    assert_eq!(headers[header::RETRY_AFTER], "60");
+    let (status, _, _) = app
+        .call("GET", "/api/v1/households", Some(&app.basic), None)
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "an authenticated caller is not held by anonymous traffic"
+    );
+}
