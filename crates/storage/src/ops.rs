@@ -123,11 +123,14 @@ async fn save_chain_head(tx: &mut Tx, head: &ChainHead) -> Result<(), StoreError
     Ok(())
 }
 
-async fn insert_version(
+/// Records a household's new state: its version row (who, when, why, snapshot) and its audit event
+/// (`action`), in the writer's transaction.
+async fn record_household_version(
     tx: &mut Tx,
     cipher: &sanad_app::crypto::DataCipher,
     household: &Household,
     change: &Change,
+    action: &str,
 ) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO household_versions (household_id, version, at, actor, reason, snapshot) \
@@ -142,7 +145,8 @@ async fn insert_version(
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
-    Ok(())
+    let entry = household_entry(&change.actor, action, household, &change.reason);
+    append_audit(tx, household.updated_at, vec![entry]).await
 }
 
 /// Refuses a national id that another person already has.
@@ -362,13 +366,7 @@ async fn op_register_household(
         created_at: at,
         updated_at: at,
     };
-    insert_version(&mut tx, &db.cipher, &household, change).await?;
-    append_audit(
-        &mut tx,
-        at,
-        vec![household_entry(&change.actor, "household.create", &household, &change.reason)],
-    )
-    .await?;
+    record_household_version(&mut tx, &db.cipher, &household, change, "household.create").await?;
     tx.commit().await.map_err(db_error)?;
     Ok(household)
 }
@@ -432,13 +430,7 @@ async fn op_update_household(
         created_at,
         updated_at: at,
     };
-    insert_version(&mut tx, &db.cipher, &household, change).await?;
-    append_audit(
-        &mut tx,
-        at,
-        vec![household_entry(&change.actor, "household.update", &household, &change.reason)],
-    )
-    .await?;
+    record_household_version(&mut tx, &db.cipher, &household, change, "household.update").await?;
     tx.commit().await.map_err(db_error)?;
     Ok(household)
 }
@@ -1321,8 +1313,7 @@ async fn bump_household_version(
     let household = load_household(&mut *tx, cipher, id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    insert_version(tx, cipher, &household, change).await?;
-    append_audit(tx, at, vec![household_entry(&change.actor, action, &household, &change.reason)]).await
+    record_household_version(tx, cipher, &household, change, action).await
 }
 
 async fn op_merge_persons(
