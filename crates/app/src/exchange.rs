@@ -607,8 +607,17 @@ pub fn read_registry(
 ) -> Result<ParsedRegistry, ExchangeError> {
     let territories = Territories::morocco();
     let today = change.at.date();
-    let households_table = read_table(&source.households)?;
-    let persons_table = read_table(&source.persons)?;
+    progress.phase("reading", 0);
+    // Both files at once: each is parsed on its own thread.
+    let (households_table, persons_table) = std::thread::scope(|scope| {
+        let households = scope.spawn(|| read_table(&source.households));
+        let persons = read_table(&source.persons);
+        let households = households
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (households, persons)
+    });
+    let (households_table, persons_table) = (households_table?, persons_table?);
     let hcols = Columns::resolve(
         &households_table,
         "households",
@@ -637,6 +646,7 @@ pub fn read_registry(
     };
 
     // Households, each on its own (on all cores), then against each other.
+    progress.phase("checking households", 0);
     let checked = par_map(households_table.rows, |(line, row)| {
         let row = row.map_err(|m| (None, vec![FieldError::new("*", "encoding", m)]));
         (line, check_household_row(row, &hcols, territories))
@@ -671,6 +681,7 @@ pub fn read_registry(
     rejected_households.retain(|id| !valid_households.contains(id));
 
     // Persons, each on its own (on all cores), then against the file.
+    progress.phase("checking persons", 0);
     let checked = par_map(persons_table.rows, |(line, row)| {
         let result = (|| {
             let row = row.map_err(|m| vec![FieldError::new("*", "encoding", m)])?;
@@ -745,6 +756,7 @@ pub fn read_registry(
     }
 
     // Households as a whole: exactly one head, at least one member.
+    progress.phase("checking memberships", 0);
     let mut members: HashMap<HouseholdId, Vec<usize>> = HashMap::with_capacity(households.len());
     for (i, p) in persons.iter().enumerate() {
         if let Some(h) = p.household {

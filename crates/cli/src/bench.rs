@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use sanad_app::RegistryStore;
 use sanad_app::exchange::{self, ImportSource};
-use sanad_app::store::{Change, ImportOutcome, NoProgress};
+use sanad_app::store::{Change, ImportOutcome};
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
@@ -198,6 +198,33 @@ async fn import(persons: u64, postgres: Option<String>, seed: u64) -> anyhow::Re
     Ok(())
 }
 
+/// Records when each phase of an import starts, to print where the time goes.
+#[derive(Default)]
+struct PhaseTimer {
+    phases: std::sync::Mutex<Vec<(String, Instant)>>,
+}
+
+impl sanad_app::store::Progress for PhaseTimer {
+    fn phase(&self, name: &str, _total: u64) {
+        if let Ok(mut p) = self.phases.lock() {
+            p.push((name.to_string(), Instant::now()));
+        }
+    }
+}
+
+impl PhaseTimer {
+    /// `phase s, phase s, …` up to `end`.
+    fn summary(&self, end: Instant) -> String {
+        let phases = self.phases.lock().map(|p| p.clone()).unwrap_or_default();
+        let mut out = Vec::new();
+        for (i, (name, at)) in phases.iter().enumerate() {
+            let next = phases.get(i + 1).map(|p| p.1).unwrap_or(end);
+            out.push(format!("{name} {:.2}", (next - *at).as_secs_f64()));
+        }
+        out.join(", ")
+    }
+}
+
 async fn measure(
     backend: &'static str,
     store: &dyn RegistryStore,
@@ -208,17 +235,17 @@ async fn measure(
         reason: "benchmark".into(),
         at: time::OffsetDateTime::now_utc(),
     };
+    let timer = PhaseTimer::default();
     let started = Instant::now();
-    let parsed = exchange::read_registry(&ImportSource::from_dir(dir), &change, &NoProgress)?;
+    let parsed = exchange::read_registry(&ImportSource::from_dir(dir), &change, &timer)?;
     if let Some(e) = parsed.errors.first() {
         anyhow::bail!("generated data refused: {e}");
     }
     let check_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
-    let outcome = store
-        .import_batch(&parsed.batch, &change, &NoProgress)
-        .await?;
+    let outcome = store.import_batch(&parsed.batch, &change, &timer).await?;
     let write_s = started.elapsed().as_secs_f64();
+    eprintln!("{backend} phases (s): {}", timer.summary(Instant::now()));
     let ImportOutcome::Written {
         households,
         persons,

@@ -44,7 +44,7 @@ pub(crate) fn import(
     cipher: &DataCipher,
     batch: &RegistryBatch,
     change: &Change,
-    import_entries: impl Iterator<Item = AuditEntry>,
+    import_entries: impl Iterator<Item = AuditEntry> + Send,
     max_serials: (i64, i64),
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, StoreError> {
@@ -62,6 +62,10 @@ pub(crate) fn import(
         conn.pragma_update(None, name, value).map_err(err)?;
     }
     conn.pragma_update(None, "cache_size", -IMPORT_CACHE_KIB)
+        .map_err(err)?;
+    // Helper threads for the sorts that build the indexes again.
+    let helpers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    conn.pragma_update(None, "threads", helpers as i64)
         .map_err(err)?;
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -85,10 +89,36 @@ pub(crate) fn import(
         .flat_map(|h| &h.members)
         .chain(&batch.loose_persons)
         .collect();
-    progress.phase("writing", (batch.households.len() + persons.len()) as u64);
+    let (seq, hash): (i64, String) = tx
+        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(err)?;
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut written = 0u64;
-    {
+
+    // Three threads: this one only binds and inserts; one seals the persons' national ids and
+    // builds their search keys, chunk by chunk, ahead of the inserts; one chains the audit events.
+    let head = std::thread::scope(|scope| -> Result<ChainHead, StoreError> {
+        let (sealed_tx, sealed_rx) = std::sync::mpsc::sync_channel(4);
+        let persons = &persons;
+        scope.spawn(move || {
+            for chunk in persons.chunks(SEAL_CHUNK) {
+                let derived = chunk.iter().map(|p| derive(cipher, p)).collect();
+                if sealed_tx.send(derived).is_err() {
+                    break;
+                }
+            }
+        });
+        let auditor = scope.spawn(move || {
+            let mut head = ChainHead { seq, hash };
+            let events: Vec<AuditEvent> = import_entries
+                .map(|entry| AuditEvent::chain(&mut head, at, entry))
+                .collect();
+            (events, head)
+        });
+
+        progress.phase("writing", (batch.households.len() + persons.len()) as u64);
+        let mut written = 0u64;
         let mut insert_household = tx
             .prepare(
                 "INSERT INTO households (id, version, region_code, province_code, commune_code, area, address, \
@@ -128,34 +158,37 @@ pub(crate) fn import(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )
             .map_err(err)?;
-        // The derived columns (sealed national id, search key) are computed on all cores; the
-        // writer then only binds and inserts.
-        let derived = derive_columns(cipher, &persons)?;
-        for (p, (nid_hash, nid_enc, search_key)) in persons.iter().zip(derived) {
-            let d = &p.data;
-            let (y, m, day) = d.birth_date.to_calendar_date();
-            insert_person
-                .execute(params![
-                    serial_p(p.id),
-                    p.household_id.map(serial_h),
-                    d.relation.as_str(),
-                    d.first_name,
-                    d.last_name,
-                    d.first_name_ar,
-                    d.last_name_ar,
-                    d.sex.as_str(),
-                    format!("{y:04}-{:02}-{day:02}", m as u8),
-                    nid_hash,
-                    nid_enc,
-                    d.disability.as_str(),
-                    d.schooling.as_str(),
-                    d.occupation.as_str(),
-                    search_key,
-                ])
-                .map_err(err)?;
-            written += 1;
-            if written.is_multiple_of(65_536) {
-                progress.advance(written);
+        for chunk in persons.chunks(SEAL_CHUNK) {
+            let derived: Vec<Result<Derived, StoreError>> = sealed_rx
+                .recv()
+                .map_err(|_| StoreError::Internal("the sealing thread stopped".into()))?;
+            for (p, sealed) in chunk.iter().zip(derived) {
+                let (nid_hash, nid_enc, search_key) = sealed?;
+                let d = &p.data;
+                let (y, m, day) = d.birth_date.to_calendar_date();
+                insert_person
+                    .execute(params![
+                        serial_p(p.id),
+                        p.household_id.map(serial_h),
+                        d.relation.as_str(),
+                        d.first_name,
+                        d.last_name,
+                        d.first_name_ar,
+                        d.last_name_ar,
+                        d.sex.as_str(),
+                        format!("{y:04}-{:02}-{day:02}", m as u8),
+                        nid_hash,
+                        nid_enc,
+                        d.disability.as_str(),
+                        d.schooling.as_str(),
+                        d.occupation.as_str(),
+                        search_key,
+                    ])
+                    .map_err(err)?;
+                written += 1;
+                if written.is_multiple_of(65_536) {
+                    progress.advance(written);
+                }
             }
         }
 
@@ -166,12 +199,10 @@ pub(crate) fn import(
             }
         }
 
-        let (seq, hash): (i64, String) = tx
-            .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
-            .map_err(err)?;
-        let mut head = ChainHead { seq, hash };
+        progress.phase("auditing", 0);
+        let (events, head) = auditor
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
         let mut insert_event = tx
             .prepare(
                 "INSERT INTO audit_events (seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
@@ -179,8 +210,7 @@ pub(crate) fn import(
             )
             .map_err(err)?;
         let at_text = ts(at);
-        for entry in import_entries {
-            let e = AuditEvent::chain(&mut head, at, entry);
+        for e in &events {
             insert_event
                 .execute(params![
                     e.seq,
@@ -195,22 +225,24 @@ pub(crate) fn import(
                 ])
                 .map_err(err)?;
         }
+        progress.advance(written);
+        Ok(head)
+    })?;
+    tx.execute(
+        "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
+        params![head.seq, head.hash],
+    )
+    .map_err(err)?;
+    let (max_h, max_p) = max_serials;
+    for (kind, max) in [("household", max_h), ("person", max_p)] {
         tx.execute(
-            "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
-            params![head.seq, head.hash],
+            "UPDATE id_counters SET next_serial = MAX(next_serial, ?1) WHERE kind = ?2",
+            params![max + 1, kind],
         )
         .map_err(err)?;
-        let (max_h, max_p) = max_serials;
-        for (kind, max) in [("household", max_h), ("person", max_p)] {
-            tx.execute(
-                "UPDATE id_counters SET next_serial = MAX(next_serial, ?1) WHERE kind = ?2",
-                params![max + 1, kind],
-            )
-            .map_err(err)?;
-        }
     }
+    progress.phase("committing", 0);
     tx.commit().map_err(err)?;
-    progress.advance(written);
     Ok(ImportOutcome::Written {
         households: batch.households.len() as u64,
         persons: persons.len() as u64,
@@ -251,41 +283,24 @@ fn drop_indexes(tx: &rusqlite::Transaction<'_>) -> Result<Vec<String>, StoreErro
 
 type Derived = (Option<String>, Option<String>, String);
 
-/// Sealed national id (hash, ciphertext) and search key of each person, in order, on all cores.
-fn derive_columns(cipher: &DataCipher, persons: &[&Person]) -> Result<Vec<Derived>, StoreError> {
-    let one = |p: &&Person| -> Result<Derived, StoreError> {
-        let d = &p.data;
-        let (hash, enc) = match &d.national_id {
-            None => (None, None),
-            Some(n) => (
-                Some(cipher.lookup_hash(n.as_str())),
-                Some(
-                    cipher
-                        .encrypt(n.as_str())
-                        .map_err(|e| StoreError::Internal(e.to_string()))?,
-                ),
+/// Persons sealed and keyed per message between the sealing thread and the writer.
+const SEAL_CHUNK: usize = 16_384;
+
+/// A person's sealed national id (look-up hash, ciphertext) and search key.
+fn derive(cipher: &DataCipher, p: &Person) -> Result<Derived, StoreError> {
+    let d = &p.data;
+    let (hash, enc) = match &d.national_id {
+        None => (None, None),
+        Some(n) => (
+            Some(cipher.lookup_hash(n.as_str())),
+            Some(
+                cipher
+                    .encrypt(n.as_str())
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
             ),
-        };
-        Ok((hash, enc, d.search_key()))
+        ),
     };
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
-    if threads <= 1 || persons.len() < 4096 {
-        return persons.iter().map(one).collect();
-    }
-    let chunk = persons.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = persons
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(one).collect::<Result<Vec<_>, _>>()))
-            .collect();
-        let mut out = Vec::with_capacity(persons.len());
-        for h in handles {
-            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))?);
-        }
-        Ok(out)
-    })
+    Ok((hash, enc, d.search_key()))
 }
 
 fn insert_household_row(
