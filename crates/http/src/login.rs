@@ -61,12 +61,7 @@ fn form(
         .oidc
         .as_ref()
         .map(|oidc| {
-            let start = format!(
-                "/auth/oidc/start?next={}",
-                serde_urlencoded::to_string([("", next)])
-                    .map(|s| s.trim_start_matches('=').to_string())
-                    .unwrap_or_default()
-            );
+            let start = format!("/auth/oidc/start?next={}", page::form_encode(next));
             format!(
                 "<p>{or}</p>\n<p><a class=\"provider button\" href=\"{href}\">{with} {name}</a></p>\n",
                 or = escape(t.or),

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::api::session::{RequestParts, open_session};
 use crate::auth::same_secret;
-use crate::page::{self, Lang, escape, safe_next};
+use crate::page::{self, Lang, escape, form_encode, safe_next};
 
 /// The cookie that binds a login in progress to the browser that started it. SameSite=Lax, not
 /// Strict: it must come back with the provider's cross-site redirect to the callback.
@@ -239,7 +239,7 @@ impl Oidc {
             .header(header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| format!("GET {url}: {e}"))?;
+            .map_err(|e| format!("GET {url}: {}", causes(&e)))?;
         if !response.status().is_success() {
             return Err(format!("GET {url}: status {}", response.status()));
         }
@@ -432,7 +432,7 @@ impl Oidc {
             .send()
             .await
             .map_err(|e| {
-                tracing::warn!(error = %e, "OpenID Connect token endpoint unreachable");
+                tracing::warn!(error = %causes(&e), "OpenID Connect token endpoint unreachable");
                 Refusal::Unreachable
             })?;
         if !response.status().is_success() {
@@ -545,18 +545,23 @@ impl Oidc {
     }
 }
 
+/// An error and its causes on one line ("error sending request: … Connection refused").
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 fn hex_sha256(text: &str) -> String {
     Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-/// `application/x-www-form-urlencoded` encoding of one value.
-fn form_encode(value: &str) -> String {
-    serde_urlencoded::to_string([("v", value)])
-        .map(|s| s.trim_start_matches("v=").to_string())
-        .unwrap_or_default()
 }
 
 fn flow_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {

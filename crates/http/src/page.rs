@@ -210,6 +210,13 @@ pub fn safe_next(next: Option<&str>) -> String {
     }
 }
 
+/// `application/x-www-form-urlencoded` encoding of one value (a query parameter, a client secret).
+pub fn form_encode(value: &str) -> String {
+    serde_urlencoded::to_string([("v", value)])
+        .map(|s| s.trim_start_matches("v=").to_string())
+        .unwrap_or_default()
+}
+
 /// The value of a cookie of the request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
