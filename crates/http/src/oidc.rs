@@ -144,7 +144,8 @@ struct Metadata {
 
 struct Keys {
     set: JwkSet,
-    fetched: Instant,
+    /// When a token with an unknown key id last made us fetch the set again.
+    refetched_for_unknown_key: Option<Instant>,
 }
 
 /// A login in progress, under its `state`.
@@ -195,7 +196,20 @@ impl Oidc {
             .connect_timeout(Duration::from_secs(5))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        reqwest::Url::parse(&config.issuer).map_err(|e| format!("oidc.issuer: {e}"))?;
+        let issuer =
+            reqwest::Url::parse(&config.issuer).map_err(|e| format!("oidc.issuer: {e}"))?;
+        // Discovery and the keys come from the issuer: over plain HTTP anyone on the path could
+        // sign in as anyone. Only a provider on this machine may do without TLS.
+        let loopback = issuer.host_str().is_some_and(|host| {
+            host == "localhost"
+                || host
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        });
+        if issuer.scheme() != "https" && !(issuer.scheme() == "http" && loopback) {
+            return Err("oidc.issuer must be an https:// URL".into());
+        }
         reqwest::Url::parse(&config.redirect_url).map_err(|e| format!("oidc.redirect_url: {e}"))?;
         if config.client_id.trim().is_empty() {
             return Err("oidc.client_id is required when oidc.issuer is set".into());
@@ -268,16 +282,25 @@ impl Oidc {
     }
 
     async fn fetch_keys(&self, meta: &Metadata) -> Result<JwkSet, String> {
+        self.fetch_keys_for(meta, None).await
+    }
+
+    async fn fetch_keys_for(
+        &self,
+        meta: &Metadata,
+        unknown_key_at: Option<Instant>,
+    ) -> Result<JwkSet, String> {
         let set: JwkSet = self.get_json(&meta.jwks_uri).await?;
         *self.keys.write().await = Some(Keys {
             set: set.clone(),
-            fetched: Instant::now(),
+            refetched_for_unknown_key: unknown_key_at,
         });
         Ok(set)
     }
 
     /// The key that signed a token: from the cached set, or from a fresh one when the key id is
-    /// unknown (the provider rotated its keys).
+    /// unknown (the provider rotated its keys). Unknown key ids make us fetch again at most every
+    /// half minute, so that forged tokens cannot hammer the provider.
     async fn key_for(&self, meta: &Metadata, kid: Option<&str>) -> Result<Jwk, Refusal> {
         let pick = |set: &JwkSet| -> Option<Jwk> {
             match kid {
@@ -286,21 +309,30 @@ impl Oidc {
                 None => None,
             }
         };
-        let stale = {
+        let unknown_key_at = {
             let keys = self.keys.read().await;
-            if let Some(found) = keys.as_ref().and_then(|k| pick(&k.set)) {
-                return Ok(found);
+            match keys.as_ref() {
+                Some(k) => {
+                    if let Some(found) = pick(&k.set) {
+                        return Ok(found);
+                    }
+                    if k.refetched_for_unknown_key
+                        .is_some_and(|at| at.elapsed() < JWKS_REFRESH_MIN)
+                    {
+                        return Err(Refusal::BadIdToken("unknown_signing_key"));
+                    }
+                    Some(Instant::now())
+                }
+                None => None,
             }
-            keys.as_ref()
-                .is_none_or(|k| k.fetched.elapsed() >= JWKS_REFRESH_MIN)
         };
-        if !stale {
-            return Err(Refusal::BadIdToken("unknown_signing_key"));
-        }
-        let set = self.fetch_keys(meta).await.map_err(|e| {
-            tracing::warn!(error = %e, "OpenID Connect key set unavailable");
-            Refusal::Unreachable
-        })?;
+        let set = self
+            .fetch_keys_for(meta, unknown_key_at)
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "OpenID Connect key set unavailable");
+                Refusal::Unreachable
+            })?;
         pick(&set).ok_or(Refusal::BadIdToken("unknown_signing_key"))
     }
 

@@ -30,6 +30,7 @@ const CLIENT_SECRET: &str = "s3cret:with/odd&chars";
 const REDIRECT_URL: &str = "https://sanad.test/auth/oidc/callback";
 const PROVIDER_KEY: &str = include_str!("fixtures/oidc-provider-key.pem");
 const FORGER_KEY: &str = include_str!("fixtures/oidc-forger-key.pem");
+const EC_KEY: &str = include_str!("fixtures/oidc-provider-ec-key.pem");
 
 /// What the provider puts in (or does to) the next ID token it issues.
 #[derive(Clone)]
@@ -40,6 +41,10 @@ struct Issue {
     azp: Option<String>,
     exp_in: i64,
     forged: bool,
+    /// Sign with the provider's P-256 key (ES256) instead of its RSA key.
+    es256: bool,
+    /// A key id other than the signing key's.
+    kid: Option<&'static str>,
 }
 
 impl Default for Issue {
@@ -51,6 +56,8 @@ impl Default for Issue {
             azp: Some(CLIENT_ID.into()),
             exp_in: 300,
             forged: false,
+            es256: false,
+            kid: None,
         }
     }
 }
@@ -65,6 +72,8 @@ struct Grant {
 struct Provider {
     issuer: String,
     issue: Arc<Mutex<Issue>>,
+    /// Whether the key set already publishes the P-256 key (a key rotation).
+    rotated: Arc<Mutex<bool>>,
     grants: Arc<Mutex<HashMap<String, Grant>>>,
 }
 
@@ -83,11 +92,18 @@ async fn discovery(State(p): State<Provider>) -> Response {
     .into_response()
 }
 
-async fn certs() -> Response {
+async fn certs(State(p): State<Provider>) -> Response {
     let key = EncodingKey::from_rsa_pem(PROVIDER_KEY.as_bytes()).unwrap();
     let mut jwk = Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
     jwk.common.key_id = Some("provider-key".into());
-    axum::Json(JwkSet { keys: vec![jwk] }).into_response()
+    let mut keys = vec![jwk];
+    if *p.rotated.lock().unwrap() {
+        let key = EncodingKey::from_ec_pem(EC_KEY.as_bytes()).unwrap();
+        let mut jwk = Jwk::from_encoding_key(&key, Algorithm::ES256).unwrap();
+        jwk.common.key_id = Some("provider-ec-key".into());
+        keys.push(jwk);
+    }
+    axum::Json(JwkSet { keys }).into_response()
 }
 
 /// The provider's login page, reduced to "the person is logged in": back to the client with a code.
@@ -180,19 +196,21 @@ async fn token(
     if let Some(azp) = issue.azp {
         claims["azp"] = json!(azp);
     }
-    let mut jwt_header = Header::new(Algorithm::RS256);
-    jwt_header.kid = Some("provider-key".into());
-    let pem = if issue.forged {
-        FORGER_KEY
+    let (alg, kid, key) = if issue.es256 {
+        let key = EncodingKey::from_ec_pem(EC_KEY.as_bytes()).unwrap();
+        (Algorithm::ES256, "provider-ec-key", key)
     } else {
-        PROVIDER_KEY
+        let pem = if issue.forged {
+            FORGER_KEY
+        } else {
+            PROVIDER_KEY
+        };
+        let key = EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+        (Algorithm::RS256, "provider-key", key)
     };
-    let id_token = jsonwebtoken::encode(
-        &jwt_header,
-        &claims,
-        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
-    )
-    .unwrap();
+    let mut jwt_header = Header::new(alg);
+    jwt_header.kid = Some(issue.kid.unwrap_or(kid).into());
+    let id_token = jsonwebtoken::encode(&jwt_header, &claims, &key).unwrap();
     axum::Json(json!({
         "access_token": "opaque-access-token",
         "token_type": "Bearer",
@@ -208,6 +226,7 @@ async fn start_provider() -> Provider {
     let provider = Provider {
         issuer,
         issue: Arc::default(),
+        rotated: Arc::default(),
         grants: Arc::default(),
     };
     let app = axum::Router::new()
@@ -488,6 +507,34 @@ async fn id_tokens_that_do_not_hold_up_are_refused() {
 }
 
 #[tokio::test]
+async fn after_the_provider_rotates_to_an_es256_key_logins_go_on() {
+    let sanad = Sanad::new().await;
+    assert_eq!(
+        sanad.login_with(Issue::default()).await.status,
+        StatusCode::OK,
+        "the RSA key set is fetched and cached"
+    );
+    *sanad.provider.rotated.lock().unwrap() = true;
+    let rotated = sanad
+        .login_with(Issue {
+            es256: true,
+            ..Issue::default()
+        })
+        .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.body);
+    assert!(rotated.cookie("sanad_session").is_some());
+
+    let unknown = sanad
+        .login_with(Issue {
+            kid: Some("never-published"),
+            ..Issue::default()
+        })
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert!(unknown.cookie("sanad_session").is_none());
+}
+
+#[tokio::test]
 async fn a_person_without_an_active_local_account_is_refused() {
     let sanad = Sanad::new().await;
     let page = sanad
@@ -532,6 +579,11 @@ async fn without_an_issuer_oidc_is_off_and_an_unreachable_provider_leaves_passwo
             .unwrap();
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{uri}");
     }
+
+    assert!(
+        Oidc::new(config("http://sso.example/realms/x")).is_err(),
+        "a remote issuer without TLS"
+    );
 
     // Nothing listens on port 1.
     let mut state = AppState::new(Registry::new(db.store.clone()));
