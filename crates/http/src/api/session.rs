@@ -1,5 +1,6 @@
 //! Browser sessions: log in with a username and password to get an HttpOnly, SameSite=Strict cookie
-//! (Secure behind TLS) and a CSRF token to repeat in `X-CSRF-Token` on every change.
+//! (Secure behind TLS) and a CSRF token to repeat in `X-CSRF-Token` on every change. Opening and
+//! closing a session live here for every way of logging in (JSON, HTML form, OpenID Connect).
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -26,7 +27,8 @@ pub struct Login {
 pub struct SessionInfo {
     pub username: String,
     pub role: String,
-    /// Repeat it in `X-CSRF-Token` on every POST, PUT or DELETE made with the session cookie.
+    /// Repeat it in `X-CSRF-Token` (or, from an HTML form, a `csrf_token` field) on every POST, PUT
+    /// or DELETE made with the session cookie.
     pub csrf_token: String,
 }
 
