@@ -80,6 +80,15 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     });
     let mut state = sanad_http::AppState::new(registry);
     state.secure_cookies = settings.secure_cookies;
+    if let Some(config) = settings.oidc.client()? {
+        let oidc = std::sync::Arc::new(
+            sanad_http::oidc::Oidc::new(config)
+                .map_err(|e| anyhow::anyhow!("invalid OpenID Connect configuration: {e}"))?,
+        );
+        let warming = oidc.clone();
+        tokio::spawn(async move { warming.warm_up().await });
+        state.oidc = Some(oidc);
+    }
     let app = sanad_http::router(state);
     axum::serve(
         listener,

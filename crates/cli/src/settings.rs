@@ -1,6 +1,6 @@
 //! Configuration, layered: built-in defaults, then `sanad.toml` (or the file given with `--config`),
-//! then `SANAD_*` environment variables (`SANAD_DATABASE_URL`, `SANAD_BIND`, `SANAD_LOG`), then
-//! command-line flags.
+//! then `SANAD_*` environment variables (`SANAD_DATABASE_URL`, `SANAD_BIND`, `SANAD_LOG`; nested keys
+//! with a double underscore: `SANAD_OIDC__CLIENT_SECRET`), then command-line flags.
 
 use std::fmt;
 use std::path::Path;
@@ -27,6 +27,82 @@ pub struct Settings {
     /// Mark session cookies `Secure`: set it when users reach Sanad over HTTPS (directly or through
     /// a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Login through an OpenID Connect provider (`[oidc]` table); off without an issuer.
+    #[serde(default)]
+    pub oidc: OidcSettings,
+}
+
+/// The `[oidc]` table.
+#[derive(Clone, Deserialize)]
+#[serde(default)]
+pub struct OidcSettings {
+    /// The provider's issuer URL, e.g. `https://sso.example/realms/sanad`; absent = OIDC off.
+    pub issuer: Option<String>,
+    pub client_id: String,
+    /// Better given as `SANAD_OIDC__CLIENT_SECRET` than written in the file.
+    pub client_secret: Option<String>,
+    /// `https://sanad.example/auth/oidc/callback`, as registered at the provider.
+    pub redirect_url: String,
+    /// The ID token claim that names the local account.
+    pub username_claim: String,
+    /// Shown on the login button: "Se connecter avec …".
+    pub provider_name: String,
+    pub scopes: String,
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        OidcSettings {
+            issuer: None,
+            client_id: String::new(),
+            client_secret: None,
+            redirect_url: String::new(),
+            username_claim: "preferred_username".into(),
+            provider_name: "OpenID Connect".into(),
+            scopes: "openid profile".into(),
+        }
+    }
+}
+
+impl fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("redirect_url", &self.redirect_url)
+            .field("username_claim", &self.username_claim)
+            .field("provider_name", &self.provider_name)
+            .field("scopes", &self.scopes)
+            .finish()
+    }
+}
+
+impl OidcSettings {
+    /// The client configuration, or `None` when no issuer is set. An issuer without a client id
+    /// or redirect URL is a configuration error, reported at start-up.
+    pub fn client(&self) -> anyhow::Result<Option<sanad_http::oidc::OidcConfig>> {
+        let Some(issuer) = self.issuer.as_ref().filter(|i| !i.trim().is_empty()) else {
+            return Ok(None);
+        };
+        if self.client_id.trim().is_empty() || self.redirect_url.trim().is_empty() {
+            anyhow::bail!(
+                "oidc.issuer is set: oidc.client_id and oidc.redirect_url are required too"
+            );
+        }
+        Ok(Some(sanad_http::oidc::OidcConfig {
+            issuer: issuer.trim().to_string(),
+            client_id: self.client_id.trim().to_string(),
+            client_secret: self.client_secret.clone().filter(|s| !s.is_empty()),
+            redirect_url: self.redirect_url.trim().to_string(),
+            username_claim: self.username_claim.clone(),
+            provider_name: self.provider_name.clone(),
+            scopes: self.scopes.clone(),
+        }))
+    }
 }
 
 /// The database password never reaches a log line or an error message.
@@ -43,6 +119,7 @@ impl fmt::Debug for Settings {
             .field("checkpoint_minutes", &self.checkpoint_minutes)
             .field("data_key_file", &self.data_key_file)
             .field("secure_cookies", &self.secure_cookies)
+            .field("oidc", &self.oidc)
             .finish()
     }
 }
@@ -91,6 +168,37 @@ mod tests {
         assert_eq!(s.log, "info");
         let shown = format!("{s:?}");
         assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn oidc_is_off_by_default_and_its_table_nests_with_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sanad.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:1\"\n").unwrap();
+        let s = Settings::load(Some(&path)).unwrap();
+        assert!(s.oidc.client().unwrap().is_none());
+
+        std::fs::write(
+            &path,
+            "[oidc]\nissuer = \"https://sso.example/realms/sanad\"\nclient_id = \"sanad\"\nclient_secret = \"t0p-secret\"\nredirect_url = \"https://sanad.example/auth/oidc/callback\"\nprovider_name = \"Keycloak\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path)).unwrap();
+        let client = s.oidc.client().unwrap().unwrap();
+        assert_eq!(client.username_claim, "preferred_username");
+        assert_eq!(client.scopes, "openid profile");
+        assert_eq!(client.provider_name, "Keycloak");
+        assert_eq!(client.client_secret.as_deref(), Some("t0p-secret"));
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("t0p-secret"), "{shown}");
+
+        std::fs::write(
+            &path,
+            "[oidc]\nissuer = \"https://sso.example/realms/sanad\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&path)).unwrap();
+        assert!(s.oidc.client().is_err(), "an issuer alone is incomplete");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Authentication at the edge: an API key (`Authorization: Bearer …`) or an account's HTTP Basic
-//! credentials. Until the accounts issue lands, any authenticated account may use the API; its name
+//! Authentication at the edge: an API key (`Authorization: Bearer …`), an account's HTTP Basic
+//! credentials, or a browser session cookie with its CSRF token (header or form field). Until the accounts issue lands, any authenticated account may use the API; its name
 //! is recorded on every change and every read of personal data.
 
 use std::collections::HashMap;
@@ -156,43 +156,69 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let Some(value) = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        else {
-            return session_caller(parts, state).await;
-        };
-        let (scheme, credentials) = value.split_once(' ').ok_or_else(ApiError::unauthorized)?;
-        let client = client_of(parts);
-        if state.limiter.blocked(&client) {
-            tracing::warn!("authentication rate limit reached");
-            return Err(ApiError::too_many_requests());
-        }
-        let store = state.registry.store();
-        let actor = if scheme.eq_ignore_ascii_case("bearer") {
-            let owner = store
-                .api_key_account(&api_key_hash(credentials.trim()))
-                .await?;
-            owner.map(|o| {
-                let mut actor = Actor::of(&o.account);
-                if !o.scopes.is_empty() {
-                    actor.scopes = Some(o.scopes);
-                }
-                actor
-            })
-        } else if scheme.eq_ignore_ascii_case("basic") {
-            basic(state, credentials.trim()).await?
-        } else {
-            None
-        };
-        match actor {
-            Some(actor) => Ok(Caller(actor)),
-            None => {
-                state.limiter.fail(&client);
-                tracing::info!(auth.scheme = %scheme.to_ascii_lowercase(), "authentication failed");
-                Err(ApiError::unauthorized())
+        authenticate(parts, state).await.map(|a| Caller(a.actor))
+    }
+}
+
+/// Who is calling, and the CSRF token of their session when they came by the session cookie (a
+/// page shows it in its forms).
+pub struct Authenticated {
+    pub actor: Actor,
+    pub session_csrf: Option<String>,
+}
+
+/// Authenticates a request by API key, Basic credentials or session cookie (with its CSRF token
+/// on changes). Every way in goes through here.
+pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
+    let Some(value) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return session_caller(parts, state).await;
+    };
+    credential_caller(parts, state, value)
+        .await
+        .map(|actor| Authenticated {
+            actor,
+            session_csrf: None,
+        })
+}
+
+async fn credential_caller(
+    parts: &Parts,
+    state: &AppState,
+    value: &str,
+) -> Result<Actor, ApiError> {
+    let (scheme, credentials) = value.split_once(' ').ok_or_else(ApiError::unauthorized)?;
+    let client = client_of(parts);
+    if state.limiter.blocked(&client) {
+        tracing::warn!("authentication rate limit reached");
+        return Err(ApiError::too_many_requests());
+    }
+    let store = state.registry.store();
+    let actor = if scheme.eq_ignore_ascii_case("bearer") {
+        let owner = store
+            .api_key_account(&api_key_hash(credentials.trim()))
+            .await?;
+        owner.map(|o| {
+            let mut actor = Actor::of(&o.account);
+            if !o.scopes.is_empty() {
+                actor.scopes = Some(o.scopes);
             }
+            actor
+        })
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        basic(state, credentials.trim()).await?
+    } else {
+        None
+    };
+    match actor {
+        Some(actor) => Ok(actor),
+        None => {
+            state.limiter.fail(&client);
+            tracing::info!(auth.scheme = %scheme.to_ascii_lowercase(), "authentication failed");
+            Err(ApiError::unauthorized())
         }
     }
 }
@@ -275,8 +301,80 @@ pub(crate) fn session_token(parts: &Parts) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// A caller known by the session cookie; state-changing requests must carry the CSRF token.
-async fn session_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+/// Form field that may carry the session's CSRF token instead of the header (HTML forms).
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// The `csrf_token` field of a form body, read by [`form_csrf`] before the handler runs.
+#[derive(Clone)]
+struct FormCsrf(String);
+
+/// Middleware: for a state-changing, form-encoded request that comes with a session cookie and
+/// without the CSRF header, reads the body's `csrf_token` field so that the session check below
+/// can accept it; the body is handed on untouched.
+pub async fn form_csrf(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let (mut parts, body) = request.into_parts();
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';').next().is_some_and(|m| {
+                m.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
+        });
+    if !is_form
+        || is_safe(&parts.method)
+        || parts.headers.contains_key(CSRF_HEADER)
+        || session_token(&parts).is_none()
+    {
+        return next
+            .run(axum::extract::Request::from_parts(parts, body))
+            .await;
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, crate::BODY_LIMIT).await else {
+        return ApiError::too_large().into_response();
+    };
+    #[derive(serde::Deserialize)]
+    struct Field {
+        csrf_token: Option<String>,
+    }
+    if let Ok(Field {
+        csrf_token: Some(token),
+    }) = serde_urlencoded::from_bytes::<Field>(&bytes)
+    {
+        parts.extensions.insert(FormCsrf(token));
+    }
+    next.run(axum::extract::Request::from_parts(
+        parts,
+        axum::body::Body::from(bytes),
+    ))
+    .await
+}
+
+fn is_safe(method: &axum::http::Method) -> bool {
+    matches!(
+        *method,
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    )
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// A caller known by the session cookie; state-changing requests must carry the CSRF token, in
+/// the `X-CSRF-Token` header or the `csrf_token` form field.
+async fn session_caller(parts: &Parts, state: &AppState) -> Result<Authenticated, ApiError> {
     let token = session_token(parts).ok_or_else(ApiError::unauthorized)?;
     let now = time::OffsetDateTime::now_utc();
     let Some((account, csrf)) = state
@@ -287,27 +385,23 @@ async fn session_caller(parts: &Parts, state: &AppState) -> Result<Caller, ApiEr
     else {
         return Err(ApiError::unauthorized());
     };
-    let safe = matches!(
-        parts.method,
-        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
-    );
-    if !safe {
-        let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-        let matches = sent.is_some_and(|s| {
-            s.len() == csrf.len()
-                && s.bytes()
-                    .zip(csrf.bytes())
-                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                    == 0
-        });
-        if !matches {
+    if !is_safe(&parts.method) {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| parts.extensions.get::<FormCsrf>().map(|f| f.0.as_str()));
+        if !sent.is_some_and(|s| same_secret(s, &csrf)) {
             tracing::warn!("request refused: missing or wrong CSRF token");
             return Err(ApiError::forbidden(
-                "send the session's CSRF token in X-CSRF-Token",
+                "send the session's CSRF token in X-CSRF-Token (or the csrf_token form field)",
             ));
         }
     }
-    Ok(Caller(Actor::of(&account)))
+    Ok(Authenticated {
+        actor: Actor::of(&account),
+        session_csrf: Some(csrf),
+    })
 }
 
 /// What the caller says the data is read for (`X-Purpose`), kept in the access log.

@@ -2,25 +2,37 @@
 //! simple until the web issue brings the full window.
 
 use axum::extract::State;
-use axum::response::Html;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use sanad_domain::Territories;
 
 use crate::AppState;
-use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::api::session::RequestParts;
+use crate::auth::authenticate;
+use crate::page::{self, escape};
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+/// The home page. A browser without credentials is sent to the login page; an API client gets
+/// the usual 401 problem document.
+pub async fn home(State(state): State<AppState>, RequestParts(parts): RequestParts) -> Response {
+    let caller = match authenticate(&parts, &state).await {
+        Ok(caller) => caller,
+        Err(e) if e.status() == StatusCode::UNAUTHORIZED && page::wants_html(&parts.headers) => {
+            return page::see_other("/login");
+        }
+        Err(e) => return e.into_response(),
+    };
+    match render(&state, &caller).await {
+        Ok(document) => page::html(StatusCode::OK, document),
+        Err(e) => e.into_response(),
+    }
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    Caller(actor): Caller,
-) -> Result<Html<String>, ApiError> {
-    let counts = state.registry.region_counts(&actor).await?;
+async fn render(
+    state: &AppState,
+    caller: &crate::auth::Authenticated,
+) -> Result<String, crate::error::ApiError> {
+    let actor = &caller.actor;
+    let counts = state.registry.region_counts(actor).await?;
     let territories = Territories::morocco();
     let mut rows = String::new();
     let (mut households, mut persons) = (0u64, 0u64);
@@ -36,7 +48,12 @@ pub async fn home(
             escape(&region.name_ar),
         ));
     }
-    Ok(Html(format!(
+    let logout = caller
+        .session_csrf
+        .as_deref()
+        .map(|csrf| crate::login::logout_form(csrf, "Se déconnecter / تسجيل الخروج"))
+        .unwrap_or_default();
+    Ok(format!(
         r#"<!doctype html>
 <html lang="fr">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -49,6 +66,7 @@ td.n, th.n {{ text-align: end; font-variant-numeric: tabular-nums; }} tfoot td {
 <body>
 <h1>Sanad <span lang="ar" dir="rtl">سند</span></h1>
 <p>Registre social — connecté en tant que <strong>{user}</strong> ({role}). API : <a href="/api/v1/docs/">/api/v1/docs</a></p>
+{logout}
 <table>
 <thead><tr><th>Code</th><th>Région</th><th lang="ar" dir="rtl">الجهة</th><th class="n">Ménages</th><th class="n">Personnes</th></tr></thead>
 <tbody>
@@ -59,5 +77,5 @@ td.n, th.n {{ text-align: end; font-variant-numeric: tabular-nums; }} tfoot td {
 </body></html>"#,
         user = escape(&actor.username),
         role = actor.role.as_str(),
-    )))
+    ))
 }

@@ -1,5 +1,6 @@
 //! Sanad's HTTP layer: the REST API under `/api/v1` (OpenAPI 3.1 document and an offline
-//! documentation page), the home page, and the middleware around them.
+//! documentation page), the home page, the login pages (password form and OpenID Connect), and the
+//! middleware around them.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,9 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 mod home;
+pub mod login;
+pub mod oidc;
+pub mod page;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -30,6 +34,8 @@ pub struct AppState {
     pub registry: Registry,
     /// Mark session cookies `Secure` (the server is reached over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Login through an OpenID Connect provider, when one is configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -40,6 +46,7 @@ impl AppState {
         AppState {
             registry,
             secure_cookies: false,
+            oidc: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),
@@ -157,7 +164,12 @@ pub fn router(state: AppState) -> Router {
     // (no inline script at all) covers everything else.
     let strict = Router::new()
         .route("/", get(home::home))
+        .route("/login", get(login::show).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/auth/oidc/start", get(oidc::start))
+        .route("/auth/oidc/callback", get(oidc::callback))
         .nest("/api/v1", api)
+        .layer(axum::middleware::from_fn(auth::form_csrf))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(

@@ -1,5 +1,6 @@
 //! Browser sessions: log in with a username and password to get an HttpOnly, SameSite=Strict cookie
-//! (Secure behind TLS) and a CSRF token to repeat in `X-CSRF-Token` on every change.
+//! (Secure behind TLS) and a CSRF token to repeat in `X-CSRF-Token` on every change. Opening and
+//! closing a session live here for every way of logging in (JSON, HTML form, OpenID Connect).
 
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
@@ -26,12 +27,13 @@ pub struct Login {
 pub struct SessionInfo {
     pub username: String,
     pub role: String,
-    /// Repeat it in `X-CSRF-Token` on every POST, PUT or DELETE made with the session cookie.
+    /// Repeat it in `X-CSRF-Token` (or, from an HTML form, a `csrf_token` field) on every POST, PUT
+    /// or DELETE made with the session cookie.
     pub csrf_token: String,
 }
 
 /// The request's own parts, for the client address and cookie.
-pub struct RequestParts(Parts);
+pub struct RequestParts(pub Parts);
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
     type Rejection = ApiError;
@@ -40,12 +42,54 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestParts {
     }
 }
 
-fn cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
+/// The `Set-Cookie` value of the session cookie (an empty value with `max_age` 0 clears it).
+pub(crate) fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"
     ))
     .unwrap_or(HeaderValue::from_static("sanad_session=; Max-Age=0"))
+}
+
+/// A session just opened: the cookie to set and the CSRF token to repeat on changes.
+pub(crate) struct OpenedSession {
+    pub cookie: HeaderValue,
+    pub csrf_token: String,
+}
+
+/// Opens a session for an actor who has just proved who they are (password, form or OpenID
+/// Connect): the one place sessions are created.
+pub(crate) async fn open_session(
+    state: &AppState,
+    actor: &sanad_app::Actor,
+) -> Result<OpenedSession, ApiError> {
+    let token = random_secret(32).map_err(|_| ApiError::internal())?;
+    let csrf = random_secret(16).map_err(|_| ApiError::internal())?;
+    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
+    state
+        .registry
+        .store()
+        .create_session(&api_key_hash(&token), &actor.username, &csrf, expires)
+        .await?;
+    Ok(OpenedSession {
+        cookie: session_cookie(state, &token, SESSION_HOURS * 3600),
+        csrf_token: csrf,
+    })
+}
+
+/// Closes the session of the request's cookie, if any; returns the `Set-Cookie` that clears it.
+pub(crate) async fn close_session(
+    state: &AppState,
+    parts: &Parts,
+) -> Result<HeaderValue, ApiError> {
+    if let Some(token) = session_token(parts) {
+        state
+            .registry
+            .store()
+            .delete_session(&api_key_hash(&token))
+            .await?;
+    }
+    Ok(session_cookie(state, "", 0))
 }
 
 /// Opens a session.
@@ -66,24 +110,16 @@ pub async fn login(
         state.limiter.fail(&client);
         return Err(ApiError::unauthorized());
     };
-    let token = random_secret(32).map_err(|_| ApiError::internal())?;
-    let csrf = random_secret(16).map_err(|_| ApiError::internal())?;
-    let expires = time::OffsetDateTime::now_utc() + time::Duration::hours(SESSION_HOURS);
-    state
-        .registry
-        .store()
-        .create_session(&api_key_hash(&token), &actor.username, &csrf, expires)
-        .await?;
+    let session = open_session(&state, &actor).await?;
     let info = SessionInfo {
         username: actor.username,
         role: actor.role.as_str().to_string(),
-        csrf_token: csrf,
+        csrf_token: session.csrf_token,
     };
     let mut response = axum::Json(info).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        cookie(&state, &token, SESSION_HOURS * 3600),
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session.cookie);
     Ok(response)
 }
 
@@ -94,16 +130,8 @@ pub async fn logout(
     State(state): State<AppState>,
     RequestParts(parts): RequestParts,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = session_token(&parts) {
-        state
-            .registry
-            .store()
-            .delete_session(&api_key_hash(&token))
-            .await?;
-    }
+    let clear = close_session(&state, &parts).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(header::SET_COOKIE, cookie(&state, "", 0));
+    response.headers_mut().insert(header::SET_COOKIE, clear);
     Ok(response)
 }
