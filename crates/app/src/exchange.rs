@@ -11,7 +11,8 @@ use sanad_domain::household::{check_household_data, check_members, check_person}
 use sanad_domain::validation::{Collector, FieldError};
 use sanad_domain::{
     Amount, Asset, Disability, DwellingType, Household, HouseholdData, HouseholdId, NationalId,
-    Occupation, Person, PersonData, PersonId, Relation, Schooling, Sex, Tenure, Territories,
+    Occupation, Person, PersonData, PersonId, PhoneNumber, Relation, Schooling, Sex, Tenure,
+    Territories,
 };
 use serde::Serialize;
 use time::{Date, Month};
@@ -36,7 +37,7 @@ pub const HOUSEHOLD_COLUMNS: [&str; 13] = [
     "declared_income",
 ];
 
-pub const PERSON_COLUMNS: [&str; 14] = [
+pub const PERSON_COLUMNS: [&str; 15] = [
     "person_id",
     "household_id",
     "relation",
@@ -50,21 +51,23 @@ pub const PERSON_COLUMNS: [&str; 14] = [
     "disability",
     "schooling",
     "occupation",
+    "phone",
     "",
 ];
 
 fn person_columns() -> &'static [&'static str] {
-    &PERSON_COLUMNS[..13]
+    &PERSON_COLUMNS[..14]
 }
 
 /// Columns that may be absent from a file (their value is then empty or the default).
-const OPTIONAL_COLUMNS: [&str; 6] = [
+const OPTIONAL_COLUMNS: [&str; 7] = [
     "area",
     "address",
     "first_name_ar",
     "last_name_ar",
     "national_id",
     "disability",
+    "phone",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -475,7 +478,7 @@ fn parse_household_row(c: &mut Collector, v: &[&str; 13]) -> Option<(HouseholdId
 
 fn parse_person_row(
     c: &mut Collector,
-    v: &[&str; 13],
+    v: &[&str; 14],
 ) -> Option<(PersonId, Option<HouseholdId>, PersonData)> {
     let get = |f: &str| v[PERSON_COLUMNS.iter().position(|c| *c == f).unwrap_or(0)];
     let id = PersonId::parse(get("person_id"))
@@ -514,6 +517,12 @@ fn parse_person_row(
             .map_err(|e| c.push("national_id", "format", e))
             .ok(),
     };
+    let phone = match get("phone") {
+        "" => None,
+        text => PhoneNumber::parse(text)
+            .map_err(|e| c.push("phone", "format", e))
+            .ok(),
+    };
     let disability = match get("disability") {
         "" => Some(Disability::None),
         text => code(
@@ -548,6 +557,7 @@ fn parse_person_row(
         sex: sex?,
         birth_date: birth_date?,
         national_id,
+        phone,
         disability: disability?,
         schooling: schooling?,
         occupation: occupation?,
@@ -685,7 +695,7 @@ pub fn read_registry(
     let checked = par_map(persons_table.rows, |(line, row)| {
         let result = (|| {
             let row = row.map_err(|m| vec![FieldError::new("*", "encoding", m)])?;
-            let v = pcols.values::<13>(&row);
+            let v = pcols.values::<14>(&row);
             let mut c = Collector::default();
             let parsed = parse_person_row(&mut c, &v)
                 .map(|(id, hh, data)| (id, hh, check_person(&mut c, "", &data, today)));
@@ -996,7 +1006,7 @@ fn household_record(id: HouseholdId, d: &HouseholdData) -> [String; 13] {
     ]
 }
 
-fn person_record(p: &Person) -> [String; 13] {
+fn person_record(p: &Person) -> [String; 14] {
     let d = &p.data;
     [
         p.id.to_string(),
@@ -1015,6 +1025,7 @@ fn person_record(p: &Person) -> [String; 13] {
         d.disability.as_str().to_string(),
         d.schooling.as_str().to_string(),
         d.occupation.as_str().to_string(),
+        d.phone.as_ref().map(|n| n.to_string()).unwrap_or_default(),
     ]
 }
 

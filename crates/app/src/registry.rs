@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sanad_domain::household::fold_for_search;
 use sanad_domain::{
-    Household, HouseholdId, HouseholdInput, NationalId, Person, PersonId, Territories,
+    Household, HouseholdId, HouseholdInput, NationalId, Person, PersonId, PhoneNumber, Territories,
     ValidationErrors,
 };
 use time::OffsetDateTime;
@@ -301,6 +301,21 @@ impl Registry {
         limit: u32,
         purpose: &Purpose,
     ) -> Result<Vec<Person>, RegistryError> {
+        self.search_persons_by(actor, text, None, territory, limit, purpose)
+            .await
+    }
+
+    /// As [`Registry::search_persons`], also (or only, with an empty `text`) by phone number: any
+    /// common writing, matched exactly on its E.164 form.
+    pub async fn search_persons_by(
+        &self,
+        actor: &Actor,
+        text: &str,
+        phone: Option<&str>,
+        territory: Option<String>,
+        limit: u32,
+        purpose: &Purpose,
+    ) -> Result<Vec<Person>, RegistryError> {
         require(actor, Permission::ReadRegistry)?;
         if actor.role == crate::auth::Role::Citizen {
             return Err(RegistryError::Forbidden("registry:search"));
@@ -315,7 +330,15 @@ impl Registry {
             limit: limit.clamp(1, MAX_PAGE),
             ..PersonQuery::default()
         };
-        if text.starts_with(['P', 'p'])
+        if let Some(phone) = phone {
+            let phone = PhoneNumber::parse(phone)
+                .map_err(|e| ValidationErrors::one("phone", "format", e))?;
+            query.phone = Some(phone.as_str().to_string());
+        }
+        let by_phone_only = text.is_empty() && query.phone.is_some();
+        if by_phone_only {
+            // Nothing more to narrow the search by.
+        } else if text.starts_with(['P', 'p'])
             && text.len() == 12
             && text[1..].bytes().all(|b| b.is_ascii_digit())
         {
@@ -335,7 +358,7 @@ impl Registry {
                 return Err(ValidationErrors::one(
                     "q",
                     "required",
-                    "a registry id, a national id or at least one name",
+                    "a registry id, a national id, a phone or at least one name",
                 )
                 .into());
             }

@@ -77,6 +77,8 @@ pub struct HouseholdFilter {
 pub struct PersonQuery {
     pub person_id: Option<PersonId>,
     pub national_id: Option<String>,
+    /// A phone number in E.164 form (normalised before it gets here): an exact match.
+    pub phone: Option<String>,
     /// Words that must all appear in the person's names (Latin or Arabic), case and accents ignored.
     pub name_words: Vec<String>,
     /// Only persons whose household lies in one of these (empty = everywhere).

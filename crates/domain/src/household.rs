@@ -9,6 +9,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::id::{HouseholdId, PersonId};
 use crate::money::Amount;
+use crate::phone::PhoneNumber;
 use crate::territory::{Area, Territories};
 use crate::validation::{Collector, ValidationErrors};
 use crate::vocab::{Asset, Disability, DwellingType, Occupation, Relation, Schooling, Sex, Tenure};
@@ -103,6 +104,9 @@ pub struct PersonData {
     pub birth_date: Date,
     #[serde(default)]
     pub national_id: Option<NationalId>,
+    /// Stored in E.164 form; members of a family may share one.
+    #[serde(default)]
+    pub phone: Option<PhoneNumber>,
     #[serde(default = "default_disability")]
     pub disability: Disability,
     pub schooling: Schooling,
@@ -429,6 +433,7 @@ mod tests {
             sex: Sex::Male,
             birth_date: birth,
             national_id: None,
+            phone: None,
             disability: Disability::None,
             schooling: Schooling::Primary,
             occupation: Occupation::Employed,

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod household;
 pub mod id;
 pub mod money;
+pub mod phone;
 pub mod territory;
 pub mod validation;
 pub mod vocab;
@@ -14,6 +15,7 @@ pub use household::{
 };
 pub use id::{HouseholdId, PersonId};
 pub use money::Amount;
+pub use phone::{NumberingPlan, PhoneNumber};
 pub use territory::{Area, Territories, Territory, TerritoryLevel};
 pub use validation::{FieldError, ValidationErrors};
 pub use vocab::{Asset, Disability, DwellingType, Occupation, Relation, Schooling, Sex, Tenure};

@@ -39,13 +39,15 @@ fn sealed_nid(
     cipher: &sanad_app::crypto::DataCipher,
     nid: Option<&sanad_domain::NationalId>,
 ) -> Result<(Option<String>, Option<String>), StoreError> {
-    match nid {
-        None => Ok((None, None)),
-        Some(n) => Ok((
-            Some(cipher.lookup_hash(n.as_str())),
-            Some(cipher.encrypt(n.as_str()).map_err(|e| StoreError::Internal(e.to_string()))?),
-        )),
-    }
+    crate::rows::seal(cipher, nid.map(|n| n.as_str()))
+}
+
+/// The keyed hash and the ciphertext of a phone number.
+fn sealed_phone(
+    cipher: &sanad_app::crypto::DataCipher,
+    phone: Option<&sanad_domain::PhoneNumber>,
+) -> Result<(Option<String>, Option<String>), StoreError> {
+    crate::rows::seal(cipher, phone.map(|p| p.as_str()))
 }
 
 /// Binds the household's own columns as `$1`…`$15` (territory, dwelling, spending, assets,
@@ -182,10 +184,12 @@ async fn insert_person(
 ) -> Result<(), StoreError> {
     let d = &p.data;
     let (nid_hash, nid_enc) = sealed_nid(cipher, d.national_id.as_ref())?;
+    let (phone_hash, phone_enc) = sealed_phone(cipher, d.phone.as_ref())?;
     sqlx::query(
         "INSERT INTO persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \
-         sex, birth_date, national_id_hash, national_id_enc, disability, schooling, occupation, search_name) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         sex, birth_date, national_id_hash, national_id_enc, disability, schooling, occupation, search_name, \
+         phone_hash, phone_enc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(serial_p(p.id))
     .bind(p.household_id.map(serial_h))
@@ -202,6 +206,8 @@ async fn insert_person(
     .bind(d.schooling.as_str())
     .bind(d.occupation.as_str())
     .bind(d.search_key())
+    .bind(phone_hash)
+    .bind(phone_enc)
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
@@ -218,10 +224,13 @@ async fn attach_person(
     household: HouseholdId,
     d: &PersonData,
 ) -> Result<(), StoreError> {
+    let (nid_hash, nid_enc) = sealed_nid(cipher, d.national_id.as_ref())?;
+    let (phone_hash, phone_enc) = sealed_phone(cipher, d.phone.as_ref())?;
     let done = sqlx::query(
         "UPDATE persons SET household_id = $1, relation = $2, first_name = $3, last_name = $4, \
          first_name_ar = $5, last_name_ar = $6, sex = $7, birth_date = $8, national_id_hash = $9, \
-         national_id_enc = $10, disability = $11, schooling = $12, occupation = $13, search_name = $14 \
+         national_id_enc = $10, disability = $11, schooling = $12, occupation = $13, search_name = $14, \
+         phone_hash = $16, phone_enc = $17 \
          WHERE id = $15 AND household_id IS NULL",
     )
     .bind(serial_h(household))
@@ -232,13 +241,15 @@ async fn attach_person(
     .bind(&d.last_name_ar)
     .bind(d.sex.as_str())
     .bind(d.birth_date)
-    .bind(sealed_nid(cipher, d.national_id.as_ref())?.0)
-    .bind(sealed_nid(cipher, d.national_id.as_ref())?.1)
+    .bind(nid_hash)
+    .bind(nid_enc)
     .bind(d.disability.as_str())
     .bind(d.schooling.as_str())
     .bind(d.occupation.as_str())
     .bind(d.search_key())
     .bind(serial_p(id))
+    .bind(phone_hash)
+    .bind(phone_enc)
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
@@ -611,6 +622,11 @@ async fn op_search_persons(db: &Ctx, query: &PersonQuery) -> Result<Vec<Person>,
     if let Some(nid) = &query.national_id {
         q.push(" AND p.national_id_hash = ")
             .push_bind(db.cipher.lookup_hash(nid));
+    }
+    if let Some(phone) = &query.phone {
+        // Normalised by the app layer; the look-up hash is of the E.164 form.
+        q.push(" AND p.phone_hash = ")
+            .push_bind(db.cipher.lookup_hash(phone.as_str()));
     }
     for word in &query.name_words {
         // Words are folded to letters and digits, so they hold no LIKE wildcard.

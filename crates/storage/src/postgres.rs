@@ -378,7 +378,8 @@ impl RegistryStore for PgStore {
         let written = copy_rows(
             &mut tx,
             "COPY persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \
-             sex, birth_date, national_id_hash, national_id_enc, disability, schooling, occupation, search_name) FROM STDIN",
+             sex, birth_date, national_id_hash, national_id_enc, disability, schooling, occupation, search_name, \
+             phone_hash, phone_enc) FROM STDIN",
             &persons,
             |out, p| {
                 let d = &p.data;
@@ -398,6 +399,9 @@ impl RegistryStore for PgStore {
                 field(out, Some(d.schooling.as_str()));
                 field(out, Some(d.occupation.as_str()));
                 field(out, Some(&d.search_key()));
+                let (phone_hash, phone_enc) = sealed_phone(&self.ctx.cipher, d.phone.as_ref())?;
+                field(out, phone_hash.as_deref());
+                field(out, phone_enc.as_deref());
                 Ok(())
             },
         )

@@ -8,7 +8,7 @@ use sanad_domain::audit::AuditEvent;
 use sanad_domain::territory::Area;
 use sanad_domain::{
     Amount, Asset, Disability, DwellingType, Household, HouseholdData, HouseholdId, NationalId,
-    Occupation, Person, PersonData, PersonId, Relation, Schooling, Sex, Tenure,
+    Occupation, Person, PersonData, PersonId, PhoneNumber, Relation, Schooling, Sex, Tenure,
 };
 use time::{Date, OffsetDateTime};
 
@@ -108,7 +108,31 @@ impl HouseholdRow {
     }
 }
 
-pub(crate) const PERSON_COLUMNS: &str = "id, household_id, merged_into, relation, first_name, last_name, first_name_ar, last_name_ar, sex, birth_date, national_id_enc, disability, schooling, occupation";
+pub(crate) const PERSON_COLUMNS: &str = "id, household_id, merged_into, relation, first_name, last_name, first_name_ar, last_name_ar, sex, birth_date, national_id_enc, phone_enc, disability, schooling, occupation";
+
+/// The keyed look-up hash and the ciphertext of a personal identifier (national id, phone).
+pub(crate) fn seal(
+    cipher: &DataCipher,
+    value: Option<&str>,
+) -> Result<(Option<String>, Option<String>), StoreError> {
+    match value {
+        None => Ok((None, None)),
+        Some(v) => Ok((
+            Some(cipher.lookup_hash(v)),
+            Some(
+                cipher
+                    .encrypt(v)
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            ),
+        )),
+    }
+}
+
+fn open_sealed(cipher: &DataCipher, enc: &str) -> Result<String, StoreError> {
+    cipher
+        .decrypt(enc)
+        .map_err(|e| StoreError::Internal(e.to_string()))
+}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct PersonRow {
@@ -123,6 +147,7 @@ pub(crate) struct PersonRow {
     pub sex: String,
     pub birth_date: Date,
     pub national_id_enc: Option<String>,
+    pub phone_enc: Option<String>,
     pub disability: String,
     pub schooling: String,
     pub occupation: String,
@@ -145,10 +170,15 @@ impl PersonRow {
                 national_id: self
                     .national_id_enc
                     .map(|enc| {
-                        let clear = cipher
-                            .decrypt(&enc)
-                            .map_err(|e| StoreError::Internal(e.to_string()))?;
+                        let clear = open_sealed(cipher, &enc)?;
                         NationalId::parse(&clear).map_err(|_| corrupt("national id", "(encrypted)"))
+                    })
+                    .transpose()?,
+                phone: self
+                    .phone_enc
+                    .map(|enc| {
+                        let clear = open_sealed(cipher, &enc)?;
+                        PhoneNumber::parse(&clear).map_err(|_| corrupt("phone", "(encrypted)"))
                     })
                     .transpose()?,
                 disability: vocab("disability", &self.disability, Disability::parse)?,
@@ -272,17 +302,18 @@ pub(crate) fn household_entry(
     }
 }
 
-/// Prefix of an encrypted national id inside a stored snapshot.
+/// Prefix of an encrypted national id or phone inside a stored snapshot.
 const SEALED: &str = "sealed:";
 
-/// The household as JSON for its version history, national ids sealed like the persons table's.
+/// The household as JSON for its version history, national ids and phones sealed like the persons
+/// table's.
 pub(crate) fn snapshot_json(
     household: &Household,
     cipher: &DataCipher,
 ) -> Result<String, StoreError> {
     let mut value =
         serde_json::to_value(household).map_err(|e| StoreError::Internal(e.to_string()))?;
-    for_each_national_id(&mut value, |nid| {
+    for_each_sealed_field(&mut value, |nid| {
         cipher
             .encrypt(nid)
             .map(|enc| format!("{SEALED}{enc}"))
@@ -291,11 +322,11 @@ pub(crate) fn snapshot_json(
     Ok(value.to_string())
 }
 
-/// Reads a snapshot back, opening its sealed national ids.
+/// Reads a snapshot back, opening its sealed national ids and phones (older snapshots have no phone).
 pub(crate) fn open_snapshot(json: &str, cipher: &DataCipher) -> Result<Household, StoreError> {
     let mut value: serde_json::Value = serde_json::from_str(json)
         .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))?;
-    for_each_national_id(&mut value, |stored| match stored.strip_prefix(SEALED) {
+    for_each_sealed_field(&mut value, |stored| match stored.strip_prefix(SEALED) {
         Some(enc) => cipher
             .decrypt(enc)
             .map_err(|e| StoreError::Internal(e.to_string())),
@@ -305,16 +336,21 @@ pub(crate) fn open_snapshot(json: &str, cipher: &DataCipher) -> Result<Household
         .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))
 }
 
-fn for_each_national_id(
+/// The members' fields a snapshot keeps sealed.
+const SEALED_FIELDS: [&str; 2] = ["national_id", "phone"];
+
+fn for_each_sealed_field(
     value: &mut serde_json::Value,
     mut f: impl FnMut(&str) -> Result<String, StoreError>,
 ) -> Result<(), StoreError> {
     if let Some(members) = value.get_mut("members").and_then(|m| m.as_array_mut()) {
         for m in members {
-            if let Some(slot) = m.get_mut("national_id")
-                && let Some(text) = slot.as_str()
-            {
-                *slot = serde_json::Value::String(f(text)?);
+            for field in SEALED_FIELDS {
+                if let Some(slot) = m.get_mut(field)
+                    && let Some(text) = slot.as_str()
+                {
+                    *slot = serde_json::Value::String(f(text)?);
+                }
             }
         }
     }

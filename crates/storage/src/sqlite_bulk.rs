@@ -15,7 +15,7 @@ use sanad_domain::audit::{AuditEntry, AuditEvent, ChainHead};
 use sanad_domain::{Household, Person};
 use time::format_description::well_known::Rfc3339;
 
-use crate::rows::{assets_text, household_id, person_id, serial_h, serial_p};
+use crate::rows::{assets_text, household_id, person_id, seal, serial_h, serial_p};
 
 /// Page cache of the importing connection, in KiB: large enough for the indexes being built, so
 /// that SQLite writes each page once, at commit.
@@ -96,7 +96,7 @@ pub(crate) fn import(
         .map_err(err)?;
     let at = sanad_domain::audit::storable_time(change.at);
 
-    // Three threads: this one only binds and inserts; one seals the persons' national ids and
+    // Three threads: this one only binds and inserts; one seals the persons' national ids and phones and
     // builds their search keys, chunk by chunk, ahead of the inserts; one chains the audit events.
     let head = std::thread::scope(|scope| -> Result<ChainHead, StoreError> {
         let (sealed_tx, sealed_rx) = std::sync::mpsc::sync_channel(4);
@@ -154,8 +154,8 @@ pub(crate) fn import(
             .prepare(
                 "INSERT INTO persons (id, household_id, relation, first_name, last_name, first_name_ar, \
                  last_name_ar, sex, birth_date, national_id_hash, national_id_enc, disability, schooling, \
-                 occupation, search_name) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 occupation, search_name, phone_hash, phone_enc) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )
             .map_err(err)?;
         for chunk in persons.chunks(SEAL_CHUNK) {
@@ -163,7 +163,11 @@ pub(crate) fn import(
                 .recv()
                 .map_err(|_| StoreError::Internal("the sealing thread stopped".into()))?;
             for (p, sealed) in chunk.iter().zip(derived) {
-                let (nid_hash, nid_enc, search_key) = sealed?;
+                let Derived {
+                    nid: (nid_hash, nid_enc),
+                    phone: (phone_hash, phone_enc),
+                    search_key,
+                } = sealed?;
                 let d = &p.data;
                 let (y, m, day) = d.birth_date.to_calendar_date();
                 insert_person
@@ -183,6 +187,8 @@ pub(crate) fn import(
                         d.schooling.as_str(),
                         d.occupation.as_str(),
                         search_key,
+                        phone_hash,
+                        phone_enc,
                     ])
                     .map_err(err)?;
                 written += 1;
@@ -281,26 +287,25 @@ fn drop_indexes(tx: &rusqlite::Transaction<'_>) -> Result<Vec<String>, StoreErro
     Ok(indexes.into_iter().map(|(_, sql)| sql).collect())
 }
 
-type Derived = (Option<String>, Option<String>, String);
+/// What the sealing thread prepares for one person: national id and phone as (look-up hash,
+/// ciphertext), and the search key.
+struct Derived {
+    nid: (Option<String>, Option<String>),
+    phone: (Option<String>, Option<String>),
+    search_key: String,
+}
 
 /// Persons sealed and keyed per message between the sealing thread and the writer.
 const SEAL_CHUNK: usize = 16_384;
 
-/// A person's sealed national id (look-up hash, ciphertext) and search key.
+/// A person's sealed national id and phone, and search key.
 fn derive(cipher: &DataCipher, p: &Person) -> Result<Derived, StoreError> {
     let d = &p.data;
-    let (hash, enc) = match &d.national_id {
-        None => (None, None),
-        Some(n) => (
-            Some(cipher.lookup_hash(n.as_str())),
-            Some(
-                cipher
-                    .encrypt(n.as_str())
-                    .map_err(|e| StoreError::Internal(e.to_string()))?,
-            ),
-        ),
-    };
-    Ok((hash, enc, d.search_key()))
+    Ok(Derived {
+        nid: seal(cipher, d.national_id.as_ref().map(|n| n.as_str()))?,
+        phone: seal(cipher, d.phone.as_ref().map(|n| n.as_str()))?,
+        search_key: d.search_key(),
+    })
 }
 
 fn insert_household_row(

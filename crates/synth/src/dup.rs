@@ -61,6 +61,7 @@ pub(crate) struct DupPerson {
     pub occupation: Occupation,
     pub nid_plan: DupNid,
     pub nid: Option<Nid>,
+    pub phone: Option<u32>,
 }
 
 struct WholePlan {
@@ -508,6 +509,11 @@ fn noisy_copy(
         occupation: orig.occupation,
         nid_plan: DupNid::None,
         nid: None,
+        // Given again about half the time: decided from the entity, not the random stream, so the
+        // rest of the duplicate does not depend on it.
+        phone: orig
+            .phone
+            .filter(|_| entity.wrapping_mul(2_654_435_761) >> 31 == 0),
     };
     let n_ops = [0, 1, 2, 3][rng.weighted(&[25.0, 40.0, 25.0, 10.0])];
     let weights = OPS.map(|o| o.1);

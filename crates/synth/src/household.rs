@@ -100,6 +100,8 @@ pub(crate) struct Person {
     pub occupation: Occupation,
     pub nid_request: Option<NidRequest>,
     pub nid: Option<Nid>,
+    /// Mobile number without the country code: 6xxxxxxxx or 7xxxxxxxx.
+    pub phone: Option<u32>,
 }
 
 impl Person {
@@ -586,6 +588,7 @@ impl Builder<'_, '_> {
                 occupation,
                 nid_request,
                 nid: None,
+                phone: None,
             });
         }
         self.drafts = drafts;
@@ -1224,4 +1227,45 @@ pub(crate) fn random_address(
         }
     }
     a
+}
+
+/// Share of adults (18 and over) with a mobile phone.
+const ADULTS_WITH_PHONE: f64 = 0.85;
+/// Chance that an adult member with a phone gives the head's number rather than their own.
+const SHARES_HEAD_PHONE: f64 = 0.3;
+
+/// Gives adults their mobile numbers (06 or 07 then 8 digits), some sharing the head's. Runs on its
+/// own random stream so that the rest of the population does not depend on it.
+pub(crate) fn assign_phones(
+    ctx: &Ctx<'_>,
+    households: &[Household],
+    persons: &mut [Person],
+    rng: &mut Rand,
+) {
+    let fresh = |rng: &mut Rand| {
+        let lead = if rng.chance(0.6) {
+            600_000_000
+        } else {
+            700_000_000
+        };
+        lead + rng.below(100_000_000) as u32
+    };
+    for h in households {
+        let members = &mut persons[h.first as usize..(h.first + h.len) as usize];
+        let mut head_phone = None;
+        for p in members.iter_mut() {
+            if ctx.age(p.birth) < 18 || !rng.chance(ADULTS_WITH_PHONE) {
+                continue;
+            }
+            p.phone = match head_phone {
+                Some(shared) if p.relation != Relation::Head && rng.chance(SHARES_HEAD_PHONE) => {
+                    Some(shared)
+                }
+                _ => Some(fresh(rng)),
+            };
+            if p.relation == Relation::Head {
+                head_phone = p.phone;
+            }
+        }
+    }
 }

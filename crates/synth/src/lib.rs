@@ -389,6 +389,12 @@ fn generate_chunk(ctx: &Ctx<'_>, config: &GenConfig, index: u64) -> Chunk {
     let households: Vec<Household> = (0..n)
         .map(|_| household::generate(ctx, &mut rng, &mut persons))
         .collect();
+    household::assign_phones(
+        ctx,
+        &households,
+        &mut persons,
+        &mut Rand::new(config.seed, index, 4),
+    );
     let (dup_households, dup_persons) = dup::make_duplicates(
         ctx,
         config.duplicate_rate,
@@ -515,6 +521,7 @@ fn push_person_tail(
     nid: Option<nid::Nid>,
     prefixes: &Prefixes,
     facts: (model::Disability, model::Schooling, model::Occupation),
+    phone: Option<u32>,
 ) {
     out.push(b',');
     out.extend_from_slice(relation.as_str().as_bytes());
@@ -536,6 +543,12 @@ fn push_person_tail(
     out.extend_from_slice(facts.1.as_str().as_bytes());
     out.push(b',');
     out.extend_from_slice(facts.2.as_str().as_bytes());
+    out.push(b',');
+    if let Some(n) = phone {
+        // E.164, as the registry exports it.
+        out.extend_from_slice(b"+212");
+        push_u64(out, u64::from(n));
+    }
     out.push(b'\n');
 }
 
@@ -596,6 +609,7 @@ fn format_chunk(chunk: &Chunk, tables: &Tables, prefixes: &Prefixes, want_truth:
                 p.nid,
                 prefixes,
                 (p.disability, p.schooling, p.occupation),
+                p.phone,
             );
         }
     }
@@ -634,6 +648,7 @@ fn format_chunk(chunk: &Chunk, tables: &Tables, prefixes: &Prefixes, want_truth:
             d.nid,
             prefixes,
             (d.disability, d.schooling, d.occupation),
+            d.phone,
         );
     }
     out

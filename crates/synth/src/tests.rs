@@ -548,3 +548,39 @@ fn small_and_odd_configs() {
         check_household_rules(&members, c.reference_date);
     }
 }
+
+#[test]
+fn most_adults_have_a_mobile_some_shared_with_the_head() {
+    let c = config(4_000, 11, 0.0);
+    let out = run_with(&c, 2);
+    let p = parse(&out);
+    let on = c.reference_date;
+    let (mut adults, mut with_phone, mut shared) = (0u32, 0u32, 0u32);
+    let mut head_phone: HashMap<&str, &str> = HashMap::new();
+    for r in &p.persons {
+        if &r[2] == "head" && !r[13].is_empty() {
+            head_phone.insert(&r[1], &r[13]);
+        }
+    }
+    for r in &p.persons {
+        let phone = &r[13];
+        if age(&r[8], on) < 18 {
+            assert!(phone.is_empty(), "a minor with a phone: {r:?}");
+            continue;
+        }
+        adults += 1;
+        if phone.is_empty() {
+            continue;
+        }
+        with_phone += 1;
+        let parsed = sanad_domain::PhoneNumber::parse(phone).unwrap();
+        assert_eq!(parsed.as_str(), phone, "written in E.164");
+        assert!(phone.starts_with("+2126") || phone.starts_with("+2127"));
+        if &r[2] != "head" && head_phone.get(&r[1]) == Some(&phone) {
+            shared += 1;
+        }
+    }
+    let share = f64::from(with_phone) / f64::from(adults);
+    assert!((0.82..0.88).contains(&share), "{share}");
+    assert!(shared > adults / 50, "{shared} of {adults}");
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use sanad_domain::household::iso_date;
 use sanad_domain::{
     Amount, Area, Asset, Disability, DwellingType, HouseholdData, HouseholdInput, MemberInput,
-    NationalId, Occupation, PersonData, PersonId, Relation, Schooling, Sex, Tenure,
+    NationalId, Occupation, PersonData, PersonId, PhoneNumber, Relation, Schooling, Sex, Tenure,
 };
 use serde::Deserialize;
 
@@ -35,6 +35,9 @@ pub struct MemberBody {
     pub birth_date: time::Date,
     #[serde(default)]
     pub national_id: Option<NationalId>,
+    /// Any common writing (`06 12 34 56 78`, `+212612345678`); returned in E.164 form.
+    #[serde(default)]
+    pub phone: Option<PhoneNumber>,
     #[serde(default = "no_disability")]
     pub disability: Disability,
     pub schooling: Schooling,
@@ -98,6 +101,7 @@ impl From<HouseholdBody> for HouseholdInput {
                         sex: m.sex,
                         birth_date: m.birth_date,
                         national_id: m.national_id,
+                        phone: m.phone,
                         disability: m.disability,
                         schooling: m.schooling,
                         occupation: m.occupation,

@@ -1,4 +1,4 @@
-//! Persons: read one, search by registry id, national id or names. Search takes a POST body so
+//! Persons: read one, search by registry id, national id, phone or names. Search takes a POST body so
 //! that names and ids never appear in URLs (and so in proxy or server logs).
 
 use axum::extract::{Path, State};
@@ -14,8 +14,14 @@ use crate::extract::Json;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PersonSearch {
-    /// A registry id (`P…`), a national id (`BK123456`) or name words in Latin or Arabic script.
+    /// A registry id (`P…`), a national id (`BK123456`) or name words in Latin or Arabic script;
+    /// may be empty when `phone` is given.
+    #[serde(default)]
     pub q: String,
+    /// A phone number in any common writing (`06 12 34 56 78`, `+212612345678`): exact match.
+    #[serde(default)]
+    #[schema(example = "0612345678")]
+    pub phone: Option<String>,
     /// Only persons whose household is in this region, province or commune.
     #[serde(default)]
     pub territory: Option<String>,
@@ -49,8 +55,8 @@ pub async fn get(
     Ok(axum::Json(person))
 }
 
-/// Finds persons by registry id, national id or names (case, accents and Arabic letter variants
-/// ignored).
+/// Finds persons by registry id, national id, phone or names (case, accents and Arabic letter
+/// variants ignored).
 #[utoipa::path(post, path = "/api/v1/persons/search", tag = "persons",
     request_body = PersonSearch,
     responses((status = 200, body = PersonResults), (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -70,7 +76,14 @@ pub async fn search(
     }
     let items = state
         .registry
-        .search_persons(&actor, &body.q, body.territory, limit, &purpose(&headers))
+        .search_persons_by(
+            &actor,
+            &body.q,
+            body.phone.as_deref(),
+            body.territory,
+            limit,
+            &purpose(&headers),
+        )
         .await?;
     Ok(axum::Json(PersonResults { items }))
 }
