@@ -41,6 +41,7 @@ fn household(name: &str) -> HouseholdInput {
                 sex: Sex::Female,
                 birth_date: date!(1961 - 01 - 01),
                 national_id: None,
+                phone: None,
                 disability: sanad_domain::Disability::None,
                 schooling: Schooling::None,
                 occupation: Occupation::Homemaker,
@@ -191,12 +192,13 @@ async fn postgres_an_auditor_finds_the_forged_record() {
     db.cleanup().await;
 }
 
-/// A stolen database file does not reveal national ids: they are stored encrypted, with a keyed hash
-/// for look-ups.
-async fn national_ids_are_not_stored_in_clear(db: &TestDb) {
+/// A stolen database file does not reveal national ids or phones: they are stored encrypted, with a
+/// keyed hash for look-ups (in the persons table and in the version snapshots).
+async fn national_ids_and_phones_are_not_stored_in_clear(db: &TestDb) {
     let reg = Registry::new(db.store.clone());
     let mut input = household("Yamna");
     input.members[0].data.national_id = Some(sanad_domain::NationalId::parse("QZ918273").unwrap());
+    input.members[0].data.phone = Some(sanad_domain::PhoneNumber::parse("0661 92 83 74").unwrap());
     let h = reg
         .register_household(&Actor::system("agent"), &input, "")
         .await
@@ -215,6 +217,22 @@ async fn national_ids_are_not_stored_in_clear(db: &TestDb) {
     assert_eq!(
         found[0].data.national_id.as_ref().unwrap().as_str(),
         "QZ918273"
+    );
+    let by_phone = reg
+        .search_persons_by(
+            &Actor::system("agent"),
+            "",
+            Some("+212 661 928 374"),
+            None,
+            5,
+            &sanad_app::registry::Purpose("test".into()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_phone[0].id, h.members[0].id, "found by phone");
+    assert_eq!(
+        by_phone[0].data.phone.as_ref().unwrap().as_str(),
+        "+212661928374"
     );
     let dump = match (&db.sqlite, &db.postgres) {
         (Some(s), _) => {
@@ -245,19 +263,23 @@ async fn national_ids_are_not_stored_in_clear(db: &TestDb) {
         !dump.contains("QZ918273"),
         "the national id is not in clear"
     );
+    assert!(
+        !dump.contains("661928374"),
+        "the phone is not in clear, in any form"
+    );
 }
 
 #[tokio::test]
-async fn sqlite_national_ids_are_not_stored_in_clear() {
+async fn sqlite_national_ids_and_phones_are_not_stored_in_clear() {
     let db = testkit::sqlite().await;
-    national_ids_are_not_stored_in_clear(&db).await;
+    national_ids_and_phones_are_not_stored_in_clear(&db).await;
 }
 
 #[tokio::test]
-async fn postgres_national_ids_are_not_stored_in_clear() {
+async fn postgres_national_ids_and_phones_are_not_stored_in_clear() {
     let Some(db) = testkit::postgres().await else {
         return;
     };
-    national_ids_are_not_stored_in_clear(&db).await;
+    national_ids_and_phones_are_not_stored_in_clear(&db).await;
     db.cleanup().await;
 }

@@ -11,7 +11,8 @@ use sanad_app::{Actor, Registry, RegistryStore, Role, StoreError};
 use sanad_domain::audit::ChainVerifier;
 use sanad_domain::{
     Amount, Asset, Disability, DwellingType, HouseholdData, HouseholdId, HouseholdInput,
-    MemberInput, NationalId, Occupation, PersonData, PersonId, Relation, Schooling, Sex, Tenure,
+    MemberInput, NationalId, Occupation, PersonData, PersonId, PhoneNumber, Relation, Schooling,
+    Sex, Tenure,
 };
 use sanad_storage::testkit::{self, TestDb};
 use time::macros::{date, datetime};
@@ -54,6 +55,7 @@ fn member(
             sex,
             birth_date: birth,
             national_id: nid.map(|n| NationalId::parse(n).unwrap()),
+            phone: None,
             disability: Disability::None,
             schooling: Schooling::Primary,
             occupation: Occupation::Inactive,
@@ -824,7 +826,135 @@ contract!(
     an_import_writes_everything_or_nothing,
     accounts_api_keys_lockout_access_log_and_checkpoints,
     duplicates_are_reviewed_merged_and_unmerged,
+    a_phone_is_kept_sealed_shared_searched_and_imported,
 );
+
+fn phone(text: &str) -> Option<PhoneNumber> {
+    Some(PhoneNumber::parse(text).unwrap())
+}
+
+/// A family shares one phone: it comes back in E.164 form, finds both members, follows updates and
+/// versions, stays inside the caller's territory, and travels through the bulk import and export.
+async fn a_phone_is_kept_sealed_shared_searched_and_imported(store: Arc<dyn RegistryStore>) {
+    let reg = registry(store.clone());
+    let mut input = family_of_five("PH");
+    input.members[0].data.phone = phone("06 12 34 56 78");
+    input.members[1].data.phone = phone("+212612345678");
+    input.members[4].data.phone = phone("05.39.12.34.56");
+    let h = reg.register_household(&agent(), &input, "").await.unwrap();
+    let again = store.household(h.id).await.unwrap().unwrap();
+    assert_eq!(again, h, "a round trip keeps the phones");
+    let head = h.head().unwrap().clone();
+    assert_eq!(head.data.phone.as_ref().unwrap().as_str(), "+212612345678");
+    let itto = h
+        .members
+        .iter()
+        .find(|m| m.data.first_name == "Itto")
+        .unwrap();
+    assert_eq!(itto.data.phone.as_ref().unwrap().as_str(), "+212539123456");
+    assert!(
+        h.members
+            .iter()
+            .filter(|m| m.data.first_name == "Youssef")
+            .all(|m| m.data.phone.is_none())
+    );
+
+    let by_phone = |text: &'static str, q: &'static str, actor: sanad_app::Actor| {
+        let reg = reg.clone();
+        async move {
+            reg.search_persons_by(&actor, q, Some(text), None, 50, &purpose())
+                .await
+        }
+    };
+    let found = by_phone("0612345678", "", agent()).await.unwrap();
+    assert_eq!(found.len(), 2, "both members sharing the phone");
+    assert!(found.iter().any(|p| p.id == head.id));
+    let found = by_phone("00212 6 12 34 56 78", "fatima", agent())
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].data.first_name, "Fatima Zahra");
+    assert!(
+        by_phone("0612345679", "", agent())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    match by_phone("12345", "", agent()).await {
+        Err(RegistryError::Validation(e)) => assert_eq!(e.0[0].field, "phone"),
+        other => panic!("expected a validation error, got {other:?}"),
+    }
+    let elsewhere = Actor {
+        territories: vec!["04".into()],
+        ..agent()
+    };
+    assert!(
+        by_phone("0612345678", "", elsewhere)
+            .await
+            .unwrap()
+            .is_empty(),
+        "an agent of another region does not find them"
+    );
+
+    // The spouse changes her number: the old one finds the head only, the history keeps both.
+    let mut update = HouseholdInput {
+        data: h.data.clone(),
+        members: h
+            .members
+            .iter()
+            .map(|m| MemberInput {
+                person_id: Some(m.id),
+                data: m.data.clone(),
+            })
+            .collect(),
+    };
+    let spouse = update
+        .members
+        .iter_mut()
+        .find(|m| m.data.relation == Relation::Spouse)
+        .unwrap();
+    spouse.data.phone = phone("07-00-11-22-33");
+    let updated = reg
+        .update_household(&agent(), h.id, 1, &update, "new phone")
+        .await
+        .unwrap();
+    assert_eq!(by_phone("0612345678", "", agent()).await.unwrap().len(), 1);
+    assert_eq!(by_phone("0700112233", "", agent()).await.unwrap().len(), 1);
+    let history = store.household_versions(h.id).await.unwrap();
+    assert_eq!(history[0].snapshot, h);
+    assert_eq!(history[1].snapshot, updated);
+
+    // The bulk import seals phones too, and the export gives them back.
+    let mut batch = batch_of(20, 500, "PQ");
+    for (i, hh) in batch.households.iter_mut().enumerate() {
+        hh.members[0].data.phone = phone(&format!("+2126{:08}", i));
+        hh.members[1].data.phone = hh.members[0].data.phone.clone();
+    }
+    let change = Change {
+        actor: "import".into(),
+        reason: "phones".into(),
+        at: datetime!(2026-11-20 08:00:00 UTC),
+    };
+    assert!(matches!(
+        store
+            .import_batch(&batch, &change, &NoProgress)
+            .await
+            .unwrap(),
+        ImportOutcome::Written { .. }
+    ));
+    let found = by_phone("06 00 00 00 07", "", agent()).await.unwrap();
+    assert_eq!(
+        found.iter().map(|p| p.id).collect::<Vec<_>>(),
+        vec![
+            batch.households[7].members[0].id,
+            batch.households[7].members[1].id
+        ]
+    );
+    let exported = store.export_persons(None, 10_000).await.unwrap();
+    for m in batch.households.iter().flat_map(|h| &h.members) {
+        assert_eq!(exported.iter().find(|p| p.id == m.id), Some(m));
+    }
+}
 
 async fn duplicates_are_reviewed_merged_and_unmerged(store: Arc<dyn RegistryStore>) {
     use sanad_app::store::{CandidatePair, PairStatus};
