@@ -1167,6 +1167,7 @@ mod tests {
                     "CIN",
                     "ECOLE",
                     "ACTIVITE",
+                    "GSM",
                 ],
                 &[
                     "P00000000013",
@@ -1179,6 +1180,7 @@ mod tests {
                     "BK12345",
                     "primary",
                     "employed",
+                    "06.61.23.45.67",
                 ],
                 &[
                     "P00000000021",
@@ -1191,6 +1193,7 @@ mod tests {
                     "",
                     "none",
                     "homemaker",
+                    "",
                 ],
             ],
         );
@@ -1216,6 +1219,7 @@ mod tests {
             "national_id=CIN",
             "schooling=ECOLE",
             "occupation=ACTIVITE",
+            "phone=GSM",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -1242,8 +1246,47 @@ mod tests {
         assert_eq!(h.members[0].data.birth_date, date!(1970 - 02 - 03));
         assert_eq!(h.members[0].data.sex, Sex::Male);
         assert_eq!(h.members[1].data.birth_date, date!(1975 - 12 - 24));
+        assert_eq!(
+            h.members[0].data.phone.as_ref().map(|p| p.as_str()),
+            Some("+212661234567")
+        );
+        assert_eq!(h.members[1].data.phone, None);
         let bad = ImportSource::from_dir(dir.path()).with_mapping(&["places.x=Y".into()]);
         assert!(bad.is_err());
+    }
+
+    #[test]
+    fn a_bad_phone_is_a_row_error_naming_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("households.csv"),
+            format!(
+                "{}\nH00000000013,01.511.01.0,,,apartment,tenant,3,50,120,0,45,,2500\n",
+                HOUSEHOLD_COLUMNS.join(",")
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("persons.csv"),
+            format!(
+                "{}\n\
+                 P00000000013,H00000000013,head,Mohamed,Idrissi,,,M,1970-02-03,,none,primary,employed,+212 661-234-567\n\
+                 P00000000021,H00000000013,spouse,Naima,Ouazzani,,,F,1975-12-24,,none,none,homemaker,0661 23\n",
+                person_columns().join(",")
+            ),
+        )
+        .unwrap();
+        let change = Change {
+            actor: "test".into(),
+            reason: String::new(),
+            at: time::macros::datetime!(2026-11-23 10:00 UTC),
+        };
+        let source = ImportSource::from_dir(dir.path());
+        let parsed = read_registry(&source, &change, &crate::store::NoProgress).unwrap();
+        assert_eq!(parsed.errors.len(), 1, "{:?}", parsed.errors);
+        let e = &parsed.errors[0];
+        assert_eq!((e.line, e.field.as_str()), (3, "phone"));
+        assert_eq!(e.message, PhoneNumber::EXPECTED);
     }
 
     proptest! {

@@ -312,6 +312,95 @@ async fn an_agent_registers_reads_updates_and_finds_a_household() {
 }
 
 #[tokio::test]
+async fn an_agent_registers_a_phone_and_finds_the_person_by_it() {
+    let app = TestApp::new().await;
+    let mut h = household();
+    h["members"][0]["phone"] = json!("06 12 34 56 78");
+    h["members"][1]["phone"] = json!("+212 6 12 34 56 78");
+    let (status, created) = app
+        .agent("POST", "/api/v1/households", Some(json!({"household": h})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    assert_eq!(created["members"][0]["phone"], "+212612345678");
+    assert_eq!(created["members"][1]["phone"], "+212612345678");
+    assert_eq!(created["members"][2]["phone"], Value::Null);
+    let head_id = created["members"][0]["id"].clone();
+    let (status, person) = app
+        .agent(
+            "GET",
+            &format!("/api/v1/persons/{}", head_id.as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(person["phone"], "+212612345678");
+
+    let (status, found) = app
+        .agent(
+            "POST",
+            "/api/v1/persons/search",
+            Some(json!({"phone": "0612345678"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "both members sharing the phone: {found}");
+    assert_eq!(items[0]["id"], head_id);
+    let (_, found) = app
+        .agent(
+            "POST",
+            "/api/v1/persons/search",
+            Some(json!({"q": "khadija", "phone": "00212612345678"})),
+        )
+        .await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    assert_eq!(found["items"][0]["first_name"], "Khadija");
+
+    // A malformed phone, in a household or in a search, names its field.
+    let mut h = household();
+    h["members"][1]["phone"] = json!("06 12 34");
+    let (status, problem) = app
+        .agent("POST", "/api/v1/households", Some(json!({"household": h})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "household.members[1].phone");
+    assert!(
+        problem["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("0612345678"),
+        "{problem}"
+    );
+    let (status, problem) = app
+        .agent(
+            "POST",
+            "/api/v1/persons/search",
+            Some(json!({"phone": "12-34"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["errors"][0]["field"], "phone");
+
+    let (_, doc, _) = app.call("GET", "/api/v1/openapi.json", None, None).await;
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["PersonSearch"]["properties"]["phone"].is_object());
+    assert!(schemas["MemberBody"]["properties"]["phone"].is_object());
+    assert!(
+        schemas["PersonData"]["properties"]["phone"].is_object(),
+        "{}",
+        schemas["PersonData"]
+    );
+    assert!(
+        schemas["PhoneNumber"]["description"]
+            .as_str()
+            .unwrap()
+            .contains("0612345678"),
+        "{}",
+        schemas["PhoneNumber"]
+    );
+}
+
+#[tokio::test]
 async fn bad_input_is_answered_with_the_field_at_fault() {
     let app = TestApp::new().await;
     let mut h = household();
