@@ -142,6 +142,11 @@ fn round_trip(url: &str) {
     let data = dir.path().join("data");
     let out = dir.path().join("out");
     generate(&data, 800, 5, 0.1);
+    let persons = std::fs::read_to_string(data.join("persons.csv")).unwrap();
+    assert!(
+        persons.contains(",+2126"),
+        "phones travel through the round trip"
+    );
     let o = run(&["--database-url", url, "import", data.to_str().unwrap()]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&[
@@ -203,6 +208,7 @@ fn bad_rows_are_reported_and_nothing_is_written_unless_skip_invalid() {
     corrupt(&persons, 5, "birth_date", "2020-02-31");
     corrupt(&persons, 7, "sex", "X");
     corrupt(&persons, 9, "birth_date", "2099-01-01");
+    corrupt(&persons, 11, "phone", "06 12 34");
     corrupt(&data.join("households.csv"), 3, "commune_code", "99.999.99");
     let url = format!("sqlite://{}", dir.path().join("b.db").display());
     let report = dir.path().join("report.csv");
@@ -222,6 +228,10 @@ fn bad_rows_are_reported_and_nothing_is_written_unless_skip_invalid() {
     assert!(text.contains("persons.csv,5,birth_date,"), "{text}");
     assert!(text.contains("persons.csv,7,sex,M or F"), "{text}");
     assert!(text.contains("persons.csv,9,birth_date,"), "{text}");
+    assert!(
+        text.contains("persons.csv,11,phone,a phone number such as 0612345678 or +212612345678"),
+        "{text}"
+    );
     assert!(text.contains("households.csv,3,commune_code,"), "{text}");
     assert_eq!(counts(&url), (0, 0, 0), "a failed import writes nothing");
 
