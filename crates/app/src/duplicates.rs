@@ -118,6 +118,9 @@ pub struct DuplicateChecker {
 
 /// Below this many persons there is too little to learn from; the check stays off.
 const MIN_TRAINING_RECORDS: usize = 1000;
+/// Planning figure for the share of registrations that are people already registered: the floor
+/// of the matcher's prior, so that a registry cleaned of duplicates still flags new ones.
+pub const EXPECTED_DUPLICATE_SHARE: f64 = 0.01;
 /// Candidates below this probability are not shown to the agent.
 pub const WARN_PROBABILITY: f64 = 0.5;
 
@@ -132,8 +135,9 @@ impl DuplicateChecker {
                 records.len()
             ));
         }
-        let model =
-            sanad_dedup::train(&records, &DedupConfig::default()).map_err(|e| e.to_string())?;
+        let model = sanad_dedup::train(&records, &DedupConfig::default())
+            .map_err(|e| e.to_string())?
+            .for_registration_check(EXPECTED_DUPLICATE_SHARE, records.len());
         let index = MatchIndex::build(&records, &model).with_min_probability(WARN_PROBABILITY);
         let n = index.len();
         if let Ok(mut slot) = self.index.write() {

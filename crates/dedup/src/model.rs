@@ -121,6 +121,35 @@ pub(crate) struct Weights {
 }
 
 impl Model {
+    /// The model made fit for checking new registrations against a registry where about
+    /// `expected_share` of registrations are people already there.
+    ///
+    /// A model trained on a registry that holds (almost) no duplicates has nothing to learn from:
+    /// its prior goes to about zero and its m probabilities are noise, so that no new registration,
+    /// however alike, would ever be flagged. When training found fewer than a tenth of the matches
+    /// the planning figure implies, m goes back to the prior m (where EM starts); in every case the
+    /// prior is raised to the planning figure if it is lower.
+    pub fn for_registration_check(mut self, expected_share: f64, records: usize) -> Model {
+        let n = records.max(2) as f64;
+        let expected_matches = expected_share * n;
+        if self.training.estimated_matches < 0.1 * expected_matches {
+            for (f, fm) in self.fields.iter_mut().enumerate().take(N_FIELDS) {
+                for (l, lm) in fm.levels.iter_mut().enumerate().skip(1) {
+                    if let Some(&m) = PRIOR_M[f].get(l) {
+                        lm.m = m;
+                        lm.estimated = false;
+                    }
+                }
+            }
+        }
+        let floor = (2.0 * expected_share / (n - 1.0)).clamp(0.0, 0.5);
+        if self.lambda < floor {
+            self.lambda = floor;
+        }
+        self.refresh_weights();
+        self
+    }
+
     pub(crate) fn weights(&self) -> Weights {
         let mut w = [[0f32; 8]; N_FIELDS];
         for (f, fm) in self.fields.iter().enumerate().take(N_FIELDS) {

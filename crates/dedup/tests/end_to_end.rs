@@ -142,6 +142,63 @@ fn finds_the_generated_duplicates() {
 }
 
 #[test]
+fn a_registry_without_duplicates_still_flags_a_second_registration() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = sanad_synth::GenConfig::new(1500, 11);
+    config.duplicate_rate = 0.0;
+    sanad_synth::generate(&config, dir.path(), &|_| {}).unwrap();
+    let records = read_csv(dir.path().join("persons.csv"), &HashMap::new()).unwrap();
+    let model = train(
+        &records,
+        &DedupConfig {
+            u_sample_pairs: 100_000,
+            ..DedupConfig::default()
+        },
+    )
+    .unwrap();
+    // Adults registered again at another centre, without their CNIE this time.
+    let arrivals: Vec<sanad_dedup::Record> = records
+        .iter()
+        .filter(|r| r.national_id.is_some())
+        .take(50)
+        .map(|r| sanad_dedup::Record {
+            id: format!("new-{}", r.id),
+            national_id: None,
+            household_id: None,
+            ..r.clone()
+        })
+        .collect();
+    let flagged = |model: &sanad_dedup::Model| {
+        let index = MatchIndex::build(&records, model).with_min_probability(0.5);
+        arrivals
+            .iter()
+            .filter(|a| {
+                index
+                    .candidates(a, 5)
+                    .first()
+                    .is_some_and(|c| c.id == a.id["new-".len()..])
+            })
+            .count()
+    };
+    let floored = model.clone().for_registration_check(0.01, records.len());
+    assert!(
+        floored.lambda > model.lambda,
+        "{} {}",
+        floored.lambda,
+        model.lambda
+    );
+    let with_floor = flagged(&floored);
+    assert!(
+        with_floor >= 45,
+        "{with_floor} of 50 flagged with the floor"
+    );
+    assert!(
+        flagged(&model) <= with_floor,
+        "the floor never hides a candidate"
+    );
+}
+
+#[test]
 fn trained_model_is_reusable() {
     let dir = tempfile::tempdir().unwrap();
     generate(dir.path(), 1500, 3);
@@ -156,6 +213,9 @@ fn trained_model_is_reusable() {
         "{}",
         model.lambda
     );
+    // Trained on a registry with duplicates, the model is fit for the registration check as it is.
+    let checked = model.clone().for_registration_check(0.01, records.len());
+    assert_eq!(checked, model);
     let again = sanad_dedup::deduplicate_with_model(&records, &model, &config).unwrap();
     let fresh = deduplicate(&records, &config).unwrap();
     assert_eq!(again.report.pairs_scored, fresh.report.pairs_scored);

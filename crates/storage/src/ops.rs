@@ -1055,23 +1055,57 @@ async fn op_seed_territories(db: &Ctx) -> Result<(), StoreError> {
     tx.commit().await.map_err(db_error)
 }
 
-/// Audit entries of an import: one per household, one per person without a household.
-fn import_entries(
-    batch: &sanad_app::store::RegistryBatch,
-    change: &Change,
-) -> impl Iterator<Item = AuditEntry> {
-    let households = batch
-        .households
-        .iter()
-        .map(move |h| household_entry(&change.actor, "household.import", h, &change.reason));
-    let persons = batch.loose_persons.iter().map(move |p| AuditEntry {
-        actor: change.actor.clone(),
-        action: "person.import".into(),
-        entity_type: "person".into(),
-        entity_id: p.id.to_string(),
-        details: serde_json::json!({ "reason": change.reason }).to_string(),
-    });
-    households.chain(persons)
+/// What the audit trail of an import records, owned, so that its events can be chained on another
+/// thread while the rows are written.
+pub(crate) struct ImportAudit {
+    actor: String,
+    reason: String,
+    /// Each household with its version and members.
+    households: Vec<(HouseholdId, u32, Vec<PersonId>)>,
+    loose: Vec<PersonId>,
+}
+
+impl ImportAudit {
+    pub(crate) fn of(batch: &sanad_app::store::RegistryBatch, change: &Change) -> ImportAudit {
+        ImportAudit {
+            actor: change.actor.clone(),
+            reason: change.reason.clone(),
+            households: batch
+                .households
+                .iter()
+                .map(|h| (h.id, h.version, h.members.iter().map(|m| m.id).collect()))
+                .collect(),
+            loose: batch.loose_persons.iter().map(|p| p.id).collect(),
+        }
+    }
+
+    /// The chained events: one per household (as [`household_entry`] writes it), one per person
+    /// without a household.
+    pub(crate) fn chain(&self, head: &mut ChainHead, at: time::OffsetDateTime) -> Vec<AuditEvent> {
+        let households = self.households.iter().map(|(id, version, members)| AuditEntry {
+            actor: self.actor.clone(),
+            action: "household.import".into(),
+            entity_type: "household".into(),
+            entity_id: id.to_string(),
+            details: serde_json::json!({
+                "version": version,
+                "members": members.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
+                "reason": self.reason,
+            })
+            .to_string(),
+        });
+        let persons = self.loose.iter().map(|id| AuditEntry {
+            actor: self.actor.clone(),
+            action: "person.import".into(),
+            entity_type: "person".into(),
+            entity_id: id.to_string(),
+            details: serde_json::json!({ "reason": self.reason }).to_string(),
+        });
+        households
+            .chain(persons)
+            .map(|entry| AuditEvent::chain(head, at, entry))
+            .collect()
+    }
 }
 
 /// Largest serials of a batch, to move the counters past them.

@@ -299,8 +299,21 @@ impl RegistryStore for PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_error)?;
+        // The audit events are chained on a blocking thread while the rows are copied.
+        let audit = ImportAudit::of(batch, change);
+        let chain_from = head.clone();
+        let auditor = tokio::task::spawn_blocking(move || {
+            let mut head = chain_from;
+            let events = audit.chain(&mut head, at);
+            (events, head)
+        });
         let mut rebuild: Vec<String> = Vec::new();
         if empty {
+            // Room for the sorts that build the indexes again.
+            sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
             let indexes: Vec<(String, String)> = sqlx::query_as(
                 "SELECT indexname::text, indexdef FROM pg_indexes \
                  WHERE schemaname = current_schema() AND tablename IN ('households', 'persons') \
@@ -315,6 +328,28 @@ impl RegistryStore for PgStore {
                     .await
                     .map_err(db_error)?;
                 rebuild.push(def);
+            }
+            // Foreign keys too: checked row by row they lock every referenced household; added
+            // again after COPY, each is checked by one join.
+            let keys: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT c.conrelid::regclass::text, c.conname::text, pg_get_constraintdef(c.oid) \
+                 FROM pg_constraint c \
+                 WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace \
+                 AND c.conrelid::regclass::text IN ('households', 'persons', 'household_versions')",
+            )
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            for (table, name, def) in keys {
+                sqlx::query(AssertSqlSafe(format!(
+                    "ALTER TABLE {table} DROP CONSTRAINT \"{name}\""
+                )))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+                rebuild.push(format!(
+                    "ALTER TABLE {table} ADD CONSTRAINT \"{name}\" {def}"
+                ));
             }
         }
         let persons: Vec<&Person> = batch
@@ -375,6 +410,7 @@ impl RegistryStore for PgStore {
         )
         .await?;
 
+        progress.phase("writing persons", 0);
         let written = copy_rows(
             &mut tx,
             "COPY persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \
@@ -408,15 +444,18 @@ impl RegistryStore for PgStore {
         .await?;
         progress.advance(households + written);
 
+        progress.phase("indexing", 0);
         for def in &rebuild {
             sqlx::query(AssertSqlSafe(def.clone()))
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
         }
-        let events: Vec<AuditEvent> = import_entries(batch, change)
-            .map(|entry| AuditEvent::chain(&mut head, at, entry))
-            .collect();
+        progress.phase("auditing", 0);
+        let (events, chained) = auditor
+            .await
+            .map_err(|e| StoreError::Internal(format!("audit chaining failed: {e}")))?;
+        head = chained;
         copy_rows(
             &mut tx,
             "COPY audit_events (seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash) FROM STDIN",
@@ -447,6 +486,7 @@ impl RegistryStore for PgStore {
             .await
             .map_err(db_error)?;
         }
+        progress.phase("committing", 0);
         tx.commit().await.map_err(db_error)?;
         Ok(ImportOutcome::Written {
             households,

@@ -156,7 +156,7 @@ impl RegistryStore for SqliteStore {
             &self.ctx.cipher,
             batch,
             change,
-            import_entries(batch, change),
+            ImportAudit::of(batch, change),
             batch_max_serials(batch),
             progress,
         )

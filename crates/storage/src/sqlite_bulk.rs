@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use sanad_app::StoreError;
 use sanad_app::crypto::DataCipher;
 use sanad_app::store::{BatchConflict, Change, ImportOutcome, Progress, RegistryBatch};
-use sanad_domain::audit::{AuditEntry, AuditEvent, ChainHead};
+use sanad_domain::audit::ChainHead;
 use sanad_domain::{Household, Person};
 use time::format_description::well_known::Rfc3339;
 
@@ -44,7 +44,7 @@ pub(crate) fn import(
     cipher: &DataCipher,
     batch: &RegistryBatch,
     change: &Change,
-    import_entries: impl Iterator<Item = AuditEntry> + Send,
+    audit: crate::sqlite::ImportAudit,
     max_serials: (i64, i64),
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, StoreError> {
@@ -111,9 +111,7 @@ pub(crate) fn import(
         });
         let auditor = scope.spawn(move || {
             let mut head = ChainHead { seq, hash };
-            let events: Vec<AuditEvent> = import_entries
-                .map(|entry| AuditEvent::chain(&mut head, at, entry))
-                .collect();
+            let events = audit.chain(&mut head, at);
             (events, head)
         });
 

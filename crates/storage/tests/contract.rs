@@ -1109,3 +1109,87 @@ async fn duplicates_are_reviewed_merged_and_unmerged(store: Arc<dyn RegistryStor
     // register ×2, found ×2, rejected, merge (household + person), undo (household + person)
     assert_eq!(verify_chain(store.as_ref()).await, 9);
 }
+
+/// An import into an empty registry drops secondary indexes (and, on PostgreSQL, foreign keys) to
+/// write faster, inside its transaction: every one of them must be back afterwards, and a person
+/// pointing at no household must still be refused.
+#[tokio::test]
+async fn an_import_into_an_empty_registry_leaves_the_schema_whole() {
+    let change = Change {
+        actor: "import".into(),
+        reason: "schema".into(),
+        at: datetime!(2026-11-20 08:00:00 UTC),
+    };
+
+    let db = testkit::sqlite().await;
+    let pool = db.sqlite.as_ref().unwrap().pool().clone();
+    let schema = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT name, COALESCE(sql, '') FROM sqlite_master ORDER BY name",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    let before = schema().await;
+    db.store
+        .import_batch(&batch_of(50, 1, "AB"), &change, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(schema().await, before);
+    let orphan = sqlx::query(
+        "INSERT INTO persons (id, household_id, relation, first_name, last_name, sex, birth_date, \
+         disability, schooling, occupation, search_name) \
+         VALUES (999999, 999999, 'child', 'A', 'B', 'F', '2010-01-01', 'none', 'none', 'none', 'a b')",
+    )
+    .execute(&pool)
+    .await;
+    let refused = orphan.expect_err("a person in a missing household was accepted");
+    assert!(
+        refused.to_string().to_lowercase().contains("foreign key"),
+        "{refused}"
+    );
+
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    let pool = db.postgres.as_ref().unwrap().pool().clone();
+    let schema = || async {
+        let mut objects = sqlx::query_as::<_, (String, String)>(
+            "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema()",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        objects.extend(
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+                 WHERE connamespace = current_schema()::regnamespace",
+            )
+            .fetch_all(&pool)
+            .await
+            .unwrap(),
+        );
+        objects.sort();
+        objects
+    };
+    let before = schema().await;
+    db.store
+        .import_batch(&batch_of(50, 1, "AB"), &change, &NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(schema().await, before);
+    let orphan = sqlx::query(
+        "INSERT INTO persons (id, household_id, relation, first_name, last_name, sex, birth_date, \
+         disability, schooling, occupation, search_name) \
+         VALUES (999999, 999999, 'child', 'A', 'B', 'F', '2010-01-01', 'none', 'none', 'none', 'a b')",
+    )
+    .execute(&pool)
+    .await;
+    let refused = orphan.expect_err("a person in a missing household was accepted");
+    assert!(
+        refused.to_string().to_lowercase().contains("foreign key"),
+        "{refused}"
+    );
+    db.cleanup().await;
+}
