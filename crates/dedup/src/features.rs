@@ -533,7 +533,24 @@ pub(crate) fn build_table(records: &[Record]) -> (Table, TermFrequencies, InputI
         merge_tf(&mut tf, p.tf);
         issues.merge(p.issues);
     }
+    forget_household_phones(&mut feats);
     (Table { feats, arena }, tf, issues)
+}
+
+/// Clears the phone of records that share it with another member of their own household. A
+/// family phone names a household, not a person: scored as a personal identifier, it would
+/// make a father and his son (same family name, commune and phone) look like one person, since
+/// the model takes the fields as independent. A phone of one's own keeps its full weight.
+fn forget_household_phones(feats: &mut [Feat]) {
+    let mut count: HashMap<(u32, u64), u32> = HashMap::new();
+    for f in feats.iter().filter(|f| f.household != 0 && f.phone != 0) {
+        *count.entry((f.household, f.phone)).or_default() += 1;
+    }
+    for f in feats.iter_mut() {
+        if count.get(&(f.household, f.phone)).is_some_and(|&n| n > 1) {
+            f.phone = 0;
+        }
+    }
 }
 
 fn count_names(tf: &mut TermFrequencies, s: NameStrings) {
@@ -584,5 +601,35 @@ mod size_tests {
     #[test]
     fn feature_row_fits_two_cache_lines() {
         assert_eq!(std::mem::size_of::<super::Feat>(), 128);
+    }
+}
+
+#[cfg(test)]
+mod phone_tests {
+    use crate::Record;
+
+    fn person(id: &str, household: &str, phone: &str) -> Record {
+        Record {
+            id: id.into(),
+            first_name: "Ali".into(),
+            last_name: "Tazi".into(),
+            household_id: Some(household.into()),
+            phone: Some(phone.into()),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn a_phone_shared_in_a_household_is_not_a_personal_identifier() {
+        let records = [
+            person("P1", "H1", "+212612345678"),
+            person("P2", "H1", "0612345678"),
+            person("P3", "H1", "0699999999"),
+            // The same number in another household is still compared.
+            person("P4", "H2", "+212612345678"),
+        ];
+        let (table, _, _) = super::build_table(&records);
+        let phones: Vec<bool> = table.feats.iter().map(|f| f.phone != 0).collect();
+        assert_eq!(phones, [false, false, true, true]);
     }
 }
