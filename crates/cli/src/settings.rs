@@ -33,14 +33,14 @@ pub struct Settings {
 }
 
 /// The `[oidc]` table.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct OidcSettings {
     /// The provider's issuer URL, e.g. `https://sso.example/realms/sanad`; absent = OIDC off.
     pub issuer: Option<String>,
     pub client_id: String,
     /// Better given as `SANAD_OIDC__CLIENT_SECRET` than written in the file.
-    pub client_secret: Option<String>,
+    pub client_secret: Option<sanad_http::oidc::Secret>,
     /// `https://sanad.example/auth/oidc/callback`, as registered at the provider.
     pub redirect_url: String,
     /// The ID token claim that names the local account.
@@ -64,23 +64,6 @@ impl Default for OidcSettings {
     }
 }
 
-impl fmt::Debug for OidcSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OidcSettings")
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("redirect_url", &self.redirect_url)
-            .field("username_claim", &self.username_claim)
-            .field("provider_name", &self.provider_name)
-            .field("scopes", &self.scopes)
-            .finish()
-    }
-}
-
 impl OidcSettings {
     /// The client configuration, or `None` when no issuer is set. An issuer without a client id
     /// or redirect URL is a configuration error, reported at start-up.
@@ -96,7 +79,7 @@ impl OidcSettings {
         Ok(Some(sanad_http::oidc::OidcConfig {
             issuer: issuer.trim().to_string(),
             client_id: self.client_id.trim().to_string(),
-            client_secret: self.client_secret.clone().filter(|s| !s.is_empty()),
+            client_secret: self.client_secret.clone().filter(|s| !s.0.is_empty()),
             redirect_url: self.redirect_url.trim().to_string(),
             username_claim: self.username_claim.clone(),
             provider_name: self.provider_name.clone(),
@@ -188,7 +171,10 @@ mod tests {
         assert_eq!(client.username_claim, "preferred_username");
         assert_eq!(client.scopes, "openid profile");
         assert_eq!(client.provider_name, "Keycloak");
-        assert_eq!(client.client_secret.as_deref(), Some("t0p-secret"));
+        assert_eq!(
+            client.client_secret.as_ref().map(|s| s.expose()),
+            Some("t0p-secret")
+        );
         let shown = format!("{s:?}");
         assert!(!shown.contains("t0p-secret"), "{shown}");
 
