@@ -27,6 +27,9 @@ pub struct Settings {
     /// Mark session cookies `Secure`: set it when users reach Sanad over HTTPS (directly or through
     /// a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Days the access log keeps its entries; older ones are deleted once a day while serving
+    /// (with an audit event). 0 keeps them for ever.
+    pub access_log_days: u32,
     /// Login through an OpenID Connect provider (`[oidc]` table); off without an issuer.
     #[serde(default)]
     pub oidc: OidcSettings,
@@ -102,6 +105,7 @@ impl fmt::Debug for Settings {
             .field("checkpoint_minutes", &self.checkpoint_minutes)
             .field("data_key_file", &self.data_key_file)
             .field("secure_cookies", &self.secure_cookies)
+            .field("access_log_days", &self.access_log_days)
             .field("oidc", &self.oidc)
             .finish()
     }
@@ -116,7 +120,8 @@ impl Settings {
             .set_default("audit_key_file", "sanad-audit.key")?
             .set_default("checkpoint_minutes", 10)?
             .set_default("data_key_file", "sanad-data.key")?
-            .set_default("secure_cookies", false)?;
+            .set_default("secure_cookies", false)?
+            .set_default("access_log_days", 0)?;
         builder = match file {
             Some(path) => builder.add_source(config::File::from(path).required(true)),
             None => builder.add_source(config::File::with_name("sanad.toml").required(false)),

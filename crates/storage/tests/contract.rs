@@ -815,6 +815,60 @@ macro_rules! contract {
     };
 }
 
+async fn the_access_log_keeps_what_its_retention_allows(store: Arc<dyn RegistryStore>) {
+    use sanad_app::store::{AccessLogQuery, AccessRecord};
+    for (at, ids) in [
+        (
+            datetime!(2025-01-10 09:00:00 UTC),
+            vec!["P00000000013", "P00000000021"],
+        ),
+        (datetime!(2026-06-01 09:00:00 UTC), vec!["P00000000039"]),
+        (datetime!(2026-11-20 09:00:00 UTC), vec!["P00000000047"]),
+    ] {
+        store
+            .record_access(&AccessRecord {
+                actor: "agent1".into(),
+                at,
+                entity_type: "person",
+                entity_ids: ids.into_iter().map(String::from).collect(),
+                purpose: "visit".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let chain_before = verify_chain(store.as_ref()).await;
+    // A year kept on 2026-11-21: the reads of January 2025 go, the others stay.
+    let deleted = sanad_app::audit::prune_access_log(
+        store.as_ref(),
+        365,
+        datetime!(2026-11-21 00:00:00 UTC),
+        "dpo",
+    )
+    .await
+    .unwrap();
+    assert_eq!(deleted, 2);
+    let left = store
+        .access_log(&AccessLogQuery {
+            actor: None,
+            entity_id: None,
+            after: 0,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = left.iter().map(|e| e.entity_id.as_str()).collect();
+    assert_eq!(ids, ["P00000000039", "P00000000047"]);
+    // The pruning is itself on the record, and the chain still holds.
+    assert_eq!(verify_chain(store.as_ref()).await, chain_before + 1);
+    let events = store.audit_events(0, 1000).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("access_log.prune", "dpo")
+    );
+    assert!(last.details.contains("\"deleted\":2"), "{}", last.details);
+}
+
 contract!(
     an_agent_registers_a_household_of_five_in_arabic_and_french,
     an_update_makes_a_new_version_and_a_stale_one_is_refused,
@@ -824,6 +878,7 @@ contract!(
     an_import_writes_everything_or_nothing,
     accounts_api_keys_lockout_access_log_and_checkpoints,
     duplicates_are_reviewed_merged_and_unmerged,
+    the_access_log_keeps_what_its_retention_allows,
 );
 
 async fn duplicates_are_reviewed_merged_and_unmerged(store: Arc<dyn RegistryStore>) {
