@@ -65,6 +65,24 @@ fn message(seq: i64, hash: &str, at: OffsetDateTime) -> String {
     )
 }
 
+/// Applies the access-log retention policy: deletes the entries older than `keep_days` days before
+/// `now` (at least one day is always kept), with an audit event that says how many and why.
+pub async fn prune_access_log(
+    store: &dyn RegistryStore,
+    keep_days: u32,
+    now: OffsetDateTime,
+    actor: &str,
+) -> Result<u64, StoreError> {
+    let keep_days = keep_days.max(1);
+    let before = now - time::Duration::days(i64::from(keep_days));
+    let change = crate::store::Change {
+        actor: actor.to_string(),
+        reason: format!("retention: the access log keeps {keep_days} days"),
+        at: now,
+    };
+    store.prune_access_log(before, &change).await
+}
+
 /// Signs the current head of the chain and stores the checkpoint; `None` when the head is already
 /// checkpointed (or the chain is empty).
 pub async fn checkpoint(

@@ -427,6 +427,14 @@ pub trait RegistryStore: Send + Sync + 'static {
     /// The access log, newest last, filtered by actor or record.
     async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError>;
 
+    /// Deletes the access-log entries written before `before` and records, in the same
+    /// transaction, an audit event saying how many and why. Returns how many were deleted.
+    async fn prune_access_log(
+        &self,
+        before: OffsetDateTime,
+        change: &Change,
+    ) -> Result<u64, StoreError>;
+
     /// Writes a consistent copy of the whole database to `to` (SQLite: a database file; PostgreSQL:
     /// a `pg_dump` archive in custom format). Restore with `sanad_storage::restore`.
     async fn backup(&self, to: &std::path::Path) -> Result<(), StoreError>;

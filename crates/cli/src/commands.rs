@@ -78,6 +78,27 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             }
         }
     });
+    if settings.access_log_days > 0 {
+        let store = registry.store().clone();
+        let keep_days = settings.access_log_days;
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(24 * 3600));
+            loop {
+                tick.tick().await;
+                match sanad_app::audit::prune_access_log(
+                    store.as_ref(),
+                    keep_days,
+                    time::OffsetDateTime::now_utc(),
+                    "sanad (retention)",
+                )
+                .await
+                {
+                    Ok(n) => tracing::info!(deleted = n, "access-log retention applied"),
+                    Err(e) => tracing::error!(error = %e, "access-log retention failed"),
+                }
+            }
+        });
+    }
     let mut state = sanad_http::AppState::new(registry);
     state.secure_cookies = settings.secure_cookies;
     if let Some(config) = settings.oidc.client()? {
@@ -379,6 +400,22 @@ pub async fn revoke_api_key(settings: &Settings, key_id: &str) -> anyhow::Result
         bail!("no active API key has the id `{key_id}` (give at least 12 hex characters)");
     }
     println!("revoked {n} key(s)");
+    Ok(())
+}
+
+pub async fn prune_access_log(settings: &Settings, keep_days: u32) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    let n = sanad_app::audit::prune_access_log(
+        store.as_ref(),
+        keep_days,
+        time::OffsetDateTime::now_utc(),
+        "sanad admin",
+    )
+    .await?;
+    println!(
+        "deleted {n} access-log entries older than {} days",
+        keep_days.max(1)
+    );
     Ok(())
 }
 

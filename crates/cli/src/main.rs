@@ -135,6 +135,12 @@ enum AdminCommand {
         #[arg(long)]
         key_id: String,
     },
+    /// Delete access-log entries older than a number of days (recorded in the audit trail).
+    PruneAccessLog {
+        /// Days to keep (at least 1).
+        #[arg(long)]
+        keep_days: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -222,6 +228,11 @@ fn main() -> ExitCode {
                 }
                 AdminCommand::RevokeApiKey { key_id } => {
                     commands::revoke_api_key(&settings, &key_id)
+                        .await
+                        .map(|_| ExitCode::SUCCESS)
+                }
+                AdminCommand::PruneAccessLog { keep_days } => {
+                    commands::prune_access_log(&settings, keep_days)
                         .await
                         .map(|_| ExitCode::SUCCESS)
                 }

@@ -27,20 +27,23 @@ pub struct Settings {
     /// Mark session cookies `Secure`: set it when users reach Sanad over HTTPS (directly or through
     /// a TLS-terminating proxy).
     pub secure_cookies: bool,
+    /// Days the access log keeps its entries; older ones are deleted once a day while serving
+    /// (with an audit event). 0 keeps them for ever.
+    pub access_log_days: u32,
     /// Login through an OpenID Connect provider (`[oidc]` table); off without an issuer.
     #[serde(default)]
     pub oidc: OidcSettings,
 }
 
 /// The `[oidc]` table.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(default)]
 pub struct OidcSettings {
     /// The provider's issuer URL, e.g. `https://sso.example/realms/sanad`; absent = OIDC off.
     pub issuer: Option<String>,
     pub client_id: String,
     /// Better given as `SANAD_OIDC__CLIENT_SECRET` than written in the file.
-    pub client_secret: Option<String>,
+    pub client_secret: Option<sanad_http::oidc::Secret>,
     /// `https://sanad.example/auth/oidc/callback`, as registered at the provider.
     pub redirect_url: String,
     /// The ID token claim that names the local account.
@@ -64,23 +67,6 @@ impl Default for OidcSettings {
     }
 }
 
-impl fmt::Debug for OidcSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OidcSettings")
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("redirect_url", &self.redirect_url)
-            .field("username_claim", &self.username_claim)
-            .field("provider_name", &self.provider_name)
-            .field("scopes", &self.scopes)
-            .finish()
-    }
-}
-
 impl OidcSettings {
     /// The client configuration, or `None` when no issuer is set. An issuer without a client id
     /// or redirect URL is a configuration error, reported at start-up.
@@ -96,7 +82,7 @@ impl OidcSettings {
         Ok(Some(sanad_http::oidc::OidcConfig {
             issuer: issuer.trim().to_string(),
             client_id: self.client_id.trim().to_string(),
-            client_secret: self.client_secret.clone().filter(|s| !s.is_empty()),
+            client_secret: self.client_secret.clone().filter(|s| !s.0.is_empty()),
             redirect_url: self.redirect_url.trim().to_string(),
             username_claim: self.username_claim.clone(),
             provider_name: self.provider_name.clone(),
@@ -119,6 +105,7 @@ impl fmt::Debug for Settings {
             .field("checkpoint_minutes", &self.checkpoint_minutes)
             .field("data_key_file", &self.data_key_file)
             .field("secure_cookies", &self.secure_cookies)
+            .field("access_log_days", &self.access_log_days)
             .field("oidc", &self.oidc)
             .finish()
     }
@@ -133,7 +120,8 @@ impl Settings {
             .set_default("audit_key_file", "sanad-audit.key")?
             .set_default("checkpoint_minutes", 10)?
             .set_default("data_key_file", "sanad-data.key")?
-            .set_default("secure_cookies", false)?;
+            .set_default("secure_cookies", false)?
+            .set_default("access_log_days", 0)?;
         builder = match file {
             Some(path) => builder.add_source(config::File::from(path).required(true)),
             None => builder.add_source(config::File::with_name("sanad.toml").required(false)),
@@ -188,7 +176,10 @@ mod tests {
         assert_eq!(client.username_claim, "preferred_username");
         assert_eq!(client.scopes, "openid profile");
         assert_eq!(client.provider_name, "Keycloak");
-        assert_eq!(client.client_secret.as_deref(), Some("t0p-secret"));
+        assert_eq!(
+            client.client_secret.as_ref().map(|s| s.expose()),
+            Some("t0p-secret")
+        );
         let shown = format!("{s:?}");
         assert!(!shown.contains("t0p-secret"), "{shown}");
 

@@ -40,13 +40,13 @@ const LEEWAY_SECONDS: u64 = 60;
 const JWKS_REFRESH_MIN: Duration = Duration::from_secs(30);
 
 /// What an OpenID Connect login needs to know.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct OidcConfig {
     /// The provider's issuer URL, e.g. `https://sso.example/realms/sanad`.
     pub issuer: String,
     pub client_id: String,
     /// Absent for a public client (PKCE alone).
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     /// Where the provider sends the browser back: `https://sanad.example/auth/oidc/callback`.
     pub redirect_url: String,
     /// The ID token claim that names the local account.
@@ -57,20 +57,20 @@ pub struct OidcConfig {
     pub scopes: String,
 }
 
-impl std::fmt::Debug for OidcConfig {
+/// A secret (the client secret): it never shows in `Debug` output, so not in a log line either.
+#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OidcConfig")
-            .field("issuer", &self.issuer)
-            .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
-            .field("redirect_url", &self.redirect_url)
-            .field("username_claim", &self.username_claim)
-            .field("provider_name", &self.provider_name)
-            .field("scopes", &self.scopes)
-            .finish()
+        f.write_str("[redacted]")
     }
 }
 
@@ -436,7 +436,7 @@ impl Oidc {
         ];
         let mut request = self.http.post(&meta.token_endpoint);
         let methods = &meta.token_endpoint_auth_methods_supported;
-        match self.config.client_secret.as_deref() {
+        match self.config.client_secret.as_ref().map(Secret::expose) {
             Some(secret)
                 if methods.is_empty() || methods.iter().any(|m| m == "client_secret_basic") =>
             {

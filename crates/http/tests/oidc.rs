@@ -278,7 +278,7 @@ fn config(issuer: &str) -> OidcConfig {
     OidcConfig {
         issuer: issuer.to_string(),
         client_id: CLIENT_ID.into(),
-        client_secret: Some(CLIENT_SECRET.into()),
+        client_secret: Some(sanad_http::oidc::Secret(CLIENT_SECRET.into())),
         redirect_url: REDIRECT_URL.into(),
         username_claim: "preferred_username".into(),
         provider_name: "Keycloak".into(),

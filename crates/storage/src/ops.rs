@@ -951,6 +951,39 @@ async fn op_record_login_success(db: &Ctx, username: &str) -> Result<(), StoreEr
     Ok(())
 }
 
+async fn op_prune_access_log(
+    db: &Ctx,
+    before: time::OffsetDateTime,
+    change: &Change,
+) -> Result<u64, StoreError> {
+    let before = sanad_domain::audit::storable_time(before);
+    let mut tx = begin_write(&db.pool).await?;
+    let deleted = sqlx::query("DELETE FROM access_log WHERE at < $1")
+        .bind(before)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+    let cutoff = before
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    append_audit(
+        &mut tx,
+        sanad_domain::audit::storable_time(change.at),
+        vec![AuditEntry {
+            actor: change.actor.clone(),
+            action: "access_log.prune".into(),
+            entity_type: "access_log".into(),
+            entity_id: cutoff.clone(),
+            details: serde_json::json!({ "before": cutoff, "deleted": deleted, "reason": change.reason })
+                .to_string(),
+        }],
+    )
+    .await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(deleted)
+}
+
 async fn op_access_log(db: &Ctx, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
     let pool = &db.pool;
     let mut q = QueryBuilder::<Db>::new(

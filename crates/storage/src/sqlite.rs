@@ -254,6 +254,14 @@ impl RegistryStore for SqliteStore {
         op_access_log(&self.ctx, query).await
     }
 
+    async fn prune_access_log(
+        &self,
+        before: time::OffsetDateTime,
+        change: &Change,
+    ) -> Result<u64, StoreError> {
+        op_prune_access_log(&self.ctx, before, change).await
+    }
+
     async fn backup(&self, to: &std::path::Path) -> Result<(), StoreError> {
         if to.exists() {
             return Err(StoreError::Conflict {

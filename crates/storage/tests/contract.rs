@@ -817,6 +817,60 @@ macro_rules! contract {
     };
 }
 
+async fn the_access_log_keeps_what_its_retention_allows(store: Arc<dyn RegistryStore>) {
+    use sanad_app::store::{AccessLogQuery, AccessRecord};
+    for (at, ids) in [
+        (
+            datetime!(2025-01-10 09:00:00 UTC),
+            vec!["P00000000013", "P00000000021"],
+        ),
+        (datetime!(2026-06-01 09:00:00 UTC), vec!["P00000000039"]),
+        (datetime!(2026-11-20 09:00:00 UTC), vec!["P00000000047"]),
+    ] {
+        store
+            .record_access(&AccessRecord {
+                actor: "agent1".into(),
+                at,
+                entity_type: "person",
+                entity_ids: ids.into_iter().map(String::from).collect(),
+                purpose: "visit".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let chain_before = verify_chain(store.as_ref()).await;
+    // A year kept on 2026-11-21: the reads of January 2025 go, the others stay.
+    let deleted = sanad_app::audit::prune_access_log(
+        store.as_ref(),
+        365,
+        datetime!(2026-11-21 00:00:00 UTC),
+        "dpo",
+    )
+    .await
+    .unwrap();
+    assert_eq!(deleted, 2);
+    let left = store
+        .access_log(&AccessLogQuery {
+            actor: None,
+            entity_id: None,
+            after: 0,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = left.iter().map(|e| e.entity_id.as_str()).collect();
+    assert_eq!(ids, ["P00000000039", "P00000000047"]);
+    // The pruning is itself on the record, and the chain still holds.
+    assert_eq!(verify_chain(store.as_ref()).await, chain_before + 1);
+    let events = store.audit_events(0, 1000).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("access_log.prune", "dpo")
+    );
+    assert!(last.details.contains("\"deleted\":2"), "{}", last.details);
+}
+
 contract!(
     an_agent_registers_a_household_of_five_in_arabic_and_french,
     an_update_makes_a_new_version_and_a_stale_one_is_refused,
@@ -827,6 +881,7 @@ contract!(
     accounts_api_keys_lockout_access_log_and_checkpoints,
     duplicates_are_reviewed_merged_and_unmerged,
     a_phone_is_kept_sealed_shared_searched_and_imported,
+    the_access_log_keeps_what_its_retention_allows,
 );
 
 fn phone(text: &str) -> Option<PhoneNumber> {
@@ -1110,6 +1165,19 @@ async fn duplicates_are_reviewed_merged_and_unmerged(store: Arc<dyn RegistryStor
     assert_eq!(verify_chain(store.as_ref()).await, 9);
 }
 
+/// A person in a household that does not exist.
+const ORPHAN: &str = "INSERT INTO persons (id, household_id, relation, first_name, last_name, sex, \
+     birth_date, disability, schooling, occupation, search_name) \
+     VALUES (999999, 999999, 'child', 'A', 'B', 'F', '2010-01-01', 'none', 'none', 'none', 'a b')";
+
+fn assert_foreign_key_refusal(result: Result<(), sqlx::Error>) {
+    let refused = result.expect_err("a person in a missing household was accepted");
+    assert!(
+        refused.to_string().to_lowercase().contains("foreign key"),
+        "{refused}"
+    );
+}
+
 /// An import into an empty registry drops secondary indexes (and, on PostgreSQL, foreign keys) to
 /// write faster, inside its transaction: every one of them must be back afterwards, and a person
 /// pointing at no household must still be refused.
@@ -1137,18 +1205,7 @@ async fn an_import_into_an_empty_registry_leaves_the_schema_whole() {
         .await
         .unwrap();
     assert_eq!(schema().await, before);
-    let orphan = sqlx::query(
-        "INSERT INTO persons (id, household_id, relation, first_name, last_name, sex, birth_date, \
-         disability, schooling, occupation, search_name) \
-         VALUES (999999, 999999, 'child', 'A', 'B', 'F', '2010-01-01', 'none', 'none', 'none', 'a b')",
-    )
-    .execute(&pool)
-    .await;
-    let refused = orphan.expect_err("a person in a missing household was accepted");
-    assert!(
-        refused.to_string().to_lowercase().contains("foreign key"),
-        "{refused}"
-    );
+    assert_foreign_key_refusal(sqlx::query(ORPHAN).execute(&pool).await.map(|_| ()));
 
     let Some(db) = testkit::postgres().await else {
         return;
@@ -1179,17 +1236,6 @@ async fn an_import_into_an_empty_registry_leaves_the_schema_whole() {
         .await
         .unwrap();
     assert_eq!(schema().await, before);
-    let orphan = sqlx::query(
-        "INSERT INTO persons (id, household_id, relation, first_name, last_name, sex, birth_date, \
-         disability, schooling, occupation, search_name) \
-         VALUES (999999, 999999, 'child', 'A', 'B', 'F', '2010-01-01', 'none', 'none', 'none', 'a b')",
-    )
-    .execute(&pool)
-    .await;
-    let refused = orphan.expect_err("a person in a missing household was accepted");
-    assert!(
-        refused.to_string().to_lowercase().contains("foreign key"),
-        "{refused}"
-    );
+    assert_foreign_key_refusal(sqlx::query(ORPHAN).execute(&pool).await.map(|_| ()));
     db.cleanup().await;
 }
