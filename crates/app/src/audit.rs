@@ -22,27 +22,50 @@ pub enum AuditError {
 /// The checkpoint signing key, from a file holding 32 random bytes in hex (created on first use,
 /// readable by its owner only).
 pub fn load_or_create_key(path: &Path) -> Result<SigningKey, AuditError> {
-    let err = |message: String| AuditError::Key {
+    let bytes = load_or_create_secret(path).map_err(|message| AuditError::Key {
         path: path.display().to_string(),
         message,
-    };
-    if path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let bytes =
-            hex::decode(text.trim()).map_err(|_| err("expected 64 hex characters".into()))?;
-        let bytes: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| err("expected 64 hex characters".into()))?;
-        return Ok(SigningKey::from_bytes(&bytes));
-    }
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| err(e.to_string()))?;
-    write_private(path, &hex::encode(bytes)).map_err(|e| err(e.to_string()))?;
+    })?;
     Ok(SigningKey::from_bytes(&bytes))
 }
 
+/// A 32-byte secret kept in `path` as 64 hex characters, created (readable by its owner only) when
+/// missing. Creation is atomic: the key is written and synced under a temporary name, then linked
+/// into place, which fails if another process got there first; then that process's key is read.
+/// Two processes starting together therefore agree on one key, and none ever reads a half-written
+/// file.
+pub(crate) fn load_or_create_secret(path: &Path) -> Result<[u8; 32], String> {
+    let read = |path: &Path| -> Result<[u8; 32], String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        hex::decode(text.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .ok_or_else(|| "expected 64 hex characters".to_string())
+    };
+    if path.exists() {
+        return read(path);
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
+    let mut suffix = [0u8; 8];
+    getrandom::fill(&mut suffix).map_err(|e| e.to_string())?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = path.with_file_name(format!(".{name}.{}.tmp", hex::encode(suffix)));
+    write_private(&temp, &hex::encode(bytes)).map_err(|e| e.to_string())?;
+    let linked = std::fs::hard_link(&temp, path);
+    let _ = std::fs::remove_file(&temp);
+    match linked {
+        Ok(()) => Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 #[cfg(unix)]
-pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
     use std::os::unix::fs::OpenOptionsExt as _;
     let mut f = std::fs::OpenOptions::new()
@@ -50,11 +73,12 @@ pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         .create_new(true)
         .mode(0o600)
         .open(path)?;
-    f.write_all(text.as_bytes())
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
 }
 
 #[cfg(not(unix))]
-pub(crate) fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
 }
 

@@ -70,18 +70,7 @@ impl DataCipher {
             path: path.display().to_string(),
             message,
         };
-        if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-            let bytes =
-                hex::decode(text.trim()).map_err(|_| err("expected 64 hex characters".into()))?;
-            let master: [u8; 32] = bytes
-                .try_into()
-                .map_err(|_| err("expected 64 hex characters".into()))?;
-            return Ok(DataCipher::from_master(&master));
-        }
-        let mut master = [0u8; 32];
-        getrandom::fill(&mut master).map_err(|e| CryptoError::Random(e.to_string()))?;
-        crate::audit::write_private(path, &hex::encode(master)).map_err(|e| err(e.to_string()))?;
+        let master = crate::audit::load_or_create_secret(path).map_err(err)?;
         Ok(DataCipher::from_master(&master))
     }
 
@@ -170,5 +159,25 @@ mod tests {
         assert_eq!(b.decrypt(&a.encrypt("X1").unwrap()).unwrap(), "X1");
         std::fs::write(&path, "not hex").unwrap();
         assert!(DataCipher::load_or_create(&path).is_err());
+    }
+
+    #[test]
+    fn processes_starting_together_agree_on_one_key() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("data.key");
+            let ciphers: Vec<DataCipher> = std::thread::scope(|s| {
+                let handles: Vec<_> = (0..8)
+                    .map(|_| s.spawn(|| DataCipher::load_or_create(&path).unwrap()))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap()).collect()
+            });
+            let sealed = ciphers[0].encrypt("BK123456").unwrap();
+            for c in &ciphers {
+                assert_eq!(c.decrypt(&sealed).unwrap(), "BK123456");
+            }
+            // No temporary file is left behind.
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        }
     }
 }
