@@ -1570,3 +1570,217 @@ async fn op_undo_merge(db: &Ctx, id: i64, change: &Change) -> Result<PersonMerge
     tx.commit().await.map_err(db_error)?;
     Ok(merge)
 }
+
+/// The `RegistryStore` impl of a backend: the methods whose SQL both dialects share (the `op_*`
+/// functions above) are written here once; the backend adds its own (`backend`, `migrate`,
+/// `import_batch`, `backup`).
+macro_rules! registry_store {
+    ($store:ty { $($own:tt)* }) => {
+        #[async_trait]
+        impl RegistryStore for $store {
+            $($own)*
+            async fn register_household(
+                &self,
+                input: &HouseholdInput,
+                change: &Change,
+            ) -> Result<Household, StoreError> {
+                op_register_household(&self.ctx, input, change).await
+            }
+
+            async fn update_household(
+                &self,
+                id: HouseholdId,
+                expected_version: u32,
+                input: &HouseholdInput,
+                change: &Change,
+            ) -> Result<Household, StoreError> {
+                op_update_household(&self.ctx, id, expected_version, input, change).await
+            }
+
+            async fn household(&self, id: HouseholdId) -> Result<Option<Household>, StoreError> {
+                op_household(&self.ctx, id).await
+            }
+
+            async fn household_versions(
+                &self,
+                id: HouseholdId,
+            ) -> Result<Vec<HouseholdVersion>, StoreError> {
+                op_household_versions(&self.ctx, id).await
+            }
+
+            async fn list_households(
+                &self,
+                filter: &HouseholdFilter,
+            ) -> Result<Vec<HouseholdSummary>, StoreError> {
+                op_list_households(&self.ctx, filter).await
+            }
+
+            async fn person(&self, id: PersonId) -> Result<Option<Person>, StoreError> {
+                op_person(&self.ctx, id).await
+            }
+
+            async fn search_persons(&self, query: &PersonQuery) -> Result<Vec<Person>, StoreError> {
+                op_search_persons(&self.ctx, query).await
+            }
+
+            async fn region_counts(&self) -> Result<Vec<RegionCount>, StoreError> {
+                op_region_counts(&self.ctx).await
+            }
+
+            async fn record_access(&self, access: &AccessRecord) -> Result<(), StoreError> {
+                op_record_access(&self.ctx, access).await
+            }
+
+            async fn export_households(
+                &self,
+                after: Option<HouseholdId>,
+                limit: u32,
+            ) -> Result<Vec<(HouseholdId, HouseholdData)>, StoreError> {
+                op_export_households(&self.ctx, after, limit).await
+            }
+
+            async fn export_persons(
+                &self,
+                after: Option<PersonId>,
+                limit: u32,
+            ) -> Result<Vec<Person>, StoreError> {
+                op_export_persons(&self.ctx, after, limit).await
+            }
+
+            async fn audit_events(
+                &self,
+                after_seq: i64,
+                limit: u32,
+            ) -> Result<Vec<AuditEvent>, StoreError> {
+                op_audit_events(&self.ctx, after_seq, limit).await
+            }
+
+            async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
+                op_upsert_account(&self.ctx, account).await
+            }
+
+            async fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
+                op_account(&self.ctx, username).await
+            }
+
+            async fn add_api_key(
+                &self,
+                username: &str,
+                key_hash: &str,
+                scopes: &[String],
+            ) -> Result<(), StoreError> {
+                op_add_api_key(&self.ctx, username, key_hash, scopes).await
+            }
+
+            async fn api_key_account(&self, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError> {
+                op_api_key_account(&self.ctx, key_hash).await
+            }
+
+            async fn revoke_api_key(
+                &self,
+                key_id: &str,
+                at: time::OffsetDateTime,
+            ) -> Result<u64, StoreError> {
+                op_revoke_api_key(&self.ctx, key_id, at).await
+            }
+
+            async fn create_session(
+                &self,
+                token_hash: &str,
+                username: &str,
+                csrf_token: &str,
+                expires_at: time::OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                op_create_session(&self.ctx, token_hash, username, csrf_token, expires_at).await
+            }
+
+            async fn session(
+                &self,
+                token_hash: &str,
+                now: time::OffsetDateTime,
+            ) -> Result<Option<(Account, String)>, StoreError> {
+                op_session(&self.ctx, token_hash, now).await
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+                op_delete_session(&self.ctx, token_hash).await
+            }
+
+            async fn record_login_failure(
+                &self,
+                username: &str,
+                max_failures: u32,
+                lock_until: time::OffsetDateTime,
+            ) -> Result<u32, StoreError> {
+                op_record_login_failure(&self.ctx, username, max_failures, lock_until).await
+            }
+
+            async fn record_login_success(&self, username: &str) -> Result<(), StoreError> {
+                op_record_login_success(&self.ctx, username).await
+            }
+
+            async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError> {
+                op_access_log(&self.ctx, query).await
+            }
+
+            async fn prune_access_log(
+                &self,
+                before: time::OffsetDateTime,
+                change: &Change,
+            ) -> Result<u64, StoreError> {
+                op_prune_access_log(&self.ctx, before, change).await
+            }
+
+            async fn audit_head(&self) -> Result<ChainHead, StoreError> {
+                op_audit_head(&self.ctx).await
+            }
+
+            async fn add_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+                op_add_checkpoint(&self.ctx, checkpoint).await
+            }
+
+            async fn checkpoints(&self) -> Result<Vec<Checkpoint>, StoreError> {
+                op_checkpoints(&self.ctx).await
+            }
+
+            async fn add_duplicate_candidates(
+                &self,
+                pairs: &[CandidatePair],
+                change: &Change,
+            ) -> Result<u64, StoreError> {
+                op_add_duplicate_candidates(&self.ctx, pairs, change).await
+            }
+
+            async fn duplicate_pairs(
+                &self,
+                status: Option<PairStatus>,
+                after: i64,
+                limit: u32,
+            ) -> Result<Vec<DuplicatePair>, StoreError> {
+                op_duplicate_pairs(&self.ctx, status, after, limit).await
+            }
+
+            async fn decide_duplicate_pair(
+                &self,
+                id: i64,
+                decision: PairStatus,
+                change: &Change,
+            ) -> Result<DuplicatePair, StoreError> {
+                op_decide_duplicate_pair(&self.ctx, id, decision, change).await
+            }
+
+            async fn merge_persons(
+                &self,
+                kept: PersonId,
+                merged: PersonId,
+                change: &Change,
+            ) -> Result<PersonMerge, StoreError> {
+                op_merge_persons(&self.ctx, kept, merged, change).await
+            }
+
+            async fn undo_merge(&self, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
+                op_undo_merge(&self.ctx, id, change).await
+            }
+        }
+    };
+}
