@@ -642,7 +642,6 @@ pub fn read_registry(
         persons_file: persons_table.name.clone(),
         ..ParsedRegistry::default()
     };
-    progress.phase("checking", out.household_rows + out.person_rows);
 
     let hname = households_table.name.clone();
     let pname = persons_table.name.clone();
@@ -656,7 +655,7 @@ pub fn read_registry(
     };
 
     // Households, each on its own (on all cores), then against each other.
-    progress.phase("checking households", 0);
+    progress.phase("checking households", out.household_rows);
     let checked = par_map(households_table.rows, |(line, row)| {
         let row = row.map_err(|m| (None, vec![FieldError::new("*", "encoding", m)]));
         (line, check_household_row(row, &hcols, territories))
@@ -691,7 +690,7 @@ pub fn read_registry(
     rejected_households.retain(|id| !valid_households.contains(id));
 
     // Persons, each on its own (on all cores), then against the file.
-    progress.phase("checking persons", 0);
+    progress.phase("checking persons", out.person_rows);
     let checked = par_map(persons_table.rows, |(line, row)| {
         let result = (|| {
             let row = row.map_err(|m| vec![FieldError::new("*", "encoding", m)])?;
@@ -704,7 +703,7 @@ pub fn read_registry(
         })();
         (line, result)
     });
-    progress.advance(out.household_rows + out.person_rows);
+    progress.advance(out.person_rows);
     let mut persons: Vec<PersonRow> = Vec::with_capacity(checked.len());
     for (line, result) in checked {
         let line = &line;
@@ -842,7 +841,6 @@ pub fn read_registry(
         })
         .collect();
     out.errors.sort_by_key(|e| (e.file != hname, e.line));
-    progress.advance(out.household_rows + out.person_rows);
     Ok(out)
 }
 

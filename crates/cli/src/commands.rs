@@ -621,7 +621,10 @@ pub async fn demo(
         "  URL:  http://{}/   (API documentation: http://{}/api/v1/docs/)",
         settings.bind, settings.bind
     );
-    println!("  Accounts (HTTP Basic; new passwords at each start):");
+    println!(
+        "  Accounts (log in at http://{}/login, or HTTP Basic; new passwords at each start):",
+        settings.bind
+    );
     println!(
         "  {:<12} {:<18} {:<18} scope",
         "role", "username", "password"

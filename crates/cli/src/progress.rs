@@ -33,20 +33,31 @@ impl Progress for Bar {
     fn phase(&self, name: &str, total: u64) {
         self.finish();
         if !self.tty {
-            eprintln!("{name}: {total} rows");
+            if total > 0 {
+                eprintln!("{name}: {total} rows");
+            } else {
+                eprintln!("{name}…");
+            }
             return;
         }
-        let bar = if total > 0 {
-            ProgressBar::new(total)
+        // A phase without a count (reading a file, building indexes) shows a spinner and its time.
+        let (bar, template) = if total > 0 {
+            (
+                ProgressBar::new(total),
+                "{msg:>20} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({per_sec})",
+            )
         } else {
-            ProgressBar::new_spinner()
+            (
+                ProgressBar::new_spinner(),
+                "{msg:>20} [{elapsed_precise}] {spinner}",
+            )
         };
         bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:>10} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} ({per_sec})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
+        if total == 0 {
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        }
         bar.set_message(name.to_string());
         if let Ok(mut slot) = self.bar.lock() {
             *slot = Some(bar);

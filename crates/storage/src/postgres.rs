@@ -357,7 +357,6 @@ registry_store!(PgStore {
         )
         .await?;
 
-        progress.phase("writing persons", 0);
         let written = copy_rows(
             &mut tx,
             "COPY persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \

@@ -197,7 +197,7 @@ pub(crate) fn import(
         }
 
         if let Some(indexes) = &rebuild {
-            progress.phase("indexing", indexes.len() as u64);
+            progress.phase("indexing", 0);
             for sql in indexes {
                 tx.execute(sql, []).map_err(err)?;
             }
