@@ -37,7 +37,7 @@ pub const HOUSEHOLD_COLUMNS: [&str; 13] = [
     "declared_income",
 ];
 
-pub const PERSON_COLUMNS: [&str; 15] = [
+pub const PERSON_COLUMNS: [&str; 16] = [
     "person_id",
     "household_id",
     "relation",
@@ -52,15 +52,16 @@ pub const PERSON_COLUMNS: [&str; 15] = [
     "schooling",
     "occupation",
     "phone",
+    "merged_into",
     "",
 ];
 
 fn person_columns() -> &'static [&'static str] {
-    &PERSON_COLUMNS[..14]
+    &PERSON_COLUMNS[..15]
 }
 
 /// Columns that may be absent from a file (their value is then empty or the default).
-const OPTIONAL_COLUMNS: [&str; 7] = [
+const OPTIONAL_COLUMNS: [&str; 8] = [
     "area",
     "address",
     "first_name_ar",
@@ -68,6 +69,7 @@ const OPTIONAL_COLUMNS: [&str; 7] = [
     "national_id",
     "disability",
     "phone",
+    "merged_into",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -478,7 +480,7 @@ fn parse_household_row(c: &mut Collector, v: &[&str; 13]) -> Option<(HouseholdId
 
 fn parse_person_row(
     c: &mut Collector,
-    v: &[&str; 14],
+    v: &[&str; 15],
 ) -> Option<(PersonId, Option<HouseholdId>, PersonData)> {
     let get = |f: &str| v[PERSON_COLUMNS.iter().position(|c| *c == f).unwrap_or(0)];
     let id = PersonId::parse(get("person_id"))
@@ -605,7 +607,18 @@ struct PersonRow {
     line: u64,
     id: PersonId,
     household: Option<HouseholdId>,
+    merged_into: Option<PersonId>,
     data: PersonData,
+}
+
+/// The optional `merged_into` column: the person this record was merged into (a duplicate resolved).
+fn merged_into(c: &mut Collector, text: &str) -> Option<PersonId> {
+    if text.is_empty() {
+        return None;
+    }
+    PersonId::parse(text)
+        .map_err(|e| c.push("merged_into", "format", e.to_string()))
+        .ok()
 }
 
 /// Reads and checks both files. Row errors are collected, not returned: the caller decides whether
@@ -694,10 +707,12 @@ pub fn read_registry(
     let checked = par_map(persons_table.rows, |(line, row)| {
         let result = (|| {
             let row = row.map_err(|m| vec![FieldError::new("*", "encoding", m)])?;
-            let v = pcols.values::<14>(&row);
+            let v = pcols.values::<15>(&row);
             let mut c = Collector::default();
-            let parsed = parse_person_row(&mut c, &v)
-                .map(|(id, hh, data)| (id, hh, check_person(&mut c, "", &data, today)));
+            let merged_into = merged_into(&mut c, v[14]);
+            let parsed = parse_person_row(&mut c, &v).map(|(id, hh, data)| {
+                (id, hh, merged_into, check_person(&mut c, "", &data, today))
+            });
             c.finish(()).map_err(|e| e.0)?;
             parsed.ok_or_else(Vec::new)
         })();
@@ -707,7 +722,7 @@ pub fn read_registry(
     let mut persons: Vec<PersonRow> = Vec::with_capacity(checked.len());
     for (line, result) in checked {
         let line = &line;
-        let (id, household, data) = match result {
+        let (id, household, merged_into, data) = match result {
             Ok(p) => p,
             Err(errors) => {
                 push_errors(&mut out.errors, &pname, *line, errors);
@@ -737,6 +752,22 @@ pub fn read_registry(
                 );
             }
         }
+        if let Some(target) = merged_into {
+            if household.is_some() {
+                c.push(
+                    "merged_into",
+                    "merged_in_household",
+                    "an empty household_id: a person merged into another belongs to no household",
+                );
+            }
+            if target == id {
+                c.push(
+                    "merged_into",
+                    "merged_into_itself",
+                    "the id of another person of the file",
+                );
+            }
+        }
         if let Some(nid) = &data.national_id
             && let Some(owner) = out.national_id_owner.get(nid.as_str())
         {
@@ -757,12 +788,34 @@ pub fn read_registry(
                     line: *line,
                     id,
                     household,
+                    merged_into,
                     data,
                 });
             }
             Err(e) => push_errors(&mut out.errors, &pname, *line, e.0),
         }
     }
+
+    // A merged person points at a person of the file who is not merged himself.
+    let merged: HashMap<PersonId, Option<PersonId>> =
+        persons.iter().map(|p| (p.id, p.merged_into)).collect();
+    persons.retain(|p| {
+        let Some(target) = p.merged_into else {
+            return true;
+        };
+        let message = match merged.get(&target) {
+            None => format!("a person_id of {pname}; {target} is not there"),
+            Some(Some(_)) => format!("a person who is not merged himself; {target} is"),
+            Some(None) => return true,
+        };
+        out.errors.push(RowError {
+            file: pname.clone(),
+            line: p.line,
+            field: "merged_into".into(),
+            message,
+        });
+        false
+    });
 
     // Households as a whole: exactly one head, at least one member.
     progress.phase("checking memberships", 0);
@@ -836,10 +889,15 @@ pub fn read_registry(
         .map(|p| Person {
             id: p.id,
             household_id: None,
-            merged_into: None,
+            merged_into: p.merged_into,
             data: p.data,
         })
         .collect();
+    // Merged records after the others, so that each is written after the person it points at.
+    out.batch
+        .loose_persons
+        .sort_by_key(|p| p.merged_into.is_some());
+    out.drop_dangling_merges();
     out.errors.sort_by_key(|e| (e.file != hname, e.line));
     Ok(out)
 }
@@ -924,6 +982,34 @@ impl ParsedRegistry {
         errors.sort_by_key(|e| (e.file.clone(), e.line));
         errors.dedup();
         self.errors.extend(errors);
+        self.drop_dangling_merges();
+    }
+
+    /// Drops, with an error, the records merged into a person who is no longer in the batch (their
+    /// row or household was rejected).
+    fn drop_dangling_merges(&mut self) {
+        let present: HashSet<PersonId> = self
+            .batch
+            .households
+            .iter()
+            .flat_map(|h| &h.members)
+            .chain(&self.batch.loose_persons)
+            .map(|p| p.id)
+            .collect();
+        let mut errors = Vec::new();
+        self.batch.loose_persons.retain(|p| match p.merged_into {
+            Some(target) if !present.contains(&target) => {
+                errors.push(RowError {
+                    file: self.persons_file.clone(),
+                    line: self.person_lines.get(&p.id).copied().unwrap_or(0),
+                    field: "merged_into".into(),
+                    message: format!("person {target} was rejected"),
+                });
+                false
+            }
+            _ => true,
+        });
+        self.errors.extend(errors);
     }
 }
 
@@ -1004,7 +1090,7 @@ fn household_record(id: HouseholdId, d: &HouseholdData) -> [String; 13] {
     ]
 }
 
-fn person_record(p: &Person) -> [String; 14] {
+fn person_record(p: &Person) -> [String; 15] {
     let d = &p.data;
     [
         p.id.to_string(),
@@ -1024,6 +1110,7 @@ fn person_record(p: &Person) -> [String; 14] {
         d.schooling.as_str().to_string(),
         d.occupation.as_str().to_string(),
         d.phone.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+        p.merged_into.map(|m| m.to_string()).unwrap_or_default(),
     ]
 }
 
@@ -1285,6 +1372,79 @@ mod tests {
         let e = &parsed.errors[0];
         assert_eq!((e.line, e.field.as_str()), (3, "phone"));
         assert_eq!(e.message, PhoneNumber::EXPECTED);
+    }
+
+    #[test]
+    fn a_merged_record_points_at_a_person_of_the_file_and_belongs_to_no_household() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("households.csv"),
+            format!(
+                "{}\nH00000000013,01.511.01.0,,,apartment,tenant,3,50,120,0,45,,2500\n",
+                HOUSEHOLD_COLUMNS.join(",")
+            ),
+        )
+        .unwrap();
+        let person = |id: &str, household: &str, relation: &str, merged: &str| {
+            format!(
+                "{id},{household},{relation},Mohamed,Idrissi,,,M,1970-02-03,,none,primary,employed,,{merged}\n"
+            )
+        };
+        let rows = [
+            // Line 2: the head; line 3: his earlier record, merged into him.
+            person("P00000000013", "H00000000013", "head", ""),
+            person("P00000000021", "", "other_relative", "P00000000013"),
+            // Line 4: merged but still in a household; line 5: into someone absent;
+            // line 6: into a merged record; line 7: into itself; line 8: not an id.
+            person("P00000000037", "H00000000013", "child", "P00000000013"),
+            person("P00000000045", "", "other_relative", "P00000000059"),
+            person("P00000000068", "", "other_relative", "P00000000021"),
+            person("P00000000076", "", "other_relative", "P00000000076"),
+            person("P00000000084", "", "other_relative", "someone"),
+        ];
+        std::fs::write(
+            dir.path().join("persons.csv"),
+            format!("{}\n{}", person_columns().join(","), rows.concat()),
+        )
+        .unwrap();
+        let change = Change {
+            actor: "test".into(),
+            reason: String::new(),
+            at: time::macros::datetime!(2026-11-23 10:00 UTC),
+        };
+        let parsed = read_registry(
+            &ImportSource::from_dir(dir.path()),
+            &change,
+            &crate::store::NoProgress,
+        )
+        .unwrap();
+        let errors: Vec<(u64, &str)> = parsed
+            .errors
+            .iter()
+            .map(|e| (e.line, e.field.as_str()))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (4, "merged_into"),
+                (5, "merged_into"),
+                (6, "merged_into"),
+                (7, "merged_into"),
+                (8, "merged_into")
+            ],
+            "{:?}",
+            parsed.errors
+        );
+        let merged: Vec<_> = parsed
+            .batch
+            .loose_persons
+            .iter()
+            .map(|p| (p.id.to_string(), p.merged_into.map(|m| m.to_string())))
+            .collect();
+        assert_eq!(
+            merged,
+            [("P00000000021".to_string(), Some("P00000000013".to_string()))]
+        );
     }
 
     proptest! {

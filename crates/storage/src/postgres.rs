@@ -361,7 +361,7 @@ registry_store!(PgStore {
             &mut tx,
             "COPY persons (id, household_id, relation, first_name, last_name, first_name_ar, last_name_ar, \
              sex, birth_date, national_id_hash, national_id_enc, disability, schooling, occupation, search_name, \
-             phone_hash, phone_enc) FROM STDIN",
+             phone_hash, phone_enc, merged_into) FROM STDIN",
             &persons,
             |out, p| {
                 let d = &p.data;
@@ -384,6 +384,7 @@ registry_store!(PgStore {
                 let (phone_hash, phone_enc) = sealed_phone(&self.ctx.cipher, d.phone.as_ref())?;
                 field(out, phone_hash.as_deref());
                 field(out, phone_enc.as_deref());
+                field(out, p.merged_into.map(|m| serial_p(m).to_string()).as_deref());
                 Ok(())
             },
         )

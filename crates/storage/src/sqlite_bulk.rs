@@ -152,8 +152,8 @@ pub(crate) fn import(
             .prepare(
                 "INSERT INTO persons (id, household_id, relation, first_name, last_name, first_name_ar, \
                  last_name_ar, sex, birth_date, national_id_hash, national_id_enc, disability, schooling, \
-                 occupation, search_name, phone_hash, phone_enc) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                 occupation, search_name, phone_hash, phone_enc, merged_into) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
             )
             .map_err(err)?;
         for chunk in persons.chunks(SEAL_CHUNK) {
@@ -187,6 +187,7 @@ pub(crate) fn import(
                         search_key,
                         phone_hash,
                         phone_enc,
+                        p.merged_into.map(serial_p),
                     ])
                     .map_err(err)?;
                 written += 1;

@@ -1239,3 +1239,70 @@ async fn an_import_into_an_empty_registry_leaves_the_schema_whole() {
     assert_foreign_key_refusal(sqlx::query(ORPHAN).execute(&pool).await.map(|_| ()));
     db.cleanup().await;
 }
+
+/// A centre's registry moves to another store (SQLite, and PostgreSQL when the server is there) by
+/// export and import, with the duplicates it resolved: the merged record stays merged.
+#[tokio::test]
+async fn a_registry_with_merges_moves_by_export_and_import() {
+    use sanad_app::exchange::{ImportSource, export_registry, import_registry};
+    let change = Change {
+        actor: "import".into(),
+        reason: "move".into(),
+        at: datetime!(2026-11-20 08:00:00 UTC),
+    };
+    let from = testkit::sqlite().await;
+    let batch = batch_of(20, 1, "AB");
+    from.store
+        .import_batch(&batch, &change, &NoProgress)
+        .await
+        .unwrap();
+    let kept = batch.households[0].members[0].id;
+    let merged = batch.households[1].members[1].id;
+    from.store
+        .merge_persons(kept, merged, &change)
+        .await
+        .unwrap();
+    let first = tempfile::tempdir().unwrap();
+    export_registry(from.store.as_ref(), first.path(), &NoProgress)
+        .await
+        .unwrap();
+    let persons = std::fs::read_to_string(first.path().join("persons.csv")).unwrap();
+    let row = persons
+        .lines()
+        .find(|l| l.starts_with(&merged.to_string()))
+        .unwrap();
+    assert!(row.ends_with(&format!(",{kept}")), "{row}");
+
+    let mut targets = vec![testkit::sqlite().await];
+    targets.extend(testkit::postgres().await);
+    for to in targets {
+        let report = import_registry(
+            to.store.as_ref(),
+            &ImportSource::from_dir(first.path()),
+            &change,
+            false,
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let person = to.store.person(merged).await.unwrap().unwrap();
+        assert_eq!(
+            (person.merged_into, person.household_id),
+            (Some(kept), None)
+        );
+        let again = tempfile::tempdir().unwrap();
+        export_registry(to.store.as_ref(), again.path(), &NoProgress)
+            .await
+            .unwrap();
+        for file in ["households.csv", "persons.csv"] {
+            assert_eq!(
+                std::fs::read(first.path().join(file)).unwrap(),
+                std::fs::read(again.path().join(file)).unwrap(),
+                "{file} on {}",
+                to.store.backend()
+            );
+        }
+        to.cleanup().await;
+    }
+}

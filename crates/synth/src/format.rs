@@ -11,7 +11,7 @@ use crate::model::ASSETS;
 use crate::places::{AVENUE, DERB, DOUAR_NAME, DOUAR_PREFIX, DOUAR_STEM, HAY, KSAR, RESIDENCE};
 
 pub(crate) const HOUSEHOLDS_HEADER: &str = "household_id,commune_code,area,address,dwelling_type,tenure,rooms,water_spending,electricity_spending,phone_spending,gas_spending,assets,declared_income\n";
-pub(crate) const PERSONS_HEADER: &str = "person_id,household_id,relation,first_name,last_name,first_name_ar,last_name_ar,sex,birth_date,national_id,disability,schooling,occupation,phone\n";
+pub(crate) const PERSONS_HEADER: &str = "person_id,household_id,relation,first_name,last_name,first_name_ar,last_name_ar,sex,birth_date,national_id,disability,schooling,occupation,phone,merged_into\n";
 pub(crate) const TRUTH_HEADER: &str = "person_id,entity_id\n";
 
 /// Appends a field, quoted if it contains a comma, a quote or a line break.

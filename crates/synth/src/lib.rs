@@ -549,6 +549,8 @@ fn push_person_tail(
         out.extend_from_slice(b"+212");
         push_u64(out, u64::from(n));
     }
+    // merged_into: a generated person is never merged.
+    out.push(b',');
     out.push(b'\n');
 }
 
