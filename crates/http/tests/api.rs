@@ -1018,13 +1018,19 @@ async fn a_browser_session_uses_a_secure_cookie_and_a_csrf_token() {
         StatusCode::CREATED
     );
 
-    let req = Request::builder()
-        .method("POST")
-        .uri("/api/v1/auth/logout")
-        .header(header::COOKIE, &cookie)
-        .body(Body::empty())
-        .unwrap();
-    let res = app.app.clone().oneshot(req).await.unwrap();
+    // Logging out is a change too: without the token another site could end the session.
+    let logout = |csrf: Option<&str>| {
+        let mut req = Request::builder()
+            .method("POST")
+            .uri("/api/v1/auth/logout")
+            .header(header::COOKIE, &cookie);
+        if let Some(csrf) = csrf {
+            req = req.header("x-csrf-token", csrf);
+        }
+        app.app.clone().oneshot(req.body(Body::empty()).unwrap())
+    };
+    assert_eq!(logout(None).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let res = logout(Some(&csrf)).await.unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert!(
         res.headers()[header::SET_COOKIE]

@@ -123,13 +123,22 @@ pub async fn login(
     Ok(response)
 }
 
-/// Closes the session of the cookie.
+/// Closes the session of the cookie. An open session is closed only with its CSRF token in
+/// `X-CSRF-Token`, so that another site cannot log the user out; an expired or unknown one is simply
+/// forgotten.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "system", security(()),
-    responses((status = 204, description = "Logged out")))]
+    responses((status = 204, description = "Logged out"),
+        (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn logout(
     State(state): State<AppState>,
     RequestParts(parts): RequestParts,
 ) -> Result<Response, ApiError> {
+    if crate::auth::session_token(&parts).is_some()
+        && let Err(e) = crate::auth::authenticate(&parts, &state).await
+        && e.status() == StatusCode::FORBIDDEN
+    {
+        return Err(e);
+    }
     let clear = close_session(&state, &parts).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(header::SET_COOKIE, clear);
