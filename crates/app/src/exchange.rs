@@ -1340,17 +1340,22 @@ mod tests {
         assert!(bad.is_err());
     }
 
-    #[test]
-    fn a_bad_phone_is_a_row_error_naming_the_field() {
-        let dir = tempfile::tempdir().unwrap();
+    /// `households.csv` with household H00000000013 alone.
+    fn one_household_file(dir: &Path) {
         std::fs::write(
-            dir.path().join("households.csv"),
+            dir.join("households.csv"),
             format!(
                 "{}\nH00000000013,01.511.01.0,,,apartment,tenant,3,50,120,0,45,,2500\n",
                 HOUSEHOLD_COLUMNS.join(",")
             ),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn a_bad_phone_is_a_row_error_naming_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        one_household_file(dir.path());
         std::fs::write(
             dir.path().join("persons.csv"),
             format!(
@@ -1377,14 +1382,7 @@ mod tests {
     #[test]
     fn a_merged_record_points_at_a_person_of_the_file_and_belongs_to_no_household() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("households.csv"),
-            format!(
-                "{}\nH00000000013,01.511.01.0,,,apartment,tenant,3,50,120,0,45,,2500\n",
-                HOUSEHOLD_COLUMNS.join(",")
-            ),
-        )
-        .unwrap();
+        one_household_file(dir.path());
         let person = |id: &str, household: &str, relation: &str, merged: &str| {
             format!(
                 "{id},{household},{relation},Mohamed,Idrissi,,,M,1970-02-03,,none,primary,employed,,{merged}\n"
