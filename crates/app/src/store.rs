@@ -95,6 +95,19 @@ pub struct RegionCount {
     pub persons: u64,
 }
 
+/// An OpenID Connect login in progress: what the callback needs to finish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFlow {
+    /// SHA-256 (hex) of the random value in the browser's flow cookie.
+    pub browser_hash: String,
+    pub nonce: String,
+    /// The PKCE code verifier.
+    pub verifier: String,
+    /// The local path to go to afterwards.
+    pub next: String,
+    pub expires_at: OffsetDateTime,
+}
+
 /// A read of personal data, for the access log.
 #[derive(Debug, Clone)]
 pub struct AccessRecord {
@@ -411,6 +424,18 @@ pub trait RegistryStore: Send + Sync + 'static {
     ) -> Result<Option<(Account, String)>, StoreError>;
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
+
+    /// Remembers an OpenID Connect login in progress under the hash of its state (and forgets
+    /// those expired).
+    async fn put_login_flow(&self, state_hash: &str, flow: &LoginFlow) -> Result<(), StoreError>;
+
+    /// Takes the login in progress under this state hash, once: it is gone afterwards. `None` if
+    /// there is none or it expired before `now`.
+    async fn take_login_flow(
+        &self,
+        state_hash: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<LoginFlow>, StoreError>;
 
     /// Counts a failed login and locks the account until `lock_until` once `max_failures` is
     /// reached; returns the account's failure count.

@@ -2,12 +2,11 @@
 //!
 //! The provider only proves who the person is; what they may do comes from the local account an
 //! administrator provisioned (role, territories), found by a configured claim. The flow's secrets
-//! (state, nonce, PKCE verifier) stay on the server for ten minutes, bound to the browser by a
-//! random cookie. Nothing that identifies the person (tokens, claim values) is ever logged: only
+//! (state, nonce, PKCE verifier) stay in the database for ten minutes, under the hash of the state,
+//! bound to the browser by a random cookie: any server instance can finish a login another one
+//! started, and each is used once. Nothing that identifies the person (tokens, claim values) is ever logged: only
 //! the reason a login was refused.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::extract::{RawQuery, State};
@@ -16,8 +15,9 @@ use axum::response::Response;
 use base64::Engine as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use sanad_app::Actor;
 use sanad_app::auth::random_secret;
+use sanad_app::store::LoginFlow;
+use sanad_app::{Actor, RegistryStore};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -32,8 +32,6 @@ use crate::page::{self, Lang, escape, form_encode, safe_next};
 pub const FLOW_COOKIE: &str = "sanad_oidc";
 /// How long a login at the provider may take.
 const FLOW_TTL: Duration = Duration::from_secs(600);
-/// Logins in progress kept at most (older ones are dropped first).
-const FLOW_MAX: usize = 10_000;
 /// Clock skew tolerated on `exp` and `iat`.
 const LEEWAY_SECONDS: u64 = 60;
 /// The key set is fetched again for an unknown key id at most this often.
@@ -148,15 +146,6 @@ struct Keys {
     refetched_for_unknown_key: Option<Instant>,
 }
 
-/// A login in progress, under its `state`.
-struct Flow {
-    browser: String,
-    nonce: String,
-    verifier: String,
-    next: String,
-    started: Instant,
-}
-
 /// The OpenID Connect client: provider metadata and keys (fetched on first use and cached), and
 /// the logins in progress.
 pub struct Oidc {
@@ -164,7 +153,6 @@ pub struct Oidc {
     http: reqwest::Client,
     metadata: tokio::sync::RwLock<Option<Metadata>>,
     keys: tokio::sync::RwLock<Option<Keys>>,
-    flows: Mutex<HashMap<String, Flow>>,
 }
 
 #[derive(Deserialize)]
@@ -219,7 +207,6 @@ impl Oidc {
             http,
             metadata: tokio::sync::RwLock::new(None),
             keys: tokio::sync::RwLock::new(None),
-            flows: Mutex::default(),
         })
     }
 
@@ -338,7 +325,11 @@ impl Oidc {
 
     /// Starts a login: remembers state, nonce and PKCE verifier for this browser; returns the
     /// provider URL to send the browser to and the browser-binding cookie value.
-    async fn start(&self, next: String) -> Result<(String, String), Refusal> {
+    async fn start(
+        &self,
+        store: &dyn RegistryStore,
+        next: String,
+    ) -> Result<(String, String), Refusal> {
         let meta = self.metadata().await.map_err(|e| {
             tracing::warn!(error = %e, "OpenID Connect discovery failed");
             Refusal::Unreachable
@@ -364,27 +355,20 @@ impl Oidc {
             .append_pair("nonce", &nonce)
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
-        if let Ok(mut flows) = self.flows.lock() {
-            flows.retain(|_, f| f.started.elapsed() < FLOW_TTL);
-            if flows.len() >= FLOW_MAX
-                && let Some(oldest) = flows
-                    .iter()
-                    .min_by_key(|(_, f)| f.started)
-                    .map(|(k, _)| k.clone())
-            {
-                flows.remove(&oldest);
-            }
-            flows.insert(
-                state,
-                Flow {
-                    browser: hex_sha256(&browser),
-                    nonce,
-                    verifier,
-                    next,
-                    started: Instant::now(),
-                },
-            );
-        }
+        let flow = LoginFlow {
+            browser_hash: hex_sha256(&browser),
+            nonce,
+            verifier,
+            next,
+            expires_at: time::OffsetDateTime::now_utc() + FLOW_TTL,
+        };
+        store
+            .put_login_flow(&hex_sha256(&state), &flow)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot store the OpenID Connect login in progress");
+                Refusal::Internal
+            })?;
         Ok((url.into(), browser))
     }
 
@@ -392,6 +376,7 @@ impl Oidc {
     /// the ID token checked. Returns the claims and where to go next.
     async fn finish(
         &self,
+        store: &dyn RegistryStore,
         query: CallbackQuery,
         browser: Option<&str>,
     ) -> Result<(Map<String, Value>, String), Refusal> {
@@ -401,14 +386,16 @@ impl Oidc {
         let (Some(code), Some(state)) = (query.code, query.state) else {
             return Err(Refusal::BadState);
         };
-        let flow = self
-            .flows
-            .lock()
-            .ok()
-            .and_then(|mut flows| flows.remove(&state))
+        let flow = store
+            .take_login_flow(&hex_sha256(&state), time::OffsetDateTime::now_utc())
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot read the OpenID Connect login in progress");
+                Refusal::Internal
+            })?
             .ok_or(Refusal::BadState)?;
-        let bound = browser.is_some_and(|b| same_secret(&hex_sha256(b), &flow.browser));
-        if !bound || flow.started.elapsed() >= FLOW_TTL {
+        let bound = browser.is_some_and(|b| same_secret(&hex_sha256(b), &flow.browser_hash));
+        if !bound {
             return Err(Refusal::BadState);
         }
         let meta = self.metadata().await.map_err(|e| {
@@ -616,7 +603,13 @@ pub async fn start(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
     let query: StartQuery = query
         .and_then(|q| serde_urlencoded::from_str(&q).ok())
         .unwrap_or_default();
-    match oidc.start(safe_next(query.next.as_deref())).await {
+    match oidc
+        .start(
+            state.registry.store().as_ref(),
+            safe_next(query.next.as_deref()),
+        )
+        .await
+    {
         Ok((url, browser)) => {
             let mut response = page::see_other(&url);
             response.headers_mut().insert(
@@ -652,7 +645,10 @@ pub async fn callback(
         .and_then(|q| serde_urlencoded::from_str(&q).ok())
         .unwrap_or_default();
     let browser = page::cookie(&parts.headers, FLOW_COOKIE);
-    let outcome = match oidc.finish(query, browser).await {
+    let outcome = match oidc
+        .finish(state.registry.store().as_ref(), query, browser)
+        .await
+    {
         Ok((claims, next)) => oidc.account(&state, &claims).await.map(|a| (a, next)),
         Err(e) => Err(e),
     };

@@ -313,26 +313,38 @@ impl Sanad {
     }
 
     async fn get(&self, uri: &str, cookie: Option<&str>) -> Page {
-        let mut req = Request::get(uri).header(header::ACCEPT, "text/html");
-        if let Some(c) = cookie {
-            req = req.header(header::COOKIE, c);
-        }
-        let res = self
-            .app
-            .clone()
-            .oneshot(req.body(Body::empty()).unwrap())
-            .await
-            .unwrap();
-        let status = res.status();
-        let headers = res.headers().clone();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Page {
-            status,
-            headers,
-            body: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+        get_on(&self.app, uri, cookie).await
     }
 
+    /// A second server instance over the same database (another node behind the load balancer).
+    fn another_instance(&self) -> axum::Router {
+        let mut state = AppState::new(Registry::new(self._db.store.clone()));
+        state.oidc = Some(Arc::new(Oidc::new(config(&self.provider.issuer)).unwrap()));
+        router(state)
+    }
+}
+
+async fn get_on(app: &axum::Router, uri: &str, cookie: Option<&str>) -> Page {
+    let mut req = Request::get(uri).header(header::ACCEPT, "text/html");
+    if let Some(c) = cookie {
+        req = req.header(header::COOKIE, c);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    Page {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+impl Sanad {
     /// Clicks "Se connecter avec Keycloak" and logs in at the provider: returns the browser's
     /// flow cookie and the callback path (with code and state) the provider sent it back to.
     async fn through_the_provider(&self) -> (String, String) {
@@ -405,6 +417,21 @@ async fn an_agent_logs_in_through_the_identity_provider_and_gets_their_local_rol
         home.body.contains("<strong>agent1</strong> (agent)"),
         "{}",
         home.body
+    );
+}
+
+#[tokio::test]
+async fn a_login_started_on_one_server_instance_finishes_on_another() {
+    let sanad = Sanad::new().await;
+    let (cookie, callback) = sanad.through_the_provider().await;
+    let other = sanad.another_instance();
+    let done = get_on(&other, &callback, Some(&cookie)).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.cookie("sanad_session").is_some());
+    // And the state is spent for every instance.
+    refused(
+        &sanad.get(&callback, Some(&cookie)).await,
+        StatusCode::FORBIDDEN,
     );
 }
 

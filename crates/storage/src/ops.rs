@@ -932,6 +932,60 @@ async fn op_session(
     }
 }
 
+async fn op_put_login_flow(
+    db: &Ctx,
+    state_hash: &str,
+    flow: &sanad_app::store::LoginFlow,
+) -> Result<(), StoreError> {
+    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    sqlx::query("DELETE FROM login_flows WHERE expires_at < $1")
+        .bind(sanad_domain::audit::storable_time(time::OffsetDateTime::now_utc()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+    sqlx::query(
+        "INSERT INTO login_flows (state_hash, browser_hash, nonce, verifier, next, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(state_hash)
+    .bind(&flow.browser_hash)
+    .bind(&flow.nonce)
+    .bind(&flow.verifier)
+    .bind(&flow.next)
+    .bind(sanad_domain::audit::storable_time(flow.expires_at))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)
+}
+
+async fn op_take_login_flow(
+    db: &Ctx,
+    state_hash: &str,
+    now: time::OffsetDateTime,
+) -> Result<Option<sanad_app::store::LoginFlow>, StoreError> {
+    // One statement deletes and returns it: two callbacks with the same state cannot both win.
+    let row: Option<(String, String, String, String, time::OffsetDateTime)> = sqlx::query_as(
+        "DELETE FROM login_flows WHERE state_hash = $1 \
+         RETURNING browser_hash, nonce, verifier, next, expires_at",
+    )
+    .bind(state_hash)
+    .fetch_optional(&db.pool)
+    .await
+    .map_err(db_error)?;
+    Ok(row
+        .filter(|r| r.4 > now)
+        .map(
+            |(browser_hash, nonce, verifier, next, expires_at)| sanad_app::store::LoginFlow {
+                browser_hash,
+                nonce,
+                verifier,
+                next,
+                expires_at,
+            },
+        ))
+}
+
 async fn op_delete_session(db: &Ctx, token_hash: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
@@ -1780,6 +1834,22 @@ macro_rules! registry_store {
 
             async fn undo_merge(&self, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
                 op_undo_merge(&self.ctx, id, change).await
+            }
+
+            async fn put_login_flow(
+                &self,
+                state_hash: &str,
+                flow: &sanad_app::store::LoginFlow,
+            ) -> Result<(), StoreError> {
+                op_put_login_flow(&self.ctx, state_hash, flow).await
+            }
+
+            async fn take_login_flow(
+                &self,
+                state_hash: &str,
+                now: time::OffsetDateTime,
+            ) -> Result<Option<sanad_app::store::LoginFlow>, StoreError> {
+                op_take_login_flow(&self.ctx, state_hash, now).await
             }
         }
     };

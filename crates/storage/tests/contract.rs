@@ -871,6 +871,43 @@ async fn the_access_log_keeps_what_its_retention_allows(store: Arc<dyn RegistryS
     assert!(last.details.contains("\"deleted\":2"), "{}", last.details);
 }
 
+async fn a_login_in_progress_is_taken_once_and_only_before_it_expires(
+    store: Arc<dyn RegistryStore>,
+) {
+    use sanad_app::store::LoginFlow;
+    let now = time::OffsetDateTime::now_utc();
+    let flow = |next: &str, expires_at| LoginFlow {
+        browser_hash: "b".repeat(64),
+        nonce: "nonce".into(),
+        verifier: "verifier".into(),
+        next: next.into(),
+        expires_at,
+    };
+    let fresh = flow("/households", now + time::Duration::minutes(10));
+    store.put_login_flow("s1", &fresh).await.unwrap();
+    store
+        .put_login_flow("s2", &flow("/", now - time::Duration::minutes(1)))
+        .await
+        .unwrap();
+    let taken = store.take_login_flow("s1", now).await.unwrap().unwrap();
+    assert_eq!(
+        (taken.next.as_str(), taken.verifier.as_str()),
+        ("/households", "verifier")
+    );
+    assert!((taken.expires_at - fresh.expires_at).abs() < time::Duration::seconds(1));
+    assert_eq!(
+        store.take_login_flow("s1", now).await.unwrap(),
+        None,
+        "once"
+    );
+    assert_eq!(
+        store.take_login_flow("s2", now).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(store.take_login_flow("nope", now).await.unwrap(), None);
+}
+
 contract!(
     an_agent_registers_a_household_of_five_in_arabic_and_french,
     an_update_makes_a_new_version_and_a_stale_one_is_refused,
@@ -882,6 +919,7 @@ contract!(
     duplicates_are_reviewed_merged_and_unmerged,
     a_phone_is_kept_sealed_shared_searched_and_imported,
     the_access_log_keeps_what_its_retention_allows,
+    a_login_in_progress_is_taken_once_and_only_before_it_expires,
 );
 
 fn phone(text: &str) -> Option<PhoneNumber> {
