@@ -1116,12 +1116,54 @@ fn person_record(p: &Person) -> [String; 15] {
 
 const EXPORT_PAGE: u32 = 10_000;
 
+/// Who takes personal data out of the registry in bulk (an export, a backup), and why.
+#[derive(Debug, Clone)]
+pub struct Disclosure {
+    pub actor: String,
+    pub purpose: String,
+    pub at: time::OffsetDateTime,
+}
+
+impl Disclosure {
+    /// Records it: an event in the audit chain and an entry of the access log for the whole
+    /// registry.
+    pub async fn record(&self, store: &dyn RegistryStore, action: &str) -> Result<(), StoreError> {
+        store
+            .append_audit_event(
+                sanad_domain::audit::AuditEntry {
+                    actor: self.actor.clone(),
+                    action: action.to_string(),
+                    entity_type: "registry".into(),
+                    entity_id: "*".into(),
+                    details: serde_json::json!({ "purpose": self.purpose }).to_string(),
+                },
+                self.at,
+            )
+            .await?;
+        store
+            .record_access(&crate::store::AccessRecord {
+                actor: self.actor.clone(),
+                at: self.at,
+                entity_type: "registry",
+                entity_ids: vec!["*".into()],
+                purpose: format!("{action}: {}", self.purpose),
+            })
+            .await
+    }
+}
+
 /// Writes `households.csv` and `persons.csv` into `dir`, in id order; returns the counts.
+///
+/// National ids and phones leave the registry in clear: before anything is written, the export is
+/// recorded in the audit chain and in the access log, with who asked for it and why, so that even
+/// an export that fails half-way leaves its trace.
 pub async fn export_registry(
     store: &dyn RegistryStore,
     dir: &Path,
+    disclosure: &Disclosure,
     progress: &dyn Progress,
 ) -> Result<(u64, u64), ExchangeError> {
+    disclosure.record(store, "registry.export").await?;
     std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
     let open = |name: &str| -> Result<(PathBuf, csv::Writer<BufWriter<File>>), ExchangeError> {
         let path = dir.join(name);

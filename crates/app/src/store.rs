@@ -452,6 +452,14 @@ pub trait RegistryStore: Send + Sync + 'static {
     /// The access log, newest last, filtered by actor or record.
     async fn access_log(&self, query: &AccessLogQuery) -> Result<Vec<AccessEntry>, StoreError>;
 
+    /// Appends one event to the audit chain (a disclosure such as an export or a backup; changes
+    /// to the registry record their own events with the change).
+    async fn append_audit_event(
+        &self,
+        entry: sanad_domain::audit::AuditEntry,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
     /// Deletes the access-log entries written before `before` and records, in the same
     /// transaction, an audit event saying how many and why. Returns how many were deleted.
     async fn prune_access_log(

@@ -247,10 +247,27 @@ pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Ex
     })
 }
 
-pub async fn export(settings: &Settings, out: &Path) -> anyhow::Result<()> {
+/// The operator of a command-line disclosure, as the audit trail names them.
+fn operator(purpose: &str) -> anyhow::Result<exchange::Disclosure> {
+    if purpose.trim().is_empty() {
+        bail!("--purpose: say why the data leaves the registry");
+    }
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    Ok(exchange::Disclosure {
+        actor: format!("{user} (sanad cli)"),
+        purpose: purpose.trim().chars().take(200).collect(),
+        at: time::OffsetDateTime::now_utc(),
+    })
+}
+
+pub async fn export(settings: &Settings, out: &Path, purpose: &str) -> anyhow::Result<()> {
+    let disclosure = operator(purpose)?;
     let store = open_migrated(settings).await?;
     let bar = Bar::new();
-    let (households, persons) = exchange::export_registry(store.as_ref(), out, &bar).await?;
+    let (households, persons) =
+        exchange::export_registry(store.as_ref(), out, &disclosure, &bar).await?;
     bar.finish();
     eprintln!(
         "exported {households} households and {persons} persons to {}",
@@ -259,8 +276,17 @@ pub async fn export(settings: &Settings, out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn backup(settings: &Settings, out: &Path) -> anyhow::Result<()> {
+pub async fn backup(settings: &Settings, out: &Path, purpose: &str) -> anyhow::Result<()> {
+    let disclosure = operator(purpose)?;
+    if out.exists() {
+        bail!(
+            "out: a path that does not exist yet; {} does (a backup never overwrites a file)",
+            out.display()
+        );
+    }
     let store = open_migrated(settings).await?;
+    // Recorded first, so that the copy carries the record of its own making.
+    disclosure.record(store.as_ref(), "registry.backup").await?;
     store.backup(out).await?;
     eprintln!(
         "backed up {} to {} (the audit key file is not in it: keep it apart)",

@@ -61,6 +61,10 @@ enum Command {
         /// Output directory.
         #[arg(long)]
         out: PathBuf,
+        /// Why the data leaves the registry (national ids and phones in clear): kept in the audit
+        /// trail and the access log with the operator's name.
+        #[arg(long)]
+        purpose: String,
     },
     /// Find persons registered twice: over the registry (pairs go to the review queue) or over a
     /// CSV file with a column mapping.
@@ -70,6 +74,9 @@ enum Command {
         /// The backup file to create.
         #[arg(long)]
         out: PathBuf,
+        /// Why the copy is made (default: "backup"): kept in the audit trail and the access log.
+        #[arg(long, default_value = "backup")]
+        purpose: String,
     },
     /// Restore a backup into the configured database, which must not hold a registry yet.
     Restore {
@@ -186,13 +193,13 @@ fn main() -> ExitCode {
                 .map(|_| ExitCode::SUCCESS),
             Command::Gen(args) => commands::generate(&args).map(|_| ExitCode::SUCCESS),
             Command::Import(args) => commands::import(&settings, &args).await,
-            Command::Export { out } => commands::export(&settings, &out)
+            Command::Export { out, purpose } => commands::export(&settings, &out, &purpose)
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Dedup(args) => commands::dedup(&settings, &args)
                 .await
                 .map(|_| ExitCode::SUCCESS),
-            Command::Backup { out } => commands::backup(&settings, &out)
+            Command::Backup { out, purpose } => commands::backup(&settings, &out, &purpose)
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Restore { from } => commands::restore(&settings, &from)

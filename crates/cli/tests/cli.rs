@@ -155,6 +155,8 @@ fn round_trip(url: &str) {
         "export",
         "--out",
         out.to_str().unwrap(),
+        "--purpose",
+        "test",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     for f in ["households.csv", "persons.csv"] {
@@ -328,7 +330,9 @@ fn another_layout_is_read_through_a_column_mapping() {
             &url,
             "export",
             "--out",
-            out.to_str().unwrap()
+            out.to_str().unwrap(),
+            "--purpose",
+            "test",
         ])
         .status
         .success()
@@ -482,7 +486,9 @@ fn backup_and_restore(url: &str, restored_url: &str) {
             url,
             "export",
             "--out",
-            a.to_str().unwrap()
+            a.to_str().unwrap(),
+            "--purpose",
+            "test",
         ])
         .status
         .success()
@@ -493,7 +499,9 @@ fn backup_and_restore(url: &str, restored_url: &str) {
             restored_url,
             "export",
             "--out",
-            b.to_str().unwrap()
+            b.to_str().unwrap(),
+            "--purpose",
+            "test",
         ])
         .status
         .success()

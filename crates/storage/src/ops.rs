@@ -1005,6 +1005,16 @@ async fn op_record_login_success(db: &Ctx, username: &str) -> Result<(), StoreEr
     Ok(())
 }
 
+async fn op_append_audit_event(
+    db: &Ctx,
+    entry: AuditEntry,
+    at: time::OffsetDateTime,
+) -> Result<(), StoreError> {
+    let mut tx = begin_write(&db.pool).await?;
+    append_audit(&mut tx, sanad_domain::audit::storable_time(at), vec![entry]).await?;
+    tx.commit().await.map_err(db_error)
+}
+
 async fn op_prune_access_log(
     db: &Ctx,
     before: time::OffsetDateTime,
@@ -1834,6 +1844,14 @@ macro_rules! registry_store {
 
             async fn undo_merge(&self, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
                 op_undo_merge(&self.ctx, id, change).await
+            }
+
+            async fn append_audit_event(
+                &self,
+                entry: AuditEntry,
+                at: time::OffsetDateTime,
+            ) -> Result<(), StoreError> {
+                op_append_audit_event(&self.ctx, entry, at).await
             }
 
             async fn put_login_flow(

@@ -1278,6 +1278,14 @@ async fn an_import_into_an_empty_registry_leaves_the_schema_whole() {
     db.cleanup().await;
 }
 
+fn disclosure() -> sanad_app::exchange::Disclosure {
+    sanad_app::exchange::Disclosure {
+        actor: "operator".into(),
+        purpose: "move to the national database".into(),
+        at: datetime!(2026-11-21 08:00:00 UTC),
+    }
+}
+
 /// A centre's registry moves to another store (SQLite, and PostgreSQL when the server is there) by
 /// export and import, with the duplicates it resolved: the merged record stays merged.
 #[tokio::test]
@@ -1301,9 +1309,34 @@ async fn a_registry_with_merges_moves_by_export_and_import() {
         .await
         .unwrap();
     let first = tempfile::tempdir().unwrap();
-    export_registry(from.store.as_ref(), first.path(), &NoProgress)
+    export_registry(
+        from.store.as_ref(),
+        first.path(),
+        &disclosure(),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
+    // The export is on the record: who, when, why, in the audit chain and in the access log.
+    let events = from.store.audit_events(0, 10_000).await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last.action.as_str(), last.actor.as_str()),
+        ("registry.export", "operator")
+    );
+    assert!(last.details.contains("move to the national database"));
+    let reads = from
+        .store
+        .access_log(&sanad_app::store::AccessLogQuery {
+            actor: Some("operator".into()),
+            entity_id: None,
+            after: 0,
+            limit: 10,
+        })
         .await
         .unwrap();
+    assert_eq!(reads.len(), 1);
+    assert_eq!(reads[0].entity_type, "registry");
     let persons = std::fs::read_to_string(first.path().join("persons.csv")).unwrap();
     let row = persons
         .lines()
@@ -1330,7 +1363,7 @@ async fn a_registry_with_merges_moves_by_export_and_import() {
             (Some(kept), None)
         );
         let again = tempfile::tempdir().unwrap();
-        export_registry(to.store.as_ref(), again.path(), &NoProgress)
+        export_registry(to.store.as_ref(), again.path(), &disclosure(), &NoProgress)
             .await
             .unwrap();
         for file in ["households.csv", "persons.csv"] {
