@@ -114,6 +114,24 @@ impl Browser {
         (page.cookie("sanad_login_csrf"), page.hidden("login_csrf"))
     }
 
+    /// Posts the login form of `login_form` from the browser that opened it.
+    async fn submit_login(
+        &self,
+        cookie: &str,
+        token: &str,
+        username: &str,
+        password: &str,
+        next: Option<&str>,
+    ) -> Page {
+        let mut fields = vec![
+            ("login_csrf", token),
+            ("username", username),
+            ("password", password),
+        ];
+        fields.extend(next.map(|n| ("next", n)));
+        self.post_form("/login", &[cookie], form(&fields)).await
+    }
+
     async fn failed_logins(&self) -> u32 {
         self.db
             .store
@@ -173,16 +191,7 @@ async fn a_social_worker_logs_in_with_the_form_sees_the_home_page_and_logs_out()
     assert_eq!(arabic.hidden("login_csrf"), token, "one token per browser");
 
     let done = browser
-        .post_form(
-            "/login",
-            &[&login_cookie],
-            form(&[
-                ("login_csrf", &token),
-                ("username", "agent1"),
-                ("password", "correct horse"),
-                ("next", "/"),
-            ]),
-        )
+        .submit_login(&login_cookie, &token, "agent1", "correct horse", Some("/"))
         .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.location(), "/");
@@ -264,15 +273,7 @@ async fn a_wrong_password_shows_the_form_again_without_saying_which_part_was_wro
     let (cookie, token) = browser.login_form().await;
 
     let wrong = browser
-        .post_form(
-            "/login",
-            &[&cookie],
-            form(&[
-                ("login_csrf", &token),
-                ("username", "agent1"),
-                ("password", "wrong"),
-            ]),
-        )
+        .submit_login(&cookie, &token, "agent1", "wrong", None)
         .await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     assert!(wrong.set_cookie("sanad_session").is_none());
@@ -285,15 +286,7 @@ async fn a_wrong_password_shows_the_form_again_without_saying_which_part_was_wro
     assert_eq!(browser.failed_logins().await, 1, "the failure is counted");
 
     let unknown = browser
-        .post_form(
-            "/login",
-            &[&cookie],
-            form(&[
-                ("login_csrf", &token),
-                ("username", "nobody"),
-                ("password", "wrong"),
-            ]),
-        )
+        .submit_login(&cookie, &token, "nobody", "wrong", None)
         .await;
     assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
     let message = |body: &str| {
@@ -315,27 +308,11 @@ async fn a_wrong_password_shows_the_form_again_without_saying_which_part_was_wro
     // password is refused.
     for _ in 0..4 {
         browser
-            .post_form(
-                "/login",
-                &[&cookie],
-                form(&[
-                    ("login_csrf", &token),
-                    ("username", "agent1"),
-                    ("password", "wrong"),
-                ]),
-            )
+            .submit_login(&cookie, &token, "agent1", "wrong", None)
             .await;
     }
     let locked = browser
-        .post_form(
-            "/login",
-            &[&cookie],
-            form(&[
-                ("login_csrf", &token),
-                ("username", "agent1"),
-                ("password", "correct horse"),
-            ]),
-        )
+        .submit_login(&cookie, &token, "agent1", "correct horse", None)
         .await;
     assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
     assert_eq!(message(&locked.body), message(&wrong.body));
@@ -353,16 +330,7 @@ async fn after_login_the_browser_goes_to_a_local_page_only() {
         ("/api/v1/docs/", "/api/v1/docs/"),
     ] {
         let page = browser
-            .post_form(
-                "/login",
-                &[&cookie],
-                form(&[
-                    ("login_csrf", &token),
-                    ("username", "agent1"),
-                    ("password", "correct horse"),
-                    ("next", next),
-                ]),
-            )
+            .submit_login(&cookie, &token, "agent1", "correct horse", Some(next))
             .await;
         assert_eq!(page.status, StatusCode::SEE_OTHER, "{next}");
         assert_eq!(page.location(), expected, "{next}");
@@ -378,15 +346,7 @@ async fn a_session_form_post_to_the_api_may_carry_the_csrf_token_as_a_field() {
     let browser = Browser::new().await;
     let (cookie, token) = browser.login_form().await;
     let done = browser
-        .post_form(
-            "/login",
-            &[&cookie],
-            form(&[
-                ("login_csrf", &token),
-                ("username", "agent1"),
-                ("password", "correct horse"),
-            ]),
-        )
+        .submit_login(&cookie, &token, "agent1", "correct horse", None)
         .await;
     let session = done.cookie("sanad_session");
     let csrf = browser.get("/", &[&session]).await.hidden("csrf_token");
