@@ -1179,17 +1179,15 @@ impl ImportAudit {
     /// The chained events: one per household (as [`household_entry`] writes it), one per person
     /// without a household.
     pub(crate) fn chain(&self, head: &mut ChainHead, at: time::OffsetDateTime) -> Vec<AuditEvent> {
-        let households = self.households.iter().map(|(id, version, members)| AuditEntry {
-            actor: self.actor.clone(),
-            action: "household.import".into(),
-            entity_type: "household".into(),
-            entity_id: id.to_string(),
-            details: serde_json::json!({
-                "version": version,
-                "members": members.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
-                "reason": self.reason,
-            })
-            .to_string(),
+        let households = self.households.iter().map(|(id, version, members)| {
+            crate::rows::household_entry_of(
+                &self.actor,
+                "household.import",
+                *id,
+                *version,
+                members.iter().copied(),
+                &self.reason,
+            )
         });
         let persons = self.loose.iter().map(|id| AuditEntry {
             actor: self.actor.clone(),

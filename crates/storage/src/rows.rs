@@ -288,14 +288,33 @@ pub(crate) fn household_entry(
     household: &Household,
     reason: &str,
 ) -> sanad_domain::audit::AuditEntry {
+    household_entry_of(
+        actor,
+        action,
+        household.id,
+        household.version,
+        household.members.iter().map(|m| m.id),
+        reason,
+    )
+}
+
+/// The audit entry of a household write, from the household's id, version and members.
+pub(crate) fn household_entry_of(
+    actor: &str,
+    action: &str,
+    id: HouseholdId,
+    version: u32,
+    members: impl Iterator<Item = PersonId>,
+    reason: &str,
+) -> sanad_domain::audit::AuditEntry {
     sanad_domain::audit::AuditEntry {
         actor: actor.to_string(),
         action: action.to_string(),
         entity_type: "household".into(),
-        entity_id: household.id.to_string(),
+        entity_id: id.to_string(),
         details: serde_json::json!({
-            "version": household.version,
-            "members": household.members.iter().map(|m| m.id.to_string()).collect::<Vec<_>>(),
+            "version": version,
+            "members": members.map(|m| m.to_string()).collect::<Vec<_>>(),
             "reason": reason,
         })
         .to_string(),
