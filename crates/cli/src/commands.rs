@@ -99,7 +99,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             }
         });
     }
-    let mut state = sanad_http::AppState::new(registry);
+    let mut state = sanad_http::AppState::new(registry).with_rate_limits(
+        settings.auth_failures_per_minute,
+        settings.anonymous_requests_per_minute,
+    );
     state.secure_cookies = settings.secure_cookies;
     if let Some(config) = settings.oidc.client()? {
         let oidc = std::sync::Arc::new(

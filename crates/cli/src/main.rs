@@ -162,7 +162,7 @@ fn main() -> ExitCode {
     if let Some(url) = cli.database_url {
         settings.database_url = url;
     }
-    init_tracing(&settings.log);
+    init_tracing(&settings.log, settings.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -256,13 +256,28 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(filter: &str) {
+/// Log lines go to standard error: text by default, coloured only on a terminal (a file or a
+/// pipe gets no escape codes), or one JSON object per line with the event's dotted field names
+/// at the top level beside `timestamp`, `level` and `message`, and the enclosing spans' fields
+/// under `span`/`spans`.
+fn init_tracing(filter: &str, format: settings::LogFormat) {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        settings::LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .init(),
+        settings::LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
 }

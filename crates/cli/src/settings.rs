@@ -30,9 +30,25 @@ pub struct Settings {
     /// Days the access log keeps its entries; older ones are deleted once a day while serving
     /// (with an audit event). 0 keeps them for ever.
     pub access_log_days: u32,
+    /// Failed authentications allowed per client address and minute before it is answered 429.
+    pub auth_failures_per_minute: u32,
+    /// Requests without any credential allowed per client address and minute.
+    pub anonymous_requests_per_minute: u32,
+    /// `text` (default; colours only on a terminal) or `json` (one object per line).
+    pub log_format: LogFormat,
     /// Login through an OpenID Connect provider (`[oidc]` table); off without an issuer.
     #[serde(default)]
     pub oidc: OidcSettings,
+}
+
+/// How log lines are written on standard error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines; ANSI colours only when standard error is a terminal.
+    Text,
+    /// One JSON object per line, with the same dotted field names.
+    Json,
 }
 
 /// The `[oidc]` table.
@@ -106,6 +122,12 @@ impl fmt::Debug for Settings {
             .field("data_key_file", &self.data_key_file)
             .field("secure_cookies", &self.secure_cookies)
             .field("access_log_days", &self.access_log_days)
+            .field("auth_failures_per_minute", &self.auth_failures_per_minute)
+            .field(
+                "anonymous_requests_per_minute",
+                &self.anonymous_requests_per_minute,
+            )
+            .field("log_format", &self.log_format)
             .field("oidc", &self.oidc)
             .finish()
     }
@@ -121,7 +143,16 @@ impl Settings {
             .set_default("checkpoint_minutes", 10)?
             .set_default("data_key_file", "sanad-data.key")?
             .set_default("secure_cookies", false)?
-            .set_default("access_log_days", 0)?;
+            .set_default("access_log_days", 0)?
+            .set_default(
+                "auth_failures_per_minute",
+                sanad_http::auth::MAX_FAILURES_PER_MINUTE,
+            )?
+            .set_default(
+                "anonymous_requests_per_minute",
+                sanad_http::auth::ANONYMOUS_PER_MINUTE,
+            )?
+            .set_default("log_format", "text")?;
         builder = match file {
             Some(path) => builder.add_source(config::File::from(path).required(true)),
             None => builder.add_source(config::File::with_name("sanad.toml").required(false)),

@@ -68,7 +68,9 @@ impl utoipa::PartialSchema for NationalId {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::Type::String)
-            .pattern(Some("^[A-Z]{1,2}[0-9]{1,6}$"))
+            // What is accepted: spaces anywhere and lower-case letters, which are dropped and
+            // raised; the registry keeps and returns the compact upper-case form.
+            .pattern(Some(r"^\s*[A-Za-z]\s*([A-Za-z]\s*)?([0-9]\s*){1,6}$"))
             .description(Some(NationalId::EXPECTED))
             .examples([serde_json::json!("BK123456")])
             .into()

@@ -112,7 +112,18 @@ macro_rules! registry_id {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
                 utoipa::openapi::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::Type::String)
-                    .pattern(Some(concat!("^", $prefix, "[0-9]{11}$")))
+                    // The letter may be written in lower case. The last digit is a Damm check
+                    // digit over the other ten, which no pattern expresses: the custom format
+                    // names the whole rule.
+                    .pattern(Some(format!(
+                        "^[{}{}][0-9]{{11}}$",
+                        $prefix,
+                        $prefix.to_ascii_lowercase()
+                    )))
+                    .format(Some(utoipa::openapi::SchemaFormat::Custom(format!(
+                        "sanad-id-{}",
+                        $prefix.to_ascii_lowercase()
+                    ))))
                     .examples([serde_json::json!(Self(1).to_string())])
                     .description(Some($doc))
                     .into()
@@ -126,12 +137,12 @@ macro_rules! registry_id {
 registry_id!(
     PersonId,
     'P',
-    "Registry identifier of a person: `P`, a 10-digit serial and a Damm check digit."
+    "Registry identifier of a person: `P`, a 10-digit serial (not all zeros) and a Damm check digit over the serial."
 );
 registry_id!(
     HouseholdId,
     'H',
-    "Registry identifier of a household: `H`, a 10-digit serial and a Damm check digit."
+    "Registry identifier of a household: `H`, a 10-digit serial (not all zeros) and a Damm check digit over the serial."
 );
 
 #[cfg(test)]

@@ -141,9 +141,13 @@ impl utoipa::PartialSchema for PhoneNumber {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::Type::String)
+            // The characters accepted; which digit strings are numbers (a Moroccan mobile or
+            // fixed line, another country's `+CC…`) the custom format names.
+            .pattern(Some(r"^\s*\+?[0-9 .()\u00a0-]*\s*$"))
+            .format(Some(utoipa::openapi::SchemaFormat::Custom("phone".into())))
             .description(Some(
-                "a phone number such as 0612345678 or +212612345678 (spaces, dots and dashes \
-                 allowed); returned in E.164 form",
+                "a phone number such as 0612345678, 06 12 34 56 78 or +212612345678 (spaces, dots, \
+                 dashes and brackets allowed; `00` for `+`); returned in E.164 form",
             ))
             .examples([serde_json::json!("+212612345678")])
             .into()

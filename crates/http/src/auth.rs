@@ -58,9 +58,15 @@ impl LoginCache {
 
 /// Failed authentications per client address within the current minute; past the limit, further
 /// attempts are refused with 429 before any password is checked.
-#[derive(Default)]
 pub struct FailureLimiter {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
+    limit: u32,
+}
+
+impl Default for FailureLimiter {
+    fn default() -> Self {
+        FailureLimiter::new(MAX_FAILURES_PER_MINUTE)
+    }
 }
 
 /// Failed attempts allowed per client address per minute.
@@ -70,12 +76,20 @@ pub const LOCK_AFTER_FAILURES: u32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 
 impl FailureLimiter {
+    /// A limiter allowing `limit` failed attempts per client address per minute.
+    pub fn new(limit: u32) -> Self {
+        FailureLimiter {
+            failures: Mutex::default(),
+            limit,
+        }
+    }
+
     pub(crate) fn blocked(&self, client: &str) -> bool {
         self.failures
             .lock()
             .map(|m| {
                 m.get(client).is_some_and(|(n, since)| {
-                    since.elapsed() < Duration::from_secs(60) && *n >= MAX_FAILURES_PER_MINUTE
+                    since.elapsed() < Duration::from_secs(60) && *n >= self.limit
                 })
             })
             .unwrap_or(false)
@@ -108,12 +122,26 @@ pub(crate) fn client_of(parts: &Parts) -> String {
 pub const ANONYMOUS_PER_MINUTE: u32 = 300;
 
 /// Counts anonymous requests per client address and minute.
-#[derive(Default)]
 pub struct AnonymousLimiter {
     seen: Mutex<HashMap<String, (u32, Instant)>>,
+    limit: u32,
+}
+
+impl Default for AnonymousLimiter {
+    fn default() -> Self {
+        AnonymousLimiter::new(ANONYMOUS_PER_MINUTE)
+    }
 }
 
 impl AnonymousLimiter {
+    /// A limiter admitting `limit` requests without credentials per client address per minute.
+    pub fn new(limit: u32) -> Self {
+        AnonymousLimiter {
+            seen: Mutex::default(),
+            limit,
+        }
+    }
+
     /// Counts one request; false once the client is past the limit for this minute.
     pub(crate) fn admit(&self, client: &str) -> bool {
         let Ok(mut m) = self.seen.lock() else {
@@ -127,7 +155,7 @@ impl AnonymousLimiter {
             *entry = (0, Instant::now());
         }
         entry.0 += 1;
-        entry.0 <= ANONYMOUS_PER_MINUTE
+        entry.0 <= self.limit
     }
 }
 

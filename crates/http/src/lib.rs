@@ -14,8 +14,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 
 pub mod api;
 pub mod auth;
@@ -24,6 +22,7 @@ pub mod extract;
 mod home;
 pub mod login;
 pub mod oidc;
+pub mod openapi;
 pub mod page;
 
 /// Largest accepted request body.
@@ -52,76 +51,19 @@ impl AppState {
             anonymous: Arc::default(),
         }
     }
-}
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "Sanad API", description = "The single social window: household registry of Sanad."),
-    paths(
-        api::health::health,
-        api::households::create,
-        api::households::get,
-        api::households::update,
-        api::households::list,
-        api::households::versions,
-        api::persons::get,
-        api::persons::search,
-        api::territories::list,
-        api::territories::get,
-        api::territories::region_counts,
-        api::duplicates::list,
-        api::duplicates::decide,
-        api::duplicates::merge,
-        api::duplicates::undo,
-        api::audit::access_log,
-        api::audit::events,
-        api::session::login,
-        api::session::logout,
-    ),
-    modifiers(&SecurityAddon),
-    security(("basic" = []), ("api_key" = [])),
-    tags(
-        (name = "households", description = "Households and their members, with version history"),
-        (name = "persons", description = "Persons of the registry"),
-        (name = "territories", description = "Regions, provinces and communes"),
-        (name = "duplicates", description = "Review of candidate duplicates, merges and their undoing"),
-        (name = "audit", description = "The access log and the audit trail, for auditors"),
-        (name = "system", description = "Health"),
-    )
-)]
-pub struct ApiDoc;
-
-struct SecurityAddon;
-
-impl utoipa::Modify for SecurityAddon {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "basic",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
-        );
-        components.add_security_scheme(
-            "api_key",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
-        );
+    /// Sets the rate limits per client address and minute: failed authentications, and requests
+    /// without any credential (defaults: [`auth::MAX_FAILURES_PER_MINUTE`],
+    /// [`auth::ANONYMOUS_PER_MINUTE`]).
+    pub fn with_rate_limits(mut self, auth_failures: u32, anonymous: u32) -> Self {
+        self.limiter = Arc::new(auth::FailureLimiter::new(auth_failures));
+        self.anonymous = Arc::new(auth::AnonymousLimiter::new(anonymous));
+        self
     }
-}
-
-/// The OpenAPI document, with health marked as public.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    if let Some(item) = doc.paths.paths.get_mut("/api/v1/health")
-        && let Some(op) = item.get.as_mut()
-    {
-        op.security = Some(vec![
-            utoipa::openapi::security::SecurityRequirement::default(),
-        ]);
-    }
-    doc
 }
 
 async fn openapi_json() -> impl axum::response::IntoResponse {
-    axum::Json(openapi())
+    axum::Json(openapi::document())
 }
 
 async fn api_not_found() -> error::ApiError {
@@ -157,7 +99,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(api_not_found);
 
     let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")
-        .url("/api/v1/docs/openapi.json", openapi())
+        .external_url_unchecked("/api/v1/docs/openapi.json", openapi::document().clone())
         .into();
 
     // The documentation page initialises Swagger UI with an inline script, so the strict policy

@@ -21,6 +21,7 @@ pub struct AccessLogParams {
     /// The last entry id of the previous page.
     pub after: Option<i64>,
     /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -38,7 +39,7 @@ pub async fn access_log(
     Caller(actor): Caller,
     Query(params): Query<AccessLogParams>,
 ) -> Result<axum::Json<AccessLogPage>, ApiError> {
-    let limit = params.limit.unwrap_or(100);
+    let limit = super::page_limit(params.limit, 100)?;
     let items = state
         .registry
         .access_log(
@@ -51,7 +52,7 @@ pub async fn access_log(
             },
         )
         .await?;
-    let next_after = (items.len() as u32 == limit.clamp(1, 500))
+    let next_after = (items.len() as u32 == limit)
         .then(|| items.last().map(|e| e.id))
         .flatten();
     Ok(axum::Json(AccessLogPage { items, next_after }))
@@ -63,6 +64,7 @@ pub struct EventParams {
     /// Events after this sequence number.
     pub after: Option<i64>,
     /// Page size, 1 to 500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -79,7 +81,7 @@ pub async fn events(
         .audit_events(
             &actor,
             params.after.unwrap_or(0),
-            params.limit.unwrap_or(100),
+            super::page_limit(params.limit, 100)?,
         )
         .await?;
     Ok(axum::Json(events))

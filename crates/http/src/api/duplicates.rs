@@ -20,6 +20,7 @@ pub struct PairParams {
     /// The last pair id of the previous page.
     pub after: Option<i64>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -119,7 +120,7 @@ pub async fn decide(
 /// Merges this person into another record of the same human being: this record leaves its
 /// household and points to the kept one. Undo with `/merges/{id}/undo`.
 #[utoipa::path(post, path = "/api/v1/persons/{id}/merge", tag = "duplicates",
-    params(("id" = String, Path, description = "Registry id of the record merged away")), request_body = MergeRequest,
+    params(("id" = PersonId, Path, description = "Registry id of the record merged away")), request_body = MergeRequest,
     responses((status = 200, body = PersonMerge), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn merge(

@@ -54,8 +54,10 @@ pub struct ListParams {
     /// A region, province or commune code (`01`, `01.511`, `01.511.01.01`).
     pub territory: Option<String>,
     /// The last household id of the previous page.
+    #[param(value_type = Option<HouseholdId>)]
     pub after: Option<String>,
     /// Page size, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -72,7 +74,9 @@ fn etag(h: &Household) -> HeaderValue {
 #[utoipa::path(post, path = "/api/v1/households", tag = "households",
     request_body = RegisterHousehold,
     responses(
-        (status = 201, description = "Registered", body = Registered),
+        (status = 201, description = "Registered", body = Registered, headers(
+            ("Location" = String, description = "The household's URL"),
+            ("ETag" = String, description = "The version, quoted: `\"1\"`"))),
         (status = 409, description = "A member is in another household, or a national id is used", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -99,8 +103,8 @@ pub async fn create(
 
 /// A household with its members.
 #[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households",
-    params(("id" = String, Path, description = "Household registry id")),
-    responses((status = 200, body = Household), (status = 404, body = Problem, content_type = "application/problem+json")))]
+    params(("id" = HouseholdId, Path, description = "Household registry id")),
+    responses((status = 200, body = Household, headers(("ETag" = String, description = "The version, quoted: `\"3\"`"))), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,
     Caller(actor): Caller,
@@ -118,10 +122,10 @@ pub async fn get(
 
 /// Replaces a household's state if it is still at `expected_version`.
 #[utoipa::path(put, path = "/api/v1/households/{id}", tag = "households",
-    params(("id" = String, Path, description = "Household registry id")),
+    params(("id" = HouseholdId, Path, description = "Household registry id")),
     request_body = UpdateHousehold,
     responses(
-        (status = 200, body = Household),
+        (status = 200, body = Household, headers(("ETag" = String, description = "The new version, quoted"))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The household changed since it was read, or a member conflicts", body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
@@ -194,7 +198,7 @@ pub async fn list(
 
 /// Every version of a household: who changed it, when, why, and its state after the change.
 #[utoipa::path(get, path = "/api/v1/households/{id}/versions", tag = "households",
-    params(("id" = String, Path, description = "Household registry id")),
+    params(("id" = HouseholdId, Path, description = "Household registry id")),
     responses((status = 200, body = Vec<HouseholdVersion>), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn versions(
     State(state): State<AppState>,

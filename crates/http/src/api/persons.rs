@@ -20,13 +20,14 @@ pub struct PersonSearch {
     pub q: String,
     /// A phone number in any common writing (`06 12 34 56 78`, `+212612345678`): exact match.
     #[serde(default)]
-    #[schema(example = "0612345678")]
+    #[schema(value_type = Option<sanad_domain::PhoneNumber>, example = "0612345678")]
     pub phone: Option<String>,
     /// Only persons whose household is in this region, province or commune.
     #[serde(default)]
     pub territory: Option<String>,
     /// At most this many results, 1 to 500 (default 50).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -37,7 +38,7 @@ pub struct PersonResults {
 
 /// A person.
 #[utoipa::path(get, path = "/api/v1/persons/{id}", tag = "persons",
-    params(("id" = String, Path, description = "Person registry id")),
+    params(("id" = PersonId, Path, description = "Person registry id")),
     responses((status = 200, body = Person), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn get(
     State(state): State<AppState>,

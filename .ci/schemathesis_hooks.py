@@ -1,0 +1,80 @@
+"""Schemathesis hooks for Sanad's API document: strategies for the custom string formats the
+document names where no JSON Schema keyword can say the rule (see crates/http/src/openapi.rs).
+
+Loaded by .ci/schemathesis through SCHEMATHESIS_HOOKS.
+"""
+
+import datetime
+
+import schemathesis
+from hypothesis import strategies as st
+
+# The Damm quasigroup (crates/domain/src/id.rs).
+DAMM = [
+    [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
+    [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
+    [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
+    [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
+    [6, 1, 2, 3, 0, 4, 5, 9, 7, 8],
+    [3, 6, 7, 4, 2, 0, 9, 5, 8, 1],
+    [5, 8, 6, 9, 7, 2, 0, 1, 3, 4],
+    [8, 9, 4, 5, 3, 6, 2, 0, 1, 7],
+    [9, 4, 3, 8, 6, 1, 7, 2, 0, 5],
+    [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
+]
+
+
+def registry_id(prefix: str, serial: int) -> str:
+    digits = f"{serial:010d}"
+    interim = 0
+    for d in digits:
+        interim = DAMM[interim][int(d)]
+    check = next(c for c in range(10) if DAMM[interim][c] == 0)
+    return f"{prefix}{digits}{check}"
+
+
+# Small serials name records the demo holds (so reads reach the data), large ones name none.
+serials = st.one_of(st.integers(1, 2000), st.integers(1, 9_999_999_999))
+schemathesis.openapi.format("sanad-id-p", serials.map(lambda s: registry_id("P", s)))
+schemathesis.openapi.format("sanad-id-h", serials.map(lambda s: registry_id("H", s)))
+
+LATIN = "abcdefghijklmnopqrstuvwxyzéèàçï"
+latin_word = st.text(LATIN, min_size=1, max_size=12).map(str.capitalize)
+schemathesis.openapi.format(
+    "latin-name",
+    st.lists(latin_word, min_size=1, max_size=3).map(" ".join)
+    | st.tuples(latin_word, latin_word).map("-".join)
+    | latin_word.map(lambda w: "El " + w),
+)
+
+ARABIC = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+arabic_word = st.text(ARABIC, min_size=2, max_size=8)
+schemathesis.openapi.format(
+    "arabic-name", st.lists(arabic_word, min_size=1, max_size=3).map(" ".join)
+)
+
+
+def national(lead: str, rest: str, sep: str) -> str:
+    digits = "0" + lead + rest
+    return sep.join(digits[i : i + 2] for i in range(0, 10, 2))
+
+
+schemathesis.openapi.format(
+    "phone",
+    st.builds(
+        national,
+        st.sampled_from("5678"),
+        st.text("0123456789", min_size=8, max_size=8),
+        st.sampled_from(["", " ", ".", "-"]),
+    )
+    | st.text("0123456789", min_size=8, max_size=8).map(lambda r: "+2126" + r)
+    | st.text("0123456789", min_size=9, max_size=9).map(lambda r: "+33" + r.lstrip("0").rjust(9, "1")),
+)
+
+# A birth date: not after today, not before 1900.
+schemathesis.openapi.format(
+    "date",
+    st.dates(datetime.date(1900, 1, 1), datetime.date.today() - datetime.timedelta(days=1)).map(
+        datetime.date.isoformat
+    ),
+)

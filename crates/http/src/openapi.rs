@@ -1,0 +1,339 @@
+//! The OpenAPI 3.1 document of `/api/v1`, built once from the handlers' annotations and the
+//! types' schemas, then completed with what annotations cannot say: every error status an
+//! operation can answer (each a problem document), the commune codes a household may name, and the
+//! rules on a household's members that a JSON Schema can express.
+//!
+//! Rules no JSON Schema can express (the Damm check digit of a registry id, a name in Latin or
+//! Arabic script, a birth date not in the future) are named by a custom `format` and described in
+//! words; `.ci/schemathesis_hooks.py` teaches the fuzzer to generate them.
+
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Sanad API", description = "The single social window: household registry of Sanad.
+
+Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code` and, for bad \
+input, `errors[]` naming each field at fault (`household.members[1].sex`). Every operation but health, \
+login and logout needs a credential: HTTP Basic for an account, `Authorization: Bearer <api key>` for a \
+partner system, or the session cookie of `POST /api/v1/auth/login` (with its CSRF token in \
+`X-CSRF-Token` on every POST and PUT)."),
+    paths(
+        api::health::health,
+        api::households::create,
+        api::households::get,
+        api::households::update,
+        api::households::list,
+        api::households::versions,
+        api::persons::get,
+        api::persons::search,
+        api::territories::list,
+        api::territories::get,
+        api::territories::region_counts,
+        api::duplicates::list,
+        api::duplicates::decide,
+        api::duplicates::merge,
+        api::duplicates::undo,
+        api::audit::access_log,
+        api::audit::events,
+        api::session::login,
+        api::session::logout,
+    ),
+    modifiers(&SecurityAddon),
+    security(("basic" = []), ("api_key" = [])),
+    tags(
+        (name = "households", description = "Households and their members, with version history"),
+        (name = "persons", description = "Persons of the registry"),
+        (name = "territories", description = "Regions, provinces and communes"),
+        (name = "duplicates", description = "Review of candidate duplicates, merges and their undoing"),
+        (name = "audit", description = "The access log and the audit trail, for auditors"),
+        (name = "system", description = "Health and browser sessions"),
+    )
+)]
+struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
+
+/// The error answers, by status: the name of the shared response and what it means.
+pub const ERROR_RESPONSES: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "The body is not valid JSON or could not be read (`bad_request`).",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "No credential, or one that is wrong, revoked or of a locked account (`unauthorized`).",
+    ),
+    (
+        "403",
+        "Forbidden",
+        "The role, the API key's scopes or the caller's territories do not allow this, or a change \
+         made with the session cookie lacks its CSRF token (`forbidden`).",
+    ),
+    (
+        "404",
+        "NotFound",
+        "No such record, or one outside the caller's territories (`not_found`).",
+    ),
+    (
+        "409",
+        "Conflict",
+        "The change conflicts with the registry: the record changed since it was read \
+         (`version_conflict`), or a national id, a person or a decision is already taken (`conflict`).",
+    ),
+    (
+        "413",
+        "TooLarge",
+        "The body is larger than 1 MiB (`too_large`).",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not sent as `application/json` (`unsupported_media_type`).",
+    ),
+    (
+        "422",
+        "Invalid",
+        "A field is missing or wrong; `errors[]` names each one with a code and what was expected \
+         (`validation`).",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "Too many failed authentications, or too many requests without a credential, from this \
+         address this minute (`rate_limited`); `Retry-After` says when to try again.",
+    ),
+    (
+        "500",
+        "Internal",
+        "A failure on the server's side; the body says nothing more, the server log has the cause \
+         (`internal`).",
+    ),
+    (
+        "503",
+        "Unavailable",
+        "The database cannot be reached; try again shortly (`unavailable`).",
+    ),
+];
+
+/// The document served at `/api/v1/openapi.json`.
+pub fn document() -> &'static Value {
+    static DOCUMENT: OnceLock<Value> = OnceLock::new();
+    DOCUMENT.get_or_init(build)
+}
+
+fn build() -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    // Health answers without credentials.
+    if let Some(op) = doc.pointer_mut("/paths/~1api~1v1~1health/get") {
+        op["security"] = json!([{}]);
+    }
+    add_error_responses(&mut doc);
+    refine_schemas(&mut doc);
+    doc
+}
+
+fn problem_content() -> Value {
+    json!({"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}})
+}
+
+fn add_error_responses(doc: &mut Value) {
+    let mut shared = serde_json::Map::new();
+    for (status, name, description) in ERROR_RESPONSES {
+        let mut response = json!({"description": description, "content": problem_content()});
+        match *status {
+            "401" => {
+                response["headers"] = json!({"WWW-Authenticate": {
+                    "description": "`Basic realm=\"Sanad\", charset=\"UTF-8\"`",
+                    "schema": {"type": "string"}}})
+            }
+            "429" => {
+                response["headers"] = json!({"Retry-After": {
+                    "description": "Seconds to wait.",
+                    "schema": {"type": "integer", "minimum": 0}}})
+            }
+            _ => {}
+        }
+        shared.insert((*name).to_string(), response);
+    }
+    doc["components"]["responses"] = Value::Object(shared);
+
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (path, item) in paths.iter_mut() {
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
+        for (method, op) in item.iter_mut() {
+            let statuses = error_statuses(path, method, op);
+            let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            for (status, name, _) in ERROR_RESPONSES {
+                if !statuses.contains(status) {
+                    continue;
+                }
+                match responses.get_mut(*status) {
+                    // An operation's own words for this status stay; the body is the problem
+                    // document whatever it said.
+                    Some(own)
+                        if own
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .is_some_and(|d| !d.is_empty()) =>
+                    {
+                        own["content"] = problem_content();
+                    }
+                    _ => {
+                        responses.insert(
+                            (*status).to_string(),
+                            json!({"$ref": format!("#/components/responses/{name}")}),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The error statuses an operation can answer, from what it takes: every request may meet the
+/// rate limits and a server failure; a credential may be refused, a body malformed, a parameter
+/// wrong, a path name nothing.
+fn error_statuses(path: &str, method: &str, op: &Value) -> Vec<&'static str> {
+    let mut statuses = vec!["429", "500"];
+    let public = op
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+    let is_health = path.ends_with("/health");
+    if !public || path.ends_with("/auth/login") {
+        statuses.extend(["401", "503"]);
+    }
+    if (!public && !path.contains("/territories")) || path.ends_with("/auth/logout") {
+        statuses.push("403");
+    }
+    if path.ends_with("/auth/logout") {
+        statuses.push("503");
+    }
+    if op.get("requestBody").is_some() {
+        statuses.extend(["400", "413", "415", "422"]);
+    }
+    let params = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !params.is_empty() {
+        statuses.push("422");
+    }
+    if params.iter().any(|p| p["in"] == "path") {
+        statuses.push("404");
+    }
+    if is_health || method == "options" {
+        statuses.retain(|s| *s == "429" || *s == "500");
+    }
+    statuses.sort_unstable();
+    statuses.dedup();
+    statuses
+}
+
+/// Merges `patch` into the object at `pointer` (created when missing).
+fn merge(doc: &mut Value, pointer: &str, patch: Value) {
+    let Some(target) = doc.pointer_mut(pointer) else {
+        return;
+    };
+    if let (Some(target), Value::Object(patch)) = (target.as_object_mut(), patch) {
+        target.extend(patch);
+    }
+}
+
+fn refine_schemas(doc: &mut Value) {
+    let communes: Vec<&str> = sanad_domain::Territories::morocco()
+        .communes()
+        .iter()
+        .map(|c| c.code.as_str())
+        .collect();
+    merge(
+        doc,
+        "/components/schemas/HouseholdBody/properties/commune_code",
+        json!({"enum": communes}),
+    );
+    merge(
+        doc,
+        "/components/schemas/HouseholdBody/properties/members",
+        json!({
+            "description": "The members, exactly one of whom is the head.",
+            "minItems": 1,
+            "maxItems": sanad_domain::household::MAX_MEMBERS,
+            "contains": {"type": "object", "required": ["relation"],
+                         "properties": {"relation": {"const": "head"}}},
+            "minContains": 1,
+            "maxContains": 1,
+        }),
+    );
+    merge(
+        doc,
+        "/components/schemas/HouseholdBody/properties/rooms",
+        json!({"maximum": sanad_domain::household::MAX_ROOMS}),
+    );
+    merge(
+        doc,
+        "/components/schemas/HouseholdBody/properties/address",
+        json!({"maxLength": 300}),
+    );
+    for name in ["first_name", "last_name"] {
+        merge(
+            doc,
+            &format!("/components/schemas/MemberBody/properties/{name}"),
+            json!({
+                "format": "latin-name",
+                "minLength": 1,
+                "maxLength": 100,
+                "description": "In Latin script: letters (accents allowed), spaces, hyphens and \
+                                apostrophes; no digit, no Arabic letter; at most 100 characters \
+                                once runs of spaces are collapsed.",
+            }),
+        );
+    }
+    for name in ["first_name_ar", "last_name_ar"] {
+        merge(
+            doc,
+            &format!("/components/schemas/MemberBody/properties/{name}"),
+            json!({
+                "format": "arabic-name",
+                "maxLength": 100,
+                "description": "In Arabic script, with no Latin letter or digit; at most 100 \
+                                characters once runs of spaces are collapsed. Empty or absent: \
+                                none.",
+            }),
+        );
+    }
+    merge(
+        doc,
+        "/components/schemas/MemberBody/properties/birth_date",
+        json!({"description": "Not after today and not before 1900-01-01."}),
+    );
+}
