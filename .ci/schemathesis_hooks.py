@@ -78,3 +78,31 @@ schemathesis.openapi.format(
         datetime.date.isoformat
     ),
 )
+
+
+def _members_are_distinct(body) -> bool:
+    """A household lists each person and each national id once: a rule on pairs of members that
+    JSON Schema cannot state (`uniqueItems` compares whole members)."""
+    household = body.get("household") if isinstance(body, dict) else None
+    members = household.get("members") if isinstance(household, dict) else None
+    if not isinstance(members, list):
+        return True
+    seen_ids, seen_nids = set(), set()
+    for m in members:
+        if not isinstance(m, dict):
+            continue
+        for key, seen in (("person_id", seen_ids), ("national_id", seen_nids)):
+            value = m.get(key)
+            if isinstance(value, str):
+                norm = "".join(value.split()).upper()
+                if norm in seen:
+                    return False
+                seen.add(norm)
+    return True
+
+
+@schemathesis.hook("filter_body")
+def distinct_members(ctx, body):
+    if ctx.operation.path.startswith("/api/v1/households"):
+        return _members_are_distinct(body)
+    return True

@@ -83,7 +83,19 @@ impl<'de> Deserialize<'de> for Amount {
         let parsed = match Raw::deserialize(d)? {
             Raw::Text(t) => Amount::parse(&t),
             Raw::Int(i) => Amount::parse(&i.to_string()),
-            Raw::Float(x) => Amount::parse(&format!("{x}")),
+            // A JSON number with decimals is a binary float: 0.07 arrives as
+            // 0.07000000000000001. It is read to the centime when it is one within rounding,
+            // and refused when it has a finer part (1.005).
+            Raw::Float(x) => {
+                let centimes = x * 100.0;
+                // The float's own rounding error at this size, with room for a few operations.
+                let tolerance = (centimes.abs() * 8.0 * f64::EPSILON).max(1e-6);
+                if (centimes - centimes.round()).abs() <= tolerance {
+                    Amount::parse(&format!("{x:.2}"))
+                } else {
+                    Err("an amount in dirhams with at most two decimals, e.g. 123.45")
+                }
+            }
         };
         parsed.map_err(|expected| serde::de::Error::custom(format!("expected {expected}")))
     }
@@ -93,7 +105,7 @@ impl utoipa::PartialSchema for Amount {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         utoipa::openapi::ObjectBuilder::new()
             .schema_type(utoipa::openapi::Type::String)
-            .pattern(Some(r"^[0-9]+(\.[0-9]{1,2})?$"))
+            .pattern(Some(r"^[0-9]+\.[0-9]{2}$"))
             .description(Some(
                 "Amount in Moroccan dirhams (MAD), non-negative, two decimals",
             ))

@@ -270,17 +270,89 @@ fn merge(doc: &mut Value, pointer: &str, patch: Value) {
     }
 }
 
+/// Sets the schema of a parameter of an operation.
+fn parameter_schema(doc: &mut Value, path: &str, method: &str, name: &str, schema: Value) {
+    let pointer = format!("/paths/{}/{method}/parameters", path.replace('/', "~1"));
+    let Some(params) = doc.pointer_mut(&pointer).and_then(Value::as_array_mut) else {
+        return;
+    };
+    for p in params.iter_mut().filter(|p| p["name"] == name) {
+        p["schema"] = schema.clone();
+    }
+}
+
 fn refine_schemas(doc: &mut Value) {
-    let communes: Vec<&str> = sanad_domain::Territories::morocco()
+    let territories = sanad_domain::Territories::morocco();
+    let communes: Vec<&str> = territories
         .communes()
         .iter()
         .map(|c| c.code.as_str())
         .collect();
-    merge(
-        doc,
-        "/components/schemas/HouseholdBody/properties/commune_code",
-        json!({"enum": communes}),
+    let all: Vec<&str> = territories.all().map(|t| t.code.as_str()).collect();
+    let schemas = &mut doc["components"]["schemas"];
+    schemas["CommuneCode"] = json!({
+        "type": "string",
+        "description": "The HCP code of one of the communes (`GET /api/v1/territories?level=commune`).",
+        "enum": communes,
+        "examples": ["01.511.01.01"],
+    });
+    schemas["TerritoryCode"] = json!({
+        "type": "string",
+        "description": "The HCP code of a region (`01`), a province or prefecture (`01.511`) or a \
+                        commune (`01.511.01.01`).",
+        "enum": all,
+        "examples": ["01", "01.511", "01.511.01.01"],
+    });
+    schemas["AmountInput"] = json!({
+        "description": "An amount in Moroccan dirhams (MAD), from 0 to 1,000,000,000 with at most \
+                        two decimals: a string (`\"350\"`, `\"350.5\"`, `\"350,50\"`) or a JSON \
+                        number (`350`, `350.5`). Returned as a string with two decimals.",
+        "anyOf": [
+            {"type": "string",
+             "pattern": "^\\s*0*([0-9]{1,9}([.,][0-9]{0,2})?|1000000000([.,]0{0,2})?)\\s*$"},
+            {"type": "number", "minimum": 0, "maximum": 1_000_000_000, "multipleOf": 0.01},
+        ],
+        "examples": ["350.00", 350],
+    });
+    for field in [
+        "water_spending",
+        "electricity_spending",
+        "phone_spending",
+        "gas_spending",
+        "declared_income",
+    ] {
+        schemas["HouseholdBody"]["properties"][field] =
+            json!({"$ref": "#/components/schemas/AmountInput"});
+    }
+    let commune_ref = json!({"$ref": "#/components/schemas/CommuneCode"});
+    let territory_ref = json!({"$ref": "#/components/schemas/TerritoryCode"});
+    schemas["HouseholdBody"]["properties"]["commune_code"] = commune_ref;
+    schemas["PersonSearch"]["properties"]["territory"] = json!({
+        "description": "Only persons whose household is in this region, province or commune.",
+        "oneOf": [territory_ref.clone(), {"type": "null"}],
+    });
+    schemas["Decision"]["properties"]["decision"] = json!({
+        "type": "string",
+        "enum": ["accepted", "rejected"],
+        "description": "`accepted` (the same person) or `rejected` (two persons).",
+    });
+    // Empty or only punctuation, `q` names nobody: a phone must then be given.
+    schemas["PersonSearch"]["anyOf"] = json!([
+        {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
+        {"required": ["q"], "properties": {"q": {"type": "string", "pattern": "[^\\W_]"}}},
+    ]);
+    schemas["PersonSearch"]["properties"]["q"]["description"] = json!(
+        "A registry id (`P…`), a national id (`BK123456`) or name words in Latin or Arabic script \
+         (at least one letter or digit); may be absent or empty when `phone` is given."
     );
+    parameter_schema(
+        doc,
+        "/api/v1/households",
+        "get",
+        "territory",
+        territory_ref.clone(),
+    );
+    parameter_schema(doc, "/api/v1/territories", "get", "parent", territory_ref);
     merge(
         doc,
         "/components/schemas/HouseholdBody/properties/members",

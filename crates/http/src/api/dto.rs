@@ -9,7 +9,39 @@ use sanad_domain::{
     Amount, Area, Asset, Disability, DwellingType, HouseholdData, HouseholdInput, MemberInput,
     NationalId, Occupation, PersonData, PersonId, PhoneNumber, Relation, Schooling, Sex, Tenure,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
+
+/// JSON Schema counts `31.0` as an integer, and so do clients generated from the document; serde
+/// does not. A whole number written with a zero fraction is read as the integer it is.
+pub(crate) fn whole<'de, D: Deserializer<'de>, T: TryFrom<u64>>(d: D) -> Result<T, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+                .map(|f| f as u64)
+        })
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "expected a whole number from 0 to {}, found {n}",
+                std::any::type_name::<T>()
+                    .strip_prefix('u')
+                    .and_then(|bits| bits.parse::<u32>().ok())
+                    .map(|bits| (u64::MAX >> (64 - bits)).to_string())
+                    .unwrap_or_else(|| "the largest allowed".into())
+            ))
+        })
+}
+
+/// [`whole`] for an optional field (`null` or absent: none).
+pub(crate) fn whole_opt<'de, D: Deserializer<'de>, T: TryFrom<u64>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole<T: TryFrom<u64>>(#[serde(deserialize_with = "whole")] T);
+    Ok(Option::<Whole<T>>::deserialize(d)?.map(|w| w.0))
+}
 
 fn no_disability() -> Disability {
     Disability::None
@@ -58,6 +90,7 @@ pub struct HouseholdBody {
     pub address: String,
     pub dwelling_type: DwellingType,
     pub tenure: Tenure,
+    #[serde(deserialize_with = "whole")]
     pub rooms: u16,
     pub water_spending: Amount,
     pub electricity_spending: Amount,

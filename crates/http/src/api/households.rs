@@ -25,6 +25,7 @@ pub struct RegisterHousehold {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct UpdateHousehold {
     /// The version the change was made on; a different current version answers 409.
+    #[serde(deserialize_with = "crate::api::dto::whole")]
     pub expected_version: u32,
     /// The whole new state; members left out leave the household.
     pub household: HouseholdBody,

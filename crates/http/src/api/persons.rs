@@ -26,7 +26,7 @@ pub struct PersonSearch {
     #[serde(default)]
     pub territory: Option<String>,
     /// At most this many results, 1 to 500 (default 50).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::api::dto::whole_opt")]
     #[schema(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
