@@ -152,7 +152,42 @@ fn build() -> Value {
     }
     add_error_responses(&mut doc);
     refine_schemas(&mut doc);
+    add_links(&mut doc);
     doc
+}
+
+/// Links from a registered household to what can be done with it next (OpenAPI `links`, which
+/// generated clients and fuzzers follow).
+fn add_links(doc: &mut Value) {
+    let household = json!({"id": "$response.body#/id"});
+    let links = json!({
+        "GetHousehold": {"operationId": "get_household", "parameters": household,
+                         "description": "The household just registered."},
+        "UpdateHousehold": {"operationId": "update_household", "parameters": household,
+                            "description": "Change it (send `expected_version` = its `version`)."},
+        "HouseholdVersions": {"operationId": "household_versions", "parameters": household,
+                              "description": "Its version history."},
+        "GetHead": {"operationId": "get_person",
+                    "parameters": {"id": "$response.body#/members/0/id"},
+                    "description": "Its first member."},
+    });
+    for (pointer, id) in [
+        ("/paths/~1api~1v1~1households/post", "register_household"),
+        ("/paths/~1api~1v1~1households~1{id}/get", "get_household"),
+        ("/paths/~1api~1v1~1households~1{id}/put", "update_household"),
+        ("/paths/~1api~1v1~1households~1{id}~1versions/get", "household_versions"),
+        ("/paths/~1api~1v1~1persons~1{id}/get", "get_person"),
+    ] {
+        if let Some(op) = doc.pointer_mut(pointer) {
+            op["operationId"] = json!(id);
+        }
+    }
+    if let Some(created) = doc.pointer_mut("/paths/~1api~1v1~1households/post/responses/201") {
+        created["links"] = links.clone();
+    }
+    if let Some(ok) = doc.pointer_mut("/paths/~1api~1v1~1households~1{id}/put/responses/200") {
+        ok["links"] = links;
+    }
 }
 
 fn problem_content() -> Value {

@@ -75,11 +75,18 @@ pub async fn search(
             "from 1 to 500 results",
         ));
     }
+    // With a phone, a `q` without any letter or digit narrows nothing: the phone alone searches.
+    let q = if body.phone.is_some() && sanad_domain::household::fold_for_search(&body.q).is_empty()
+    {
+        ""
+    } else {
+        body.q.as_str()
+    };
     let items = state
         .registry
         .search_persons_by(
             &actor,
-            &body.q,
+            q,
             body.phone.as_deref(),
             body.territory,
             limit,
