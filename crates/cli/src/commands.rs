@@ -45,9 +45,12 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let addr = listener.local_addr()?;
     tracing::info!(http.addr = %addr, db.backend = store.backend(), "serving");
-    eprintln!(
-        "Sanad is listening on http://{addr}/ (API documentation: http://{addr}/api/v1/docs/)"
-    );
+    // With JSON logs standard error holds log objects only; the `serving` event names the address.
+    if settings.log_format == crate::settings::LogFormat::Text {
+        eprintln!(
+            "Sanad is listening on http://{addr}/ (API documentation: http://{addr}/api/v1/docs/)"
+        );
+    }
     let registry = Registry::new(store);
     // The registration-time duplicate check trains on the registry in the background; until it is
     // ready, registrations go through without it.
