@@ -152,8 +152,42 @@ fn build() -> Value {
     }
     add_error_responses(&mut doc);
     refine_schemas(&mut doc);
+    name_operations(&mut doc);
     add_links(&mut doc);
     doc
+}
+
+/// Operation ids, unique across the document (utoipa takes the handler's name, and several
+/// modules have a `get`): generated clients name their functions after them.
+pub const OPERATION_IDS: &[(&str, &str, &str)] = &[
+    ("/api/v1/health", "get", "health"),
+    ("/api/v1/households", "post", "register_household"),
+    ("/api/v1/households", "get", "list_households"),
+    ("/api/v1/households/{id}", "get", "get_household"),
+    ("/api/v1/households/{id}", "put", "update_household"),
+    ("/api/v1/households/{id}/versions", "get", "household_versions"),
+    ("/api/v1/persons/{id}", "get", "get_person"),
+    ("/api/v1/persons/search", "post", "search_persons"),
+    ("/api/v1/territories", "get", "list_territories"),
+    ("/api/v1/territories/{code}", "get", "get_territory"),
+    ("/api/v1/stats/regions", "get", "region_counts"),
+    ("/api/v1/duplicates", "get", "list_duplicates"),
+    ("/api/v1/duplicates/{id}/decision", "post", "decide_duplicate"),
+    ("/api/v1/persons/{id}/merge", "post", "merge_person"),
+    ("/api/v1/merges/{id}/undo", "post", "undo_merge"),
+    ("/api/v1/access-log", "get", "access_log"),
+    ("/api/v1/audit/events", "get", "audit_events"),
+    ("/api/v1/auth/login", "post", "login"),
+    ("/api/v1/auth/logout", "post", "logout"),
+];
+
+fn name_operations(doc: &mut Value) {
+    for (path, method, id) in OPERATION_IDS {
+        let pointer = format!("/paths/{}/{method}", path.replace('/', "~1"));
+        if let Some(op) = doc.pointer_mut(&pointer) {
+            op["operationId"] = json!(id);
+        }
+    }
 }
 
 /// Links from a registered household to what can be done with it next (OpenAPI `links`, which
@@ -171,17 +205,6 @@ fn add_links(doc: &mut Value) {
                     "parameters": {"id": "$response.body#/members/0/id"},
                     "description": "Its first member."},
     });
-    for (pointer, id) in [
-        ("/paths/~1api~1v1~1households/post", "register_household"),
-        ("/paths/~1api~1v1~1households~1{id}/get", "get_household"),
-        ("/paths/~1api~1v1~1households~1{id}/put", "update_household"),
-        ("/paths/~1api~1v1~1households~1{id}~1versions/get", "household_versions"),
-        ("/paths/~1api~1v1~1persons~1{id}/get", "get_person"),
-    ] {
-        if let Some(op) = doc.pointer_mut(pointer) {
-            op["operationId"] = json!(id);
-        }
-    }
     if let Some(created) = doc.pointer_mut("/paths/~1api~1v1~1households/post/responses/201") {
         created["links"] = links.clone();
     }
@@ -228,7 +251,7 @@ fn add_error_responses(doc: &mut Value) {
                 continue;
             };
             for (status, name, _) in ERROR_RESPONSES {
-                if !statuses.contains(status) {
+                if !statuses.contains(status) && !responses.contains_key(*status) {
                     continue;
                 }
                 match responses.get_mut(*status) {
@@ -248,6 +271,20 @@ fn add_error_responses(doc: &mut Value) {
                             json!({"$ref": format!("#/components/responses/{name}")}),
                         );
                     }
+                }
+            }
+            // A response's description is required by OpenAPI; utoipa leaves it out when the
+            // annotation gives none.
+            for (status, response) in responses.iter_mut() {
+                if response.get("$ref").is_none()
+                    && response.get("description").is_none_or(|d| d == "")
+                {
+                    response["description"] = json!(match status.as_str() {
+                        "200" => "OK",
+                        "201" => "Created",
+                        "204" => "No content",
+                        _ => "See the body",
+                    });
                 }
             }
         }
@@ -372,10 +409,12 @@ fn refine_schemas(doc: &mut Value) {
         "description": "`accepted` (the same person) or `rejected` (two persons).",
     });
     // Empty or only punctuation, `q` names nobody: a phone must then be given.
-    schemas["PersonSearch"]["anyOf"] = json!([
-        {"required": ["phone"], "properties": {"phone": {"type": "string"}}},
-        {"required": ["q"], "properties": {"q": {"type": "string", "pattern": "[^\\W_]"}}},
-    ]);
+    // (`if`/`else` rather than `anyOf`, so that generated clients keep one request type.)
+    schemas["PersonSearch"]["if"] =
+        json!({"required": ["phone"], "properties": {"phone": {"type": "string"}}});
+    schemas["PersonSearch"]["else"] = json!(
+        {"required": ["q"], "properties": {"q": {"type": "string", "pattern": "[^\\W_]"}}}
+    );
     schemas["PersonSearch"]["properties"]["q"]["description"] = json!(
         "A registry id (`P…`), a national id (`BK123456`) or name words in Latin or Arabic script \
          (at least one letter or digit); may be absent or empty when `phone` is given."

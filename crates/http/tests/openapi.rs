@@ -86,6 +86,22 @@ fn every_vocabulary_is_documented_with_its_wire_codes() {
 }
 
 #[test]
+fn every_operation_has_its_own_id() {
+    let doc = openapi::document();
+    let mut ids = Vec::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            ids.push(op["operationId"].as_str().expect("an operationId").to_string());
+        }
+    }
+    let count = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "operation ids are unique: {ids:?}");
+    assert_eq!(count, openapi::OPERATION_IDS.len());
+}
+
+#[test]
 fn every_operation_documents_its_error_statuses_with_a_problem_body() {
     let doc = openapi::document();
     let responses = &doc["components"]["responses"];
