@@ -270,9 +270,7 @@ fn init_tracing(filter: &str, format: settings::LogFormat) {
         .with_writer(std::io::stderr)
         .with_target(false);
     match format {
-        settings::LogFormat::Text => builder
-            .with_ansi(std::io::stderr().is_terminal())
-            .init(),
+        settings::LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).init(),
         settings::LogFormat::Json => builder
             .json()
             .flatten_event(true)

@@ -38,11 +38,20 @@ fn free_port() -> u16 {
 }
 
 /// One HTTP/1.1 exchange on a fresh connection: the status and the body.
-fn http(port: u16, method: &str, path: &str, auth: Option<&str>, body: Option<&Value>) -> (u16, String) {
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    auth: Option<&str>,
+    body: Option<&Value>,
+) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     let body = body.map(Value::to_string).unwrap_or_default();
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
     if let Some(auth) = auth {
         request.push_str(&format!("Authorization: {auth}\r\n"));
     }
@@ -57,7 +66,10 @@ fn http(port: u16, method: &str, path: &str, auth: Option<&str>, body: Option<&V
     let status = text.split(' ').nth(1).unwrap_or("0").parse().unwrap_or(0);
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     // Bodies of this server come in one piece, chunked or not.
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         let mut out = String::new();
         let mut rest = body;
         while let Some((size, tail)) = rest.split_once("\r\n") {
@@ -100,7 +112,10 @@ fn start(dir: &Path, log: &Path, envs: &[(&str, &str)]) -> (Child, u16) {
             return (child, port);
         }
         if let Some(status) = child.try_wait().unwrap() {
-            panic!("the server stopped ({status}): {}", std::fs::read_to_string(log).unwrap());
+            panic!(
+                "the server stopped ({status}): {}",
+                std::fs::read_to_string(log).unwrap()
+            );
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -110,11 +125,22 @@ fn start(dir: &Path, log: &Path, envs: &[(&str, &str)]) -> (Child, u16) {
 
 fn create_agent(dir: &Path) -> String {
     let out = sanad(dir)
-        .args(["admin", "create-user", "--username", "agent-logs", "--role", "agent"])
+        .args([
+            "admin",
+            "create-user",
+            "--username",
+            "agent-logs",
+            "--role",
+            "agent",
+        ])
         .env("SANAD_LOG", "warn")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // The generated password is the last word printed.
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
@@ -167,10 +193,22 @@ fn json_logs_of_a_whole_story_hold_no_personal_data_and_text_logs_no_escape_code
     let id = registered["id"].as_str().unwrap().to_string();
     assert_eq!(registered["members"][0]["phone"], "+212661234578");
 
-    let (status, _) = http(port, "GET", &format!("/api/v1/households/{id}"), Some(&agent), None);
+    let (status, _) = http(
+        port,
+        "GET",
+        &format!("/api/v1/households/{id}"),
+        Some(&agent),
+        None,
+    );
     assert_eq!(status, 200);
     let search = |body: Value| {
-        let (status, text) = http(port, "POST", "/api/v1/persons/search", Some(&agent), Some(&body));
+        let (status, text) = http(
+            port,
+            "POST",
+            "/api/v1/persons/search",
+            Some(&agent),
+            Some(&body),
+        );
         assert_eq!(status, 200, "{text}");
         serde_json::from_str::<Value>(&text).unwrap()["items"]
             .as_array()
@@ -219,7 +257,10 @@ fn json_logs_of_a_whole_story_hold_no_personal_data_and_text_logs_no_escape_code
     for line in &lines {
         let event: Value = serde_json::from_str(line)
             .unwrap_or_else(|e| panic!("not one JSON object per line ({e}): {line}"));
-        assert!(event["timestamp"].is_string() && event["level"].is_string(), "{line}");
+        assert!(
+            event["timestamp"].is_string() && event["level"].is_string(),
+            "{line}"
+        );
         if let Some(route) = event["span"]["http.route"].as_str() {
             routes.push(route.to_string());
         }
@@ -228,7 +269,10 @@ fn json_logs_of_a_whole_story_hold_no_personal_data_and_text_logs_no_escape_code
         lines.iter().any(|l| l.contains("\"http.addr\"")),
         "dotted field names stay as they are: {text}"
     );
-    assert!(routes.iter().any(|r| r == "/api/v1/persons/search"), "{routes:?}");
+    assert!(
+        routes.iter().any(|r| r == "/api/v1/persons/search"),
+        "{routes:?}"
+    );
 
     let lower = text.to_lowercase();
     let forbidden = [
@@ -267,12 +311,24 @@ fn json_logs_of_a_whole_story_hold_no_personal_data_and_text_logs_no_escape_code
     // Text logs into a file: no escape codes, at the default format.
     let log = dir.path().join("serve.text.log");
     let (mut server, port) = start(dir.path(), &log, &[("SANAD_LOG", "debug")]);
-    let (status, _) = http(port, "GET", &format!("/api/v1/households/{id}"), Some(&agent), None);
+    let (status, _) = http(
+        port,
+        "GET",
+        &format!("/api/v1/households/{id}"),
+        Some(&agent),
+        None,
+    );
     assert_eq!(status, 200);
     server.kill().unwrap();
     server.wait().unwrap();
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.contains("serving"), "{text}");
-    assert!(!text.contains('\u{1b}'), "escape codes in a log file: {text:?}");
-    assert!(serde_json::from_str::<Value>(text.lines().next().unwrap()).is_err(), "text by default");
+    assert!(
+        !text.contains('\u{1b}'),
+        "escape codes in a log file: {text:?}"
+    );
+    assert!(
+        serde_json::from_str::<Value>(text.lines().next().unwrap()).is_err(),
+        "text by default"
+    );
 }

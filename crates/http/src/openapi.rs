@@ -165,14 +165,22 @@ pub const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/households", "get", "list_households"),
     ("/api/v1/households/{id}", "get", "get_household"),
     ("/api/v1/households/{id}", "put", "update_household"),
-    ("/api/v1/households/{id}/versions", "get", "household_versions"),
+    (
+        "/api/v1/households/{id}/versions",
+        "get",
+        "household_versions",
+    ),
     ("/api/v1/persons/{id}", "get", "get_person"),
     ("/api/v1/persons/search", "post", "search_persons"),
     ("/api/v1/territories", "get", "list_territories"),
     ("/api/v1/territories/{code}", "get", "get_territory"),
     ("/api/v1/stats/regions", "get", "region_counts"),
     ("/api/v1/duplicates", "get", "list_duplicates"),
-    ("/api/v1/duplicates/{id}/decision", "post", "decide_duplicate"),
+    (
+        "/api/v1/duplicates/{id}/decision",
+        "post",
+        "decide_duplicate",
+    ),
     ("/api/v1/persons/{id}/merge", "post", "merge_person"),
     ("/api/v1/merges/{id}/undo", "post", "undo_merge"),
     ("/api/v1/access-log", "get", "access_log"),
@@ -236,6 +244,11 @@ fn add_error_responses(doc: &mut Value) {
         }
         shared.insert((*name).to_string(), response);
     }
+    // The one error without a problem body: the 60 s time-out cuts the request at the edge.
+    shared.insert(
+        "Timeout".into(),
+        json!({"description": "The request took longer than 60 seconds; nothing is in the body."}),
+    );
     doc["components"]["responses"] = Value::Object(shared);
 
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
@@ -273,6 +286,10 @@ fn add_error_responses(doc: &mut Value) {
                     }
                 }
             }
+            responses.insert(
+                "408".into(),
+                json!({"$ref": "#/components/responses/Timeout"}),
+            );
             // A response's description is required by OpenAPI; utoipa leaves it out when the
             // annotation gives none.
             for (status, response) in responses.iter_mut() {
@@ -299,7 +316,10 @@ fn error_statuses(path: &str, method: &str, op: &Value) -> Vec<&'static str> {
     let public = op
         .get("security")
         .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+        .is_some_and(|s| {
+            s.iter()
+                .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        });
     let is_health = path.ends_with("/health");
     if !public || path.ends_with("/auth/login") {
         statuses.extend(["401", "503"]);
