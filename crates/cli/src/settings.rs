@@ -224,6 +224,24 @@ mod tests {
     }
 
     #[test]
+    fn logs_are_text_unless_json_is_asked_for_and_anything_else_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sanad.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:1\"\n").unwrap();
+        let s = Settings::load(Some(&path)).unwrap();
+        assert_eq!(s.log_format, LogFormat::Text);
+        assert_eq!(s.auth_failures_per_minute, 10);
+        std::fs::write(&path, "log_format = \"json\"\n").unwrap();
+        assert_eq!(
+            Settings::load(Some(&path)).unwrap().log_format,
+            LogFormat::Json
+        );
+        std::fs::write(&path, "log_format = \"xml\"\n").unwrap();
+        let e = format!("{:#}", Settings::load(Some(&path)).unwrap_err());
+        assert!(e.contains("xml") || e.contains("log_format"), "{e}");
+    }
+
+    #[test]
     fn a_missing_explicit_file_is_an_error() {
         assert!(Settings::load(Some(Path::new("/nonexistent/sanad.toml"))).is_err());
     }

@@ -122,6 +122,21 @@ mod tests {
     use proptest::prelude::*;
 
     #[test]
+    fn a_json_number_is_read_to_the_centime_or_refused() {
+        let read = |json: &str| serde_json::from_str::<Amount>(json).map(|a| a.centimes());
+        assert_eq!(read("180").unwrap(), 18_000);
+        assert_eq!(read("120.5").unwrap(), 12_050);
+        // 7 × 0.01 as a client computes it in binary floating point.
+        assert_eq!(read("0.07000000000000001").unwrap(), 7);
+        assert_eq!(read("999999999.99").unwrap(), 99_999_999_999);
+        assert!(read("1.005").is_err(), "a part finer than a centime");
+        assert!(read("456006150.38194317").is_err());
+        assert!(read("-0.5").is_err());
+        assert!(read("1e15").is_err(), "beyond a thousand million dirhams");
+        assert_eq!(read("\"350,50\"").unwrap(), 35_050);
+    }
+
+    #[test]
     fn parses_and_prints() {
         assert_eq!(Amount::parse("123.5").unwrap().to_string(), "123.50");
         assert_eq!(Amount::parse("0").unwrap().to_string(), "0.00");

@@ -144,3 +144,43 @@ impl From<HouseholdBody> for HouseholdInput {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Counts {
+        #[serde(deserialize_with = "whole")]
+        rooms: u16,
+        #[serde(default, deserialize_with = "whole_opt")]
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let c: Counts = serde_json::from_str(r#"{"rooms": 31.0, "limit": 241}"#).unwrap();
+        assert_eq!((c.rooms, c.limit), (31, Some(241)));
+        let c: Counts = serde_json::from_str(r#"{"rooms": 3, "limit": null}"#).unwrap();
+        assert_eq!((c.rooms, c.limit), (3, None));
+        let c: Counts = serde_json::from_str(r#"{"rooms": 3}"#).unwrap();
+        assert_eq!(c.limit, None);
+        for bad in [
+            r#"{"rooms": 3.5}"#,
+            r#"{"rooms": -1}"#,
+            r#"{"rooms": 65536}"#,
+            r#"{"rooms": "3"}"#,
+        ] {
+            let e = serde_json::from_str::<Counts>(bad).unwrap_err().to_string();
+            assert!(
+                e.contains("rooms") || e.contains("whole number") || e.contains("invalid type"),
+                "{bad}: {e}"
+            );
+        }
+        let e = serde_json::from_str::<Counts>(r#"{"rooms": 70000}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("from 0 to 65535"), "{e}");
+    }
+}
