@@ -7,10 +7,12 @@ pub mod auth;
 pub mod crypto;
 pub mod duplicates;
 pub mod exchange;
+pub mod keyring;
 pub mod policy;
 pub mod registry;
 pub mod store;
 
 pub use auth::{Actor, Role};
+pub use keyring::KeyringStore;
 pub use registry::Registry;
 pub use store::{RegistryStore, StoreError};
