@@ -65,6 +65,13 @@ impl DataCipher {
         }
     }
 
+    /// 32 random bytes: a new master key.
+    pub fn random_master() -> Result<[u8; 32], CryptoError> {
+        let mut master = [0u8; 32];
+        getrandom::fill(&mut master).map_err(|e| CryptoError::Random(e.to_string()))?;
+        Ok(master)
+    }
+
     /// A cipher with a fresh random key (tests, throw-away databases).
     pub fn random() -> Result<DataCipher, CryptoError> {
         let mut master = [0u8; 32];
