@@ -8,7 +8,9 @@ use anyhow::{Context as _, bail};
 use sanad_app::auth::{api_key_hash, hash_password, random_secret};
 use sanad_app::exchange::{self, ImportSource};
 use sanad_app::store::{Account, Change};
-use sanad_app::{Registry, RegistryStore, Role};
+use sanad_app::keyring::{self, KeyOrigin};
+use sanad_app::{KeyringStore, Registry, RegistryStore, Role};
+use sanad_storage::Database;
 
 use crate::progress::Bar;
 use crate::settings::Settings;
@@ -18,15 +20,69 @@ pub fn gen_reference_date() -> time::Date {
     time::macros::date!(2026 - 01 - 01)
 }
 
-pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn RegistryStore>> {
-    let cipher = sanad_app::crypto::DataCipher::load_or_create(&settings.data_key_file)?;
-    Ok(sanad_storage::connect(&settings.database_url, Arc::new(cipher)).await?)
+/// A database opened with its keys checked.
+pub struct Opened {
+    pub registry: Arc<dyn RegistryStore>,
+    pub keyring: Arc<dyn KeyringStore>,
+    /// The audit key, unless it was optional and its file is missing.
+    pub audit_key: Option<ed25519_dalek::SigningKey>,
+}
+
+/// Opens and migrates the database, then checks the data key (and the audit key) given against
+/// those the database records, before anything is read or written: a key it does not record is
+/// refused (exit code 2); a key file is created only for a database that needs none yet. With
+/// `audit_optional`, a missing audit key file is no error (a verifier without the key).
+pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Result<Opened> {
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
+    let files = settings.key_files(database.sqlite_path())?;
+    let keyring = database.keyring();
+    let now = time::OffsetDateTime::now_utc();
+    let (cipher, origin) =
+        keyring::open_data_key(keyring.as_ref(), &files.data, files.legacy_data.as_deref(), now)
+            .await?;
+    note_origin(&origin, &files.data, "data");
+    let audit = keyring::open_audit_key(
+        keyring.as_ref(),
+        &files.audit,
+        files.legacy_audit.as_deref(),
+        !audit_optional,
+        now,
+    )
+    .await?;
+    let audit_key = audit.map(|(key, origin)| {
+        note_origin(&origin, &files.audit, "audit");
+        key
+    });
+    Ok(Opened {
+        registry: database.with_data_key(Arc::new(cipher)),
+        keyring,
+        audit_key,
+    })
+}
+
+fn note_origin(origin: &KeyOrigin, expected: &Path, kind: &str) {
+    match origin {
+        KeyOrigin::Existing => {}
+        KeyOrigin::Created => eprintln!(
+            "created the {kind} key file {} (back it up apart from the database: without it {})",
+            expected.display(),
+            if kind == "data" {
+                "the national ids and phones cannot be read"
+            } else {
+                "new checkpoints cannot be signed"
+            }
+        ),
+        KeyOrigin::Legacy(old) => eprintln!(
+            "note: using the {kind} key file {} of an earlier version (this database recognises it); move it to {} or name it with {kind}_key_file",
+            old.display(),
+            expected.display()
+        ),
+    }
 }
 
 pub async fn open_migrated(settings: &Settings) -> anyhow::Result<Arc<dyn RegistryStore>> {
-    let store = open(settings).await?;
-    store.migrate().await?;
-    Ok(store)
+    Ok(open_keyed(settings, false).await?.registry)
 }
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
@@ -39,7 +95,11 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
-    let store = open_migrated(settings).await?;
+    let opened = open_keyed(settings, false).await?;
+    let store = opened.registry;
+    let key = opened
+        .audit_key
+        .context("the audit key is required to serve")?;
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -63,7 +123,6 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "duplicate check off"),
         }
     });
-    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
     let signer = registry.store().clone();
     let every = std::time::Duration::from_secs(settings.checkpoint_minutes.max(1) * 60);
     tokio::spawn(async move {
@@ -298,24 +357,43 @@ pub async fn backup(settings: &Settings, out: &Path, purpose: &str) -> anyhow::R
 
 pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     sanad_storage::restore(&settings.database_url, from).await?;
-    // Brings an older backup up to the current schema.
-    open_migrated(settings).await?;
+    // Brings an older backup up to the current schema (no key is needed for that).
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
     eprintln!(
         "restored {} into {}",
         from.display(),
         sanad_storage::redact_url(&settings.database_url)
     );
+    let files = settings.key_files(database.sqlite_path())?;
+    for key in database.keyring().installation_keys().await? {
+        let file = match key.kind {
+            keyring::KeyKind::Data => &files.data,
+            keyring::KeyKind::Audit => &files.audit,
+        };
+        if key.active && !file.exists() {
+            eprintln!(
+                "its {} key (fingerprint {}) is not in the backup: put the backed-up installation's key file at {} before using it",
+                key.kind,
+                key.fingerprint,
+                file.display()
+            );
+        }
+    }
     Ok(())
 }
 
 pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let store = open_migrated(settings).await?;
-    let trusted = if settings.audit_key_file.exists() {
-        Some(sanad_app::audit::load_or_create_key(&settings.audit_key_file)?.verifying_key())
-    } else {
-        None
+    let opened = open_keyed(settings, true).await?;
+    let store = opened.registry;
+    let trusted = match &opened.audit_key {
+        Some(key) => Some(
+            sanad_app::audit::trusted_audit_keys(opened.keyring.as_ref(), &key.verifying_key())
+                .await?,
+        ),
+        None => None,
     };
-    let v = sanad_app::audit::verify(store.as_ref(), trusted.as_ref()).await?;
+    let v = sanad_app::audit::verify_trusting(store.as_ref(), trusted.as_deref()).await?;
     if let Some(problem) = v.broken {
         eprintln!("audit trail BROKEN: {problem}");
         return Ok(ExitCode::from(3));
@@ -326,18 +404,22 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
         v.head_hash,
         v.head_seq,
         v.checkpoints,
-        if trusted.is_some() {
-            " against the installation key"
-        } else {
-            " (no key file here: signatures checked against their own keys only)"
+        match trusted.as_ref().map(|t| t.len()) {
+            Some(1) => " against the installation key".to_string(),
+            Some(n) => format!(
+                " against the installation key and the {} earlier key(s) it endorses",
+                n - 1
+            ),
+            None => " (no key file here: signatures checked against their own keys only)".into(),
         }
     );
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<()> {
-    let store = open_migrated(settings).await?;
-    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
+    let opened = open_keyed(settings, false).await?;
+    let store = opened.registry;
+    let key = opened.audit_key.context("the audit key is required")?;
     match sanad_app::audit::checkpoint(store.as_ref(), &key, time::OffsetDateTime::now_utc())
         .await?
     {
@@ -669,5 +751,119 @@ pub async fn demo(
         drop(store);
         serve(settings).await?;
     }
+    Ok(())
+}
+
+/// Reseals every national id and phone under the key in `new_key` (created when missing) in one
+/// transaction, and records it as the database's data key. A rotation killed half-way leaves the
+/// database under the old key: run the command again.
+pub async fn rotate_data_key(settings: &Settings, new_key: &Path) -> anyhow::Result<()> {
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
+    let files = settings.key_files(database.sqlite_path())?;
+    if new_key == files.data {
+        bail!(
+            "--new-key: a new key file, not the current one ({})",
+            files.data.display()
+        );
+    }
+    let keyring = database.keyring();
+    let new = sanad_app::crypto::DataCipher::load_or_create(new_key)?;
+    let active = keyring
+        .installation_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.kind == keyring::KeyKind::Data && k.active);
+    if active.is_some_and(|k| k.fingerprint == new.fingerprint()) {
+        println!(
+            "the data key is already {} (fingerprint {}): nothing to reseal",
+            new_key.display(),
+            new.fingerprint()
+        );
+    } else {
+        let now = time::OffsetDateTime::now_utc();
+        let (old, _) = keyring::open_data_key(
+            keyring.as_ref(),
+            &files.data,
+            files.legacy_data.as_deref(),
+            now,
+        )
+        .await?;
+        let change = Change {
+            actor: "sanad admin".into(),
+            reason: "data key rotation".into(),
+            at: now,
+        };
+        let done = keyring.rotate_data_key(&old, &new, &change).await?;
+        println!(
+            "resealed the national ids and phones of {} persons and {} household versions under {} (fingerprint {}; the old key {} is retired)",
+            done.persons,
+            done.versions,
+            new_key.display(),
+            new.fingerprint(),
+            old.fingerprint()
+        );
+    }
+    println!(
+        "now: set data_key_file = \"{}\" (or SANAD_DATA_KEY_FILE), or move it to {}; keep the old key file with the backups made before this rotation (they are sealed under it)",
+        new_key.display(),
+        files.data.display()
+    );
+    Ok(())
+}
+
+/// Makes the key in `new_key` (created when missing) the database's audit key: it endorses the
+/// current key, so checkpoints signed before stay trusted, and signs from now on.
+pub async fn rotate_audit_key(settings: &Settings, new_key: &Path) -> anyhow::Result<()> {
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
+    let files = settings.key_files(database.sqlite_path())?;
+    if new_key == files.audit {
+        bail!(
+            "--new-key: a new key file, not the current one ({})",
+            files.audit.display()
+        );
+    }
+    let keyring = database.keyring();
+    let new = sanad_app::audit::load_or_create_key(new_key)?;
+    let new_fingerprint = sanad_app::audit::audit_key_fingerprint(&new.verifying_key());
+    let active = keyring
+        .installation_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.kind == keyring::KeyKind::Audit && k.active);
+    if active.is_some_and(|k| k.fingerprint == new_fingerprint) {
+        println!(
+            "the audit key is already {} (fingerprint {new_fingerprint})",
+            new_key.display()
+        );
+    } else {
+        let now = time::OffsetDateTime::now_utc();
+        let (old, _) = keyring::open_audit_key(
+            keyring.as_ref(),
+            &files.audit,
+            files.legacy_audit.as_deref(),
+            true,
+            now,
+        )
+        .await?
+        .context("the current audit key is required")?;
+        let change = Change {
+            actor: "sanad admin".into(),
+            reason: "audit key rotation".into(),
+            at: now,
+        };
+        keyring::rotate_audit_key(keyring.as_ref(), &old, &new, &change).await?;
+        println!(
+            "the audit key is now {} (fingerprint {new_fingerprint}); it endorses the old key (fingerprint {}), so earlier checkpoints still verify",
+            new_key.display(),
+            sanad_app::audit::audit_key_fingerprint(&old.verifying_key())
+        );
+    }
+    println!(
+        "now: set audit_key_file = \"{}\" (or SANAD_AUDIT_KEY_FILE), or move it to {}; the old key file can be destroyed",
+        new_key.display(),
+        files.audit.display()
+    );
     Ok(())
 }
