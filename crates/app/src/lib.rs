@@ -2,6 +2,7 @@
 //! and export the registry) and the storage port they need. Storage backends implement
 //! [`store::RegistryStore`]; the HTTP layer and the CLI call the use-cases.
 
+pub mod atomic;
 pub mod audit;
 pub mod auth;
 pub mod crypto;

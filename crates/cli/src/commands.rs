@@ -346,7 +346,14 @@ pub async fn backup(settings: &Settings, out: &Path, purpose: &str) -> anyhow::R
     let store = open_migrated(settings).await?;
     // Recorded first, so that the copy carries the record of its own making.
     disclosure.record(store.as_ref(), "registry.backup").await?;
-    store.backup(out).await?;
+    // Written under a temporary name beside `out`, synced, then linked into place: a backup that
+    // fails (or is killed) half-way leaves no file that looks like a backup.
+    let mut pending = sanad_app::atomic::PendingFiles::new();
+    let temp = pending.reserve(out)?;
+    store.backup(&temp).await?;
+    pending
+        .commit(false)
+        .with_context(|| format!("cannot move the backup into place at {}", out.display()))?;
     eprintln!(
         "backed up {} to {} (the audit key file is not in it: keep it apart)",
         sanad_storage::redact_url(&settings.database_url),
