@@ -131,7 +131,10 @@ mod tests {
         let mut pending = PendingFiles::new();
         pending.create(&a).unwrap().write_all(b"1").unwrap();
         pending.create(&b).unwrap().write_all(b"2").unwrap();
-        assert!(!a.exists() && !b.exists(), "nothing in place before the commit");
+        assert!(
+            !a.exists() && !b.exists(),
+            "nothing in place before the commit"
+        );
         pending.commit(true).unwrap();
         assert_eq!(names(dir.path()), ["a.csv", "b.csv"]);
         assert_eq!(std::fs::read(&b).unwrap(), b"2");

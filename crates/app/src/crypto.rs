@@ -213,10 +213,16 @@ mod tests {
         let b = DataCipher::from_master(&master);
         assert_eq!(a.fingerprint(), b.fingerprint());
         assert_eq!(a.fingerprint().len(), 32);
-        assert_ne!(a.fingerprint(), DataCipher::from_master(&[8u8; 32]).fingerprint());
+        assert_ne!(
+            a.fingerprint(),
+            DataCipher::from_master(&[8u8; 32]).fingerprint()
+        );
         assert!(!a.fingerprint().contains(&hex::encode(master)[..8]));
         // Not the look-up hash of any value: a fingerprint cannot be matched against a hash column.
-        assert_ne!(a.fingerprint(), a.lookup_hash("sanad installation data key"));
+        assert_ne!(
+            a.fingerprint(),
+            a.lookup_hash("sanad installation data key")
+        );
     }
 
     #[test]

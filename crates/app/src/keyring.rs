@@ -94,7 +94,12 @@ pub struct KeyEndorsement {
 }
 
 impl KeyEndorsement {
-    pub fn message(endorser: &str, endorsed: &str, relation: Relation, at: OffsetDateTime) -> String {
+    pub fn message(
+        endorser: &str,
+        endorsed: &str,
+        relation: Relation,
+        at: OffsetDateTime,
+    ) -> String {
         format!(
             "sanad-audit-key-endorsement\n{endorser}\n{relation}\n{endorsed}\n{}",
             at.format(&time::format_description::well_known::Rfc3339)
@@ -284,17 +289,15 @@ pub async fn open_data_key(
                 None => None,
             };
             match old {
-                Some((c, l))
-                    if data_key_fits(&c, recorded.as_ref(), sample.as_deref()).is_ok() =>
-                {
+                Some((c, l)) if data_key_fits(&c, recorded.as_ref(), sample.as_deref()).is_ok() => {
                     (c, KeyOrigin::Legacy(l.clone()), l)
                 }
                 _ => {
-                    if let Some(recorded) = recorded.as_ref().map(|k| k.fingerprint.clone()).or(
-                        sample
+                    if let Some(recorded) =
+                        recorded.as_ref().map(|k| k.fingerprint.clone()).or(sample
                             .as_ref()
-                            .map(|_| "not recorded yet; the database holds sealed values".into()),
-                    ) {
+                            .map(|_| "not recorded yet; the database holds sealed values".into()))
+                    {
                         return Err(KeyError::Missing {
                             kind: KeyKind::Data,
                             file: file.display().to_string(),
@@ -342,9 +345,9 @@ fn data_key_fits(
         (Some(k), _) if k.fingerprint == cipher.fingerprint() => Ok(()),
         (Some(k), _) => Err(k.fingerprint.clone()),
         (None, Some(s)) if cipher.decrypt(s).is_ok() => Ok(()),
-        (None, Some(_)) => Err(
-            "not recorded, and the values it holds were sealed under another key".to_string(),
-        ),
+        (None, Some(_)) => {
+            Err("not recorded, and the values it holds were sealed under another key".to_string())
+        }
         (None, None) => Ok(()),
     }
 }
@@ -373,9 +376,8 @@ pub async fn open_audit_key(
         Some(_) => Vec::new(),
         None => keyring.checkpoint_keys().await?,
     };
-    let load = |path: &Path| {
-        crate::audit::load_key(path).map_err(|e| KeyError::File(e.to_string()))
-    };
+    let load =
+        |path: &Path| crate::audit::load_key(path).map_err(|e| KeyError::File(e.to_string()));
     let (key, origin, path) = match load(file)? {
         Some(k) => (k, KeyOrigin::Existing, file.to_path_buf()),
         None => {
@@ -389,10 +391,14 @@ pub async fn open_audit_key(
                 }
                 _ if !create => return Ok(None),
                 _ => {
-                    if let Some(recorded) = recorded.as_ref().map(|k| k.fingerprint.clone()).or(
-                        (!signers.is_empty())
-                            .then(|| "not recorded yet; the database holds signed checkpoints".into()),
-                    ) {
+                    if let Some(recorded) =
+                        recorded
+                            .as_ref()
+                            .map(|k| k.fingerprint.clone())
+                            .or((!signers.is_empty()).then(|| {
+                                "not recorded yet; the database holds signed checkpoints".into()
+                            }))
+                    {
                         return Err(KeyError::Missing {
                             kind: KeyKind::Audit,
                             file: file.display().to_string(),
@@ -522,13 +528,20 @@ mod tests {
         let stranger = SigningKey::from_bytes(&[3u8; 32]);
         let at = time::macros::datetime!(2026-11-30 10:00:00 UTC);
         let e = KeyEndorsement::sign(&new, &old.verifying_key(), Relation::Predecessor, at);
-        assert_eq!(e.verified_by(&new.verifying_key()), Some(old.verifying_key()));
+        assert_eq!(
+            e.verified_by(&new.verifying_key()),
+            Some(old.verifying_key())
+        );
         assert_eq!(e.verified_by(&stranger.verifying_key()), None);
         let mut forged = e.clone();
         forged.endorsed = hex::encode(stranger.verifying_key().to_bytes());
         assert_eq!(forged.verified_by(&new.verifying_key()), None, "altered");
         let mut flipped = e;
         flipped.relation = Relation::Successor;
-        assert_eq!(flipped.verified_by(&new.verifying_key()), None, "relation signed");
+        assert_eq!(
+            flipped.verified_by(&new.verifying_key()),
+            None,
+            "relation signed"
+        );
     }
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use sanad_app::auth::{api_key_hash, hash_password, random_secret};
 use sanad_app::exchange::{self, ImportSource};
-use sanad_app::store::{Account, Change};
 use sanad_app::keyring::{self, KeyOrigin};
+use sanad_app::store::{Account, Change};
 use sanad_app::{KeyringStore, Registry, RegistryStore, Role};
 use sanad_storage::Database;
 
@@ -38,9 +38,13 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
     let files = settings.key_files(database.sqlite_path())?;
     let keyring = database.keyring();
     let now = time::OffsetDateTime::now_utc();
-    let (cipher, origin) =
-        keyring::open_data_key(keyring.as_ref(), &files.data, files.legacy_data.as_deref(), now)
-            .await?;
+    let (cipher, origin) = keyring::open_data_key(
+        keyring.as_ref(),
+        &files.data,
+        files.legacy_data.as_deref(),
+        now,
+    )
+    .await?;
     note_origin(&origin, &files.data, "data");
     let audit = keyring::open_audit_key(
         keyring.as_ref(),

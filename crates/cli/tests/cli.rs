@@ -12,7 +12,11 @@ use sanad_storage::testkit;
 /// Keys of the PostgreSQL test databases live in one temporary folder per database (SQLite keys
 /// stand beside their database file), never in the source tree.
 fn key_dir(url: &str) -> std::path::PathBuf {
-    let name = url.rsplit('/').next().unwrap_or("db").replace(['?', '&', '='], "_");
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap_or("db")
+        .replace(['?', '&', '='], "_");
     let dir = std::env::temp_dir()
         .join(format!("sanad-cli-tests-{}", std::process::id()))
         .join(name);
@@ -493,16 +497,22 @@ fn backup_and_restore(url: &str, restored_url: &str) {
     assert!(o.status.success(), "{}", stderr(&o));
     // The keys are not in the backup: the restore says where the backed-up installation's key
     // files go, and the restored database refuses to open until they are there.
-    assert!(stderr(&o).contains("is not in the backup"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not in the backup"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["--database-url", restored_url, "audit", "verify"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    let audit_of = |url: &str| data_key_of(url).with_file_name(
-        data_key_of(url)
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .replace("data.key", "audit.key"),
-    );
+    let audit_of = |url: &str| {
+        data_key_of(url).with_file_name(
+            data_key_of(url)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace("data.key", "audit.key"),
+        )
+    };
     std::fs::copy(data_key_of(url), data_key_of(restored_url)).unwrap();
     std::fs::copy(audit_of(url), audit_of(restored_url)).unwrap();
     let o = run(&[
@@ -676,7 +686,11 @@ fn the_keys_follow_the_database_and_a_second_key_is_refused_with_exit_code_2() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0, "no key file in the working directory");
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "no key file in the working directory"
+    );
     let before = counts(&url);
 
     let other = elsewhere.path().join("other.key");
@@ -760,7 +774,9 @@ fn kill_mid_rotation(url: &str) {
     assert!(o.status.success(), "{}", stderr(&o));
     let old_file = data_key_of(url);
     let new_file = dir.path().join("new-data.key");
-    let old = sanad_app::crypto::DataCipher::load(&old_file).unwrap().unwrap();
+    let old = sanad_app::crypto::DataCipher::load(&old_file)
+        .unwrap()
+        .unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let state = |new: &sanad_app::crypto::DataCipher| {
         runtime.block_on(async {
@@ -781,7 +797,16 @@ fn kill_mid_rotation(url: &str) {
             )
         })
     };
-    let rotate = || sanad_with(&["--database-url", url, "admin", "rotate-data-key", "--new-key", new_file.to_str().unwrap()]);
+    let rotate = || {
+        sanad_with(&[
+            "--database-url",
+            url,
+            "admin",
+            "rotate-data-key",
+            "--new-key",
+            new_file.to_str().unwrap(),
+        ])
+    };
     let mut killed = 0;
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -794,32 +819,53 @@ fn kill_mid_rotation(url: &str) {
         while reader.read_line(&mut line).unwrap() > 0 && !line.contains("resealing") {
             line.clear();
         }
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         std::thread::sleep(Duration::from_millis((seed >> 33) % 400));
         child.kill().unwrap();
         if child.wait().unwrap().code().is_none() {
             killed += 1;
         }
-        let new = sanad_app::crypto::DataCipher::load(&new_file).unwrap().unwrap();
+        let new = sanad_app::crypto::DataCipher::load(&new_file)
+            .unwrap()
+            .unwrap();
         let (active, under_old, under_new) = state(&new);
         let total = under_old.opened + under_old.refused;
         assert!(total > 5_000, "some thousands of sealed values: {total}");
         if active == old.fingerprint() {
-            assert_eq!((under_old.refused, under_new.opened), (0, 0), "all under the old key");
+            assert_eq!(
+                (under_old.refused, under_new.opened),
+                (0, 0),
+                "all under the old key"
+            );
         } else {
             assert_eq!(active, new.fingerprint());
-            assert_eq!((under_new.refused, under_old.opened), (0, 0), "all under the new key");
+            assert_eq!(
+                (under_new.refused, under_old.opened),
+                (0, 0),
+                "all under the new key"
+            );
             break;
         }
     }
     assert!(killed > 0, "no kill landed during a rotation");
     let o = rotate().output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("data_key_file"), "it says what to change");
-    let new = sanad_app::crypto::DataCipher::load(&new_file).unwrap().unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("data_key_file"),
+        "it says what to change"
+    );
+    let new = sanad_app::crypto::DataCipher::load(&new_file)
+        .unwrap()
+        .unwrap();
     let (active, under_old, under_new) = state(&new);
     assert_eq!(active, new.fingerprint());
-    assert_eq!((under_old.opened, under_new.refused), (0, 0), "nothing sealed twice or left behind");
+    assert_eq!(
+        (under_old.opened, under_new.refused),
+        (0, 0),
+        "nothing sealed twice or left behind"
+    );
     // Configured with the new key, the registry is whole; the old key is refused.
     let with_new = |args: &[&str]| {
         sanad_with(args)
@@ -828,7 +874,15 @@ fn kill_mid_rotation(url: &str) {
             .unwrap()
     };
     let out = dir.path().join("out");
-    let o = with_new(&["--database-url", url, "export", "--out", out.to_str().unwrap(), "--purpose", "test"]);
+    let o = with_new(&[
+        "--database-url",
+        url,
+        "export",
+        "--out",
+        out.to_str().unwrap(),
+        "--purpose",
+        "test",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     for f in ["households.csv", "persons.csv"] {
         assert!(
@@ -839,7 +893,12 @@ fn kill_mid_rotation(url: &str) {
     let o = with_new(&["--database-url", url, "audit", "verify"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&["--database-url", url, "audit", "verify"]);
-    assert_eq!(o.status.code(), Some(2), "the old key is retired: {}", stderr(&o));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the old key is retired: {}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -867,10 +926,25 @@ fn after_an_audit_key_rotation_audit_verify_trusts_the_old_checkpoints() {
     let data = dir.path().join("data");
     generate(&data, 20, 6, 0.0);
     let url = format!("sqlite://{}", dir.path().join("a.db").display());
-    assert!(run(&["--database-url", &url, "import", data.to_str().unwrap()]).status.success());
-    assert!(run(&["--database-url", &url, "audit", "checkpoint"]).status.success());
+    assert!(
+        run(&["--database-url", &url, "import", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        run(&["--database-url", &url, "audit", "checkpoint"])
+            .status
+            .success()
+    );
     let new_key = dir.path().join("new-audit.key");
-    let o = run(&["--database-url", &url, "admin", "rotate-audit-key", "--new-key", new_key.to_str().unwrap()]);
+    let o = run(&[
+        "--database-url",
+        &url,
+        "admin",
+        "rotate-audit-key",
+        "--new-key",
+        new_key.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let with_new = |args: &[&str]| {
         sanad_with(args)
@@ -878,11 +952,18 @@ fn after_an_audit_key_rotation_audit_verify_trusts_the_old_checkpoints() {
             .output()
             .unwrap()
     };
-    assert!(with_new(&["--database-url", &url, "audit", "checkpoint"]).status.success());
+    assert!(
+        with_new(&["--database-url", &url, "audit", "checkpoint"])
+            .status
+            .success()
+    );
     let o = with_new(&["--database-url", &url, "audit", "verify"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
-    assert!(text.contains("2 signed checkpoints") && text.contains("1 earlier key"), "{text}");
+    assert!(
+        text.contains("2 signed checkpoints") && text.contains("1 earlier key"),
+        "{text}"
+    );
     let o = run(&["--database-url", &url, "audit", "checkpoint"]);
     assert_eq!(o.status.code(), Some(2), "the old audit key is retired");
 }

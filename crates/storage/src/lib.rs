@@ -54,10 +54,12 @@ impl Database {
         );
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
         match scheme {
-            "sqlite" => Ok(Database::Sqlite(SqliteStore::connect(url, placeholder).await?)),
-            "postgres" | "postgresql" => {
-                Ok(Database::Postgres(PgStore::connect(url, placeholder).await?))
-            }
+            "sqlite" => Ok(Database::Sqlite(
+                SqliteStore::connect(url, placeholder).await?,
+            )),
+            "postgres" | "postgresql" => Ok(Database::Postgres(
+                PgStore::connect(url, placeholder).await?,
+            )),
             _ => Err(StoreError::Unavailable(format!(
                 "unsupported database URL `{}`: expected sqlite://PATH or postgres://USER@HOST/DB",
                 redact_url(url)

@@ -403,9 +403,11 @@ pub(crate) fn reseal_snapshot(
     let mut changed = false;
     for_each_sealed_field(&mut value, |stored| match stored.strip_prefix(SEALED) {
         Some(enc) => {
-            let clear = old
-                .decrypt(enc)
-                .map_err(|_| StoreError::Internal("a snapshot value does not open under the active data key".into()))?;
+            let clear = old.decrypt(enc).map_err(|_| {
+                StoreError::Internal(
+                    "a snapshot value does not open under the active data key".into(),
+                )
+            })?;
             changed = true;
             new.encrypt(&clear)
                 .map(|enc| format!("{SEALED}{enc}"))

@@ -66,8 +66,7 @@ pub async fn sqlite() -> TestDb {
 
 /// A fresh data key per test database.
 fn cipher() -> ([u8; 32], Arc<sanad_app::crypto::DataCipher>) {
-    let master =
-        sanad_app::crypto::DataCipher::random_master().unwrap_or_else(|e| panic!("{e}"));
+    let master = sanad_app::crypto::DataCipher::random_master().unwrap_or_else(|e| panic!("{e}"));
     (
         master,
         Arc::new(sanad_app::crypto::DataCipher::from_master(&master)),

@@ -126,9 +126,15 @@ async fn a_second_key_is_refused_and_nothing_is_written(db: &TestDb) {
         .unwrap_err();
     assert!(err.is_refusal(), "{err}");
     assert!(matches!(err, KeyError::Missing { .. }), "{err}");
-    assert!(!elsewhere.exists(), "no key file is created for a database with sealed data");
+    assert!(
+        !elsewhere.exists(),
+        "no key file is created for a database with sealed data"
+    );
     let text = err.to_string();
-    assert!(text.contains(cipher.fingerprint()) && text.contains("elsewhere"), "{text}");
+    assert!(
+        text.contains(cipher.fingerprint()) && text.contains("elsewhere"),
+        "{text}"
+    );
 
     // An existing but different key: refused, naming the file and both fingerprints, in one line.
     let other = DataCipher::random_master().unwrap();
@@ -157,18 +163,39 @@ async fn a_second_key_is_refused_and_nothing_is_written(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(origin, KeyOrigin::Created);
-    checkpoint(db.store.as_ref(), &key, now()).await.unwrap().unwrap();
+    checkpoint(db.store.as_ref(), &key, now())
+        .await
+        .unwrap()
+        .unwrap();
     let other_audit = dir.path().join("elsewhere").join("audit.key");
     let err = keyring::open_audit_key(keyring, &other_audit, None, true, now())
         .await
         .unwrap_err();
-    assert!(matches!(err, KeyError::Missing { kind: KeyKind::Audit, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            KeyError::Missing {
+                kind: KeyKind::Audit,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert!(!other_audit.exists());
     sanad_app::audit::load_or_create_key(&other_audit).unwrap();
     let err = keyring::open_audit_key(keyring, &other_audit, None, true, now())
         .await
         .unwrap_err();
-    assert!(matches!(err, KeyError::Mismatch { kind: KeyKind::Audit, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            KeyError::Mismatch {
+                kind: KeyKind::Audit,
+                ..
+            }
+        ),
+        "{err}"
+    );
     // A verifier without the key file may still open the database.
     let missing = dir.path().join("nowhere.key");
     assert!(
@@ -195,7 +222,10 @@ async fn a_database_from_before_fingerprints_is_adopted_only_by_its_key(db: &Tes
     let err = keyring::open_data_key(keyring, &wrong, None, now())
         .await
         .unwrap_err();
-    assert!(err.is_refusal() && err.to_string().contains("another key"), "{err}");
+    assert!(
+        err.is_refusal() && err.to_string().contains("another key"),
+        "{err}"
+    );
     assert!(keyring.installation_keys().await.unwrap().is_empty());
 
     // The configured file is missing; the legacy one next to the database is the right key.
@@ -253,10 +283,17 @@ async fn after_a_data_key_rotation_search_export_and_audit_all_work(db: &TestDb)
     assert_eq!((done.persons, done.versions), (2, 3));
     assert_eq!(
         keyring.count_sealed(&new).await.unwrap(),
-        sanad_app::keyring::SealedCount { opened: 2 * 2 + 3 * 2, refused: 0 },
+        sanad_app::keyring::SealedCount {
+            opened: 2 * 2 + 3 * 2,
+            refused: 0
+        },
         "every value opens under the new key"
     );
-    assert_eq!(keyring.count_sealed(&old).await.unwrap().opened, 0, "none under the old");
+    assert_eq!(
+        keyring.count_sealed(&old).await.unwrap().opened,
+        0,
+        "none under the old"
+    );
 
     let store = store_with(db, DataCipher::from_master(&new_master));
     let reg = Registry::new(store.clone());
@@ -275,7 +312,12 @@ async fn after_a_data_key_rotation_search_export_and_audit_all_work(db: &TestDb)
         .await
         .unwrap();
     assert_eq!(
-        history[0].snapshot.members[0].data.phone.as_ref().unwrap().as_str(),
+        history[0].snapshot.members[0]
+            .data
+            .phone
+            .as_ref()
+            .unwrap()
+            .as_str(),
         "+212661000003",
         "old versions open under the new key"
     );
@@ -294,7 +336,11 @@ async fn after_a_data_key_rotation_search_export_and_audit_all_work(db: &TestDb)
     let v = verify_trusting(store.as_ref(), None).await.unwrap();
     assert_eq!(v.broken, None);
     let events = store.audit_events(0, 100).await.unwrap();
-    let last = events.iter().rev().find(|e| e.action == "key.rotate_data").unwrap();
+    let last = events
+        .iter()
+        .rev()
+        .find(|e| e.action == "key.rotate_data")
+        .unwrap();
     assert!(last.details.contains(new.fingerprint()) && last.details.contains(old.fingerprint()));
 
     // The old key file is now refused (as a retired key), and cannot be rotated from again.
@@ -302,7 +348,9 @@ async fn after_a_data_key_rotation_search_export_and_audit_all_work(db: &TestDb)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("retired"), "{err}");
-    let again = keyring.rotate_data_key(&old, &DataCipher::random().unwrap(), &change).await;
+    let again = keyring
+        .rotate_data_key(&old, &DataCipher::random().unwrap(), &change)
+        .await;
     assert!(again.is_err());
     let new_file = dir.path().join("new.key");
     write_key(&new_file, &new_master);
@@ -318,14 +366,18 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
     let dir = tempfile::tempdir().unwrap();
     let keyring = db.keyring.as_ref();
     let reg = Registry::new(db.store.clone());
-    let (old, _) = keyring::open_audit_key(keyring, &dir.path().join("audit.key"), None, true, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let (old, _) =
+        keyring::open_audit_key(keyring, &dir.path().join("audit.key"), None, true, now())
+            .await
+            .unwrap()
+            .unwrap();
     reg.register_household(&agent(), &household("Itto", "QZ100005", "0661000005"), "")
         .await
         .unwrap();
-    checkpoint(db.store.as_ref(), &old, now()).await.unwrap().unwrap();
+    checkpoint(db.store.as_ref(), &old, now())
+        .await
+        .unwrap()
+        .unwrap();
     let new = sanad_app::audit::load_or_create_key(&dir.path().join("new.key")).unwrap();
     let change = Change {
         actor: "admin".into(),
@@ -335,15 +387,24 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
     keyring::rotate_audit_key(keyring, &old, &new, &change)
         .await
         .unwrap();
-    checkpoint(db.store.as_ref(), &new, now()).await.unwrap().unwrap();
+    checkpoint(db.store.as_ref(), &new, now())
+        .await
+        .unwrap()
+        .unwrap();
 
-    let trusted = trusted_audit_keys(keyring, &new.verifying_key()).await.unwrap();
+    let trusted = trusted_audit_keys(keyring, &new.verifying_key())
+        .await
+        .unwrap();
     assert_eq!(trusted, vec![new.verifying_key(), old.verifying_key()]);
-    let v = verify_trusting(db.store.as_ref(), Some(&trusted)).await.unwrap();
+    let v = verify_trusting(db.store.as_ref(), Some(&trusted))
+        .await
+        .unwrap();
     assert_eq!((v.checkpoints, v.broken), (2, None));
     // The old key does not vouch for its successor: trust only goes back in time.
     assert_eq!(
-        trusted_audit_keys(keyring, &old.verifying_key()).await.unwrap(),
+        trusted_audit_keys(keyring, &old.verifying_key())
+            .await
+            .unwrap(),
         vec![old.verifying_key()]
     );
     // The old key file is refused now.
@@ -375,10 +436,17 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
     reg.register_household(&agent(), &household("Fadma", "QZ100006", "0661000006"), "")
         .await
         .unwrap();
-    checkpoint(db.store.as_ref(), &forger, now()).await.unwrap().unwrap();
-    let trusted = trusted_audit_keys(keyring, &new.verifying_key()).await.unwrap();
+    checkpoint(db.store.as_ref(), &forger, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let trusted = trusted_audit_keys(keyring, &new.verifying_key())
+        .await
+        .unwrap();
     assert_eq!(trusted.len(), 2);
-    let v = verify_trusting(db.store.as_ref(), Some(&trusted)).await.unwrap();
+    let v = verify_trusting(db.store.as_ref(), Some(&trusted))
+        .await
+        .unwrap();
     assert!(v.broken.unwrap().contains("another key"));
 }
 
