@@ -8,6 +8,8 @@ use sanad_app::keyring::{
 
 /// Rows read per page when walking sealed values.
 const KEY_PAGE: i64 = 5_000;
+/// Rows written per statement by a rotation (5 parameters each, under both backends' limits).
+const RESEAL_ROWS: usize = 1_000;
 
 type KeyRow = (String, String, Option<String>, String, time::OffsetDateTime);
 
@@ -276,42 +278,57 @@ async fn op_rotate_data_key(
         let page = sealed_persons_page(&mut *tx, after).await?;
         let Some(last) = page.last() else { break };
         after = last.0;
+        let mut rows = Vec::with_capacity(page.len());
         for (id, nid, phone) in &page {
             let (nid_hash, nid_enc) = reseal(old, new, nid.as_ref(), *id)?;
             let (phone_hash, phone_enc) = reseal(old, new, phone.as_ref(), *id)?;
-            sqlx::query(
-                "UPDATE persons SET national_id_hash = $1, national_id_enc = $2, phone_hash = $3, phone_enc = $4 \
-                 WHERE id = $5",
-            )
-            .bind(nid_hash)
-            .bind(nid_enc)
-            .bind(phone_hash)
-            .bind(phone_enc)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            done.persons += 1;
+            rows.push((*id, nid_hash, nid_enc, phone_hash, phone_enc));
         }
+        // Many rows per statement: VALUES columns are named column1… on both backends.
+        for chunk in rows.chunks(RESEAL_ROWS) {
+            let mut q = QueryBuilder::<Db>::new(
+                "UPDATE persons SET national_id_hash = v.column2, national_id_enc = v.column3, \
+                 phone_hash = v.column4, phone_enc = v.column5 FROM (",
+            );
+            q.push_values(chunk, |mut b, (id, nh, ne, ph, pe)| {
+                b.push_bind(*id)
+                    .push_bind(nh.clone())
+                    .push_bind(ne.clone())
+                    .push_bind(ph.clone())
+                    .push_bind(pe.clone());
+            });
+            q.push(") AS v WHERE persons.id = v.column1");
+            q.build().execute(&mut *tx).await.map_err(db_error)?;
+        }
+        done.persons += rows.len() as u64;
     }
     let mut after = (0, 0);
     loop {
         let page = sealed_versions_page(&mut *tx, after).await?;
         let Some(last) = page.last() else { break };
         after = (last.0, last.1);
+        let mut rows = Vec::new();
         for (household, version, snapshot) in &page {
-            let Some(resealed) = crate::rows::reseal_snapshot(snapshot, old, new)? else {
-                continue;
-            };
-            sqlx::query("UPDATE household_versions SET snapshot = $1 WHERE household_id = $2 AND version = $3")
-                .bind(resealed)
-                .bind(household)
-                .bind(version)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-            done.versions += 1;
+            if let Some(resealed) = crate::rows::reseal_snapshot(snapshot, old, new)? {
+                rows.push((*household, *version, resealed));
+            }
         }
+        for chunk in rows.chunks(RESEAL_ROWS) {
+            let mut q = QueryBuilder::<Db>::new(
+                "UPDATE household_versions SET snapshot = v.column3 FROM (",
+            );
+            q.push_values(chunk, |mut b, (household, version, snapshot)| {
+                b.push_bind(*household)
+                    .push_bind(*version)
+                    .push_bind(snapshot.clone());
+            });
+            q.push(
+                ") AS v WHERE household_versions.household_id = v.column1 \
+                 AND household_versions.version = v.column2",
+            );
+            q.build().execute(&mut *tx).await.map_err(db_error)?;
+        }
+        done.versions += rows.len() as u64;
     }
     switch_active_key(&mut tx, KeyKind::Data, new.fingerprint(), None, at).await?;
     let entry = rotation_entry(
