@@ -203,6 +203,7 @@ pub trait KeyringStore: Send + Sync + 'static {
         old: &DataCipher,
         new: &DataCipher,
         change: &Change,
+        progress: &dyn crate::store::Progress,
     ) -> Result<Rotation, StoreError>;
 
     /// In one transaction: retires the active audit key, records `new_public_key` as active, and

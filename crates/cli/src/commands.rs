@@ -26,6 +26,8 @@ pub struct Opened {
     pub keyring: Arc<dyn KeyringStore>,
     /// The audit key, unless it was optional and its file is missing.
     pub audit_key: Option<ed25519_dalek::SigningKey>,
+    /// The data key file and its fingerprint.
+    pub data_key: (std::path::PathBuf, String),
 }
 
 /// Opens and migrates the database, then checks the data key (and the audit key) given against
@@ -58,7 +60,12 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         note_origin(&origin, &files.audit, "audit");
         key
     });
+    let data_file = match &origin {
+        KeyOrigin::Legacy(old) => old.clone(),
+        _ => files.data.clone(),
+    };
     Ok(Opened {
+        data_key: (data_file, cipher.fingerprint().to_string()),
         registry: database.with_data_key(Arc::new(cipher)),
         keyring,
         audit_key,
@@ -100,9 +107,10 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     let opened = open_keyed(settings, false).await?;
-    let store = opened.registry;
+    let store = opened.registry.clone();
     let key = opened
         .audit_key
+        .clone()
         .context("the audit key is required to serve")?;
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
@@ -174,15 +182,52 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         state.oidc = Some(oidc);
     }
     let app = sanad_http::router(state);
+    // A data-key rotation while serving retires this server's key: it stops (exit code 2) rather
+    // than seal new values under a retired key. Stop the servers before a rotation to close the
+    // few seconds between two checks.
+    let (retired_tx, mut retired_rx) = tokio::sync::watch::channel(None::<String>);
+    let keyring = opened.keyring.clone();
+    let mine = opened.data_key.1.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Ok(keys) = keyring.installation_keys().await
+                && let Some(active) = keys
+                    .into_iter()
+                    .find(|k| k.kind == keyring::KeyKind::Data && k.active)
+                && active.fingerprint != mine
+            {
+                tracing::error!("the data key was rotated: stopping");
+                let _ = retired_tx.send(Some(active.fingerprint));
+                break;
+            }
+        }
+    });
+    let mut watch = retired_rx.clone();
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    .with_graceful_shutdown(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = watch.wait_for(|v| v.is_some()) => {}
+        }
     })
     .await
-    .context("the server stopped")
+    .context("the server stopped")?;
+    let rotated = retired_rx.borrow_and_update().clone();
+    match rotated {
+        Some(recorded) => Err(keyring::KeyError::Mismatch {
+            kind: keyring::KeyKind::Data,
+            file: opened.data_key.0.display().to_string(),
+            given: format!("{} (rotated away while serving)", opened.data_key.1),
+            recorded,
+        }
+        .into()),
+        None => Ok(()),
+    }
 }
 
 #[derive(clap::Args)]
@@ -810,7 +855,9 @@ pub async fn rotate_data_key(settings: &Settings, new_key: &Path) -> anyhow::Res
         };
         eprintln!("resealing every national id and phone under the new key (one transaction)…");
         let started = std::time::Instant::now();
-        let done = keyring.rotate_data_key(&old, &new, &change).await?;
+        let bar = Bar::new();
+        let done = keyring.rotate_data_key(&old, &new, &change, &bar).await?;
+        bar.finish();
         println!(
             "resealed the national ids and phones of {} persons and {} household versions in {:.1} s under {} (fingerprint {}; the old key {} is retired)",
             done.persons,

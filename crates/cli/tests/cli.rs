@@ -1007,3 +1007,42 @@ async fn a_failed_backup_leaves_no_file_behind() {
     .unwrap();
     db.cleanup().await;
 }
+
+/// A server still running when its data key is rotated away stops (exit code 2) instead of going
+/// on sealing under the retired key.
+#[test]
+fn a_server_stops_when_its_data_key_is_rotated_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 20, 8, 0.0);
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    assert!(
+        run(&["--database-url", &url, "import", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let mut server = sanad_with(&["--database-url", &url, "serve", "--bind", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 && !line.contains("listening") {
+        line.clear();
+    }
+    let new_key = dir.path().join("new.key");
+    let o = run(&[
+        "--database-url",
+        &url,
+        "admin",
+        "rotate-data-key",
+        "--new-key",
+        new_key.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let status = server.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{rest}");
+    assert!(rest.contains("rotated away while serving"), "{rest}");
+}

@@ -266,6 +266,7 @@ async fn op_rotate_data_key(
     old: &DataCipher,
     new: &DataCipher,
     change: &Change,
+    progress: &dyn sanad_app::store::Progress,
 ) -> Result<Rotation, StoreError> {
     let at = sanad_domain::audit::storable_time(change.at);
     let mut tx = begin_write(&db.pool).await?;
@@ -273,6 +274,14 @@ async fn op_rotate_data_key(
     let _ = lock_chain_head(&mut tx).await?;
     check_rotation(&mut tx, KeyKind::Data, old.fingerprint(), new.fingerprint()).await?;
     let mut done = Rotation::default();
+    let (persons, versions): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM persons WHERE national_id_enc IS NOT NULL OR phone_enc IS NOT NULL), \
+         (SELECT COUNT(*) FROM household_versions WHERE snapshot IS NOT NULL)",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(db_error)?;
+    progress.phase("resealing persons", persons as u64);
     let mut after = 0;
     loop {
         let page = sealed_persons_page(&mut *tx, after).await?;
@@ -301,7 +310,10 @@ async fn op_rotate_data_key(
             q.build().execute(&mut *tx).await.map_err(db_error)?;
         }
         done.persons += rows.len() as u64;
+        progress.advance(done.persons);
     }
+    progress.phase("resealing household versions", versions as u64);
+    let mut seen = 0u64;
     let mut after = (0, 0);
     loop {
         let page = sealed_versions_page(&mut *tx, after).await?;
@@ -329,6 +341,8 @@ async fn op_rotate_data_key(
             q.build().execute(&mut *tx).await.map_err(db_error)?;
         }
         done.versions += rows.len() as u64;
+        seen += page.len() as u64;
+        progress.advance(seen);
     }
     switch_active_key(&mut tx, KeyKind::Data, new.fingerprint(), None, at).await?;
     let entry = rotation_entry(
@@ -432,8 +446,9 @@ macro_rules! keyring_store {
                 old: &DataCipher,
                 new: &DataCipher,
                 change: &Change,
+                progress: &dyn sanad_app::store::Progress,
             ) -> Result<Rotation, StoreError> {
-                op_rotate_data_key(&self.ctx, old, new, change).await
+                op_rotate_data_key(&self.ctx, old, new, change, progress).await
             }
 
             async fn rotate_audit_key(

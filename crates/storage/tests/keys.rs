@@ -279,7 +279,10 @@ async fn after_a_data_key_rotation_search_export_and_audit_all_work(db: &TestDb)
         reason: "rotation".into(),
         at: now(),
     };
-    let done = keyring.rotate_data_key(&old, &new, &change).await.unwrap();
+    let done = keyring
+        .rotate_data_key(&old, &new, &change, &NoProgress)
+        .await
+        .unwrap();
     assert_eq!((done.persons, done.versions), (2, 3));
     assert_eq!(
         keyring.count_sealed(&new).await.unwrap(),
@@ -349,7 +352,7 @@ async fn after_a_data_key_rotation_search_export_and_audit_all_work(db: &TestDb)
         .unwrap_err();
     assert!(err.to_string().contains("retired"), "{err}");
     let again = keyring
-        .rotate_data_key(&old, &DataCipher::random().unwrap(), &change)
+        .rotate_data_key(&old, &DataCipher::random().unwrap(), &change, &NoProgress)
         .await;
     assert!(again.is_err());
     let new_file = dir.path().join("new.key");
