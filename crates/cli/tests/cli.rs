@@ -1046,3 +1046,53 @@ fn a_server_stops_when_its_data_key_is_rotated_away() {
     assert_eq!(status.code(), Some(2), "{rest}");
     assert!(rest.contains("rotated away while serving"), "{rest}");
 }
+
+/// On PostgreSQL the keys live in `key_dir`: another directory (a second installation's, or an
+/// empty one) is refused with exit code 2, and no key is created in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_key_dir_is_refused_on_postgres() {
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        generate(&data, 30, 9, 0.0);
+        let o = run(&["--database-url", &url, "import", data.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = sanad()
+            .args(["--database-url", &url, "migrate"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "no key_dir: {}", stderr(&o));
+        assert!(stderr(&o).contains("SANAD_KEY_DIR"), "{}", stderr(&o));
+        let other = dir.path().join("other-keys");
+        std::fs::create_dir_all(&other).unwrap();
+        let with_dir = |args: &[&str]| {
+            sanad()
+                .env("SANAD_KEY_DIR", &other)
+                .args(["--database-url", &url])
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let o = with_dir(&["serve", "--bind", "127.0.0.1:0"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_eq!(
+            std::fs::read_dir(&other).unwrap().count(),
+            0,
+            "no key created"
+        );
+        std::fs::write(other.join("data.key"), "cd".repeat(32)).unwrap();
+        let o = with_dir(&["admin", "create-user", "--username", "x", "--role", "agent"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+        assert!(stderr(&o).contains("other-keys/data.key"), "{}", stderr(&o));
+        let o = run(&["--database-url", &url, "audit", "verify"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    })
+    .await
+    .unwrap();
+    db.cleanup().await;
+}
