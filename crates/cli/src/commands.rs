@@ -28,6 +28,8 @@ pub struct Opened {
     pub audit_key: Option<ed25519_dalek::SigningKey>,
     /// The data key file and its fingerprint.
     pub data_key: (std::path::PathBuf, String),
+    /// The audit key file.
+    pub audit_file: std::path::PathBuf,
 }
 
 /// Opens and migrates the database, then checks the data key (and the audit key) given against
@@ -56,8 +58,12 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         now,
     )
     .await?;
+    let mut audit_file = files.audit.clone();
     let audit_key = audit.map(|(key, origin)| {
         note_origin(&origin, &files.audit, "audit");
+        if let KeyOrigin::Legacy(old) = origin {
+            audit_file = old;
+        }
         key
     });
     let data_file = match &origin {
@@ -69,6 +75,7 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         registry: database.with_data_key(Arc::new(cipher)),
         keyring,
         audit_key,
+        audit_file,
     })
 }
 
@@ -112,6 +119,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         .audit_key
         .clone()
         .context("the audit key is required to serve")?;
+    let key_public = key.verifying_key();
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -182,24 +190,34 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         state.oidc = Some(oidc);
     }
     let app = sanad_http::router(state);
-    // A data-key rotation while serving retires this server's key: it stops (exit code 2) rather
-    // than seal new values under a retired key. Stop the servers before a rotation to close the
-    // few seconds between two checks.
-    let (retired_tx, mut retired_rx) = tokio::sync::watch::channel(None::<String>);
+    // A key rotation while serving retires this server's key: it stops (exit code 2) rather than
+    // seal new values, or sign checkpoints, under a retired key. Stop the servers before a
+    // rotation to close the few seconds between two checks.
+    let (retired_tx, mut retired_rx) =
+        tokio::sync::watch::channel(None::<(keyring::KeyKind, String)>);
     let keyring = opened.keyring.clone();
-    let mine = opened.data_key.1.clone();
+    let mine = [
+        (keyring::KeyKind::Data, opened.data_key.1.clone()),
+        (
+            keyring::KeyKind::Audit,
+            sanad_app::audit::audit_key_fingerprint(&key_public),
+        ),
+    ];
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
         loop {
             tick.tick().await;
-            if let Ok(keys) = keyring.installation_keys().await
-                && let Some(active) = keys
-                    .into_iter()
-                    .find(|k| k.kind == keyring::KeyKind::Data && k.active)
-                && active.fingerprint != mine
-            {
-                tracing::error!("the data key was rotated: stopping");
-                let _ = retired_tx.send(Some(active.fingerprint));
+            let Ok(keys) = keyring.installation_keys().await else {
+                continue;
+            };
+            let rotated = mine.iter().find_map(|(kind, fingerprint)| {
+                keys.iter()
+                    .find(|k| k.kind == *kind && k.active && &k.fingerprint != fingerprint)
+                    .map(|k| (*kind, k.fingerprint.clone()))
+            });
+            if let Some(rotated) = rotated {
+                tracing::error!(key.kind = %rotated.0, "a key was rotated: stopping");
+                let _ = retired_tx.send(Some(rotated));
                 break;
             }
         }
@@ -219,13 +237,22 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     .context("the server stopped")?;
     let rotated = retired_rx.borrow_and_update().clone();
     match rotated {
-        Some(recorded) => Err(keyring::KeyError::Mismatch {
-            kind: keyring::KeyKind::Data,
-            file: opened.data_key.0.display().to_string(),
-            given: format!("{} (rotated away while serving)", opened.data_key.1),
-            recorded,
+        Some((kind, recorded)) => {
+            let (file, given) = match kind {
+                keyring::KeyKind::Data => (&opened.data_key.0, opened.data_key.1.clone()),
+                keyring::KeyKind::Audit => (
+                    &opened.audit_file,
+                    sanad_app::audit::audit_key_fingerprint(&key_public),
+                ),
+            };
+            Err(keyring::KeyError::Mismatch {
+                kind,
+                file: file.display().to_string(),
+                given: format!("{given} (rotated away while serving)"),
+                recorded,
+            }
+            .into())
         }
-        .into()),
         None => Ok(()),
     }
 }

@@ -1045,6 +1045,36 @@ fn a_server_stops_when_its_data_key_is_rotated_away() {
     let status = server.wait().unwrap();
     assert_eq!(status.code(), Some(2), "{rest}");
     assert!(rest.contains("rotated away while serving"), "{rest}");
+
+    // The same for the audit key (the server signs checkpoints).
+    let serve_args = ["--database-url", &url, "serve", "--bind", "127.0.0.1:0"];
+    let mut server = sanad_with(&serve_args)
+        .env("SANAD_DATA_KEY_FILE", &new_key)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 && !line.contains("listening") {
+        line.clear();
+    }
+    let new_audit = dir.path().join("new-audit.key");
+    let o = sanad_with(&[
+        "--database-url",
+        &url,
+        "admin",
+        "rotate-audit-key",
+        "--new-key",
+        new_audit.to_str().unwrap(),
+    ])
+    .env("SANAD_DATA_KEY_FILE", &new_key)
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    assert_eq!(server.wait().unwrap().code(), Some(2), "{rest}");
+    assert!(rest.contains("audit key file"), "{rest}");
 }
 
 /// On PostgreSQL the keys live in `key_dir`: another directory (a second installation's, or an
