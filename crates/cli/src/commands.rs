@@ -958,3 +958,34 @@ pub async fn rotate_audit_key(settings: &Settings, new_key: &Path) -> anyhow::Re
     );
     Ok(())
 }
+
+/// The keys this database records, and the fingerprints of the configured key files, so that an
+/// operator can see which file belongs to which database without opening anything with them.
+pub async fn show_keys(settings: &Settings) -> anyhow::Result<()> {
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
+    let files = settings.key_files(database.sqlite_path())?;
+    for key in database.keyring().installation_keys().await? {
+        println!(
+            "{:<6} {:<8} {}  recorded {}",
+            key.kind.as_str(),
+            if key.active { "active" } else { "retired" },
+            key.fingerprint,
+            key.recorded_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        );
+    }
+    let data = sanad_app::crypto::DataCipher::load(&files.data)?
+        .map(|c| c.fingerprint().to_string())
+        .unwrap_or_else(|| "(no such file)".into());
+    let audit = sanad_app::audit::load_key(&files.audit)?
+        .map(|k| sanad_app::audit::audit_key_fingerprint(&k.verifying_key()))
+        .unwrap_or_else(|| "(no such file)".into());
+    println!("configured data key file  {}: {data}", files.data.display());
+    println!(
+        "configured audit key file {}: {audit}",
+        files.audit.display()
+    );
+    Ok(())
+}

@@ -156,6 +156,9 @@ enum AdminCommand {
         #[arg(long, value_name = "FILE")]
         new_key: PathBuf,
     },
+    /// List the keys the database records (fingerprints, active or retired) and the fingerprints
+    /// of the configured key files.
+    ShowKeys,
     /// Delete access-log entries older than a number of days (recorded in the audit trail).
     PruneAccessLog {
         /// Days to keep (at least 1).
@@ -262,6 +265,9 @@ fn main() -> ExitCode {
                         .await
                         .map(|_| ExitCode::SUCCESS)
                 }
+                AdminCommand::ShowKeys => commands::show_keys(&settings)
+                    .await
+                    .map(|_| ExitCode::SUCCESS),
                 AdminCommand::PruneAccessLog { keep_days } => {
                     commands::prune_access_log(&settings, keep_days)
                         .await

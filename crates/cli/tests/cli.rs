@@ -966,6 +966,11 @@ fn after_an_audit_key_rotation_audit_verify_trusts_the_old_checkpoints() {
     );
     let o = run(&["--database-url", &url, "audit", "checkpoint"]);
     assert_eq!(o.status.code(), Some(2), "the old audit key is retired");
+    let o = run(&["--database-url", &url, "admin", "show-keys"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text.matches("retired").count(), 1, "{text}");
+    assert_eq!(text.matches("active").count(), 2, "{text}");
 }
 
 /// A backup whose tool fails half-way (a pg_dump that writes part of an archive, then dies) leaves
