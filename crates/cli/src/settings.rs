@@ -1,5 +1,5 @@
 //! Configuration, layered: built-in defaults, then `sanad.toml` (or the file given with `--config`),
-//! then `SANAD_*` environment variables (`SANAD_DATABASE_URL`, `SANAD_BIND`, `SANAD_LOG`; nested keys
+//! then `SANAD_*` environment variables (`SANAD_DATABASE_URL`, `SANAD_BIND`, `SANAD_LOG`, `SANAD_KEY_DIR`; nested keys
 //! with a double underscore: `SANAD_OIDC__CLIENT_SECRET`), then command-line flags.
 
 use std::fmt;
