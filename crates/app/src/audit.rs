@@ -169,21 +169,36 @@ pub async fn trusted_audit_keys(
     store: &dyn KeyringStore,
     current: &VerifyingKey,
 ) -> Result<Vec<VerifyingKey>, StoreError> {
+    Ok(trusted_audit_key_bounds(store, current)
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect())
+}
+
+/// [`trusted_audit_keys`] with, for each earlier key, the last event its checkpoints may cover
+/// (the chain head when it was rotated away; `None` for `current`): a checkpoint signed by a
+/// retired key beyond that point is not trusted, even if the old key leaked.
+pub async fn trusted_audit_key_bounds(
+    store: &dyn KeyringStore,
+    current: &VerifyingKey,
+) -> Result<Vec<(VerifyingKey, Option<i64>)>, StoreError> {
     let statements: Vec<KeyEndorsement> = store
         .audit_key_endorsements()
         .await?
         .into_iter()
         .filter(|e| e.relation == Relation::Predecessor)
         .collect();
-    let mut trusted = vec![*current];
+    let mut trusted: Vec<(VerifyingKey, Option<i64>)> = vec![(*current, None)];
     let mut i = 0;
     while i < trusted.len() {
-        let by = trusted[i];
+        let (by, by_bound) = trusted[i];
         for e in &statements {
             if let Some(endorsed) = e.verified_by(&by)
-                && !trusted.contains(&endorsed)
+                && !trusted.iter().any(|(k, _)| k == &endorsed)
             {
-                trusted.push(endorsed);
+                let bound = by_bound.map_or(e.up_to_seq, |b| b.min(e.up_to_seq));
+                trusted.push((endorsed, Some(bound)));
             }
         }
         i += 1;
@@ -215,6 +230,17 @@ pub async fn verify(
 pub async fn verify_trusting(
     store: &dyn RegistryStore,
     trusted: Option<&[VerifyingKey]>,
+) -> Result<Verification, AuditError> {
+    let bounded: Option<Vec<(VerifyingKey, Option<i64>)>> =
+        trusted.map(|keys| keys.iter().map(|k| (*k, None)).collect());
+    verify_bounded(store, bounded.as_deref()).await
+}
+
+/// [`verify`] against trusted keys, each trusted up to an event (see
+/// [`trusted_audit_key_bounds`]).
+pub async fn verify_bounded(
+    store: &dyn RegistryStore,
+    trusted: Option<&[(VerifyingKey, Option<i64>)]>,
 ) -> Result<Verification, AuditError> {
     let checkpoints = store.checkpoints().await?;
     let mut verifier = ChainVerifier::default();
@@ -269,7 +295,7 @@ pub async fn verify_trusting(
 
 fn check_checkpoint(
     c: &Checkpoint,
-    trusted: Option<&[VerifyingKey]>,
+    trusted: Option<&[(VerifyingKey, Option<i64>)]>,
     chain_hash: Option<&String>,
 ) -> Option<String> {
     let Ok(key_bytes) = hex::decode(&c.public_key) else {
@@ -281,10 +307,16 @@ fn check_checkpoint(
     let Ok(key) = VerifyingKey::from_bytes(&key_bytes) else {
         return Some("its public key is not a valid Ed25519 key".into());
     };
-    if let Some(trusted) = trusted
-        && !trusted.contains(&key)
-    {
-        return Some("it was signed with another key than the installation's".into());
+    if let Some(trusted) = trusted {
+        match trusted.iter().find(|(k, _)| k == &key) {
+            None => return Some("it was signed with another key than the installation's".into()),
+            Some((_, Some(up_to))) if c.seq > *up_to => {
+                return Some(format!(
+                    "it was signed with a retired audit key, trusted up to event {up_to} only (the key was rotated away; it may have leaked)"
+                ));
+            }
+            Some(_) => {}
+        }
     }
     let Some(signature) = hex::decode(&c.signature)
         .ok()

@@ -88,6 +88,9 @@ pub struct KeyEndorsement {
     pub endorser: String,
     pub endorsed: String,
     pub relation: Relation,
+    /// The audit chain's head at the rotation: the predecessor's checkpoints are trusted up to
+    /// this event, not after (a retired key that leaks signs nothing trusted).
+    pub up_to_seq: i64,
     pub at: OffsetDateTime,
     /// Ed25519 signature (hex) of [`KeyEndorsement::message`] by the endorser.
     pub signature: String,
@@ -98,10 +101,11 @@ impl KeyEndorsement {
         endorser: &str,
         endorsed: &str,
         relation: Relation,
+        up_to_seq: i64,
         at: OffsetDateTime,
     ) -> String {
         format!(
-            "sanad-audit-key-endorsement\n{endorser}\n{relation}\n{endorsed}\n{}",
+            "sanad-audit-key-endorsement\n{endorser}\n{relation}\n{endorsed}\n{up_to_seq}\n{}",
             at.format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default(),
             relation = relation.as_str()
@@ -113,16 +117,19 @@ impl KeyEndorsement {
         signer: &SigningKey,
         endorsed: &VerifyingKey,
         relation: Relation,
+        up_to_seq: i64,
         at: OffsetDateTime,
     ) -> KeyEndorsement {
         let at = sanad_domain::audit::storable_time(at);
         let endorser = hex::encode(signer.verifying_key().to_bytes());
         let endorsed = hex::encode(endorsed.to_bytes());
-        let signature = signer.sign(Self::message(&endorser, &endorsed, relation, at).as_bytes());
+        let signature =
+            signer.sign(Self::message(&endorser, &endorsed, relation, up_to_seq, at).as_bytes());
         KeyEndorsement {
             endorser,
             endorsed,
             relation,
+            up_to_seq,
             at,
             signature: hex::encode(signature.to_bytes()),
         }
@@ -138,7 +145,14 @@ impl KeyEndorsement {
             .and_then(|b| <[u8; 64]>::try_from(b).ok())
             .map(|b| Signature::from_bytes(&b))?;
         by.verify(
-            Self::message(&self.endorser, &self.endorsed, self.relation, self.at).as_bytes(),
+            Self::message(
+                &self.endorser,
+                &self.endorsed,
+                self.relation,
+                self.up_to_seq,
+                self.at,
+            )
+            .as_bytes(),
             &signature,
         )
         .ok()?;
@@ -207,7 +221,9 @@ pub trait KeyringStore: Send + Sync + 'static {
     ) -> Result<Rotation, StoreError>;
 
     /// In one transaction: retires the active audit key, records `new_public_key` as active, and
-    /// stores the endorsements, with an audit event. Refused unless `old_fingerprint` is active.
+    /// stores the endorsements, with an audit event. Refused unless `old_fingerprint` is active,
+    /// and (a `Conflict` with code `chain_moved`) unless the chain head is still the endorsements'
+    /// `up_to_seq`.
     async fn rotate_audit_key(
         &self,
         old_fingerprint: &str,
@@ -218,6 +234,9 @@ pub trait KeyringStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     async fn audit_key_endorsements(&self) -> Result<Vec<KeyEndorsement>, StoreError>;
+
+    /// The sequence number of the audit chain's last event.
+    async fn audit_head_seq(&self) -> Result<i64, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -503,19 +522,46 @@ pub async fn rotate_audit_key(
             message: "a key other than the current audit key".into(),
         });
     }
-    let endorsements = [
-        KeyEndorsement::sign(new, &old.verifying_key(), Relation::Predecessor, change.at),
-        KeyEndorsement::sign(old, &new.verifying_key(), Relation::Successor, change.at),
-    ];
-    keyring
-        .rotate_audit_key(
-            &crate::audit::audit_key_fingerprint(&old.verifying_key()),
-            &crate::audit::audit_key_fingerprint(&new.verifying_key()),
-            &hex::encode(new.verifying_key().to_bytes()),
-            &endorsements,
-            change,
-        )
-        .await
+    // The statements name the chain head at the rotation; a write in between moves it, and the
+    // statements are signed again.
+    let mut attempts = 0;
+    loop {
+        let up_to = keyring.audit_head_seq().await?;
+        let endorsements = [
+            KeyEndorsement::sign(
+                new,
+                &old.verifying_key(),
+                Relation::Predecessor,
+                up_to,
+                change.at,
+            ),
+            KeyEndorsement::sign(
+                old,
+                &new.verifying_key(),
+                Relation::Successor,
+                up_to,
+                change.at,
+            ),
+        ];
+        let done = keyring
+            .rotate_audit_key(
+                &crate::audit::audit_key_fingerprint(&old.verifying_key()),
+                &crate::audit::audit_key_fingerprint(&new.verifying_key()),
+                &hex::encode(new.verifying_key().to_bytes()),
+                &endorsements,
+                change,
+            )
+            .await;
+        match done {
+            Err(StoreError::Conflict {
+                code: "chain_moved",
+                ..
+            }) if attempts < 20 => {
+                attempts += 1;
+            }
+            other => return other,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -528,7 +574,7 @@ mod tests {
         let new = SigningKey::from_bytes(&[2u8; 32]);
         let stranger = SigningKey::from_bytes(&[3u8; 32]);
         let at = time::macros::datetime!(2026-11-30 10:00:00 UTC);
-        let e = KeyEndorsement::sign(&new, &old.verifying_key(), Relation::Predecessor, at);
+        let e = KeyEndorsement::sign(&new, &old.verifying_key(), Relation::Predecessor, 7, at);
         assert_eq!(
             e.verified_by(&new.verifying_key()),
             Some(old.verifying_key())

@@ -474,12 +474,15 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = opened.registry;
     let trusted = match &opened.audit_key {
         Some(key) => Some(
-            sanad_app::audit::trusted_audit_keys(opened.keyring.as_ref(), &key.verifying_key())
-                .await?,
+            sanad_app::audit::trusted_audit_key_bounds(
+                opened.keyring.as_ref(),
+                &key.verifying_key(),
+            )
+            .await?,
         ),
         None => None,
     };
-    let v = sanad_app::audit::verify_trusting(store.as_ref(), trusted.as_deref()).await?;
+    let v = sanad_app::audit::verify_bounded(store.as_ref(), trusted.as_deref()).await?;
     if let Some(problem) = v.broken {
         eprintln!("audit trail BROKEN: {problem}");
         return Ok(ExitCode::from(3));

@@ -367,17 +367,25 @@ async fn op_rotate_audit_key(
 ) -> Result<(), StoreError> {
     let at = sanad_domain::audit::storable_time(change.at);
     let mut tx = begin_write(&db.pool).await?;
-    let _ = lock_chain_head(&mut tx).await?;
+    let head = lock_chain_head(&mut tx).await?;
+    if endorsements.iter().any(|e| e.up_to_seq != head.seq) {
+        return Err(StoreError::Conflict {
+            field: "audit_head".into(),
+            code: "chain_moved",
+            message: format!("statements naming the chain head (event {})", head.seq),
+        });
+    }
     check_rotation(&mut tx, KeyKind::Audit, old_fingerprint, new_fingerprint).await?;
     switch_active_key(&mut tx, KeyKind::Audit, new_fingerprint, Some(new_public_key), at).await?;
     for e in endorsements {
         sqlx::query(
-            "INSERT INTO audit_key_endorsements (endorser, endorsed, relation, at, signature) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            "INSERT INTO audit_key_endorsements (endorser, endorsed, relation, up_to_seq, at, signature) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
         )
         .bind(&e.endorser)
         .bind(&e.endorsed)
         .bind(e.relation.as_str())
+        .bind(e.up_to_seq)
         .bind(e.at)
         .bind(&e.signature)
         .execute(&mut *tx)
@@ -390,25 +398,34 @@ async fn op_rotate_audit_key(
 }
 
 async fn op_audit_key_endorsements(db: &Ctx) -> Result<Vec<KeyEndorsement>, StoreError> {
-    let rows: Vec<(String, String, String, time::OffsetDateTime, String)> = sqlx::query_as(
-        "SELECT endorser, endorsed, relation, at, signature FROM audit_key_endorsements ORDER BY at, endorser",
+    let rows: Vec<(String, String, String, i64, time::OffsetDateTime, String)> = sqlx::query_as(
+        "SELECT endorser, endorsed, relation, up_to_seq, at, signature FROM audit_key_endorsements \
+         ORDER BY at, endorser",
     )
     .fetch_all(&db.pool)
     .await
     .map_err(db_error)?;
     rows.into_iter()
-        .map(|(endorser, endorsed, relation, at, signature)| {
+        .map(|(endorser, endorsed, relation, up_to_seq, at, signature)| {
             Ok(KeyEndorsement {
                 endorser,
                 endorsed,
                 relation: Relation::parse(&relation).ok_or_else(|| {
                     StoreError::Internal(format!("stored endorsement relation `{relation}` is not valid"))
                 })?,
+                up_to_seq,
                 at,
                 signature,
             })
         })
         .collect()
+}
+
+async fn op_audit_head_seq(db: &Ctx) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+        .fetch_one(&db.pool)
+        .await
+        .map_err(db_error)
 }
 
 macro_rules! keyring_store {
@@ -472,6 +489,10 @@ macro_rules! keyring_store {
 
             async fn audit_key_endorsements(&self) -> Result<Vec<KeyEndorsement>, StoreError> {
                 op_audit_key_endorsements(&self.ctx).await
+            }
+
+            async fn audit_head_seq(&self) -> Result<i64, StoreError> {
+                op_audit_head_seq(&self.ctx).await
             }
         }
     };

@@ -423,12 +423,13 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
         &forger,
         &forger.verifying_key(),
         sanad_app::keyring::Relation::Predecessor,
+        100,
         now(),
     );
     sql(
         db,
         &format!(
-            "INSERT INTO audit_key_endorsements (endorser, endorsed, relation, at, signature) VALUES ('{}', '{}', 'predecessor', '{}', '{}')",
+            "INSERT INTO audit_key_endorsements (endorser, endorsed, relation, up_to_seq, at, signature) VALUES ('{}', '{}', 'predecessor', 100, '{}', '{}')",
             forged.endorser,
             hex::encode(forger.verifying_key().to_bytes()),
             forged.at.format(&time::format_description::well_known::Rfc3339).unwrap(),
@@ -451,6 +452,29 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
         .await
         .unwrap();
     assert!(v.broken.unwrap().contains("another key"));
+    sql(db, "DELETE FROM audit_checkpoints WHERE seq = 3").await;
+
+    // The old key leaks after the rotation: a checkpoint it signs beyond the rotation point is not
+    // trusted, while its checkpoints from before still are.
+    let bounds = sanad_app::audit::trusted_audit_key_bounds(keyring, &new.verifying_key())
+        .await
+        .unwrap();
+    assert_eq!(
+        bounds,
+        vec![(new.verifying_key(), None), (old.verifying_key(), Some(1))]
+    );
+    let v = sanad_app::audit::verify_bounded(db.store.as_ref(), Some(&bounds))
+        .await
+        .unwrap();
+    assert_eq!((v.checkpoints, v.broken), (2, None));
+    checkpoint(db.store.as_ref(), &old, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let v = sanad_app::audit::verify_bounded(db.store.as_ref(), Some(&bounds))
+        .await
+        .unwrap();
+    assert!(v.broken.unwrap().contains("retired audit key"));
 }
 
 /// An export that fails half-way (a value that does not open, met after the households file is

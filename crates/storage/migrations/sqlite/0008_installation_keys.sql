@@ -13,12 +13,14 @@ CREATE TABLE installation_keys (
 CREATE UNIQUE INDEX installation_keys_one_active ON installation_keys (kind) WHERE status = 'active';
 
 -- Statements signed at an audit-key rotation: `endorser` (Ed25519 public key, hex) signs that
--- `endorsed` is its predecessor (or, for the record, its successor). Only statements signed by a key
--- already trusted from outside the database are followed, so writing this table adds no trust.
+-- `endorsed` is its predecessor (or, for the record, its successor), whose checkpoints are trusted up
+-- to event `up_to_seq` (the chain head at the rotation). Only statements signed by a key already
+-- trusted from outside the database are followed, so writing this table adds no trust.
 CREATE TABLE audit_key_endorsements (
     endorser  TEXT NOT NULL,
     endorsed  TEXT NOT NULL,
     relation  TEXT NOT NULL CHECK (relation IN ('predecessor', 'successor')),
+    up_to_seq INTEGER NOT NULL,
     at        TEXT NOT NULL,
     signature TEXT NOT NULL,
     PRIMARY KEY (endorser, endorsed, relation)
