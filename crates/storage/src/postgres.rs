@@ -157,12 +157,13 @@ impl PgStore {
 
     /// The same database (same pool) sealing with another data key.
     pub fn with_cipher(&self, cipher: std::sync::Arc<sanad_app::crypto::DataCipher>) -> Self {
+        // Everything else (pools, paths) is shared with `self`.
         PgStore {
             ctx: Ctx {
-                pool: self.ctx.pool.clone(),
                 cipher,
+                ..self.ctx.clone()
             },
-            url: self.url.clone(),
+            ..self.clone()
         }
     }
 }

@@ -80,12 +80,13 @@ impl SqliteStore {
 
     /// The same database (same pool) sealing with another data key.
     pub fn with_cipher(&self, cipher: std::sync::Arc<sanad_app::crypto::DataCipher>) -> Self {
+        // Everything else (pools, paths) is shared with `self`.
         SqliteStore {
             ctx: Ctx {
-                pool: self.ctx.pool.clone(),
                 cipher,
+                ..self.ctx.clone()
             },
-            path: self.path.clone(),
+            ..self.clone()
         }
     }
 
