@@ -9,6 +9,7 @@ use sanad_domain::audit::{ChainVerifier, storable_time};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::keyring::{KeyEndorsement, KeyringStore, Relation};
 use crate::store::{Checkpoint, RegistryStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -35,15 +36,8 @@ pub fn load_or_create_key(path: &Path) -> Result<SigningKey, AuditError> {
 /// Two processes starting together therefore agree on one key, and none ever reads a half-written
 /// file.
 pub(crate) fn load_or_create_secret(path: &Path) -> Result<[u8; 32], String> {
-    let read = |path: &Path| -> Result<[u8; 32], String> {
-        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-        hex::decode(text.trim())
-            .ok()
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .ok_or_else(|| "expected 64 hex characters".to_string())
-    };
-    if path.exists() {
-        return read(path);
+    if let Some(bytes) = load_secret(path)? {
+        return Ok(bytes);
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| e.to_string())?;
@@ -59,9 +53,41 @@ pub(crate) fn load_or_create_secret(path: &Path) -> Result<[u8; 32], String> {
     let _ = std::fs::remove_file(&temp);
     match linked {
         Ok(()) => Ok(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_secret(path),
         Err(e) => Err(e.to_string()),
     }
+}
+
+fn read_secret(path: &Path) -> Result<[u8; 32], String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    hex::decode(text.trim())
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| "expected 64 hex characters".to_string())
+}
+
+/// The 32-byte secret in `path`, or `None` when the file does not exist (never creates it).
+pub(crate) fn load_secret(path: &Path) -> Result<Option<[u8; 32]>, String> {
+    match std::fs::metadata(path) {
+        Ok(_) => read_secret(path).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// The checkpoint signing key in `path`, or `None` when there is no such file.
+pub fn load_key(path: &Path) -> Result<Option<SigningKey>, AuditError> {
+    let bytes = load_secret(path).map_err(|message| AuditError::Key {
+        path: path.display().to_string(),
+        message,
+    })?;
+    Ok(bytes.map(|b| SigningKey::from_bytes(&b)))
+}
+
+/// What the database records of an audit key: the SHA-256 (hex) of its public key.
+pub fn audit_key_fingerprint(key: &VerifyingKey) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(key.to_bytes()))
 }
 
 #[cfg(unix)]
@@ -135,6 +161,51 @@ pub async fn checkpoint(
     Ok(Some(checkpoint))
 }
 
+/// The audit keys whose checkpoints are trusted: `current` (the key file's, a trust anchor kept
+/// outside the database) and every key it vouches for, following back the rotations: a trusted key
+/// that signed "this key is my predecessor" makes that key trusted too. Statements not signed by
+/// a trusted key are ignored, so writing to the database adds no key.
+pub async fn trusted_audit_keys(
+    store: &dyn KeyringStore,
+    current: &VerifyingKey,
+) -> Result<Vec<VerifyingKey>, StoreError> {
+    Ok(trusted_audit_key_bounds(store, current)
+        .await?
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect())
+}
+
+/// [`trusted_audit_keys`] with, for each earlier key, the last event its checkpoints may cover
+/// (the chain head when it was rotated away; `None` for `current`): a checkpoint signed by a
+/// retired key beyond that point is not trusted, even if the old key leaked.
+pub async fn trusted_audit_key_bounds(
+    store: &dyn KeyringStore,
+    current: &VerifyingKey,
+) -> Result<Vec<(VerifyingKey, Option<i64>)>, StoreError> {
+    let statements: Vec<KeyEndorsement> = store
+        .audit_key_endorsements()
+        .await?
+        .into_iter()
+        .filter(|e| e.relation == Relation::Predecessor)
+        .collect();
+    let mut trusted: Vec<(VerifyingKey, Option<i64>)> = vec![(*current, None)];
+    let mut i = 0;
+    while i < trusted.len() {
+        let (by, by_bound) = trusted[i];
+        for e in &statements {
+            if let Some(endorsed) = e.verified_by(&by)
+                && !trusted.iter().any(|(k, _)| k == &endorsed)
+            {
+                let bound = by_bound.map_or(e.up_to_seq, |b| b.min(e.up_to_seq));
+                trusted.push((endorsed, Some(bound)));
+            }
+        }
+        i += 1;
+    }
+    Ok(trusted)
+}
+
 /// What `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
@@ -151,6 +222,25 @@ pub struct Verification {
 pub async fn verify(
     store: &dyn RegistryStore,
     trusted: Option<&VerifyingKey>,
+) -> Result<Verification, AuditError> {
+    verify_trusting(store, trusted.map(std::slice::from_ref)).await
+}
+
+/// [`verify`] against a set of trusted keys (see [`trusted_audit_keys`]).
+pub async fn verify_trusting(
+    store: &dyn RegistryStore,
+    trusted: Option<&[VerifyingKey]>,
+) -> Result<Verification, AuditError> {
+    let bounded: Option<Vec<(VerifyingKey, Option<i64>)>> =
+        trusted.map(|keys| keys.iter().map(|k| (*k, None)).collect());
+    verify_bounded(store, bounded.as_deref()).await
+}
+
+/// [`verify`] against trusted keys, each trusted up to an event (see
+/// [`trusted_audit_key_bounds`]).
+pub async fn verify_bounded(
+    store: &dyn RegistryStore,
+    trusted: Option<&[(VerifyingKey, Option<i64>)]>,
 ) -> Result<Verification, AuditError> {
     let checkpoints = store.checkpoints().await?;
     let mut verifier = ChainVerifier::default();
@@ -205,7 +295,7 @@ pub async fn verify(
 
 fn check_checkpoint(
     c: &Checkpoint,
-    trusted: Option<&VerifyingKey>,
+    trusted: Option<&[(VerifyingKey, Option<i64>)]>,
     chain_hash: Option<&String>,
 ) -> Option<String> {
     let Ok(key_bytes) = hex::decode(&c.public_key) else {
@@ -217,10 +307,16 @@ fn check_checkpoint(
     let Ok(key) = VerifyingKey::from_bytes(&key_bytes) else {
         return Some("its public key is not a valid Ed25519 key".into());
     };
-    if let Some(trusted) = trusted
-        && trusted != &key
-    {
-        return Some("it was signed with another key than the installation's".into());
+    if let Some(trusted) = trusted {
+        match trusted.iter().find(|(k, _)| k == &key) {
+            None => return Some("it was signed with another key than the installation's".into()),
+            Some((_, Some(up_to))) if c.seq > *up_to => {
+                return Some(format!(
+                    "it was signed with a retired audit key, trusted up to event {up_to} only (the key was rotated away; it may have leaked)"
+                ));
+            }
+            Some(_) => {}
+        }
     }
     let Some(signature) = hex::decode(&c.signature)
         .ok()

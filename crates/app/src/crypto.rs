@@ -27,6 +27,8 @@ const NONCE: usize = 12;
 pub struct DataCipher {
     aead: LessSafeKey,
     lookup: hmac::Key,
+    /// Identifies the key without revealing it (see [`DataCipher::fingerprint`]).
+    fingerprint: String,
     /// Random bytes for nonces, drawn in batches (a bulk import encrypts a million values).
     pool: Mutex<(Vec<u8>, usize)>,
 }
@@ -50,11 +52,24 @@ impl DataCipher {
         let enc = derive(master, b"sanad/national-id/encryption/v1");
         let look = derive(master, b"sanad/national-id/lookup/v1");
         let key = UnboundKey::new(&CHACHA20_POLY1305, &enc).unwrap_or_else(|_| unreachable!());
+        let print = derive(master, b"sanad/data-key/fingerprint/v1");
+        let tag = hmac::sign(
+            &hmac::Key::new(hmac::HMAC_SHA256, &print),
+            b"sanad installation data key",
+        );
         DataCipher {
             aead: LessSafeKey::new(key),
+            fingerprint: hex::encode(&tag.as_ref()[..16]),
             lookup: hmac::Key::new(hmac::HMAC_SHA256, &look),
             pool: Mutex::new((Vec::new(), 0)),
         }
+    }
+
+    /// 32 random bytes: a new master key.
+    pub fn random_master() -> Result<[u8; 32], CryptoError> {
+        let mut master = [0u8; 32];
+        getrandom::fill(&mut master).map_err(|e| CryptoError::Random(e.to_string()))?;
+        Ok(master)
     }
 
     /// A cipher with a fresh random key (tests, throw-away databases).
@@ -73,6 +88,24 @@ impl DataCipher {
         };
         let master = crate::audit::load_or_create_secret(path).map_err(err)?;
         Ok(DataCipher::from_master(&master))
+    }
+
+    /// The key from `path`, or `None` when there is no such file (never creates one).
+    pub fn load(path: &Path) -> Result<Option<DataCipher>, CryptoError> {
+        let err = |message: String| CryptoError::Key {
+            path: path.display().to_string(),
+            message,
+        };
+        Ok(crate::audit::load_secret(path)
+            .map_err(err)?
+            .map(|master| DataCipher::from_master(&master)))
+    }
+
+    /// What the database records of this key: an HMAC of a fixed label under a key derived from the
+    /// master key (128 bits, hex). It names the key and reveals nothing of it, nor of the
+    /// encryption and look-up keys derived beside it.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// The keyed hash under which a value is looked up: 128 bits in hex, collision-free in practice
@@ -170,6 +203,25 @@ mod tests {
         assert_eq!(
             c.lookup_hash("BK123456"),
             "e2fe1e07fa8a0053cdb0fe320d5d7684"
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_names_the_key_and_reveals_nothing_of_it() {
+        let master = [7u8; 32];
+        let a = DataCipher::from_master(&master);
+        let b = DataCipher::from_master(&master);
+        assert_eq!(a.fingerprint(), b.fingerprint());
+        assert_eq!(a.fingerprint().len(), 32);
+        assert_ne!(
+            a.fingerprint(),
+            DataCipher::from_master(&[8u8; 32]).fingerprint()
+        );
+        assert!(!a.fingerprint().contains(&hex::encode(master)[..8]));
+        // Not the look-up hash of any value: a fingerprint cannot be matched against a hash column.
+        assert_ne!(
+            a.fingerprint(),
+            a.lookup_hash("sanad installation data key")
         );
     }
 

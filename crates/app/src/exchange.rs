@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use sanad_domain::household::{check_household_data, check_members, check_person};
@@ -1165,15 +1165,19 @@ pub async fn export_registry(
 ) -> Result<(u64, u64), ExchangeError> {
     disclosure.record(store, "registry.export").await?;
     std::fs::create_dir_all(dir).map_err(|e| file_error(dir, e))?;
-    let open = |name: &str| -> Result<(PathBuf, csv::Writer<BufWriter<File>>), ExchangeError> {
+    // Both files are written under temporary names and renamed into place once both are
+    // complete: a failed export leaves nothing behind (`pending` removes them when dropped).
+    let mut pending = crate::atomic::PendingFiles::new();
+    let mut open = |name: &str| -> Result<(PathBuf, csv::Writer<BufWriter<File>>), ExchangeError> {
         let path = dir.join(name);
-        let file = File::create(&path).map_err(|e| file_error(&path, e))?;
+        let file = pending.create(&path).map_err(|e| file_error(&path, e))?;
         Ok((
             path,
             csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file)),
         ))
     };
     let (hpath, mut hw) = open("households.csv")?;
+    let (ppath, mut pw) = open("persons.csv")?;
     hw.write_record(HOUSEHOLD_COLUMNS)
         .map_err(|e| file_error(&hpath, e))?;
     let mut households = 0u64;
@@ -1190,12 +1194,8 @@ pub async fn export_registry(
         households += page.len() as u64;
         progress.advance(households);
     }
-    hw.into_inner()
-        .map_err(|e| file_error(&hpath, e.error()))?
-        .flush()
-        .map_err(|e| file_error(&hpath, e))?;
+    finish_csv(hw, &hpath)?;
 
-    let (ppath, mut pw) = open("persons.csv")?;
     pw.write_record(person_columns())
         .map_err(|e| file_error(&ppath, e))?;
     let mut persons = 0u64;
@@ -1212,11 +1212,19 @@ pub async fn export_registry(
         persons += page.len() as u64;
         progress.advance(persons);
     }
-    pw.into_inner()
-        .map_err(|e| file_error(&ppath, e.error()))?
-        .flush()
-        .map_err(|e| file_error(&ppath, e))?;
+    finish_csv(pw, &ppath)?;
+    pending.commit(true).map_err(|e| file_error(dir, e))?;
     Ok((households, persons))
+}
+
+/// Flushes a CSV writer and syncs its file to disk.
+fn finish_csv(w: csv::Writer<BufWriter<File>>, path: &Path) -> Result<(), ExchangeError> {
+    let file = w
+        .into_inner()
+        .map_err(|e| file_error(path, e.error()))?
+        .into_inner()
+        .map_err(|e| file_error(path, e.error()))?;
+    file.sync_all().map_err(|e| file_error(path, e))
 }
 
 #[cfg(test)]

@@ -2,15 +2,18 @@
 //! and export the registry) and the storage port they need. Storage backends implement
 //! [`store::RegistryStore`]; the HTTP layer and the CLI call the use-cases.
 
+pub mod atomic;
 pub mod audit;
 pub mod auth;
 pub mod crypto;
 pub mod duplicates;
 pub mod exchange;
+pub mod keyring;
 pub mod policy;
 pub mod registry;
 pub mod store;
 
 pub use auth::{Actor, Role};
+pub use keyring::KeyringStore;
 pub use registry::Registry;
 pub use store::{RegistryStore, StoreError};

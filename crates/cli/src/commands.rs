@@ -7,8 +7,10 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use sanad_app::auth::{api_key_hash, hash_password, random_secret};
 use sanad_app::exchange::{self, ImportSource};
+use sanad_app::keyring::{self, KeyOrigin};
 use sanad_app::store::{Account, Change};
-use sanad_app::{Registry, RegistryStore, Role};
+use sanad_app::{KeyringStore, Registry, RegistryStore, Role};
+use sanad_storage::Database;
 
 use crate::progress::Bar;
 use crate::settings::Settings;
@@ -18,15 +20,87 @@ pub fn gen_reference_date() -> time::Date {
     time::macros::date!(2026 - 01 - 01)
 }
 
-pub async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn RegistryStore>> {
-    let cipher = sanad_app::crypto::DataCipher::load_or_create(&settings.data_key_file)?;
-    Ok(sanad_storage::connect(&settings.database_url, Arc::new(cipher)).await?)
+/// A database opened with its keys checked.
+pub struct Opened {
+    pub registry: Arc<dyn RegistryStore>,
+    pub keyring: Arc<dyn KeyringStore>,
+    /// The audit key, unless it was optional and its file is missing.
+    pub audit_key: Option<ed25519_dalek::SigningKey>,
+    /// The data key file and its fingerprint.
+    pub data_key: (std::path::PathBuf, String),
+    /// The audit key file.
+    pub audit_file: std::path::PathBuf,
+}
+
+/// Opens and migrates the database, then checks the data key (and the audit key) given against
+/// those the database records, before anything is read or written: a key it does not record is
+/// refused (exit code 2); a key file is created only for a database that needs none yet. With
+/// `audit_optional`, a missing audit key file is no error (a verifier without the key).
+pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Result<Opened> {
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
+    let files = settings.key_files(database.sqlite_path())?;
+    let keyring = database.keyring();
+    let now = time::OffsetDateTime::now_utc();
+    let (cipher, origin) = keyring::open_data_key(
+        keyring.as_ref(),
+        &files.data,
+        files.legacy_data.as_deref(),
+        now,
+    )
+    .await?;
+    note_origin(&origin, &files.data, "data");
+    let audit = keyring::open_audit_key(
+        keyring.as_ref(),
+        &files.audit,
+        files.legacy_audit.as_deref(),
+        !audit_optional,
+        now,
+    )
+    .await?;
+    let mut audit_file = files.audit.clone();
+    let audit_key = audit.map(|(key, origin)| {
+        note_origin(&origin, &files.audit, "audit");
+        if let KeyOrigin::Legacy(old) = origin {
+            audit_file = old;
+        }
+        key
+    });
+    let data_file = match &origin {
+        KeyOrigin::Legacy(old) => old.clone(),
+        _ => files.data.clone(),
+    };
+    Ok(Opened {
+        data_key: (data_file, cipher.fingerprint().to_string()),
+        registry: database.with_data_key(Arc::new(cipher)),
+        keyring,
+        audit_key,
+        audit_file,
+    })
+}
+
+fn note_origin(origin: &KeyOrigin, expected: &Path, kind: &str) {
+    match origin {
+        KeyOrigin::Existing => {}
+        KeyOrigin::Created => eprintln!(
+            "created the {kind} key file {} (back it up apart from the database: without it {})",
+            expected.display(),
+            if kind == "data" {
+                "the national ids and phones cannot be read"
+            } else {
+                "new checkpoints cannot be signed"
+            }
+        ),
+        KeyOrigin::Legacy(old) => eprintln!(
+            "note: using the {kind} key file {} of an earlier version (this database recognises it); move it to {} or name it with {kind}_key_file",
+            old.display(),
+            expected.display()
+        ),
+    }
 }
 
 pub async fn open_migrated(settings: &Settings) -> anyhow::Result<Arc<dyn RegistryStore>> {
-    let store = open(settings).await?;
-    store.migrate().await?;
-    Ok(store)
+    Ok(open_keyed(settings, false).await?.registry)
 }
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
@@ -39,7 +113,13 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 }
 
 pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
-    let store = open_migrated(settings).await?;
+    let opened = open_keyed(settings, false).await?;
+    let store = opened.registry.clone();
+    let key = opened
+        .audit_key
+        .clone()
+        .context("the audit key is required to serve")?;
+    let key_public = key.verifying_key();
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -66,7 +146,6 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "duplicate check off"),
         }
     });
-    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
     let signer = registry.store().clone();
     let every = std::time::Duration::from_secs(settings.checkpoint_minutes.max(1) * 60);
     tokio::spawn(async move {
@@ -117,15 +196,71 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         state.oidc = Some(oidc);
     }
     let app = sanad_http::router(state);
+    // A key rotation while serving retires this server's key: it stops (exit code 2) rather than
+    // seal new values, or sign checkpoints, under a retired key. Stop the servers before a
+    // rotation to close the few seconds between two checks.
+    let (retired_tx, mut retired_rx) =
+        tokio::sync::watch::channel(None::<(keyring::KeyKind, String)>);
+    let keyring = opened.keyring.clone();
+    let mine = [
+        (keyring::KeyKind::Data, opened.data_key.1.clone()),
+        (
+            keyring::KeyKind::Audit,
+            sanad_app::audit::audit_key_fingerprint(&key_public),
+        ),
+    ];
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            let Ok(keys) = keyring.installation_keys().await else {
+                continue;
+            };
+            let rotated = mine.iter().find_map(|(kind, fingerprint)| {
+                keys.iter()
+                    .find(|k| k.kind == *kind && k.active && &k.fingerprint != fingerprint)
+                    .map(|k| (*kind, k.fingerprint.clone()))
+            });
+            if let Some(rotated) = rotated {
+                tracing::error!(key.kind = %rotated.0, "a key was rotated: stopping");
+                let _ = retired_tx.send(Some(rotated));
+                break;
+            }
+        }
+    });
+    let mut watch = retired_rx.clone();
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    .with_graceful_shutdown(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = watch.wait_for(|v| v.is_some()) => {}
+        }
     })
     .await
-    .context("the server stopped")
+    .context("the server stopped")?;
+    let rotated = retired_rx.borrow_and_update().clone();
+    match rotated {
+        Some((kind, recorded)) => {
+            let (file, given) = match kind {
+                keyring::KeyKind::Data => (&opened.data_key.0, opened.data_key.1.clone()),
+                keyring::KeyKind::Audit => (
+                    &opened.audit_file,
+                    sanad_app::audit::audit_key_fingerprint(&key_public),
+                ),
+            };
+            Err(keyring::KeyError::Mismatch {
+                kind,
+                file: file.display().to_string(),
+                given: format!("{given} (rotated away while serving)"),
+                recorded,
+            }
+            .into())
+        }
+        None => Ok(()),
+    }
 }
 
 #[derive(clap::Args)]
@@ -293,7 +428,14 @@ pub async fn backup(settings: &Settings, out: &Path, purpose: &str) -> anyhow::R
     let store = open_migrated(settings).await?;
     // Recorded first, so that the copy carries the record of its own making.
     disclosure.record(store.as_ref(), "registry.backup").await?;
-    store.backup(out).await?;
+    // Written under a temporary name beside `out`, synced, then linked into place: a backup that
+    // fails (or is killed) half-way leaves no file that looks like a backup.
+    let mut pending = sanad_app::atomic::PendingFiles::new();
+    let temp = pending.reserve(out)?;
+    store.backup(&temp).await?;
+    pending
+        .commit(false)
+        .with_context(|| format!("cannot move the backup into place at {}", out.display()))?;
     eprintln!(
         "backed up {} to {} (the audit key file is not in it: keep it apart)",
         sanad_storage::redact_url(&settings.database_url),
@@ -304,24 +446,49 @@ pub async fn backup(settings: &Settings, out: &Path, purpose: &str) -> anyhow::R
 
 pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     sanad_storage::restore(&settings.database_url, from).await?;
-    // Brings an older backup up to the current schema.
-    open_migrated(settings).await?;
+    // Brings an older backup up to the current schema (no key is needed for that).
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
     eprintln!(
         "restored {} into {}",
         from.display(),
         sanad_storage::redact_url(&settings.database_url)
     );
+    // Where the keys go (when the configuration does not say yet, the next command will).
+    let Ok(files) = settings.key_files(database.sqlite_path()) else {
+        return Ok(());
+    };
+    for key in database.keyring().installation_keys().await? {
+        let file = match key.kind {
+            keyring::KeyKind::Data => &files.data,
+            keyring::KeyKind::Audit => &files.audit,
+        };
+        if key.active && !file.exists() {
+            eprintln!(
+                "its {} key (fingerprint {}) is not in the backup: put the backed-up installation's key file at {} before using it",
+                key.kind,
+                key.fingerprint,
+                file.display()
+            );
+        }
+    }
     Ok(())
 }
 
 pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
-    let store = open_migrated(settings).await?;
-    let trusted = if settings.audit_key_file.exists() {
-        Some(sanad_app::audit::load_or_create_key(&settings.audit_key_file)?.verifying_key())
-    } else {
-        None
+    let opened = open_keyed(settings, true).await?;
+    let store = opened.registry;
+    let trusted = match &opened.audit_key {
+        Some(key) => Some(
+            sanad_app::audit::trusted_audit_key_bounds(
+                opened.keyring.as_ref(),
+                &key.verifying_key(),
+            )
+            .await?,
+        ),
+        None => None,
     };
-    let v = sanad_app::audit::verify(store.as_ref(), trusted.as_ref()).await?;
+    let v = sanad_app::audit::verify_bounded(store.as_ref(), trusted.as_deref()).await?;
     if let Some(problem) = v.broken {
         eprintln!("audit trail BROKEN: {problem}");
         return Ok(ExitCode::from(3));
@@ -332,18 +499,22 @@ pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
         v.head_hash,
         v.head_seq,
         v.checkpoints,
-        if trusted.is_some() {
-            " against the installation key"
-        } else {
-            " (no key file here: signatures checked against their own keys only)"
+        match trusted.as_ref().map(|t| t.len()) {
+            Some(1) => " against the installation key".to_string(),
+            Some(n) => format!(
+                " against the installation key and the {} earlier key(s) it endorses",
+                n - 1
+            ),
+            None => " (no key file here: signatures checked against their own keys only)".into(),
         }
     );
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<()> {
-    let store = open_migrated(settings).await?;
-    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
+    let opened = open_keyed(settings, false).await?;
+    let store = opened.registry;
+    let key = opened.audit_key.context("the audit key is required")?;
     match sanad_app::audit::checkpoint(store.as_ref(), &key, time::OffsetDateTime::now_utc())
         .await?
     {
@@ -675,5 +846,155 @@ pub async fn demo(
         drop(store);
         serve(settings).await?;
     }
+    Ok(())
+}
+
+/// Reseals every national id and phone under the key in `new_key` (created when missing) in one
+/// transaction, and records it as the database's data key. A rotation killed half-way leaves the
+/// database under the old key: run the command again.
+pub async fn rotate_data_key(settings: &Settings, new_key: &Path) -> anyhow::Result<()> {
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
+    let files = settings.key_files(database.sqlite_path())?;
+    if new_key == files.data {
+        bail!(
+            "--new-key: a new key file, not the current one ({})",
+            files.data.display()
+        );
+    }
+    let keyring = database.keyring();
+    let new = sanad_app::crypto::DataCipher::load_or_create(new_key)?;
+    let active = keyring
+        .installation_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.kind == keyring::KeyKind::Data && k.active);
+    if active.is_some_and(|k| k.fingerprint == new.fingerprint()) {
+        println!(
+            "the data key is already {} (fingerprint {}): nothing to reseal",
+            new_key.display(),
+            new.fingerprint()
+        );
+    } else {
+        let now = time::OffsetDateTime::now_utc();
+        let (old, _) = keyring::open_data_key(
+            keyring.as_ref(),
+            &files.data,
+            files.legacy_data.as_deref(),
+            now,
+        )
+        .await?;
+        let change = Change {
+            actor: "sanad admin".into(),
+            reason: "data key rotation".into(),
+            at: now,
+        };
+        eprintln!("resealing every national id and phone under the new key (one transaction)…");
+        let started = std::time::Instant::now();
+        let bar = Bar::new();
+        let done = keyring.rotate_data_key(&old, &new, &change, &bar).await?;
+        bar.finish();
+        println!(
+            "resealed the national ids and phones of {} persons and {} household versions in {:.1} s under {} (fingerprint {}; the old key {} is retired)",
+            done.persons,
+            done.versions,
+            started.elapsed().as_secs_f64(),
+            new_key.display(),
+            new.fingerprint(),
+            old.fingerprint()
+        );
+    }
+    println!(
+        "now: set data_key_file = \"{}\" (or SANAD_DATA_KEY_FILE), or move it to {}; keep the old key file with the backups made before this rotation (they are sealed under it)",
+        new_key.display(),
+        files.data.display()
+    );
+    Ok(())
+}
+
+/// Makes the key in `new_key` (created when missing) the database's audit key: it endorses the
+/// current key, so checkpoints signed before stay trusted, and signs from now on.
+pub async fn rotate_audit_key(settings: &Settings, new_key: &Path) -> anyhow::Result<()> {
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
+    let files = settings.key_files(database.sqlite_path())?;
+    if new_key == files.audit {
+        bail!(
+            "--new-key: a new key file, not the current one ({})",
+            files.audit.display()
+        );
+    }
+    let keyring = database.keyring();
+    let new = sanad_app::audit::load_or_create_key(new_key)?;
+    let new_fingerprint = sanad_app::audit::audit_key_fingerprint(&new.verifying_key());
+    let active = keyring
+        .installation_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.kind == keyring::KeyKind::Audit && k.active);
+    if active.is_some_and(|k| k.fingerprint == new_fingerprint) {
+        println!(
+            "the audit key is already {} (fingerprint {new_fingerprint})",
+            new_key.display()
+        );
+    } else {
+        let now = time::OffsetDateTime::now_utc();
+        let (old, _) = keyring::open_audit_key(
+            keyring.as_ref(),
+            &files.audit,
+            files.legacy_audit.as_deref(),
+            true,
+            now,
+        )
+        .await?
+        .context("the current audit key is required")?;
+        let change = Change {
+            actor: "sanad admin".into(),
+            reason: "audit key rotation".into(),
+            at: now,
+        };
+        keyring::rotate_audit_key(keyring.as_ref(), &old, &new, &change).await?;
+        println!(
+            "the audit key is now {} (fingerprint {new_fingerprint}); it endorses the old key (fingerprint {}), so earlier checkpoints still verify",
+            new_key.display(),
+            sanad_app::audit::audit_key_fingerprint(&old.verifying_key())
+        );
+    }
+    println!(
+        "now: set audit_key_file = \"{}\" (or SANAD_AUDIT_KEY_FILE), or move it to {}; the old key file can be destroyed",
+        new_key.display(),
+        files.audit.display()
+    );
+    Ok(())
+}
+
+/// The keys this database records, and the fingerprints of the configured key files, so that an
+/// operator can see which file belongs to which database without opening anything with them.
+pub async fn show_keys(settings: &Settings) -> anyhow::Result<()> {
+    let database = Database::connect(&settings.database_url).await?;
+    database.migrate().await?;
+    let files = settings.key_files(database.sqlite_path())?;
+    for key in database.keyring().installation_keys().await? {
+        println!(
+            "{:<6} {:<8} {}  recorded {}",
+            key.kind.as_str(),
+            if key.active { "active" } else { "retired" },
+            key.fingerprint,
+            key.recorded_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        );
+    }
+    let data = sanad_app::crypto::DataCipher::load(&files.data)?
+        .map(|c| c.fingerprint().to_string())
+        .unwrap_or_else(|| "(no such file)".into());
+    let audit = sanad_app::audit::load_key(&files.audit)?
+        .map(|k| sanad_app::audit::audit_key_fingerprint(&k.verifying_key()))
+        .unwrap_or_else(|| "(no such file)".into());
+    println!("configured data key file  {}: {data}", files.data.display());
+    println!(
+        "configured audit key file {}: {audit}",
+        files.audit.display()
+    );
     Ok(())
 }

@@ -142,6 +142,23 @@ enum AdminCommand {
         #[arg(long)]
         key_id: String,
     },
+    /// Reseal every national id and phone under a new data key, in one transaction (run it again
+    /// after a crash); prints what to change in the configuration.
+    RotateDataKey {
+        /// The new key file (created when missing).
+        #[arg(long, value_name = "FILE")]
+        new_key: PathBuf,
+    },
+    /// Sign from now on with a new audit key; it endorses the old one, so earlier checkpoints
+    /// still verify.
+    RotateAuditKey {
+        /// The new key file (created when missing).
+        #[arg(long, value_name = "FILE")]
+        new_key: PathBuf,
+    },
+    /// List the keys the database records (fingerprints, active or retired) and the fingerprints
+    /// of the configured key files.
+    ShowKeys,
     /// Delete access-log entries older than a number of days (recorded in the audit trail).
     PruneAccessLog {
         /// Days to keep (at least 1).
@@ -238,6 +255,19 @@ fn main() -> ExitCode {
                         .await
                         .map(|_| ExitCode::SUCCESS)
                 }
+                AdminCommand::RotateDataKey { new_key } => {
+                    commands::rotate_data_key(&settings, &new_key)
+                        .await
+                        .map(|_| ExitCode::SUCCESS)
+                }
+                AdminCommand::RotateAuditKey { new_key } => {
+                    commands::rotate_audit_key(&settings, &new_key)
+                        .await
+                        .map(|_| ExitCode::SUCCESS)
+                }
+                AdminCommand::ShowKeys => commands::show_keys(&settings)
+                    .await
+                    .map(|_| ExitCode::SUCCESS),
                 AdminCommand::PruneAccessLog { keep_days } => {
                     commands::prune_access_log(&settings, keep_days)
                         .await
@@ -251,7 +281,11 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            ExitCode::FAILURE
+            // A key the database does not know is refused with its own code: nothing was done.
+            match e.downcast_ref::<sanad_app::keyring::KeyError>() {
+                Some(k) if k.is_refusal() => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
         }
     }
 }

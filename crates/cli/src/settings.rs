@@ -1,9 +1,9 @@
 //! Configuration, layered: built-in defaults, then `sanad.toml` (or the file given with `--config`),
-//! then `SANAD_*` environment variables (`SANAD_DATABASE_URL`, `SANAD_BIND`, `SANAD_LOG`; nested keys
+//! then `SANAD_*` environment variables (`SANAD_DATABASE_URL`, `SANAD_BIND`, `SANAD_LOG`, `SANAD_KEY_DIR`; nested keys
 //! with a double underscore: `SANAD_OIDC__CLIENT_SECRET`), then command-line flags.
 
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use serde::Deserialize;
@@ -17,13 +17,16 @@ pub struct Settings {
     /// Log filter, e.g. `info` or `sanad=debug,tower_http=info`.
     pub log: String,
     /// The Ed25519 key that signs checkpoints of the audit chain; keep it outside the database
-    /// (and its backups). Created on first use.
-    pub audit_key_file: std::path::PathBuf,
+    /// (and its backups). Created on first use. Default: see [`Settings::key_files`].
+    pub audit_key_file: Option<PathBuf>,
     /// Minutes between two signed checkpoints while serving.
     pub checkpoint_minutes: u64,
     /// The key that encrypts national ids at rest (and keys their look-up hash); keep it outside the
-    /// database and its backups. Created on first use.
-    pub data_key_file: std::path::PathBuf,
+    /// database and its backups. Created on first use. Default: see [`Settings::key_files`].
+    pub data_key_file: Option<PathBuf>,
+    /// The directory of the key files (`data.key`, `audit.key`); required for PostgreSQL unless
+    /// both files are named.
+    pub key_dir: Option<PathBuf>,
     /// Mark session cookies `Secure`: set it when users reach Sanad over HTTPS (directly or through
     /// a TLS-terminating proxy).
     pub secure_cookies: bool,
@@ -120,6 +123,7 @@ impl fmt::Debug for Settings {
             .field("audit_key_file", &self.audit_key_file)
             .field("checkpoint_minutes", &self.checkpoint_minutes)
             .field("data_key_file", &self.data_key_file)
+            .field("key_dir", &self.key_dir)
             .field("secure_cookies", &self.secure_cookies)
             .field("access_log_days", &self.access_log_days)
             .field("auth_failures_per_minute", &self.auth_failures_per_minute)
@@ -133,15 +137,69 @@ impl fmt::Debug for Settings {
     }
 }
 
+/// Where the key files of a database are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyFiles {
+    pub data: PathBuf,
+    pub audit: PathBuf,
+    /// The defaults of earlier versions (`sanad-data.key`, `sanad-audit.key` in the working
+    /// directory), looked for beside a SQLite database when the files above are missing.
+    pub legacy_data: Option<PathBuf>,
+    pub legacy_audit: Option<PathBuf>,
+}
+
 impl Settings {
+    /// The key files of the database: `data_key_file` / `audit_key_file` when set; otherwise
+    /// `data.key` / `audit.key` in `key_dir` when set; otherwise, for SQLite, beside the database
+    /// file (`registry.db` → `registry.db.data.key`, `registry.db.audit.key`). PostgreSQL has no
+    /// file to stand beside: it needs `key_dir` (or both files named).
+    pub fn key_files(&self, sqlite_path: Option<&Path>) -> anyhow::Result<KeyFiles> {
+        let beside = |suffix: &str| -> anyhow::Result<PathBuf> {
+            if let Some(dir) = &self.key_dir {
+                if !dir.is_dir() {
+                    anyhow::bail!(
+                        "key_dir {}: no such directory (create it, readable by the service account only, or name the key files with data_key_file and audit_key_file)",
+                        dir.display()
+                    );
+                }
+                return Ok(dir.join(format!("{suffix}.key")));
+            }
+            match sqlite_path {
+                Some(db) => {
+                    let mut name = db.as_os_str().to_owned();
+                    name.push(format!(".{suffix}.key"));
+                    Ok(PathBuf::from(name))
+                }
+                None => anyhow::bail!(
+                    "key_dir (SANAD_KEY_DIR) is not set: a PostgreSQL installation keeps its key files in a directory of its own (name it, or name data_key_file and audit_key_file)"
+                ),
+            }
+        };
+        let legacy = |name: &str| {
+            sqlite_path
+                .filter(|_| self.key_dir.is_none())
+                .map(|db| db.parent().unwrap_or(Path::new("")).join(name))
+        };
+        Ok(KeyFiles {
+            legacy_data: legacy("sanad-data.key").filter(|_| self.data_key_file.is_none()),
+            legacy_audit: legacy("sanad-audit.key").filter(|_| self.audit_key_file.is_none()),
+            data: match &self.data_key_file {
+                Some(f) => f.clone(),
+                None => beside("data")?,
+            },
+            audit: match &self.audit_key_file {
+                Some(f) => f.clone(),
+                None => beside("audit")?,
+            },
+        })
+    }
+
     pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
         let mut builder = config::Config::builder()
             .set_default("database_url", "sqlite://sanad.db")?
             .set_default("bind", "127.0.0.1:8080")?
             .set_default("log", "info")?
-            .set_default("audit_key_file", "sanad-audit.key")?
             .set_default("checkpoint_minutes", 10)?
-            .set_default("data_key_file", "sanad-data.key")?
             .set_default("secure_cookies", false)?
             .set_default("access_log_days", 0)?
             .set_default(
@@ -239,6 +297,32 @@ mod tests {
         std::fs::write(&path, "log_format = \"xml\"\n").unwrap();
         let e = format!("{:#}", Settings::load(Some(&path)).unwrap_err());
         assert!(e.contains("xml") || e.contains("log_format"), "{e}");
+    }
+
+    #[test]
+    fn key_files_stand_beside_the_database_or_in_key_dir_and_named_files_win() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sanad.toml");
+        std::fs::write(&path, "bind = \"127.0.0.1:1\"\n").unwrap();
+        let mut s = Settings::load(Some(&path)).unwrap();
+        let db = dir.path().join("registry.db");
+        let k = s.key_files(Some(&db)).unwrap();
+        assert_eq!(k.data, dir.path().join("registry.db.data.key"));
+        assert_eq!(k.audit, dir.path().join("registry.db.audit.key"));
+        assert_eq!(k.legacy_data, Some(dir.path().join("sanad-data.key")));
+        let err = s.key_files(None).unwrap_err().to_string();
+        assert!(err.contains("key_dir"), "{err}");
+        s.key_dir = Some(dir.path().join("missing"));
+        let err = s.key_files(None).unwrap_err().to_string();
+        assert!(err.contains("no such directory"), "{err}");
+        s.key_dir = Some(dir.path().to_path_buf());
+        let k = s.key_files(None).unwrap();
+        assert_eq!(k.data, dir.path().join("data.key"));
+        assert_eq!(k.legacy_data, None);
+        s.data_key_file = Some(PathBuf::from("/etc/sanad/data.key"));
+        let k = s.key_files(Some(&db)).unwrap();
+        assert_eq!(k.data, PathBuf::from("/etc/sanad/data.key"));
+        assert_eq!(k.audit, dir.path().join("audit.key"));
     }
 
     #[test]

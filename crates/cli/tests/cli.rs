@@ -9,24 +9,54 @@ use std::time::Duration;
 
 use sanad_storage::testkit;
 
-/// The keys of the test runs live in one temporary folder per test process, never in the source tree.
-fn key_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sanad-cli-tests-{}", std::process::id()));
+/// Keys of the PostgreSQL test databases live in one temporary folder per database (SQLite keys
+/// stand beside their database file), never in the source tree.
+fn key_dir(url: &str) -> std::path::PathBuf {
+    let name = url
+        .rsplit('/')
+        .next()
+        .unwrap_or("db")
+        .replace(['?', '&', '='], "_");
+    let dir = std::env::temp_dir()
+        .join(format!("sanad-cli-tests-{}", std::process::id()))
+        .join(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The data key file a command uses by default for `url`.
+fn data_key_of(url: &str) -> std::path::PathBuf {
+    match url.strip_prefix("sqlite://") {
+        Some(path) => std::path::PathBuf::from(format!("{path}.data.key")),
+        None => key_dir(url).join("data.key"),
+    }
 }
 
 fn sanad() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_sanad"));
     c.env_remove("SANAD_DATABASE_URL")
-        .env("SANAD_LOG", "warn")
-        .env("SANAD_DATA_KEY_FILE", key_dir().join("data.key"))
-        .env("SANAD_AUDIT_KEY_FILE", key_dir().join("audit.key"));
+        .env_remove("SANAD_DATA_KEY_FILE")
+        .env_remove("SANAD_AUDIT_KEY_FILE")
+        .env_remove("SANAD_KEY_DIR")
+        .env("SANAD_LOG", "warn");
+    c
+}
+
+/// `sanad ARGS`, with a key directory for a PostgreSQL `--database-url`.
+fn sanad_with(args: &[&str]) -> Command {
+    let mut c = sanad();
+    if let Some(i) = args.iter().position(|a| *a == "--database-url")
+        && let Some(url) = args.get(i + 1)
+        && url.starts_with("postgres")
+    {
+        c.env("SANAD_KEY_DIR", key_dir(url));
+    }
+    c.args(args);
     c
 }
 
 fn run(args: &[&str]) -> Output {
-    sanad().args(args).output().unwrap()
+    sanad_with(args).output().unwrap()
 }
 
 fn stderr(o: &Output) -> String {
@@ -50,8 +80,7 @@ fn generate(dir: &Path, households: u64, seed: u64, duplicates: f64) {
 
 fn counts(url: &str) -> (u64, u64, u64) {
     tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let cipher =
-            sanad_app::crypto::DataCipher::load_or_create(&key_dir().join("data.key")).unwrap();
+        let cipher = sanad_app::crypto::DataCipher::load_or_create(&data_key_of(url)).unwrap();
         let store = sanad_storage::connect(url, std::sync::Arc::new(cipher))
             .await
             .unwrap();
@@ -372,8 +401,7 @@ fn kill_mid_import(url: &str) {
     let expected_persons = lines(&data.join("persons.csv")) as u64;
     assert_eq!(counts(url), (0, 0, 0));
 
-    let mut child = sanad()
-        .args(["--database-url", url, "import", data.to_str().unwrap()])
+    let mut child = sanad_with(&["--database-url", url, "import", data.to_str().unwrap()])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -467,6 +495,26 @@ fn backup_and_restore(url: &str, restored_url: &str) {
         archive.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    // The keys are not in the backup: the restore says where the backed-up installation's key
+    // files go, and the restored database refuses to open until they are there.
+    assert!(
+        stderr(&o).contains("is not in the backup"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["--database-url", restored_url, "audit", "verify"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let audit_of = |url: &str| {
+        data_key_of(url).with_file_name(
+            data_key_of(url)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace("data.key", "audit.key"),
+        )
+    };
+    std::fs::copy(data_key_of(url), data_key_of(restored_url)).unwrap();
+    std::fs::copy(audit_of(url), audit_of(restored_url)).unwrap();
     let o = run(&[
         "--database-url",
         restored_url,
@@ -615,4 +663,471 @@ fn dedup_finds_the_duplicates_of_a_csv_and_of_the_registry() {
         .parse()
         .unwrap();
     assert!(queued > 50, "{}", stderr(&o));
+}
+
+/// The story: the same SQLite file, started from another directory. The keys stand beside
+/// the database, so it just works; a key file given that is not the database's is refused with
+/// exit code 2 and one line naming the file and both fingerprints, and nothing is written.
+#[test]
+fn the_keys_follow_the_database_and_a_second_key_is_refused_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 50, 3, 0.0);
+    let db = dir.path().join("registry.db");
+    let url = format!("sqlite://{}", db.display());
+    let o = run(&["--database-url", &url, "import", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.path().join("registry.db.data.key").exists());
+    assert!(dir.path().join("registry.db.audit.key").exists());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = sanad()
+        .current_dir(elsewhere.path())
+        .args(["--database-url", &url, "audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "no key file in the working directory"
+    );
+    let before = counts(&url);
+
+    let other = elsewhere.path().join("other.key");
+    for cmd in [
+        &["export", "--out", "x", "--purpose", "test"][..],
+        &["serve", "--bind", "127.0.0.1:0"],
+        &["admin", "create-user", "--username", "u", "--role", "agent"],
+        &["dedup"],
+        &["import", data.to_str().unwrap()],
+    ] {
+        // A key file that is not there is not created…
+        let o = sanad()
+            .current_dir(elsewhere.path())
+            .env("SANAD_DATA_KEY_FILE", &other)
+            .args(["--database-url", &url])
+            .args(cmd)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}: {}", stderr(&o));
+        assert!(!other.exists(), "{cmd:?} created a key file");
+        assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+    }
+    // …and one that is there but another key is refused, naming it and both fingerprints.
+    std::fs::write(&other, "ab".repeat(32)).unwrap();
+    let o = sanad()
+        .env("SANAD_DATA_KEY_FILE", &other)
+        .args(["--database-url", &url, "export", "--out"])
+        .arg(elsewhere.path().join("out"))
+        .args(["--purpose", "test"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains(&other.display().to_string()), "{err}");
+    let fingerprints = err
+        .split(|c: char| !c.is_ascii_hexdigit())
+        .filter(|w| w.len() == 32)
+        .count();
+    assert_eq!(fingerprints, 2, "both fingerprints: {err}");
+    assert!(!elsewhere.path().join("out").exists());
+    // The audit key too.
+    let o = sanad()
+        .env("SANAD_AUDIT_KEY_FILE", &other)
+        .args(["--database-url", &url, "audit", "checkpoint"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(counts(&url), before, "nothing was written");
+}
+
+/// A demo directory from an earlier version: `sanad-demo.db` with `sanad-data.key` and
+/// `sanad-audit.key` beside it keeps working (with a note saying where the keys now go).
+#[test]
+fn an_older_demo_directory_keeps_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 20, 4, 0.0);
+    let url = format!("sqlite://{}", dir.path().join("sanad-demo.db").display());
+    let o = sanad()
+        .env("SANAD_DATA_KEY_FILE", dir.path().join("sanad-data.key"))
+        .env("SANAD_AUDIT_KEY_FILE", dir.path().join("sanad-audit.key"))
+        .args(["--database-url", &url, "import", data.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["--database-url", &url, "audit", "checkpoint"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("earlier version"), "{}", stderr(&o));
+    assert!(!dir.path().join("sanad-demo.db.data.key").exists());
+}
+
+/// kill -9 at random moments of a data-key rotation over some thousands of persons: every time, the
+/// database is wholly under one key, the one it records; run again, the rotation finishes, the
+/// export gives back the same registry and the audit chain holds.
+fn kill_mid_rotation(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 2_000, 13, 0.0);
+    let o = run(&["--database-url", url, "import", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let old_file = data_key_of(url);
+    let new_file = dir.path().join("new-data.key");
+    let old = sanad_app::crypto::DataCipher::load(&old_file)
+        .unwrap()
+        .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let state = |new: &sanad_app::crypto::DataCipher| {
+        runtime.block_on(async {
+            let db = sanad_storage::Database::connect(url).await.unwrap();
+            let keyring = db.keyring();
+            let active = keyring
+                .installation_keys()
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|k| k.kind == sanad_app::keyring::KeyKind::Data && k.active)
+                .unwrap()
+                .fingerprint;
+            (
+                active,
+                keyring.count_sealed(&old).await.unwrap(),
+                keyring.count_sealed(new).await.unwrap(),
+            )
+        })
+    };
+    let rotate = || {
+        sanad_with(&[
+            "--database-url",
+            url,
+            "admin",
+            "rotate-data-key",
+            "--new-key",
+            new_file.to_str().unwrap(),
+        ])
+    };
+    let mut killed = 0;
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    for _ in 0..4 {
+        let mut child = rotate().stderr(Stdio::piped()).spawn().unwrap();
+        let mut reader = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 && !line.contains("resealing") {
+            line.clear();
+        }
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(Duration::from_millis((seed >> 33) % 400));
+        child.kill().unwrap();
+        if child.wait().unwrap().code().is_none() {
+            killed += 1;
+        }
+        let new = sanad_app::crypto::DataCipher::load(&new_file)
+            .unwrap()
+            .unwrap();
+        let (active, under_old, under_new) = state(&new);
+        let total = under_old.opened + under_old.refused;
+        assert!(total > 5_000, "some thousands of sealed values: {total}");
+        if active == old.fingerprint() {
+            assert_eq!(
+                (under_old.refused, under_new.opened),
+                (0, 0),
+                "all under the old key"
+            );
+        } else {
+            assert_eq!(active, new.fingerprint());
+            assert_eq!(
+                (under_new.refused, under_old.opened),
+                (0, 0),
+                "all under the new key"
+            );
+            break;
+        }
+    }
+    assert!(killed > 0, "no kill landed during a rotation");
+    let o = rotate().output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("data_key_file"),
+        "it says what to change"
+    );
+    let new = sanad_app::crypto::DataCipher::load(&new_file)
+        .unwrap()
+        .unwrap();
+    let (active, under_old, under_new) = state(&new);
+    assert_eq!(active, new.fingerprint());
+    assert_eq!(
+        (under_old.opened, under_new.refused),
+        (0, 0),
+        "nothing sealed twice or left behind"
+    );
+    // Configured with the new key, the registry is whole; the old key is refused.
+    let with_new = |args: &[&str]| {
+        sanad_with(args)
+            .env("SANAD_DATA_KEY_FILE", &new_file)
+            .output()
+            .unwrap()
+    };
+    let out = dir.path().join("out");
+    let o = with_new(&[
+        "--database-url",
+        url,
+        "export",
+        "--out",
+        out.to_str().unwrap(),
+        "--purpose",
+        "test",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    for f in ["households.csv", "persons.csv"] {
+        assert!(
+            std::fs::read(data.join(f)).unwrap() == std::fs::read(out.join(f)).unwrap(),
+            "{f}: the export after rotation differs from the imported file"
+        );
+    }
+    let o = with_new(&["--database-url", url, "audit", "verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["--database-url", url, "audit", "verify"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "the old key is retired: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn kill_9_during_a_data_key_rotation_loses_nothing_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    kill_mid_rotation(&format!("sqlite://{}", dir.path().join("rot.db").display()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_during_a_data_key_rotation_loses_nothing_on_postgres() {
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || kill_mid_rotation(&url))
+        .await
+        .unwrap();
+    db.cleanup().await;
+}
+
+/// The audit key is rotated: old checkpoints still verify against the new key file alone.
+#[test]
+fn after_an_audit_key_rotation_audit_verify_trusts_the_old_checkpoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 20, 6, 0.0);
+    let url = format!("sqlite://{}", dir.path().join("a.db").display());
+    assert!(
+        run(&["--database-url", &url, "import", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert!(
+        run(&["--database-url", &url, "audit", "checkpoint"])
+            .status
+            .success()
+    );
+    let new_key = dir.path().join("new-audit.key");
+    let o = run(&[
+        "--database-url",
+        &url,
+        "admin",
+        "rotate-audit-key",
+        "--new-key",
+        new_key.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let with_new = |args: &[&str]| {
+        sanad_with(args)
+            .env("SANAD_AUDIT_KEY_FILE", &new_key)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        with_new(&["--database-url", &url, "audit", "checkpoint"])
+            .status
+            .success()
+    );
+    let o = with_new(&["--database-url", &url, "audit", "verify"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("2 signed checkpoints") && text.contains("1 earlier key"),
+        "{text}"
+    );
+    let o = run(&["--database-url", &url, "audit", "checkpoint"]);
+    assert_eq!(o.status.code(), Some(2), "the old audit key is retired");
+    let o = run(&["--database-url", &url, "admin", "show-keys"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text.matches("retired").count(), 1, "{text}");
+    assert_eq!(text.matches("active").count(), 2, "{text}");
+}
+
+/// A backup whose tool fails half-way (a pg_dump that writes part of an archive, then dies) leaves
+/// no file behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_backup_leaves_no_file_behind() {
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let fake = bin.join("pg_dump");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\n# writes half an archive to the --file argument, then fails\nwhile [ $# -gt 0 ]; do if [ \"$1\" = --file ]; then printf PGDMP-half > \"$2\"; fi; shift; done\necho 'pg_dump: error: connection lost' >&2\nexit 1\n",
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let out = dir.path().join("backups").join("sanad.backup");
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let o = sanad_with(&["--database-url", &url, "backup", "--out", out.to_str().unwrap()])
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("connection lost"), "{}", stderr(&o));
+        let left: Vec<_> = std::fs::read_dir(out.parent().unwrap()).unwrap().collect();
+        assert!(left.is_empty(), "{left:?}");
+    })
+    .await
+    .unwrap();
+    db.cleanup().await;
+}
+
+/// A server still running when its data key is rotated away stops (exit code 2) instead of going
+/// on sealing under the retired key.
+#[test]
+fn a_server_stops_when_its_data_key_is_rotated_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 20, 8, 0.0);
+    let url = format!("sqlite://{}", dir.path().join("s.db").display());
+    assert!(
+        run(&["--database-url", &url, "import", data.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let mut server = sanad_with(&["--database-url", &url, "serve", "--bind", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 && !line.contains("listening") {
+        line.clear();
+    }
+    let new_key = dir.path().join("new.key");
+    let o = run(&[
+        "--database-url",
+        &url,
+        "admin",
+        "rotate-data-key",
+        "--new-key",
+        new_key.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let status = server.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{rest}");
+    assert!(rest.contains("rotated away while serving"), "{rest}");
+
+    // The same for the audit key (the server signs checkpoints).
+    let serve_args = ["--database-url", &url, "serve", "--bind", "127.0.0.1:0"];
+    let mut server = sanad_with(&serve_args)
+        .env("SANAD_DATA_KEY_FILE", &new_key)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).unwrap() > 0 && !line.contains("listening") {
+        line.clear();
+    }
+    let new_audit = dir.path().join("new-audit.key");
+    let o = sanad_with(&[
+        "--database-url",
+        &url,
+        "admin",
+        "rotate-audit-key",
+        "--new-key",
+        new_audit.to_str().unwrap(),
+    ])
+    .env("SANAD_DATA_KEY_FILE", &new_key)
+    .output()
+    .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    assert_eq!(server.wait().unwrap().code(), Some(2), "{rest}");
+    assert!(rest.contains("audit key file"), "{rest}");
+}
+
+/// On PostgreSQL the keys live in `key_dir`: another directory (a second installation's, or an
+/// empty one) is refused with exit code 2, and no key is created in it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_key_dir_is_refused_on_postgres() {
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    let url = db.url.clone();
+    tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        generate(&data, 30, 9, 0.0);
+        let o = run(&["--database-url", &url, "import", data.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let o = sanad()
+            .args(["--database-url", &url, "migrate"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "no key_dir: {}", stderr(&o));
+        assert!(stderr(&o).contains("SANAD_KEY_DIR"), "{}", stderr(&o));
+        let other = dir.path().join("other-keys");
+        std::fs::create_dir_all(&other).unwrap();
+        let with_dir = |args: &[&str]| {
+            sanad()
+                .env("SANAD_KEY_DIR", &other)
+                .args(["--database-url", &url])
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let o = with_dir(&["serve", "--bind", "127.0.0.1:0"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_eq!(
+            std::fs::read_dir(&other).unwrap().count(),
+            0,
+            "no key created"
+        );
+        std::fs::write(other.join("data.key"), "cd".repeat(32)).unwrap();
+        let o = with_dir(&["admin", "create-user", "--username", "x", "--role", "agent"]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert_eq!(stderr(&o).trim_end().lines().count(), 1, "{}", stderr(&o));
+        assert!(stderr(&o).contains("other-keys/data.key"), "{}", stderr(&o));
+        let o = run(&["--database-url", &url, "audit", "verify"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    })
+    .await
+    .unwrap();
+    db.cleanup().await;
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use sanad_app::{RegistryStore, StoreError};
+use sanad_app::{KeyringStore, RegistryStore, StoreError};
 
 mod postgres;
 mod rows;
@@ -31,6 +31,73 @@ pub async fn connect(
             "unsupported database URL `{}`: expected sqlite://PATH or postgres://USER@HOST/DB",
             redact_url(url)
         ))),
+    }
+}
+
+/// A database opened before its data key is known: enough to migrate it and to check the keys
+/// it records ([`KeyringStore`]); [`Database::with_data_key`] then gives the registry on the same
+/// connections.
+#[derive(Clone, Debug)]
+pub enum Database {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+impl Database {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Database, StoreError> {
+        // A throw-away cipher: nothing is sealed or opened through this handle (the keyring port
+        // takes its keys as arguments).
+        let placeholder = Arc::new(
+            sanad_app::crypto::DataCipher::random()
+                .map_err(|e| StoreError::Internal(e.to_string()))?,
+        );
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        match scheme {
+            "sqlite" => Ok(Database::Sqlite(
+                SqliteStore::connect(url, placeholder).await?,
+            )),
+            "postgres" | "postgresql" => Ok(Database::Postgres(
+                PgStore::connect(url, placeholder).await?,
+            )),
+            _ => Err(StoreError::Unavailable(format!(
+                "unsupported database URL `{}`: expected sqlite://PATH or postgres://USER@HOST/DB",
+                redact_url(url)
+            ))),
+        }
+    }
+
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self {
+            Database::Sqlite(s) => s.migrate().await,
+            Database::Postgres(p) => p.migrate().await,
+        }
+    }
+
+    pub fn keyring(&self) -> Arc<dyn KeyringStore> {
+        match self {
+            Database::Sqlite(s) => Arc::new(s.clone()),
+            Database::Postgres(p) => Arc::new(p.clone()),
+        }
+    }
+
+    /// The registry, sealing and opening with `cipher`.
+    pub fn with_data_key(
+        &self,
+        cipher: Arc<sanad_app::crypto::DataCipher>,
+    ) -> Arc<dyn RegistryStore> {
+        match self {
+            Database::Sqlite(s) => Arc::new(s.with_cipher(cipher)),
+            Database::Postgres(p) => Arc::new(p.with_cipher(cipher)),
+        }
+    }
+
+    /// The database file, for SQLite.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match self {
+            Database::Sqlite(s) => Some(s.path()),
+            Database::Postgres(_) => None,
+        }
     }
 }
 

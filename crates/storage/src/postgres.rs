@@ -27,6 +27,7 @@ async fn lock_chain_head(tx: &mut Tx) -> Result<ChainHead, StoreError> {
 }
 
 include!("ops.rs");
+include!("keyring_ops.rs");
 
 /// The ids and national ids of a batch that are already in the store.
 async fn op_batch_conflicts(
@@ -153,7 +154,21 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.ctx.pool
     }
+
+    /// The same database (same pool) sealing with another data key.
+    pub fn with_cipher(&self, cipher: std::sync::Arc<sanad_app::crypto::DataCipher>) -> Self {
+        // Everything else (pools, paths) is shared with `self`.
+        PgStore {
+            ctx: Ctx {
+                cipher,
+                ..self.ctx.clone()
+            },
+            ..self.clone()
+        }
+    }
 }
+
+keyring_store!(PgStore);
 
 /// Appends one field in COPY text format: `\N` for NULL, backslash escapes for the separators.
 fn field(out: &mut String, value: Option<&str>) {

@@ -375,3 +375,69 @@ fn for_each_sealed_field(
     }
     Ok(())
 }
+
+/// The first sealed value (ciphertext) of a stored snapshot, if it has one.
+pub(crate) fn first_sealed(json: &str) -> Option<String> {
+    let mut value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let mut found = None;
+    let _ = for_each_sealed_field(&mut value, |stored| {
+        if found.is_none()
+            && let Some(enc) = stored.strip_prefix(SEALED)
+        {
+            found = Some(enc.to_string());
+        }
+        Ok(stored.to_string())
+    });
+    found
+}
+
+/// A stored snapshot with its sealed values opened by `old` and sealed again by `new` (values an
+/// early version left in clear are sealed too); `None` when it holds none. Values that do not open under `old` are an error (never sealed twice).
+pub(crate) fn reseal_snapshot(
+    json: &str,
+    old: &DataCipher,
+    new: &DataCipher,
+) -> Result<Option<String>, StoreError> {
+    let mut value: serde_json::Value = serde_json::from_str(json)
+        .map_err(|e| StoreError::Internal(format!("stored snapshot is not valid: {e}")))?;
+    let mut changed = false;
+    for_each_sealed_field(&mut value, |stored| match stored.strip_prefix(SEALED) {
+        Some(enc) => {
+            let clear = old.decrypt(enc).map_err(|_| {
+                StoreError::Internal(
+                    "a snapshot value does not open under the active data key".into(),
+                )
+            })?;
+            changed = true;
+            new.encrypt(&clear)
+                .map(|enc| format!("{SEALED}{enc}"))
+                .map_err(|e| StoreError::Internal(e.to_string()))
+        }
+        // A value written in clear by an early version: sealed now.
+        None => {
+            changed = true;
+            new.encrypt(stored)
+                .map(|enc| format!("{SEALED}{enc}"))
+                .map_err(|e| StoreError::Internal(e.to_string()))
+        }
+    })?;
+    Ok(changed.then(|| value.to_string()))
+}
+
+/// How many sealed values of a snapshot open, and do not open, under `cipher`.
+pub(crate) fn count_snapshot(json: &str, cipher: &DataCipher) -> (u64, u64) {
+    let Ok(mut value) = serde_json::from_str::<serde_json::Value>(json) else {
+        return (0, 1);
+    };
+    let (mut opened, mut refused) = (0, 0);
+    let _ = for_each_sealed_field(&mut value, |stored| {
+        if let Some(enc) = stored.strip_prefix(SEALED) {
+            match cipher.decrypt(enc) {
+                Ok(_) => opened += 1,
+                Err(_) => refused += 1,
+            }
+        }
+        Ok(stored.to_string())
+    });
+    (opened, refused)
+}

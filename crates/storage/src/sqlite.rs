@@ -29,6 +29,7 @@ async fn lock_chain_head(tx: &mut Tx) -> Result<ChainHead, StoreError> {
 }
 
 include!("ops.rs");
+include!("keyring_ops.rs");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -76,7 +77,26 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.ctx.pool
     }
+
+    /// The same database (same pool) sealing with another data key.
+    pub fn with_cipher(&self, cipher: std::sync::Arc<sanad_app::crypto::DataCipher>) -> Self {
+        // Everything else (pools, paths) is shared with `self`.
+        SqliteStore {
+            ctx: Ctx {
+                cipher,
+                ..self.ctx.clone()
+            },
+            ..self.clone()
+        }
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &std::path::Path {
+        &self.path
+    }
 }
+
+keyring_store!(SqliteStore);
 
 registry_store!(SqliteStore {
     fn backend(&self) -> &'static str {

@@ -12,7 +12,12 @@ use sqlx::Connection as _;
 use crate::{PgStore, SqliteStore};
 
 pub struct TestDb {
+    /// The registry, sealing with [`TestDb::data_key`].
     pub store: Arc<dyn RegistryStore>,
+    /// The keys port of the same database.
+    pub keyring: Arc<dyn sanad_app::KeyringStore>,
+    /// The master key the store seals with (a fresh one per test database).
+    pub data_key: [u8; 32],
     pub url: String,
     pub sqlite: Option<SqliteStore>,
     pub postgres: Option<PgStore>,
@@ -42,12 +47,15 @@ impl TestDb {
 pub async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let url = format!("sqlite://{}", dir.path().join("sanad.db").display());
-    let store = SqliteStore::connect(&url, cipher())
+    let (data_key, cipher) = cipher();
+    let store = SqliteStore::connect(&url, cipher)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     store.migrate_for_tests().await;
     TestDb {
         store: Arc::new(store.clone()),
+        keyring: Arc::new(store.clone()),
+        data_key,
         url,
         sqlite: Some(store),
         postgres: None,
@@ -57,8 +65,12 @@ pub async fn sqlite() -> TestDb {
 }
 
 /// A fresh data key per test database.
-fn cipher() -> Arc<sanad_app::crypto::DataCipher> {
-    Arc::new(sanad_app::crypto::DataCipher::random().unwrap_or_else(|e| panic!("{e}")))
+fn cipher() -> ([u8; 32], Arc<sanad_app::crypto::DataCipher>) {
+    let master = sanad_app::crypto::DataCipher::random_master().unwrap_or_else(|e| panic!("{e}"));
+    (
+        master,
+        Arc::new(sanad_app::crypto::DataCipher::from_master(&master)),
+    )
 }
 
 pub fn postgres_admin_url() -> String {
@@ -125,7 +137,8 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
         }
         _ => format!("{admin_url}/{name}"),
     };
-    let store = PgStore::connect(&url, cipher())
+    let (data_key, cipher) = cipher();
+    let store = PgStore::connect(&url, cipher)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     if migrate {
@@ -133,6 +146,8 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
     }
     Some(TestDb {
         store: Arc::new(store.clone()),
+        keyring: Arc::new(store.clone()),
+        data_key,
         url,
         sqlite: None,
         postgres: Some(store),
