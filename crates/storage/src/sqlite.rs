@@ -18,16 +18,6 @@ async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
     pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)
 }
 
-/// The writer already holds the database's write lock, so a plain read is enough.
-async fn lock_chain_head(tx: &mut Tx) -> Result<ChainHead, StoreError> {
-    let (seq, hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db_error)?;
-    Ok(ChainHead { seq, hash })
-}
-
 include!("ops.rs");
 
 #[derive(Debug, Clone)]

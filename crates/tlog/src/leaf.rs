@@ -8,7 +8,14 @@
 pub const EVENT_TAG: &str = "sanad-audit-event/2";
 
 /// Field names of format 2, after the tag.
-pub const FIELDS_2: [&str; 6] = ["at", "actor", "action", "entity_type", "entity_id", "details"];
+pub const FIELDS_2: [&str; 6] = [
+    "at",
+    "actor",
+    "action",
+    "entity_type",
+    "entity_id",
+    "details",
+];
 /// Field names of format 1 (the hash chain).
 pub const FIELDS_1: [&str; 8] = [
     "seq",
@@ -48,7 +55,13 @@ pub fn decode(mut bytes: &[u8]) -> Option<Vec<String>> {
 pub fn describe(bytes: &[u8]) -> Option<Vec<(&'static str, String)>> {
     let fields = decode(bytes)?;
     if fields.first().map(String::as_str) == Some(EVENT_TAG) && fields.len() == 7 {
-        return Some(FIELDS_2.iter().copied().zip(fields.into_iter().skip(1)).collect());
+        return Some(
+            FIELDS_2
+                .iter()
+                .copied()
+                .zip(fields.into_iter().skip(1))
+                .collect(),
+        );
     }
     if fields.len() == 8 {
         return Some(FIELDS_1.iter().copied().zip(fields).collect());
@@ -63,7 +76,15 @@ mod tests {
 
     #[test]
     fn fields_round_trip_and_truncation_is_refused() {
-        let bytes = encode([EVENT_TAG, "2026-01-01T00:00:00Z", "agent", "household.create", "household", "H1", "{}"]);
+        let bytes = encode([
+            EVENT_TAG,
+            "2026-01-01T00:00:00Z",
+            "agent",
+            "household.create",
+            "household",
+            "H1",
+            "{}",
+        ]);
         let named = describe(&bytes).unwrap();
         assert_eq!(named[1], ("actor", "agent".to_string()));
         assert!(decode(&bytes[..bytes.len() - 1]).is_none());

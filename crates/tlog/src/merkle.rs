@@ -281,7 +281,10 @@ pub fn append(
         while index & 1 == 1 {
             let left = match made.get(&(level, index - 1)) {
                 Some(h) => *h,
-                None => old(level, index - 1).ok_or(MissingNode { level, index: index - 1 })?,
+                None => old(level, index - 1).ok_or(MissingNode {
+                    level,
+                    index: index - 1,
+                })?,
             };
             hash = node_hash(&left, &hash);
             level += 1;

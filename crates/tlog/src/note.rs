@@ -51,7 +51,12 @@ impl std::error::Error for NoteError {}
 impl Checkpoint {
     /// The checkpoint text (the signed body).
     pub fn body(&self) -> String {
-        format!("{}\n{}\n{}\n", self.origin, self.size, B64.encode(self.root))
+        format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            B64.encode(self.root)
+        )
     }
 
     /// Reads a checkpoint body (extension lines after the root are allowed and ignored).
@@ -71,7 +76,9 @@ impl Checkpoint {
             .next()
             .and_then(|l| B64.decode(l).ok())
             .and_then(|b| Hash::try_from(b).ok())
-            .ok_or(NoteError::Malformed("the third line is not a base64 SHA-256 hash"))?;
+            .ok_or(NoteError::Malformed(
+                "the third line is not a base64 SHA-256 hash",
+            ))?;
         Ok(Checkpoint {
             origin: origin.to_string(),
             size,
@@ -114,7 +121,9 @@ pub fn parse_verifier_key(text: &str) -> Result<(String, VerifyingKey), NoteErro
         .decode(key)
         .map_err(|_| NoteError::Malformed("the verifier key is not base64"))?;
     let Some((&ED25519, raw)) = bytes.split_first() else {
-        return Err(NoteError::Malformed("the verifier key is not an Ed25519 key"));
+        return Err(NoteError::Malformed(
+            "the verifier key is not an Ed25519 key",
+        ));
     };
     let raw: [u8; 32] = raw
         .try_into()
@@ -148,13 +157,17 @@ pub fn open(note: &str, name: &str, key: &VerifyingKey) -> Result<Checkpoint, No
     };
     let (body, signatures) = (&note[..split + 1], &note[split + 2..]);
     if !signatures.ends_with('\n') {
-        return Err(NoteError::Malformed("the last signature line has no newline"));
+        return Err(NoteError::Malformed(
+            "the last signature line has no newline",
+        ));
     }
     let id = key_id(name, key);
     let mut found = false;
     for line in signatures.lines() {
         let Some(rest) = line.strip_prefix(DASH) else {
-            return Err(NoteError::Malformed("a signature line does not start with an em dash"));
+            return Err(NoteError::Malformed(
+                "a signature line does not start with an em dash",
+            ));
         };
         let Some((who, blob)) = rest.split_once(' ') else {
             return Err(NoteError::Malformed("a signature line has no signature"));
@@ -181,7 +194,9 @@ pub fn open(note: &str, name: &str, key: &VerifyingKey) -> Result<Checkpoint, No
     }
     let checkpoint = Checkpoint::parse(body)?;
     if checkpoint.body() != body && !body.starts_with(&checkpoint.body()) {
-        return Err(NoteError::Malformed("the checkpoint is not in canonical form"));
+        return Err(NoteError::Malformed(
+            "the checkpoint is not in canonical form",
+        ));
     }
     Ok(checkpoint)
 }
