@@ -19,6 +19,26 @@ async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
 
 include!("ops.rs");
 
+/// Events whose writing transaction is older than every running one: each has committed (and is
+/// visible) or rolled back (and is not there), so taking them in seq order never skips an event
+/// that commits later with a smaller seq, nor takes one twice.
+const SETTLED: &str = " AND (txid IS NULL OR txid < pg_snapshot_xmin(pg_current_snapshot()))";
+
+/// One integrator at a time across every server: a transaction-scoped advisory lock, tried, not
+/// waited for (another instance is doing the work).
+async fn lead_integration(tx: &mut Tx) -> Result<bool, StoreError> {
+    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(INTEGRATOR_LOCK)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_error)
+}
+
+/// The advisory lock of the audit log's integrator.
+const INTEGRATOR_LOCK: i64 = 0x5341_4e41_4400_0002;
+
+include!("log_ops.rs");
+
 /// The advisory lock that queues bulk imports behind each other.
 const IMPORT_LOCK: i64 = 0x5341_4e41_4400_0001;
 
@@ -203,6 +223,8 @@ async fn copy_rows<T>(
     }
     copy.finish().await.map_err(db_error)
 }
+
+audit_log_store!(PgStore);
 
 registry_store!(PgStore {
     fn backend(&self) -> &'static str {

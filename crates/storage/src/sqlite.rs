@@ -20,6 +20,16 @@ async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
 
 include!("ops.rs");
 
+/// Every committed event is settled: one writer at a time, and the integrator is a writer.
+const SETTLED: &str = "";
+
+/// The integrator's transaction holds the write lock (`BEGIN IMMEDIATE`): it leads alone.
+async fn lead_integration(_tx: &mut Tx) -> Result<bool, StoreError> {
+    Ok(true)
+}
+
+include!("log_ops.rs");
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     ctx: Ctx,
@@ -67,6 +77,8 @@ impl SqliteStore {
         &self.ctx.pool
     }
 }
+
+audit_log_store!(SqliteStore);
 
 registry_store!(SqliteStore {
     fn backend(&self) -> &'static str {

@@ -296,6 +296,43 @@ pub fn append(
     Ok(out)
 }
 
+/// The right edge of a tree being rebuilt leaf by leaf (a compact range from leaf 0): O(log n)
+/// memory, so that `verify` recomputes the root of a log of any size.
+#[derive(Debug, Clone, Default)]
+pub struct Compact {
+    size: u64,
+    /// Roots of the complete subtrees of the right edge, largest first.
+    stack: Vec<Hash>,
+}
+
+impl Compact {
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn push(&mut self, leaf: Hash) {
+        self.stack.push(leaf);
+        let mut s = self.size;
+        while s & 1 == 1 {
+            let (Some(right), Some(left)) = (self.stack.pop(), self.stack.pop()) else {
+                break;
+            };
+            self.stack.push(node_hash(&left, &right));
+            s >>= 1;
+        }
+        self.size += 1;
+    }
+
+    /// MTH of the leaves pushed so far.
+    pub fn root(&self) -> Hash {
+        let mut it = self.stack.iter().rev();
+        let Some(last) = it.next() else {
+            return empty_root();
+        };
+        it.fold(*last, |acc, left| node_hash(left, &acc))
+    }
+}
+
 /// A node the tree should hold is missing from the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MissingNode {
@@ -493,6 +530,17 @@ mod tests {
             size += take;
         }
         store
+    }
+
+    #[test]
+    fn the_compact_range_gives_every_root() {
+        let all = leaves(70, 3);
+        let mut c = Compact::default();
+        assert_eq!(c.root(), empty_root());
+        for (i, l) in all.iter().enumerate() {
+            c.push(*l);
+            assert_eq!(c.root(), root(&all[..=i]), "size {}", i + 1);
+        }
     }
 
     proptest! {
