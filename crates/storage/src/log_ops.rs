@@ -19,7 +19,7 @@ async fn read_nodes(
 ) -> Result<std::collections::HashMap<(u32, u64), Hash>, StoreError> {
     let mut out = std::collections::HashMap::new();
     for chunk in keys.chunks(200) {
-        let mut q = QueryBuilder::<Db>::new("SELECT level, idx, hash FROM audit_tree_nodes WHERE ");
+        let mut q = QueryBuilder::<Db>::new("SELECT CAST(level AS BIGINT), idx, hash FROM audit_tree_nodes WHERE ");
         for (i, (level, index)) in chunk.iter().enumerate() {
             if i > 0 {
                 q.push(" OR ");
