@@ -12,7 +12,7 @@ ALTER TABLE audit_events ALTER COLUMN seq SET DEFAULT nextval('audit_events_seq'
 ALTER TABLE audit_events ADD COLUMN txid xid8;
 ALTER TABLE audit_events ALTER COLUMN txid SET DEFAULT pg_current_xact_id();
 ALTER TABLE audit_events ADD COLUMN leaf_index BIGINT;
-CREATE UNIQUE INDEX audit_events_leaf ON audit_events (leaf_index);
+CREATE UNIQUE INDEX audit_events_leaf ON audit_events (leaf_index) WHERE leaf_index IS NOT NULL;
 CREATE INDEX audit_events_pending ON audit_events (seq) WHERE leaf_index IS NULL;
 -- "The registration of household H…": an event found by its record.
 CREATE INDEX audit_events_entity ON audit_events (entity_id, seq);

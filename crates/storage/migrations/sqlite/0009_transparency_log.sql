@@ -4,7 +4,7 @@
 -- chain keep their bytes and become the first leaves; audit_head and audit_checkpoints stay, frozen,
 -- to verify that prefix and its old signatures.
 ALTER TABLE audit_events ADD COLUMN leaf_index INTEGER;
-CREATE UNIQUE INDEX audit_events_leaf ON audit_events (leaf_index);
+CREATE UNIQUE INDEX audit_events_leaf ON audit_events (leaf_index) WHERE leaf_index IS NOT NULL;
 CREATE INDEX audit_events_pending ON audit_events (seq) WHERE leaf_index IS NULL;
 -- "The registration of household H…": an event found by its record.
 CREATE INDEX audit_events_entity ON audit_events (entity_id, seq);
