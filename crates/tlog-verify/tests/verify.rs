@@ -51,7 +51,8 @@ fn run(bundle: &Bundle, key: Option<&str>) -> (i32, String) {
         cmd.args(["--key", k]);
     }
     let out = cmd.output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -80,7 +81,10 @@ fn an_inclusion_proof_holds_and_one_changed_byte_breaks_it() {
     };
     let (code, text) = run(&Bundle::Inclusion(good.clone()), Some(&vkey));
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("OK: the event is leaf 6") && text.contains("entity_id: H00000000006"), "{text}");
+    assert!(
+        text.contains("OK: the event is leaf 6") && text.contains("entity_id: H00000000006"),
+        "{text}"
+    );
 
     let mut bad = good.clone();
     bad.leaf = flip(&bad.leaf);
@@ -94,7 +98,10 @@ fn an_inclusion_proof_holds_and_one_changed_byte_breaks_it() {
     assert_eq!(code, 1);
     assert!(text.contains("FAILED"), "{text}");
     // A bundle signed by another key than the published one.
-    let other = note::verifier_key(ORIGIN, &ed25519_dalek::SigningKey::from_bytes(&[6u8; 32]).verifying_key());
+    let other = note::verifier_key(
+        ORIGIN,
+        &ed25519_dalek::SigningKey::from_bytes(&[6u8; 32]).verifying_key(),
+    );
     assert_eq!(run(&Bundle::Inclusion(good), Some(&other)).0, 1);
 }
 
@@ -115,7 +122,10 @@ fn a_consistency_proof_holds_and_one_changed_byte_breaks_it() {
     };
     let (code, text) = run(&Bundle::Consistency(good.clone()), None);
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("extends its head of 5 leaves") && text.contains(&vkey), "{text}");
+    assert!(
+        text.contains("extends its head of 5 leaves") && text.contains(&vkey),
+        "{text}"
+    );
     let mut bad = good.clone();
     bad.proof[0] = flip(&bad.proof[0]);
     assert_eq!(run(&Bundle::Consistency(bad), Some(&vkey)).0, 1);
