@@ -259,6 +259,51 @@ mod tests {
     }
 
     #[test]
+    fn a_chained_event_keeps_its_hash_as_a_leaf() {
+        // The old chain's hash is SHA-256 of exactly the leaf bytes: its signed checkpoints still
+        // name the same hashes after the log became a tree.
+        for e in chain(3) {
+            assert!(e.is_chained());
+            assert_eq!(hex::encode(Sha256::digest(e.leaf_bytes())), e.hash);
+            assert_eq!(
+                sanad_tlog::leaf::describe(&e.leaf_bytes()).unwrap()[7],
+                ("prev_hash", e.prev_hash.clone())
+            );
+        }
+    }
+
+    #[test]
+    fn a_new_event_depends_on_its_own_fields_only() {
+        let at = datetime!(2026-01-01 10:00:00.5 UTC);
+        let a = entry(1);
+        let event = AuditEvent {
+            seq: 99,
+            at,
+            actor: a.actor.clone(),
+            action: a.action.clone(),
+            entity_type: a.entity_type.clone(),
+            entity_id: a.entity_id.clone(),
+            details: a.details.clone(),
+            prev_hash: String::new(),
+            hash: a.hash(at),
+            leaf_index: None,
+        };
+        assert!(!event.is_chained());
+        assert_eq!(event.expected_hash(), event.hash);
+        // Its place (seq) is not part of it; its content is.
+        let mut moved = event.clone();
+        moved.seq = 5;
+        assert_eq!(moved.leaf_hash(), event.leaf_hash());
+        let mut altered = event.clone();
+        altered.details = "{\"x\":1}".into();
+        assert_ne!(altered.expected_hash(), event.hash);
+        assert_eq!(
+            sanad_tlog::leaf::describe(&event.leaf_bytes()).unwrap()[4],
+            ("entity_id", "H1".to_string())
+        );
+    }
+
+    #[test]
     fn an_intact_chain_verifies() {
         let mut v = ChainVerifier::default();
         for e in chain(5) {

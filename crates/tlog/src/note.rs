@@ -234,7 +234,7 @@ mod tests {
             Err(NoteError::NoSignature)
         );
         let text = verifier_key("sanad.example/audit", &vk);
-        assert_eq!(text.matches('+').count() >= 2, true);
+        assert!(text.matches('+').count() >= 2);
         assert_eq!(
             parse_verifier_key(&text).unwrap(),
             ("sanad.example/audit".to_string(), vk)
