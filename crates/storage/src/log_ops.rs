@@ -19,17 +19,19 @@ async fn read_nodes(
 ) -> Result<std::collections::HashMap<(u32, u64), Hash>, StoreError> {
     let mut out = std::collections::HashMap::new();
     for chunk in keys.chunks(200) {
-        let mut q = QueryBuilder::<Db>::new("SELECT CAST(level AS BIGINT), idx, hash FROM audit_tree_nodes WHERE ");
-        for (i, (level, index)) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(" OR ");
-            }
-            q.push("(level = ")
-                .push_bind(i64::from(*level))
-                .push(" AND idx = ")
-                .push_bind(*index as i64)
-                .push(")");
+        // One index probe per (level, idx) pair.
+        let mut q = QueryBuilder::<Db>::new(
+            "SELECT CAST(level AS BIGINT), idx, hash FROM audit_tree_nodes WHERE (level, idx) IN (",
+        );
+        let mut pairs = q.separated(", ");
+        for (level, index) in chunk {
+            pairs.push("(");
+            pairs.push_bind_unseparated(i64::from(*level));
+            pairs.push_unseparated(", ");
+            pairs.push_bind_unseparated(*index as i64);
+            pairs.push_unseparated(")");
         }
+        q.push(")");
         let rows: Vec<(i64, i64, Vec<u8>)> =
             q.build_query_as().fetch_all(&mut *conn).await.map_err(db_error)?;
         for (level, index, hash) in rows {
