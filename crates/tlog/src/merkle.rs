@@ -77,7 +77,7 @@ impl Nodes for std::collections::HashMap<(u32, u64), Hash> {
 /// of two at least `end - start`).
 fn subtree(nodes: &mut dyn Nodes, start: u64, end: u64) -> Hash {
     let n = end - start;
-    if n.is_power_of_two() && start % n == 0 {
+    if n.is_power_of_two() && start.is_multiple_of(n) {
         let level = n.trailing_zeros();
         return nodes.complete(level, start >> level);
     }
