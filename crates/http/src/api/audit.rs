@@ -1,5 +1,6 @@
-//! The audit trail for auditors: the access log (who read which record, when, why) and the chained
-//! audit events.
+//! The audit trail: the access log (who read which record, when, why) and the audit events for
+//! auditors; inclusion and consistency proofs of the audit log (a citizen gets those of her own
+//! household's changes) and its latest signed tree head.
 
 use axum::extract::State;
 use sanad_app::store::{AccessEntry, AccessLogQuery};
@@ -66,7 +67,8 @@ pub struct EventParams {
     pub limit: Option<u32>,
 }
 
-/// Audit events in chain order, each with its hash and the previous event's hash.
+/// Audit events in sequence order, each with its hash, its leaf index in the audit log once
+/// integrated, and (for the events of the old hash chain) the previous event's hash.
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(EventParams),
     responses((status = 200, body = Vec<AuditEvent>), (status = 403, body = Problem, content_type = "application/problem+json")))]
 pub async fn events(
