@@ -1243,6 +1243,7 @@ async fn a_citizen_proves_her_registration_and_an_auditor_the_log_grew() {
     let (status, head) = get("citizen", "/api/v1/audit/tree-head".into()).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(head["verifier_key"], vkey.as_str());
+    assert_eq!(head["waiting"], 0);
     assert!(
         head["head"]["note"]
             .as_str()

@@ -185,19 +185,29 @@ pub struct LatestHead {
     pub head: Option<sanad_app::audit_log::TreeHead>,
     /// The key that signs the heads, `name+id+base64(0x01 ‖ key)`.
     pub verifier_key: Option<String>,
+    /// Events committed but not yet in a signed head (the integrator folds them in within
+    /// `integrate_ms`), and when the oldest of them was written.
+    pub waiting: u64,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub oldest_waiting_at: Option<time::OffsetDateTime>,
 }
 
-/// The latest signed tree head of the audit log and the key that signs it; for any signed-in caller
-/// (it names no record).
+/// The latest signed tree head of the audit log, the key that signs it, and how many events wait
+/// for the integrator; for any signed-in caller (it names no record).
 #[utoipa::path(get, path = "/api/v1/audit/tree-head", tag = "audit",
     responses((status = 200, body = LatestHead)))]
 pub async fn tree_head(
     State(state): State<AppState>,
     Caller(_actor): Caller,
 ) -> Result<axum::Json<LatestHead>, ApiError> {
-    let head = state.registry.store().tree_head(None).await?;
+    let store = state.registry.store();
+    let head = store.tree_head(None).await?;
+    let pending = store.pending_events().await?;
     Ok(axum::Json(LatestHead {
         head,
         verifier_key: state.audit_verifier_key.clone(),
+        waiting: pending.count,
+        oldest_waiting_at: pending.oldest_at,
     }))
 }
