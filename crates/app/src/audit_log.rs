@@ -59,7 +59,8 @@ pub struct LeafEvent {
 
 #[async_trait]
 pub trait AuditLogStore: Send + Sync {
-    /// Folds up to `limit` committed events into the tree (in sequence order, each exactly once)
+    /// Folds up to `limit` committed events into the tree (each exactly once; in sequence order
+    /// within the batch)
     /// and stores the new signed head, in one transaction. `None` when nothing is waiting or another
     /// integrator is at work (PostgreSQL: one leader, by advisory lock). On PostgreSQL only events
     /// whose transaction is older than every running one are taken, so an out-of-order commit or a

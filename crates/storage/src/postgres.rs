@@ -20,8 +20,9 @@ async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
 include!("ops.rs");
 
 /// Events whose writing transaction is older than every running one: each has committed (and is
-/// visible) or rolled back (and is not there), so taking them in seq order never skips an event
-/// that commits later with a smaller seq, nor takes one twice.
+/// visible) or rolled back (and is not there), so a batch holds only events whose fate is settled,
+/// in seq order. Together with `leaf_index IS NULL`, an event that commits late (with a smaller
+/// seq than events already integrated) is taken by a later batch, never skipped and never twice.
 const SETTLED: &str = " AND (txid IS NULL OR txid < pg_snapshot_xmin(pg_current_snapshot()))";
 
 /// One integrator at a time across every server: a transaction-scoped advisory lock, tried, not
