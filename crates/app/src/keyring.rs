@@ -235,8 +235,9 @@ pub trait KeyringStore: Send + Sync + 'static {
 
     async fn audit_key_endorsements(&self) -> Result<Vec<KeyEndorsement>, StoreError>;
 
-    /// The sequence number of the audit chain's last event.
-    async fn audit_head_seq(&self) -> Result<i64, StoreError>;
+    /// How far the current audit key's signatures reach, in leaves: the largest signed tree head
+    /// (or the old chain's last checkpoint). A retired key is trusted up to there only.
+    async fn audit_signed_extent(&self) -> Result<i64, StoreError>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -526,7 +527,7 @@ pub async fn rotate_audit_key(
     // statements are signed again.
     let mut attempts = 0;
     loop {
-        let up_to = keyring.audit_head_seq().await?;
+        let up_to = keyring.audit_signed_extent().await?;
         let endorsements = [
             KeyEndorsement::sign(
                 new,

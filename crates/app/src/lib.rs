@@ -4,6 +4,7 @@
 
 pub mod atomic;
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod crypto;
 pub mod duplicates;

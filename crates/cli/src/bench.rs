@@ -35,6 +35,16 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Import a generated population (one audit event per household), then time the audit log:
+    /// the integrator folding every event into the tree, inclusion proofs of random events (and the
+    /// tree nodes each reads), a consistency proof, and a full `verify`.
+    Audit {
+        /// Persons to import (about one household, hence one event, per 3.9 persons).
+        #[arg(long, default_value_t = 1_000_000)]
+        persons: u64,
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+    },
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -62,6 +72,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             duplicate_rate,
             seed,
         } => dedup(persons, duplicate_rate, seed),
+        BenchCommand::Audit { persons, postgres } => audit(persons, postgres).await,
     }
 }
 
@@ -294,4 +305,138 @@ mod sqlx_free {
             .await
             .map_err(anyhow::Error::from)
     }
+}
+
+async fn audit(persons: u64, postgres: Option<String>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let households = (persons * 10).div_ceil(39);
+    eprintln!("generating about {persons} persons ({households} households)…");
+    sanad_synth::generate(
+        &sanad_synth::GenConfig {
+            households,
+            seed: 7,
+            duplicate_rate: 0.0,
+            reference_date: crate::commands::gen_reference_date(),
+        },
+        dir.path(),
+        &|_| {},
+    )?;
+    let mut rows = Vec::new();
+    let db_dir = tempfile::tempdir()?;
+    let sqlite_url = format!("sqlite://{}", db_dir.path().join("bench.db").display());
+    let store = sanad_storage::connect(&sqlite_url, cipher()?).await?;
+    store.migrate().await?;
+    measure("sqlite", store.as_ref(), dir.path()).await?;
+    rows.push(audit_figures("sqlite", store.as_ref()).await?);
+    drop(store);
+    if let Some(admin_url) = postgres {
+        let (url, cleanup) = fresh_pg_database(&admin_url).await?;
+        let store = sanad_storage::connect(&url, cipher()?).await?;
+        store.migrate().await?;
+        let row = match measure("postgres", store.as_ref(), dir.path()).await {
+            Ok(_) => audit_figures("postgres", store.as_ref()).await,
+            Err(e) => Err(e),
+        };
+        drop(store);
+        cleanup.await;
+        rows.push(row?);
+    }
+    println!();
+    println!("audit log benchmark: one event per imported household");
+    println!(
+        "| backend  | events    | integrate s | events/s | proof ms (mean of 100) | nodes read/proof | consistency ms | verify s |"
+    );
+    println!(
+        "|----------|----------:|------------:|---------:|-----------------------:|-----------------:|---------------:|---------:|"
+    );
+    for r in rows {
+        println!(
+            "| {:<8} | {:>9} | {:>11.2} | {:>8.0} | {:>22.2} | {:>16.1} | {:>14.2} | {:>8.2} |",
+            r.0,
+            r.1,
+            r.2,
+            r.1 as f64 / r.2,
+            r.3,
+            r.4,
+            r.5,
+            r.6
+        );
+    }
+    Ok(())
+}
+
+/// (backend, events, integrate s, proof ms, nodes per proof, consistency ms, verify s)
+async fn audit_figures(
+    backend: &'static str,
+    store: &dyn RegistryStore,
+) -> anyhow::Result<(&'static str, u64, f64, f64, f64, f64, f64)> {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let signer = sanad_app::audit::LogSigner::new(key.clone(), "sanad.bench/audit");
+    let vkey = signer.verifier_key();
+    let started = Instant::now();
+    let mut events = 0;
+    // On PostgreSQL an event waits for every older transaction of the server: a few rounds.
+    for _ in 0..1000 {
+        let (added, _) =
+            sanad_app::audit::integrate_all(store, &signer, time::OffsetDateTime::now_utc())
+                .await?;
+        events += added;
+        if store.pending_events().await?.count == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let integrate_s = started.elapsed().as_secs_f64();
+    eprintln!("{backend}: {events} events integrated in {integrate_s:.2} s");
+    let head = store
+        .tree_head(None)
+        .await?
+        .context("no tree head after integration")?;
+    let actor = sanad_app::Actor::system("bench");
+    let mut nodes = 0usize;
+    let started = Instant::now();
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..100 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let seq = 1 + (x % head.size) as i64;
+        let bundle = sanad_app::audit::prove_inclusion(
+            store,
+            &actor,
+            &sanad_app::audit::EventRef::Seq(seq),
+            &vkey,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        nodes += bundle.proof.len();
+    }
+    let proof_ms = started.elapsed().as_secs_f64() * 1000.0 / 100.0;
+    let started = Instant::now();
+    let heads = store.tree_heads().await?;
+    let old = heads.first().map(|h| h.size).unwrap_or(head.size);
+    let bundle = sanad_app::audit::prove_consistency(store, &actor, old, None, &vkey)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let consistency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    sanad_tlog::bundle::verify(
+        &sanad_tlog::bundle::Bundle::Consistency(bundle),
+        Some(&vkey),
+    )
+    .map_err(|e| anyhow::anyhow!("consistency proof: {e}"))?;
+    let started = Instant::now();
+    let v = sanad_app::audit::verify(store, Some(&[key.verifying_key()])).await?;
+    let verify_s = started.elapsed().as_secs_f64();
+    if let Some(problem) = v.broken {
+        anyhow::bail!("{backend}: verify failed: {problem}");
+    }
+    Ok((
+        backend,
+        events,
+        integrate_s,
+        proof_ms,
+        nodes as f64 / 100.0,
+        consistency_ms,
+        verify_s,
+    ))
 }

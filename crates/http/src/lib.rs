@@ -35,6 +35,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Login through an OpenID Connect provider, when one is configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    /// The verifier key of the audit log's signed heads (`name+id+key`), put in proof bundles;
+    /// without it the proof endpoints answer 503.
+    pub audit_verifier_key: Option<String>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -46,6 +49,7 @@ impl AppState {
             registry,
             secure_cookies: false,
             oidc: None,
+            audit_verifier_key: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),
@@ -96,6 +100,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(api::session::logout))
         .route("/access-log", get(api::audit::access_log))
         .route("/audit/events", get(api::audit::events))
+        .route("/audit/proofs/inclusion", get(api::audit::inclusion))
+        .route("/audit/proofs/consistency", get(api::audit::consistency))
+        .route("/audit/tree-head", get(api::audit::tree_head))
         .fallback(api_not_found);
 
     let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")

@@ -1102,3 +1102,152 @@ async fn anonymous_traffic_is_rate_limited_per_address() {
         "an authenticated caller is not held by anonymous traffic"
     );
 }
+
+/// A citizen fetches the proof that her household's registration is in the audit log, and checks
+/// it as the standalone verifier does; she gets no one else's. The auditor gets any event's proof
+/// and the consistency proof between two heads; an event not yet integrated is answered 409.
+#[tokio::test]
+async fn a_citizen_proves_her_registration_and_an_auditor_the_log_grew() {
+    let (mut app, tanger, fes) = territorial_setup().await;
+    let store = app._db.store.clone();
+    let signer = sanad_app::audit::LogSigner::new(
+        ed25519_dalek::SigningKey::from_bytes(&[3u8; 32]),
+        "sanad.test/audit",
+    );
+    let vkey = signer.verifier_key();
+    let mut state = AppState::new(Registry::new(store.clone()));
+    state.audit_verifier_key = Some(vkey.clone());
+    app.app = router(state);
+    let (_, first) =
+        sanad_app::audit::integrate_all(store.as_ref(), &signer, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+    let first = first.unwrap().head.size;
+    let get = |user: &'static str, uri: String| {
+        let app = &app;
+        async move {
+            let (s, v, _) = app
+                .call("GET", &uri, Some(&basic_auth(user, "pw")), None)
+                .await;
+            (s, v)
+        }
+    };
+    let check = |v: &Value| {
+        let bundle: sanad_tlog::bundle::Bundle = serde_json::from_value(v.clone()).unwrap();
+        sanad_tlog::bundle::verify(&bundle, Some(&vkey))
+    };
+
+    let (status, bundle) = get(
+        "citizen",
+        format!("/api/v1/audit/proofs/inclusion?household={tanger}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    assert_eq!(bundle["kind"], "inclusion");
+    assert_eq!(bundle["event"]["entity_id"], tanger.as_str());
+    check(&bundle).unwrap();
+    let mut forged = bundle.clone();
+    forged["event"]["actor"] = json!("someone");
+    forged["leaf_index"] = json!(1);
+    assert!(check(&forged).is_err());
+    assert_eq!(
+        get(
+            "citizen",
+            format!("/api/v1/audit/proofs/inclusion?household={fes}")
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(
+            "agent.tanger",
+            format!("/api/v1/audit/proofs/inclusion?household={tanger}")
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    let (status, bundle) = get(
+        "auditor",
+        format!("/api/v1/audit/proofs/inclusion?household={fes}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    check(&bundle).unwrap();
+    assert_eq!(
+        get(
+            "auditor",
+            "/api/v1/audit/proofs/inclusion?household=H123".into()
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+
+    // A new registration waits for the integrator: its proof is not there yet, and says so.
+    let mut another = household();
+    another["members"][0]["national_id"] = json!("K77");
+    let (status, created) = app
+        .agent(
+            "POST",
+            "/api/v1/households",
+            Some(json!({"household": another})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (_, events) = get("auditor", "/api/v1/audit/events?limit=500".into()).await;
+    let last = events.as_array().unwrap().last().unwrap()["seq"]
+        .as_i64()
+        .unwrap();
+    let (status, problem) = get(
+        "auditor",
+        format!("/api/v1/audit/proofs/inclusion?seq={last}"),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["errors"][0]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("not_integrated")),
+        "{problem}"
+    );
+    sanad_app::audit::integrate_all(store.as_ref(), &signer, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    let (status, bundle) = get(
+        "auditor",
+        format!("/api/v1/audit/proofs/inclusion?seq={last}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    check(&bundle).unwrap();
+
+    let (status, bundle) = get(
+        "auditor",
+        format!("/api/v1/audit/proofs/consistency?old={first}"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{bundle}");
+    assert!(matches!(
+        check(&bundle).unwrap(),
+        sanad_tlog::bundle::Verified::Consistent { .. }
+    ));
+    assert_eq!(
+        get(
+            "citizen",
+            format!("/api/v1/audit/proofs/consistency?old={first}")
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    let (status, head) = get("citizen", "/api/v1/audit/tree-head".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(head["verifier_key"], vkey.as_str());
+    assert_eq!(head["waiting"], 0);
+    assert!(
+        head["head"]["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("sanad.test/audit\n")
+    );
+}

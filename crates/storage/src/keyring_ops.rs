@@ -270,8 +270,8 @@ async fn op_rotate_data_key(
 ) -> Result<Rotation, StoreError> {
     let at = sanad_domain::audit::storable_time(change.at);
     let mut tx = begin_write(&db.pool).await?;
-    // Every writer takes the chain head: holding it keeps them out until the rotation ends.
-    let _ = lock_chain_head(&mut tx).await?;
+    // No writer may seal a value under the old key while the rotation runs.
+    lock_writers(&mut tx).await?;
     check_rotation(&mut tx, KeyKind::Data, old.fingerprint(), new.fingerprint()).await?;
     let mut done = Rotation::default();
     let (persons, versions): (i64, i64) = sqlx::query_as(
@@ -367,12 +367,14 @@ async fn op_rotate_audit_key(
 ) -> Result<(), StoreError> {
     let at = sanad_domain::audit::storable_time(change.at);
     let mut tx = begin_write(&db.pool).await?;
-    let head = lock_chain_head(&mut tx).await?;
-    if endorsements.iter().any(|e| e.up_to_seq != head.seq) {
+    // The integrator signs no head while the key changes, so the extent is final.
+    lock_log(&mut tx).await?;
+    let extent = signed_extent(&mut *tx).await?;
+    if endorsements.iter().any(|e| e.up_to_seq != extent) {
         return Err(StoreError::Conflict {
             field: "audit_head".into(),
             code: "chain_moved",
-            message: format!("statements naming the chain head (event {})", head.seq),
+            message: format!("statements naming the signed extent of the log ({extent} leaves)"),
         });
     }
     check_rotation(&mut tx, KeyKind::Audit, old_fingerprint, new_fingerprint).await?;
@@ -421,11 +423,23 @@ async fn op_audit_key_endorsements(db: &Ctx) -> Result<Vec<KeyEndorsement>, Stor
         .collect()
 }
 
+/// How far the signatures of the current audit key reach: the largest tree head signed, or the
+/// last checkpoint of the old chain (whose event seq counts its leaves), in leaves.
+async fn signed_extent<'e, E>(executor: E) -> Result<i64, StoreError>
+where
+    E: sqlx::Executor<'e, Database = Db>,
+{
+    sqlx::query_scalar(
+        "SELECT MAX(x) FROM (SELECT COALESCE(MAX(size), 0) AS x FROM audit_tree_heads \
+         UNION ALL SELECT COALESCE(MAX(seq), 0) AS x FROM audit_checkpoints) AS extent",
+    )
+    .fetch_one(executor)
+    .await
+    .map_err(db_error)
+}
+
 async fn op_audit_head_seq(db: &Ctx) -> Result<i64, StoreError> {
-    sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
-        .fetch_one(&db.pool)
-        .await
-        .map_err(db_error)
+    signed_extent(&db.pool).await
 }
 
 macro_rules! keyring_store {
@@ -491,7 +505,7 @@ macro_rules! keyring_store {
                 op_audit_key_endorsements(&self.ctx).await
             }
 
-            async fn audit_head_seq(&self) -> Result<i64, StoreError> {
+            async fn audit_signed_extent(&self) -> Result<i64, StoreError> {
                 op_audit_head_seq(&self.ctx).await
             }
         }

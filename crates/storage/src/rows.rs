@@ -263,6 +263,7 @@ pub(crate) struct AuditRow {
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
+    pub leaf_index: Option<i64>,
 }
 
 impl From<AuditRow> for AuditEvent {
@@ -277,6 +278,7 @@ impl From<AuditRow> for AuditEvent {
             details: r.details,
             prev_hash: r.prev_hash,
             hash: r.hash,
+            leaf_index: r.leaf_index,
         }
     }
 }

@@ -18,17 +18,27 @@ async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
     pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)
 }
 
-/// The writer already holds the database's write lock, so a plain read is enough.
-async fn lock_chain_head(tx: &mut Tx) -> Result<ChainHead, StoreError> {
-    let (seq, hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db_error)?;
-    Ok(ChainHead { seq, hash })
+include!("ops.rs");
+
+/// Every committed event is settled: one writer at a time, and the integrator is a writer.
+const SETTLED: &str = "";
+
+/// A write transaction (`BEGIN IMMEDIATE`) already keeps every other writer out.
+async fn lock_writers(_tx: &mut Tx) -> Result<(), StoreError> {
+    Ok(())
 }
 
-include!("ops.rs");
+/// The integrator is a writer too: the write transaction keeps it out.
+async fn lock_log(_tx: &mut Tx) -> Result<(), StoreError> {
+    Ok(())
+}
+
+/// The integrator's transaction holds the write lock (`BEGIN IMMEDIATE`): it leads alone.
+async fn lead_integration(_tx: &mut Tx) -> Result<bool, StoreError> {
+    Ok(true)
+}
+
+include!("log_ops.rs");
 include!("keyring_ops.rs");
 
 #[derive(Debug, Clone)]
@@ -97,6 +107,7 @@ impl SqliteStore {
 }
 
 keyring_store!(SqliteStore);
+audit_log_store!(SqliteStore);
 
 registry_store!(SqliteStore {
     fn backend(&self) -> &'static str {

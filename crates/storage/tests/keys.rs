@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use sanad_app::audit::{checkpoint, trusted_audit_keys, verify_trusting};
+use sanad_app::audit::{LogSigner, integrate_all, trusted_audit_keys, verify};
 use sanad_app::crypto::DataCipher;
 use sanad_app::exchange::{Disclosure, export_registry};
 use sanad_app::keyring::{self, KeyError, KeyKind, KeyOrigin};
@@ -64,6 +64,17 @@ fn agent() -> Actor {
 
 fn purpose() -> Purpose {
     Purpose("test".into())
+}
+
+/// Folds the waiting audit events into the tree and signs the head with `key` (the integrator's
+/// work); the size of the head signed.
+async fn sign_head(
+    db: &TestDb,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<u64, sanad_app::StoreError> {
+    let signer = LogSigner::new(key.clone(), sanad_app::audit::DEFAULT_ORIGIN);
+    let (_, last) = integrate_all(db.store.as_ref(), &signer, now()).await?;
+    Ok(last.map(|d| d.head.size).unwrap_or_default())
 }
 
 fn now() -> OffsetDateTime {
@@ -163,10 +174,7 @@ async fn a_second_key_is_refused_and_nothing_is_written(db: &TestDb) {
         .unwrap()
         .unwrap();
     assert_eq!(origin, KeyOrigin::Created);
-    checkpoint(db.store.as_ref(), &key, now())
-        .await
-        .unwrap()
-        .unwrap();
+    assert!(sign_head(db, &key).await.unwrap() > 0);
     let other_audit = dir.path().join("elsewhere").join("audit.key");
     let err = keyring::open_audit_key(keyring, &other_audit, None, true, now())
         .await
@@ -336,7 +344,7 @@ async fn after_a_data_key_rotation_search_export_and_audit_all_work(db: &TestDb)
         .unwrap();
     let persons_csv = std::fs::read_to_string(out.join("persons.csv")).unwrap();
     assert!(persons_csv.contains("QZ100003") && persons_csv.contains("+212661000004"));
-    let v = verify_trusting(store.as_ref(), None).await.unwrap();
+    let v = verify(store.as_ref(), None).await.unwrap();
     assert_eq!(v.broken, None);
     let events = store.audit_events(0, 100).await.unwrap();
     let last = events
@@ -377,10 +385,7 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
     reg.register_household(&agent(), &household("Itto", "QZ100005", "0661000005"), "")
         .await
         .unwrap();
-    checkpoint(db.store.as_ref(), &old, now())
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!(sign_head(db, &old).await.unwrap(), 1);
     let new = sanad_app::audit::load_or_create_key(&dir.path().join("new.key")).unwrap();
     let change = Change {
         actor: "admin".into(),
@@ -390,19 +395,15 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
     keyring::rotate_audit_key(keyring, &old, &new, &change)
         .await
         .unwrap();
-    checkpoint(db.store.as_ref(), &new, now())
-        .await
-        .unwrap()
-        .unwrap();
+    // The rotation's own event, signed by the new key.
+    assert_eq!(sign_head(db, &new).await.unwrap(), 2);
 
     let trusted = trusted_audit_keys(keyring, &new.verifying_key())
         .await
         .unwrap();
     assert_eq!(trusted, vec![new.verifying_key(), old.verifying_key()]);
-    let v = verify_trusting(db.store.as_ref(), Some(&trusted))
-        .await
-        .unwrap();
-    assert_eq!((v.checkpoints, v.broken), (2, None));
+    let v = verify(db.store.as_ref(), Some(&trusted)).await.unwrap();
+    assert_eq!((v.heads, v.broken), (2, None));
     // The old key does not vouch for its successor: trust only goes back in time.
     assert_eq!(
         trusted_audit_keys(keyring, &old.verifying_key())
@@ -440,19 +441,19 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
     reg.register_household(&agent(), &household("Fadma", "QZ100006", "0661000006"), "")
         .await
         .unwrap();
-    checkpoint(db.store.as_ref(), &forger, now())
-        .await
-        .unwrap()
-        .unwrap();
+    // The integrator signs with the active key only: the forger's key (and the retired one)
+    // signs nothing through it.
+    for k in [&forger, &old] {
+        let err = sign_head(db, k).await.unwrap_err();
+        assert!(err.to_string().contains("active audit key"), "{err}");
+    }
     let trusted = trusted_audit_keys(keyring, &new.verifying_key())
         .await
         .unwrap();
     assert_eq!(trusted.len(), 2);
-    let v = verify_trusting(db.store.as_ref(), Some(&trusted))
-        .await
-        .unwrap();
-    assert!(v.broken.unwrap().contains("another key"));
-    sql(db, "DELETE FROM audit_checkpoints WHERE seq = 3").await;
+    assert_eq!(sign_head(db, &new).await.unwrap(), 3);
+    let v = verify(db.store.as_ref(), Some(&trusted)).await.unwrap();
+    assert_eq!((v.heads, v.broken), (3, None));
 
     // The old key leaks after the rotation: a checkpoint it signs beyond the rotation point is not
     // trusted, while its checkpoints from before still are.
@@ -466,11 +467,21 @@ async fn after_an_audit_key_rotation_old_checkpoints_still_verify(db: &TestDb) {
     let v = sanad_app::audit::verify_bounded(db.store.as_ref(), Some(&bounds))
         .await
         .unwrap();
-    assert_eq!((v.checkpoints, v.broken), (2, None));
-    checkpoint(db.store.as_ref(), &old, now())
-        .await
-        .unwrap()
-        .unwrap();
+    assert_eq!((v.heads, v.broken), (3, None));
+    // Someone holding the leaked old key and write access re-signs the latest head with it.
+    let head = db.store.tree_head(None).await.unwrap().unwrap();
+    let body = head.note.split("\n\n").next().unwrap().to_string() + "\n";
+    let checkpoint = sanad_tlog::note::Checkpoint::parse(&body).unwrap();
+    let forged_note = sanad_tlog::note::sign(&checkpoint, sanad_app::audit::DEFAULT_ORIGIN, &old);
+    sql(
+        db,
+        &format!(
+            "UPDATE audit_tree_heads SET note = '{}' WHERE size = {}",
+            forged_note.replace('\'', "''"),
+            head.size
+        ),
+    )
+    .await;
     let v = sanad_app::audit::verify_bounded(db.store.as_ref(), Some(&bounds))
         .await
         .unwrap();
