@@ -921,7 +921,7 @@ async fn kill_9_during_a_data_key_rotation_loses_nothing_on_postgres() {
 
 /// The audit key is rotated: old checkpoints still verify against the new key file alone.
 #[test]
-fn after_an_audit_key_rotation_audit_verify_trusts_the_old_checkpoints() {
+fn after_an_audit_key_rotation_audit_verify_trusts_the_old_heads() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     generate(&data, 20, 6, 0.0);
@@ -961,7 +961,7 @@ fn after_an_audit_key_rotation_audit_verify_trusts_the_old_checkpoints() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
-        text.contains("2 signed checkpoints") && text.contains("1 earlier key"),
+        text.contains("2 signed tree heads") && text.contains("1 earlier key"),
         "{text}"
     );
     let o = run(&["--database-url", &url, "audit", "checkpoint"]);
