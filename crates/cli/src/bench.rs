@@ -7,6 +7,8 @@ use sanad_app::RegistryStore;
 use sanad_app::exchange::{self, ImportSource};
 use sanad_app::store::{Change, ImportOutcome};
 
+mod api;
+
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
     /// Generate a population, then import it into a fresh SQLite file and (with --postgres) a fresh
@@ -35,6 +37,10 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Serve a fresh database with a synthetic population and drive it with concurrent
+    /// keep-alive clients (reads, registrations, or both); print req/s, p50, p99 and errors, then
+    /// whether every read answered is in the access log and the audit trail verifies.
+    Api(api::ApiArgs),
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -62,6 +68,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             duplicate_rate,
             seed,
         } => dedup(persons, duplicate_rate, seed),
+        BenchCommand::Api(args) => api::run(args).await,
     }
 }
 

@@ -7,10 +7,12 @@ use std::sync::Arc;
 
 use sanad_app::{RegistryStore, StoreError};
 
+mod access_log;
 mod postgres;
 mod rows;
 mod sqlite;
 mod sqlite_bulk;
+mod sqlite_writer;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

@@ -1,6 +1,6 @@
 // Operations whose SQL is the same on SQLite and PostgreSQL. This file is `include!`d into the
-// `sqlite` and `postgres` modules, where `Db`, `Pool`, `begin_write` and `lock_chain_head` name the
-// backend's types and its way of serialising writers; the compiler checks each copy against its
+// `sqlite` and `postgres` modules, where `Db`, `Pool`, `Tx`, `Writer`, `begin_write` and
+// `lock_chain_head` name the backend's types and its way of serialising writers; the compiler checks each copy against its
 // backend's types. (A generic function over `sqlx::Database` needs a bound per encoded type and per
 // executor lifetime, which hides the SQL under the bounds.)
 
@@ -25,13 +25,26 @@ use crate::rows::{
     assets_text, household_entry, person_id, serial_h, serial_p, snapshot_json,
 };
 
-type Tx = sqlx::Transaction<'static, Db>;
-
-/// What every operation needs: the pool, and the cipher of personal identifiers.
+/// What every operation needs: the pool, the cipher of personal identifiers, the backend's
+/// writer (what `begin_write` starts a write on) and the batched access log.
 #[derive(Clone)]
 pub(crate) struct Ctx {
     pub pool: Pool,
     pub cipher: std::sync::Arc<sanad_app::crypto::DataCipher>,
+    pub writer: Writer,
+    pub access: crate::access_log::AccessLog,
+}
+
+impl Ctx {
+    /// Starts the access log's batching task on a copy of this context.
+    fn with_access_log(mut self) -> Ctx {
+        let flusher = self.clone();
+        self.access = crate::access_log::AccessLog::start(move |batch| {
+            let db = flusher.clone();
+            async move { write_access_batch(&db, &batch).await }
+        });
+        self
+    }
 }
 
 /// The keyed hash and the ciphertext of a national id.
@@ -349,10 +362,9 @@ async fn op_register_household(
     input: &HouseholdInput,
     change: &Change,
 ) -> Result<Household, StoreError> {
-    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
     let (region_code, province_code) = territory_of(&input.data)?;
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let id = crate::rows::household_id(allocate(&mut tx, "household", 1).await?)?;
     let d = &input.data;
     let insert = sqlx::query(
@@ -389,10 +401,9 @@ async fn op_update_household(
     input: &HouseholdInput,
     change: &Change,
 ) -> Result<Household, StoreError> {
-    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
     let (region_code, province_code) = territory_of(&input.data)?;
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     fill_imported_snapshot(&mut tx, &db.cipher, id, expected_version).await?;
     let d = &input.data;
     let update = sqlx::query_scalar(
@@ -669,22 +680,40 @@ async fn op_region_counts(db: &Ctx) -> Result<Vec<RegionCount>, StoreError> {
 }
 
 async fn op_record_access(db: &Ctx, access: &AccessRecord) -> Result<(), StoreError> {
-    let pool = &db.pool;
-    let at = sanad_domain::audit::storable_time(access.at);
-    for chunk in access.entity_ids.chunks(500) {
+    if db.access.is_on() {
+        db.access.record(access.clone()).await
+    } else {
+        write_access_batch(db, std::slice::from_ref(access)).await
+    }
+}
+
+/// Inserts the records of reads in one transaction (multi-row inserts of at most 500 rows).
+async fn write_access_batch(db: &Ctx, batch: &[AccessRecord]) -> Result<(), StoreError> {
+    let rows: Vec<(time::OffsetDateTime, &AccessRecord, &String)> = batch
+        .iter()
+        .flat_map(|a| {
+            let at = sanad_domain::audit::storable_time(a.at);
+            a.entity_ids.iter().map(move |id| (at, a, id))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tx = begin_write(db).await?;
+    for chunk in rows.chunks(500) {
         let mut q = QueryBuilder::<Db>::new(
             "INSERT INTO access_log (at, actor, entity_type, entity_id, purpose) ",
         );
-        q.push_values(chunk, |mut b, id| {
-            b.push_bind(at)
+        q.push_values(chunk, |mut b, (at, access, id)| {
+            b.push_bind(*at)
                 .push_bind(access.actor.clone())
                 .push_bind(access.entity_type)
-                .push_bind(id.clone())
+                .push_bind((*id).clone())
                 .push_bind(access.purpose.clone());
         });
-        q.build().execute(pool).await.map_err(db_error)?;
+        q.build().execute(&mut *tx).await.map_err(db_error)?;
     }
-    Ok(())
+    tx.commit().await.map_err(db_error)
 }
 
 async fn op_export_households(
@@ -1010,7 +1039,7 @@ async fn op_append_audit_event(
     entry: AuditEntry,
     at: time::OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let mut tx = begin_write(&db.pool).await?;
+    let mut tx = begin_write(db).await?;
     append_audit(&mut tx, sanad_domain::audit::storable_time(at), vec![entry]).await?;
     tx.commit().await.map_err(db_error)
 }
@@ -1021,7 +1050,7 @@ async fn op_prune_access_log(
     change: &Change,
 ) -> Result<u64, StoreError> {
     let before = sanad_domain::audit::storable_time(before);
-    let mut tx = begin_write(&db.pool).await?;
+    let mut tx = begin_write(db).await?;
     let deleted = sqlx::query("DELETE FROM access_log WHERE at < $1")
         .bind(before)
         .execute(&mut *tx)
@@ -1292,9 +1321,8 @@ async fn op_add_duplicate_candidates(
     pairs: &[CandidatePair],
     change: &Change,
 ) -> Result<u64, StoreError> {
-    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let mut added = 0u64;
     for p in pairs {
         let (a, b) = if p.person_a < p.person_b {
@@ -1372,7 +1400,6 @@ async fn op_decide_duplicate_pair(
     decision: PairStatus,
     change: &Change,
 ) -> Result<DuplicatePair, StoreError> {
-    let pool = &db.pool;
     if decision == PairStatus::Pending {
         return Err(StoreError::Conflict {
             field: "decision".into(),
@@ -1381,7 +1408,7 @@ async fn op_decide_duplicate_pair(
         });
     }
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let pair = load_pair(&mut tx, id).await?;
     if pair.status != PairStatus::Pending {
         return Err(StoreError::Conflict {
@@ -1467,7 +1494,6 @@ async fn op_merge_persons(
     merged: PersonId,
     change: &Change,
 ) -> Result<PersonMerge, StoreError> {
-    let pool = &db.pool;
     let conflict = |field: &str, code: &'static str, message: String| StoreError::Conflict {
         field: field.into(),
         code,
@@ -1477,7 +1503,7 @@ async fn op_merge_persons(
         return Err(conflict("into", "same_person", "another person than the one merged".into()));
     }
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let keeper = load_person_tx(&mut tx, &db.cipher, kept)
         .await?
         .ok_or_else(|| conflict("into", "unknown_person", format!("a person of the registry; {kept} is not")))?;
@@ -1569,9 +1595,8 @@ async fn load_merge(tx: &mut Tx, id: i64) -> Result<PersonMerge, StoreError> {
 }
 
 async fn op_undo_merge(db: &Ctx, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
-    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let merge = load_merge(&mut tx, id).await?;
     if merge.undone_at.is_some() {
         return Err(StoreError::Conflict {

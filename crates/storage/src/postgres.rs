@@ -11,9 +11,13 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 type Db = sqlx::Postgres;
 type Pool = PgPool;
+type Tx = sqlx::Transaction<'static, Db>;
+/// PostgreSQL takes concurrent writers itself: a write is a transaction on a pooled connection.
+type Writer = ();
 
-async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
-    pool.begin().await.map_err(db_error)
+async fn begin_write(db: &Ctx) -> Result<Tx, StoreError> {
+    let () = db.writer;
+    db.pool.begin().await.map_err(db_error)
 }
 
 /// Locks the head row until the transaction ends, so that writers append to the chain one at a time.
@@ -145,7 +149,13 @@ impl PgStore {
                 ))
             })?;
         Ok(PgStore {
-            ctx: Ctx { pool, cipher },
+            ctx: Ctx {
+                pool,
+                cipher,
+                writer: (),
+                access: Default::default(),
+            }
+            .with_access_log(),
             url: url.to_string(),
         })
     }
@@ -230,7 +240,7 @@ registry_store!(PgStore {
         progress: &dyn Progress,
     ) -> Result<ImportOutcome, StoreError> {
         let at = sanad_domain::audit::storable_time(change.at);
-        let mut tx = begin_write(&self.ctx.pool).await?;
+        let mut tx = begin_write(&self.ctx).await?;
         // Taken first, so that concurrent imports and writers queue here rather than deadlock.
         let mut head = lock_chain_head(&mut tx).await?;
         let conflicts = op_batch_conflicts(&mut tx, &self.ctx.cipher, batch).await?;
