@@ -117,6 +117,18 @@ fn call(
     Ok((status, value))
 }
 
+/// A name made of letters from a number (names take no digits).
+fn letters(mut n: u64) -> String {
+    let mut s = String::new();
+    loop {
+        s.push((b'a' + (n % 26) as u8) as char);
+        n /= 26;
+        if n == 0 {
+            return s;
+        }
+    }
+}
+
 fn household(n: u64) -> String {
     serde_json::json!({
         "household": {
@@ -130,9 +142,9 @@ fn household(n: u64) -> String {
             "gas_spending": "40",
             "declared_income": "2000",
             "members": [
-                {"relation": "head", "first_name": format!("Load{n}"), "last_name": "Tester", "sex": "M",
+                {"relation": "head", "first_name": format!("Load{}", letters(n)), "last_name": "Tester", "sex": "M",
                  "birth_date": "1980-01-01", "schooling": "primary", "occupation": "self_employed"},
-                {"relation": "spouse", "first_name": format!("Spouse{n}"), "last_name": "Tester", "sex": "F",
+                {"relation": "spouse", "first_name": format!("Spouse{}", letters(n)), "last_name": "Tester", "sex": "F",
                  "birth_date": "1982-01-01", "schooling": "primary", "occupation": "homemaker"}
             ]
         },
