@@ -8,6 +8,7 @@ use std::sync::Arc;
 use sanad_app::{RegistryStore, StoreError};
 
 mod access_log;
+mod account_cache;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -33,6 +33,7 @@ pub(crate) struct Ctx {
     pub cipher: std::sync::Arc<sanad_app::crypto::DataCipher>,
     pub writer: Writer,
     pub access: crate::access_log::AccessLog,
+    pub accounts: std::sync::Arc<crate::account_cache::AccountCache>,
 }
 
 impl Ctx {
@@ -462,6 +463,24 @@ async fn load_household(
     cipher: &sanad_app::crypto::DataCipher,
     id: HouseholdId,
 ) -> Result<Option<Household>, StoreError> {
+    // One statement for a household and its members; a household without members (or none at
+    // all) takes the two below.
+    let joined: Vec<crate::rows::HouseholdMemberRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {} FROM households h JOIN persons p ON p.household_id = h.id WHERE h.id = $1 ORDER BY p.id",
+        crate::rows::HOUSEHOLD_MEMBER_COLUMNS
+    )))
+    .bind(serial_h(id))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if let Some(first) = joined.first() {
+        let household = first.household();
+        let members = joined
+            .into_iter()
+            .map(|r| r.member.into_person(cipher))
+            .collect::<Result<_, _>>()?;
+        return household.into_household(members).map(Some);
+    }
     let row: Option<HouseholdRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = $1"
     )))
@@ -787,6 +806,7 @@ async fn op_upsert_account(db: &Ctx, account: &Account) -> Result<(), StoreError
     .execute(pool)
     .await
     .map_err(db_error)?;
+    db.accounts.forget(&account.username);
     Ok(())
 }
 
@@ -825,6 +845,9 @@ impl AccountRow {
 }
 
 async fn op_account(db: &Ctx, username: &str) -> Result<Option<Account>, StoreError> {
+    if let Some(account) = db.accounts.get(username) {
+        return Ok(Some(account));
+    }
     let pool = &db.pool;
     let row: Option<AccountRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = $1"
@@ -833,7 +856,11 @@ async fn op_account(db: &Ctx, username: &str) -> Result<Option<Account>, StoreEr
     .fetch_optional(pool)
     .await
     .map_err(db_error)?;
-    row.map(AccountRow::into_account).transpose()
+    let account = row.map(AccountRow::into_account).transpose()?;
+    if let Some(a) = &account {
+        db.accounts.put(a);
+    }
+    Ok(account)
 }
 
 async fn op_add_api_key(
@@ -912,6 +939,7 @@ async fn op_record_login_failure(
     .fetch_optional(pool)
     .await
     .map_err(db_error)?;
+    db.accounts.forget(username);
     Ok(failures.map(|f| u32::try_from(f).unwrap_or(u32::MAX)).unwrap_or(0))
 }
 
@@ -1031,6 +1059,7 @@ async fn op_record_login_success(db: &Ctx, username: &str) -> Result<(), StoreEr
         .execute(pool)
         .await
         .map_err(db_error)?;
+    db.accounts.forget(username);
     Ok(())
 }
 

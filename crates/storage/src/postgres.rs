@@ -137,8 +137,13 @@ impl PgStore {
         url: &str,
         cipher: std::sync::Arc<sanad_app::crypto::DataCipher>,
     ) -> Result<Self, StoreError> {
+        // Enough connections to keep every core busy while others wait on the network or a
+        // commit's flush; PostgreSQL itself does not gain from more.
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2);
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections((cores * 4).clamp(10, 64))
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
@@ -154,6 +159,7 @@ impl PgStore {
                 cipher,
                 writer: (),
                 access: Default::default(),
+                accounts: Default::default(),
             }
             .with_access_log(),
             url: url.to_string(),

@@ -81,6 +81,7 @@ impl SqliteStore {
                 cipher,
                 writer,
                 access: Default::default(),
+                accounts: Default::default(),
             }
             .with_access_log(),
             path,
