@@ -1,14 +1,27 @@
-//! Verifying the audit trail, and signed checkpoints of its head. The hash chain shows that no event
-//! was altered, removed or inserted relative to the events after it; a checkpoint signed with a key
-//! kept outside the database shows that the chain itself was not rewritten from some point on.
+//! The audit trail as a transparency log: the integrator that folds committed events into the
+//! Merkle tree and signs its heads (C2SP checkpoints, Ed25519, with the key kept outside the
+//! database), `verify` (recompute the tree from the events, check every signed head, name the first
+//! altered, missing or reordered event, count what waits for integration), and the inclusion and
+//! consistency proofs that anyone checks with `sanad-tlog-verify`.
+//!
+//! Events written before the log was a tree form a hash chain with its own signed checkpoints; they
+//! are the first leaves, and their chain and checkpoints are still checked.
 
 use std::path::Path;
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
-use sanad_domain::audit::{ChainVerifier, storable_time};
+use ed25519_dalek::{Signature, SigningKey, Verifier, VerifyingKey};
+use sanad_domain::HouseholdId;
+use sanad_domain::audit::{AuditEvent, ChainVerifier};
+use sanad_tlog::bundle::{ConsistencyBundle, InclusionBundle};
+use sanad_tlog::merkle::{self, Compact, Needed};
+use sanad_tlog::note;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::audit_log::{AuditLogStore, HeadSigner, Integrated, Pending};
+use crate::auth::Actor;
+use crate::policy::{self, Permission};
+use crate::registry::RegistryError;
 use crate::store::{Checkpoint, RegistryStore, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -107,105 +120,291 @@ pub async fn prune_access_log(
     store.prune_access_log(before, &change).await
 }
 
-/// Signs the current head of the chain and stores the checkpoint; `None` when the head is already
-/// checkpointed (or the chain is empty).
-pub async fn checkpoint(
-    store: &dyn RegistryStore,
-    key: &SigningKey,
-    at: OffsetDateTime,
-) -> Result<Option<Checkpoint>, AuditError> {
-    let head = store.audit_head().await?;
-    if head.seq == 0 {
-        return Ok(None);
+/// The origin line of the log's checkpoints when the configuration names none.
+pub const DEFAULT_ORIGIN: &str = "sanad/audit";
+
+/// Events folded into the tree per integration transaction.
+pub const BATCH: u32 = 10_000;
+
+/// Signs tree heads with the installation's audit key under the log's origin.
+pub struct LogSigner {
+    key: SigningKey,
+    origin: String,
+}
+
+impl LogSigner {
+    pub fn new(key: SigningKey, origin: &str) -> LogSigner {
+        LogSigner {
+            key,
+            origin: origin.to_string(),
+        }
     }
-    let existing = store.checkpoints().await?;
-    if existing.last().is_some_and(|c| c.seq >= head.seq) {
-        return Ok(None);
+
+    /// The verifier key that checks this log's heads, in the signed-note text form; what an
+    /// installation publishes for citizens and auditors.
+    pub fn verifier_key(&self) -> String {
+        note::verifier_key(&self.origin, &self.key.verifying_key())
     }
-    let at = storable_time(at);
-    let signature = key.sign(message(head.seq, &head.hash, at).as_bytes());
-    let checkpoint = Checkpoint {
-        seq: head.seq,
-        hash: head.hash,
-        at,
-        public_key: hex::encode(key.verifying_key().to_bytes()),
-        signature: hex::encode(signature.to_bytes()),
-    };
-    store.add_checkpoint(&checkpoint).await?;
-    Ok(Some(checkpoint))
+}
+
+impl HeadSigner for LogSigner {
+    fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    fn sign(&self, checkpoint: &note::Checkpoint) -> String {
+        note::sign(checkpoint, &self.origin, &self.key)
+    }
+}
+
+/// Integrates every committed event (batch after batch); returns how many leaves were added and
+/// the last signed head.
+pub async fn integrate_all(
+    store: &dyn AuditLogStore,
+    signer: &dyn HeadSigner,
+    now: OffsetDateTime,
+) -> Result<(u64, Option<Integrated>), StoreError> {
+    let mut added = 0;
+    let mut last = None;
+    while let Some(done) = store.integrate(BATCH, signer, now).await? {
+        added += done.leaves;
+        let full = done.leaves >= u64::from(BATCH);
+        last = Some(done);
+        if !full {
+            break;
+        }
+    }
+    Ok((added, last))
 }
 
 /// What `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verification {
+    /// Events checked (integrated and waiting).
     pub events: u64,
-    pub head_seq: i64,
-    pub head_hash: String,
+    /// Leaves in the tree, and its recomputed root (hex).
+    pub tree_size: u64,
+    pub root: String,
+    /// Signed tree heads checked.
+    pub heads: u64,
+    /// Signed checkpoints of the old hash chain checked.
     pub checkpoints: u64,
+    /// Events of the old hash chain (the first leaves).
+    pub chained: u64,
+    /// Events committed but not yet integrated.
+    pub pending: Pending,
     /// The first problem found, in plain words; `None` when everything holds.
     pub broken: Option<String>,
 }
 
-/// Walks the whole chain, then checks each checkpoint: its signature, its key (against the trusted
-/// key when given) and that the chain still has the hash it signed.
+/// Whether a signed head opens with one of the trusted keys; the checkpoint it signs.
+fn open_head(text: &str, trusted: Option<&[VerifyingKey]>) -> Result<note::Checkpoint, String> {
+    let origin = text.split('\n').next().unwrap_or_default();
+    match trusted {
+        None => note::Checkpoint::parse(text.split("\n\n").next().unwrap_or_default())
+            .map_err(|e| e.to_string()),
+        Some(keys) => {
+            let mut last = String::from("no trusted key");
+            for key in keys {
+                match note::open(text, origin, key) {
+                    Ok(c) => return Ok(c),
+                    Err(note::NoteError::NoSignature) => {
+                        last = "it is not signed by the installation's audit key".into();
+                    }
+                    Err(e) => return Err(e.to_string()),
+                }
+            }
+            Err(last)
+        }
+    }
+}
+
+/// Recomputes the tree from the events, in leaf order, and checks every signed tree head against
+/// it (signature by one of `trusted` when given, size, root); checks the old chain's links and
+/// checkpoints for its events; checks the waiting events' hashes and counts them. Reads only.
 pub async fn verify(
     store: &dyn RegistryStore,
-    trusted: Option<&VerifyingKey>,
+    trusted: Option<&[VerifyingKey]>,
 ) -> Result<Verification, AuditError> {
+    let heads = store.tree_heads().await?;
     let checkpoints = store.checkpoints().await?;
-    let mut verifier = ChainVerifier::default();
-    let mut broken = None;
-    let mut at_seq = std::collections::HashMap::new();
     let wanted: std::collections::HashSet<i64> = checkpoints.iter().map(|c| c.seq).collect();
-    let mut after = 0;
+    let mut chain_hashes = std::collections::HashMap::new();
+    let mut chain = ChainVerifier::default();
+    let mut tree = Compact::default();
+    let mut broken: Option<String> = None;
+    let mut heads_left = heads.iter().peekable();
+    let mut heads_checked = 0u64;
+    let mut events = 0u64;
+    let mut last_good_head = 0u64;
+    let mut check_chain = |e: &AuditEvent, broken: &mut Option<String>| {
+        if e.is_chained() {
+            if let Err(err) = chain.check(e) {
+                *broken = Some(format!(
+                    "the old audit chain is broken after {} good events: {err}",
+                    chain.checked
+                ));
+            } else if wanted.contains(&e.seq) {
+                chain_hashes.insert(e.seq, e.hash.clone());
+            }
+        }
+    };
     'walk: loop {
-        let page = store.audit_events(after, 10_000).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for event in &page {
-            if let Err(e) = verifier.check(event) {
+        let page = store.events_by_leaf(tree.size(), 10_000).await?;
+        if page.is_empty() {
+            break;
+        }
+        for le in &page {
+            let e = &le.event;
+            let at = tree.size();
+            if e.leaf_index != Some(at as i64) {
                 broken = Some(format!(
-                    "audit chain broken after {} good events: {e}",
-                    verifier.checked
+                    "leaf {at} is missing: its event was removed (the next one, event {}, is at leaf {})",
+                    e.seq,
+                    e.leaf_index.unwrap_or(-1)
                 ));
                 break 'walk;
             }
-            if wanted.contains(&event.seq) {
-                at_seq.insert(event.seq, event.hash.clone());
+            if e.expected_hash() != e.hash {
+                broken = Some(format!(
+                    "event {} (leaf {at}): its content does not match its hash (altered)",
+                    e.seq
+                ));
+                break 'walk;
+            }
+            let leaf = e.leaf_hash();
+            if le.stored_leaf != Some(leaf) {
+                broken = Some(format!(
+                    "event {} (leaf {at}): it is not the event the tree holds at leaf {at} (altered, or reordered)",
+                    e.seq
+                ));
+                break 'walk;
+            }
+            check_chain(e, &mut broken);
+            if broken.is_some() {
+                break 'walk;
+            }
+            tree.push(leaf);
+            events += 1;
+            while let Some(h) = heads_left.next_if(|h| h.size <= tree.size()) {
+                if let Some(problem) = check_head(h, &tree, trusted) {
+                    broken = Some(format!(
+                        "signed tree head of {} leaves: {problem}; the change lies among leaves {last_good_head} to {}",
+                        h.size,
+                        h.size.saturating_sub(1)
+                    ));
+                    break 'walk;
+                }
+                last_good_head = h.size;
+                heads_checked += 1;
             }
         }
     }
-    let head = verifier.head().clone();
-    if broken.is_none() {
+    if broken.is_none()
+        && let Some(h) = heads_left.next()
+    {
+        broken = Some(format!(
+            "a signed tree head counts {} leaves but the log holds {}: events were removed from the end",
+            h.size,
+            tree.size()
+        ));
+    }
+    // The events waiting for the integrator: their own hashes (the old chain's too, when the log
+    // was just migrated).
+    let mut after = 0;
+    let mut pending = Pending::default();
+    'pending: while broken.is_none() {
+        let page = store.pending_after(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in &page {
+            if e.expected_hash() != e.hash {
+                broken = Some(format!(
+                    "event {} (waiting for the tree): its content does not match its hash (altered)",
+                    e.seq
+                ));
+                break 'pending;
+            }
+            check_chain(e, &mut broken);
+            if broken.is_some() {
+                break 'pending;
+            }
+            pending.count += 1;
+            pending.oldest_at = Some(
+                pending
+                    .oldest_at
+                    .map_or(e.at, |o: OffsetDateTime| o.min(e.at)),
+            );
+            events += 1;
+        }
+    }
+    let chained = chain.checked;
+    if broken.is_none() && chained > 0 {
         let stored = store.audit_head().await?;
+        let head = chain.head();
         if stored.seq != head.seq || stored.hash != head.hash {
             broken = Some(format!(
-                "the recorded chain head (event {}) does not match the last event ({}): events were removed from the end",
+                "the recorded head of the old chain (event {}) does not match its last event ({}): events were removed from its end",
                 stored.seq, head.seq
             ));
         }
     }
     if broken.is_none() {
+        let legacy_keys: Option<Vec<VerifyingKey>> = trusted.map(|k| k.to_vec());
         for c in &checkpoints {
-            let problem = check_checkpoint(c, trusted, at_seq.get(&c.seq));
-            if let Some(problem) = problem {
+            if let Some(problem) =
+                check_checkpoint(c, legacy_keys.as_deref(), chain_hashes.get(&c.seq))
+            {
                 broken = Some(format!("checkpoint at event {}: {problem}", c.seq));
                 break;
             }
         }
     }
     Ok(Verification {
-        events: verifier.checked,
-        head_seq: head.seq,
-        head_hash: head.hash,
+        events,
+        tree_size: tree.size(),
+        root: hex::encode(tree.root()),
+        heads: heads_checked,
         checkpoints: checkpoints.len() as u64,
+        chained,
+        pending,
         broken,
     })
 }
 
+fn check_head(
+    head: &crate::audit_log::TreeHead,
+    tree: &Compact,
+    trusted: Option<&[VerifyingKey]>,
+) -> Option<String> {
+    if head.size != tree.size() {
+        return Some(format!(
+            "the log has no such prefix (it jumps from {} leaves)",
+            tree.size() - 1
+        ));
+    }
+    let signed = match open_head(&head.note, trusted) {
+        Ok(c) => c,
+        Err(e) => return Some(e),
+    };
+    let root = tree.root();
+    if signed.size != head.size || hex::encode(signed.root) != head.root {
+        return Some(
+            "the stored size or root differs from the signed one (the head was altered)".into(),
+        );
+    }
+    if signed.root != root {
+        return Some(
+            "the tree recomputed from the events has another root (an event was altered, removed, inserted or reordered)"
+                .into(),
+        );
+    }
+    None
+}
+
 fn check_checkpoint(
     c: &Checkpoint,
-    trusted: Option<&VerifyingKey>,
+    trusted: Option<&[VerifyingKey]>,
     chain_hash: Option<&String>,
 ) -> Option<String> {
     let Ok(key_bytes) = hex::decode(&c.public_key) else {
@@ -218,7 +417,7 @@ fn check_checkpoint(
         return Some("its public key is not a valid Ed25519 key".into());
     };
     if let Some(trusted) = trusted
-        && trusted != &key
+        && !trusted.contains(&key)
     {
         return Some("it was signed with another key than the installation's".into());
     }
@@ -242,4 +441,126 @@ fn check_checkpoint(
         }
         Some(_) => None,
     }
+}
+
+/// Which event an inclusion proof is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventRef {
+    Seq(i64),
+    /// The event that brought the household into the registry (its registration or import).
+    Registration(HouseholdId),
+}
+
+fn not_yet(what: &str) -> RegistryError {
+    RegistryError::Store(StoreError::Conflict {
+        field: what.to_string(),
+        code: "not_integrated",
+        message: "an event already folded into a signed tree head; this one is waiting for the integrator (a few hundred milliseconds): ask again".into(),
+    })
+}
+
+/// May the actor see this event's proof? Auditors and administrators: any; a citizen: the changes of
+/// their own household.
+fn may_prove(actor: &Actor, event: &AuditEvent) -> bool {
+    if policy::allows(actor, Permission::ReadAuditTrail) {
+        return true;
+    }
+    event.entity_type == "household"
+        && actor
+            .household
+            .is_some_and(|h| h.to_string() == event.entity_id)
+}
+
+/// The inclusion proof of an event in the latest signed tree head.
+pub async fn prove_inclusion(
+    store: &dyn RegistryStore,
+    actor: &Actor,
+    target: &EventRef,
+    verifier_key: &str,
+) -> Result<InclusionBundle, RegistryError> {
+    let event =
+        match target {
+            EventRef::Seq(seq) => store.audit_event(*seq).await?,
+            EventRef::Registration(id) => store
+                .events_about(&id.to_string())
+                .await?
+                .into_iter()
+                .find(|e| {
+                    e.entity_type == "household"
+                        && matches!(e.action.as_str(), "household.create" | "household.import")
+                }),
+        };
+    // Out of scope is answered as missing, as for records.
+    let event = event
+        .filter(|e| may_prove(actor, e))
+        .ok_or(RegistryError::Store(StoreError::NotFound))?;
+    let leaf = event.leaf_index.ok_or_else(|| not_yet("seq"))? as u64;
+    let head = store
+        .tree_head(None)
+        .await?
+        .filter(|h| h.size > leaf)
+        .ok_or_else(|| not_yet("seq"))?;
+    let mut needed = Needed::default();
+    let _ = merkle::inclusion_proof(&mut needed, leaf, head.size);
+    let mut nodes = store.tree_nodes(&needed.0).await?;
+    let proof = merkle::inclusion_proof(&mut nodes, leaf, head.size)
+        .ok_or(RegistryError::Store(StoreError::NotFound))?;
+    let bytes = event.leaf_bytes();
+    use base64::Engine as _;
+    Ok(InclusionBundle {
+        event: sanad_tlog::leaf::describe(&bytes)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .chain([("seq".to_string(), event.seq.to_string())])
+            .collect(),
+        leaf: base64::engine::general_purpose::STANDARD.encode(&bytes),
+        leaf_index: leaf,
+        tree_size: head.size,
+        proof: sanad_tlog::bundle::encode_hashes(&proof),
+        checkpoint: head.note,
+        verifier_key: verifier_key.to_string(),
+    })
+}
+
+/// The consistency proof between two signed tree heads (`new` = the latest when `None`): the log
+/// of `new` leaves extends the log of `old` leaves. For auditors and administrators.
+pub async fn prove_consistency(
+    store: &dyn RegistryStore,
+    actor: &Actor,
+    old: u64,
+    new: Option<u64>,
+    verifier_key: &str,
+) -> Result<ConsistencyBundle, RegistryError> {
+    if !policy::allows(actor, Permission::ReadAuditTrail) {
+        return Err(RegistryError::Forbidden(Permission::ReadAuditTrail.scope()));
+    }
+    let old_head = store
+        .tree_head(Some(old))
+        .await?
+        .ok_or(RegistryError::Store(StoreError::NotFound))?;
+    let new_head = store
+        .tree_head(new)
+        .await?
+        .ok_or(RegistryError::Store(StoreError::NotFound))?;
+    if new_head.size < old_head.size {
+        return Err(RegistryError::Store(StoreError::Conflict {
+            field: "new".into(),
+            code: "older",
+            message: format!("a head of at least {} leaves", old_head.size),
+        }));
+    }
+    let mut needed = Needed::default();
+    let _ = merkle::consistency_proof(&mut needed, old_head.size, new_head.size);
+    let mut nodes = store.tree_nodes(&needed.0).await?;
+    let proof = merkle::consistency_proof(&mut nodes, old_head.size, new_head.size)
+        .ok_or(RegistryError::Store(StoreError::NotFound))?;
+    Ok(ConsistencyBundle {
+        old_size: old_head.size,
+        new_size: new_head.size,
+        old_checkpoint: old_head.note,
+        new_checkpoint: new_head.note,
+        proof: sanad_tlog::bundle::encode_hashes(&proof),
+        verifier_key: verifier_key.to_string(),
+    })
 }

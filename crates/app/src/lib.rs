@@ -3,6 +3,7 @@
 //! [`store::RegistryStore`]; the HTTP layer and the CLI call the use-cases.
 
 pub mod audit;
+pub mod audit_log;
 pub mod auth;
 pub mod crypto;
 pub mod duplicates;

@@ -315,8 +315,10 @@ pub struct Checkpoint {
     pub signature: String,
 }
 
+/// Every registry store also keeps the audit log ([`crate::audit_log::AuditLogStore`]): the
+/// registry's changes write their events in their own transactions.
 #[async_trait]
-pub trait RegistryStore: Send + Sync + 'static {
+pub trait RegistryStore: crate::audit_log::AuditLogStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -63,18 +63,37 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             Err(e) => tracing::warn!(error = %e, "duplicate check off"),
         }
     });
-    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
-    let signer = registry.store().clone();
-    let every = std::time::Duration::from_secs(settings.checkpoint_minutes.max(1) * 60);
+    // The integrator: folds committed audit events into the tree and signs its head, shortly
+    // after commit. On PostgreSQL several servers may run it; one leads at a time.
+    let signer = log_signer(settings)?;
+    let verifier_key = signer.verifier_key();
+    let log = registry.store().clone();
+    let every = std::time::Duration::from_millis(settings.integrate_ms.max(10));
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failing = false;
         loop {
             tick.tick().await;
-            if let Err(e) =
-                sanad_app::audit::checkpoint(signer.as_ref(), &key, time::OffsetDateTime::now_utc())
-                    .await
+            match sanad_app::audit::integrate_all(
+                log.as_ref(),
+                &signer,
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
             {
-                tracing::error!(error = %e, "audit checkpoint failed");
+                Ok((added, _)) => {
+                    if added > 0 {
+                        tracing::debug!(audit.integrated = added, "audit events integrated");
+                    }
+                    failing = false;
+                }
+                // Logged once per failing spell, not every tick.
+                Err(e) if !failing => {
+                    tracing::error!(error = %e, "audit integration failed");
+                    failing = true;
+                }
+                Err(_) => {}
             }
         }
     });
@@ -101,6 +120,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     }
     let mut state = sanad_http::AppState::new(registry);
     state.secure_cookies = settings.secure_cookies;
+    state.audit_verifier_key = Some(verifier_key);
     if let Some(config) = settings.oidc.client()? {
         let oidc = std::sync::Arc::new(
             sanad_http::oidc::Oidc::new(config)
@@ -308,43 +328,150 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The log's signer: the audit key file and the configured origin.
+fn log_signer(settings: &Settings) -> anyhow::Result<sanad_app::audit::LogSigner> {
+    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
+    Ok(sanad_app::audit::LogSigner::new(
+        key,
+        &settings.audit_origin,
+    ))
+}
+
+/// The keys whose signatures `verify` accepts.
+// TODO(keys): swap for `sanad_app::audit::trusted_audit_keys(store, &current)` once the keys
+// helper's installation_keys lands, so that heads signed before a key rotation still verify.
+fn trusted_keys(settings: &Settings) -> anyhow::Result<Option<Vec<ed25519_dalek::VerifyingKey>>> {
+    if !settings.audit_key_file.exists() {
+        return Ok(None);
+    }
+    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
+    Ok(Some(vec![key.verifying_key()]))
+}
+
+fn age(at: time::OffsetDateTime) -> String {
+    let secs = (time::OffsetDateTime::now_utc() - at)
+        .whole_seconds()
+        .max(0);
+    match secs {
+        0..120 => format!("{secs} s"),
+        120..7200 => format!("{} min", secs / 60),
+        _ => format!("{} h", secs / 3600),
+    }
+}
+
 pub async fn audit_verify(settings: &Settings) -> anyhow::Result<ExitCode> {
     let store = open_migrated(settings).await?;
-    let trusted = if settings.audit_key_file.exists() {
-        Some(sanad_app::audit::load_or_create_key(&settings.audit_key_file)?.verifying_key())
-    } else {
-        None
-    };
-    let v = sanad_app::audit::verify(store.as_ref(), trusted.as_ref()).await?;
-    if let Some(problem) = v.broken {
-        eprintln!("audit trail BROKEN: {problem}");
+    let trusted = trusted_keys(settings)?;
+    let v = sanad_app::audit::verify(store.as_ref(), trusted.as_deref()).await?;
+    if let Some(problem) = &v.broken {
+        eprintln!("audit log BROKEN: {problem}");
         return Ok(ExitCode::from(3));
     }
     println!(
-        "audit chain intact: {} events, head {} at seq {}; {} signed checkpoints verified{}",
+        "audit log intact: {} events; tree of {} leaves, root {}; {} signed tree heads verified{}",
         v.events,
-        v.head_hash,
-        v.head_seq,
-        v.checkpoints,
+        v.tree_size,
+        v.root,
+        v.heads,
         if trusted.is_some() {
             " against the installation key"
         } else {
-            " (no key file here: signatures checked against their own keys only)"
+            " (no key file here: their signatures were not checked)"
         }
     );
+    if v.chained > 0 {
+        println!(
+            "  the first {} events are the old hash chain: its links and {} signed checkpoints verified",
+            v.chained, v.checkpoints
+        );
+    }
+    match v.pending.oldest_at {
+        Some(oldest) => println!(
+            "  {} events committed and waiting for the integrator (the oldest for {}): their hashes verified; `sanad audit integrate` folds them in",
+            v.pending.count,
+            age(oldest)
+        ),
+        None => println!("  no event waiting for the integrator"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn audit_checkpoint(settings: &Settings) -> anyhow::Result<()> {
+pub async fn audit_integrate(settings: &Settings) -> anyhow::Result<()> {
     let store = open_migrated(settings).await?;
-    let key = sanad_app::audit::load_or_create_key(&settings.audit_key_file)?;
-    match sanad_app::audit::checkpoint(store.as_ref(), &key, time::OffsetDateTime::now_utc())
-        .await?
-    {
-        Some(c) => println!("checkpoint signed at event {}: {}", c.seq, c.hash),
-        None => println!("the chain head is already checkpointed"),
+    let signer = log_signer(settings)?;
+    let (added, last) =
+        sanad_app::audit::integrate_all(store.as_ref(), &signer, time::OffsetDateTime::now_utc())
+            .await?;
+    match last {
+        Some(done) => println!(
+            "integrated {added} events: signed tree head of {} leaves, root {}",
+            done.head.size, done.head.root
+        ),
+        None => println!("no event waiting for the integrator"),
     }
     Ok(())
+}
+
+fn write_bundle(bundle: &sanad_tlog::bundle::Bundle, out: Option<&Path>) -> anyhow::Result<()> {
+    let text = serde_json::to_string_pretty(bundle)? + "\n";
+    match out {
+        Some(path) => std::fs::write(path, text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(())
+}
+
+pub async fn audit_prove(
+    settings: &Settings,
+    seq: Option<i64>,
+    household: Option<&str>,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    let signer = log_signer(settings)?;
+    let target = match (seq, household) {
+        (Some(seq), _) => sanad_app::audit::EventRef::Seq(seq),
+        (None, Some(h)) => sanad_app::audit::EventRef::Registration(
+            sanad_domain::HouseholdId::parse(h)
+                .map_err(|e| anyhow::anyhow!("--household {h}: {e}"))?,
+        ),
+        (None, None) => bail!("--seq or --household: which event to prove"),
+    };
+    let bundle = sanad_app::audit::prove_inclusion(
+        store.as_ref(),
+        &sanad_app::Actor::system("sanad cli"),
+        &target,
+        &signer.verifier_key(),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    write_bundle(&sanad_tlog::bundle::Bundle::Inclusion(bundle), out)
+}
+
+pub async fn audit_consistency(
+    settings: &Settings,
+    old: u64,
+    new: Option<u64>,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let store = open_migrated(settings).await?;
+    let signer = log_signer(settings)?;
+    let bundle = sanad_app::audit::prove_consistency(
+        store.as_ref(),
+        &sanad_app::Actor::system("sanad cli"),
+        old,
+        new,
+        &signer.verifier_key(),
+    )
+    .await
+    .map_err(|e| match e {
+        sanad_app::registry::RegistryError::Store(sanad_app::StoreError::NotFound) => {
+            anyhow::anyhow!("--old/--new: no signed tree head of that size (`sanad audit verify` lists the log's size)")
+        }
+        e => anyhow::anyhow!("{e}"),
+    })?;
+    write_bundle(&sanad_tlog::bundle::Bundle::Consistency(bundle), out)
 }
 
 pub async fn create_user(

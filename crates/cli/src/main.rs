@@ -103,10 +103,41 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the audit hash chain and its signed checkpoints; name the first broken link.
+    /// Recompute the audit log's Merkle tree from the events, check every signed tree head (and
+    /// the old chain's checkpoints), name the first altered, missing or reordered event, and count
+    /// the events waiting for integration. Reads only.
     Verify,
-    /// Sign a checkpoint of the chain's head now (the server also does it periodically).
-    Checkpoint,
+    /// Fold the committed events into the tree now and sign its head (the server does it every
+    /// `integrate_ms`).
+    #[command(alias = "checkpoint")]
+    Integrate,
+    /// Print the inclusion proof of an event as a JSON bundle for `sanad-tlog-verify`.
+    Prove {
+        /// The event's sequence number.
+        #[arg(
+            long,
+            conflicts_with = "household",
+            required_unless_present = "household"
+        )]
+        seq: Option<i64>,
+        /// The registration (or import) of this household.
+        #[arg(long)]
+        household: Option<String>,
+        /// Write the bundle here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the consistency proof between two signed tree heads as a JSON bundle.
+    Consistency {
+        /// The size of the older head.
+        #[arg(long)]
+        old: u64,
+        /// The size of the newer head (default: the latest).
+        #[arg(long)]
+        new: Option<u64>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -207,9 +238,21 @@ fn main() -> ExitCode {
                 .map(|_| ExitCode::SUCCESS),
             Command::Audit { command } => match command {
                 AuditCommand::Verify => commands::audit_verify(&settings).await,
-                AuditCommand::Checkpoint => commands::audit_checkpoint(&settings)
+                AuditCommand::Integrate => commands::audit_integrate(&settings)
                     .await
                     .map(|_| ExitCode::SUCCESS),
+                AuditCommand::Prove {
+                    seq,
+                    household,
+                    out,
+                } => commands::audit_prove(&settings, seq, household.as_deref(), out.as_deref())
+                    .await
+                    .map(|_| ExitCode::SUCCESS),
+                AuditCommand::Consistency { old, new, out } => {
+                    commands::audit_consistency(&settings, old, new, out.as_deref())
+                        .await
+                        .map(|_| ExitCode::SUCCESS)
+                }
             },
             Command::Admin { command } => match command {
                 AdminCommand::CreateUser {

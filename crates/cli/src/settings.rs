@@ -16,11 +16,15 @@ pub struct Settings {
     pub bind: String,
     /// Log filter, e.g. `info` or `sanad=debug,tower_http=info`.
     pub log: String,
-    /// The Ed25519 key that signs checkpoints of the audit chain; keep it outside the database
-    /// (and its backups). Created on first use.
+    /// The Ed25519 key that signs the audit log's tree heads; keep it outside the database (and its
+    /// backups). Created on first use.
     pub audit_key_file: std::path::PathBuf,
-    /// Minutes between two signed checkpoints while serving.
-    pub checkpoint_minutes: u64,
+    /// The origin line of the audit log's signed tree heads (and their key name): a name unique to
+    /// this installation, e.g. `sanad.example.ma/audit`.
+    pub audit_origin: String,
+    /// Milliseconds between two runs of the integrator while serving: the longest an event waits
+    /// before it is in a signed tree head (plus the integration itself).
+    pub integrate_ms: u64,
     /// The key that encrypts national ids at rest (and keys their look-up hash); keep it outside the
     /// database and its backups. Created on first use.
     pub data_key_file: std::path::PathBuf,
@@ -102,7 +106,8 @@ impl fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("log", &self.log)
             .field("audit_key_file", &self.audit_key_file)
-            .field("checkpoint_minutes", &self.checkpoint_minutes)
+            .field("audit_origin", &self.audit_origin)
+            .field("integrate_ms", &self.integrate_ms)
             .field("data_key_file", &self.data_key_file)
             .field("secure_cookies", &self.secure_cookies)
             .field("access_log_days", &self.access_log_days)
@@ -118,7 +123,8 @@ impl Settings {
             .set_default("bind", "127.0.0.1:8080")?
             .set_default("log", "info")?
             .set_default("audit_key_file", "sanad-audit.key")?
-            .set_default("checkpoint_minutes", 10)?
+            .set_default("audit_origin", sanad_app::audit::DEFAULT_ORIGIN)?
+            .set_default("integrate_ms", 250)?
             .set_default("data_key_file", "sanad-data.key")?
             .set_default("secure_cookies", false)?
             .set_default("access_log_days", 0)?;

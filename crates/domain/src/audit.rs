@@ -1,5 +1,11 @@
-//! The audit trail: every change (and every read of personal data) is an event, and each event holds
-//! the hash of the one before it, so that altering, removing or inserting an event breaks the chain.
+//! The audit trail: every change (and every read of personal data) is an event, and every event is a
+//! leaf of an append-only Merkle tree (the transparency log of `sanad_tlog`), whose signed heads show
+//! that no event was altered, removed, inserted or reordered. An event's bytes (its leaf) are its own
+//! fields only: it takes its place in the log without knowing the event before it.
+//!
+//! Events written before the log was a tree (format 1) were chained: each holds the hash of the one
+//! before it. They stay as they were, as the first leaves, and [`ChainVerifier`] still checks their
+//! links (their old signed checkpoints name chain hashes).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -22,7 +28,7 @@ pub struct AuditEntry {
     pub details: String,
 }
 
-/// A chained audit event as stored.
+/// An audit event as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     pub seq: i64,
@@ -34,8 +40,13 @@ pub struct AuditEvent {
     pub entity_type: String,
     pub entity_id: String,
     pub details: String,
+    /// The previous event's hash for events of the old chain (format 1); empty since.
     pub prev_hash: String,
+    /// SHA-256 (hex) of the event's leaf bytes.
     pub hash: String,
+    /// The event's place in the Merkle tree; `None` until the integrator folds it in.
+    #[serde(default)]
+    pub leaf_index: Option<i64>,
 }
 
 /// The end of the chain: the last sequence number and its hash.
@@ -62,11 +73,10 @@ pub fn storable_time(at: OffsetDateTime) -> OffsetDateTime {
     at.replace_microsecond(micros).unwrap_or(at)
 }
 
-fn hash_of(seq: i64, at: OffsetDateTime, entry: &AuditEntry, prev_hash: &str) -> String {
+/// The leaf bytes of a chained event (format 1): exactly what its chain hash was computed over.
+fn chained_bytes(seq: i64, at: OffsetDateTime, entry: &AuditEntry, prev_hash: &str) -> Vec<u8> {
     let at = storable_time(at).format(&Rfc3339).unwrap_or_default();
-    let mut h = Sha256::new();
-    // Fields are length-prefixed so that no two different events share a byte string.
-    for part in [
+    sanad_tlog::leaf::encode([
         seq.to_string().as_str(),
         at.as_str(),
         &entry.actor,
@@ -75,15 +85,37 @@ fn hash_of(seq: i64, at: OffsetDateTime, entry: &AuditEntry, prev_hash: &str) ->
         &entry.entity_id,
         &entry.details,
         prev_hash,
-    ] {
-        h.update((part.len() as u64).to_le_bytes());
-        h.update(part.as_bytes());
+    ])
+}
+
+fn hash_of(seq: i64, at: OffsetDateTime, entry: &AuditEntry, prev_hash: &str) -> String {
+    hex::encode(Sha256::digest(chained_bytes(seq, at, entry, prev_hash)))
+}
+
+impl AuditEntry {
+    /// The leaf bytes of this entry written at `at` (format 2): the tag, then its own fields.
+    pub fn leaf_bytes(&self, at: OffsetDateTime) -> Vec<u8> {
+        let at = storable_time(at).format(&Rfc3339).unwrap_or_default();
+        sanad_tlog::leaf::encode([
+            sanad_tlog::leaf::EVENT_TAG,
+            at.as_str(),
+            &self.actor,
+            &self.action,
+            &self.entity_type,
+            &self.entity_id,
+            &self.details,
+        ])
     }
-    hex::encode(h.finalize())
+
+    /// SHA-256 (hex) of [`AuditEntry::leaf_bytes`]: the event's `hash` column.
+    pub fn hash(&self, at: OffsetDateTime) -> String {
+        hex::encode(Sha256::digest(self.leaf_bytes(at)))
+    }
 }
 
 impl AuditEvent {
-    /// Chains an entry after `head` and moves `head` to it.
+    /// Chains an entry after `head` and moves `head` to it: the format of the events written before
+    /// the log became a tree (kept to build such databases in tests, and to check them).
     pub fn chain(head: &mut ChainHead, at: OffsetDateTime, entry: AuditEntry) -> AuditEvent {
         let at = storable_time(at);
         let seq = head.seq + 1;
@@ -98,21 +130,44 @@ impl AuditEvent {
             details: entry.details,
             prev_hash: std::mem::replace(&mut head.hash, hash.clone()),
             hash,
+            leaf_index: None,
         };
         head.seq = seq;
         event
     }
 
-    /// The hash this event should carry given its content.
-    pub fn expected_hash(&self) -> String {
-        let entry = AuditEntry {
+    fn entry(&self) -> AuditEntry {
+        AuditEntry {
             actor: self.actor.clone(),
             action: self.action.clone(),
             entity_type: self.entity_type.clone(),
             entity_id: self.entity_id.clone(),
             details: self.details.clone(),
-        };
-        hash_of(self.seq, self.at, &entry, &self.prev_hash)
+        }
+    }
+
+    /// Whether the event belongs to the old hash chain (format 1).
+    pub fn is_chained(&self) -> bool {
+        !self.prev_hash.is_empty()
+    }
+
+    /// The event as a leaf of the log: format 1 for chained events, format 2 since.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        if self.is_chained() {
+            chained_bytes(self.seq, self.at, &self.entry(), &self.prev_hash)
+        } else {
+            self.entry().leaf_bytes(self.at)
+        }
+    }
+
+    /// The RFC 6962 leaf hash of the event.
+    pub fn leaf_hash(&self) -> sanad_tlog::Hash {
+        sanad_tlog::merkle::leaf_hash(&self.leaf_bytes())
+    }
+
+    /// The hash this event should carry given its content.
+    pub fn expected_hash(&self) -> String {
+        hex::encode(Sha256::digest(self.leaf_bytes()))
     }
 }
 

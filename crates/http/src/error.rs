@@ -37,7 +37,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
+    pub(crate) fn new(status: StatusCode, code: &'static str, title: &'static str) -> Self {
         ApiError {
             status,
             code,

@@ -36,6 +36,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Login through an OpenID Connect provider, when one is configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    /// The verifier key of the audit log's signed heads (`name+id+key`), put in proof bundles;
+    /// without it the proof endpoints answer 503.
+    pub audit_verifier_key: Option<String>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -47,6 +50,7 @@ impl AppState {
             registry,
             secure_cookies: false,
             oidc: None,
+            audit_verifier_key: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),
@@ -75,6 +79,9 @@ impl AppState {
         api::duplicates::undo,
         api::audit::access_log,
         api::audit::events,
+        api::audit::inclusion,
+        api::audit::consistency,
+        api::audit::tree_head,
         api::session::login,
         api::session::logout,
     ),
@@ -154,6 +161,9 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/logout", post(api::session::logout))
         .route("/access-log", get(api::audit::access_log))
         .route("/audit/events", get(api::audit::events))
+        .route("/audit/proofs/inclusion", get(api::audit::inclusion))
+        .route("/audit/proofs/consistency", get(api::audit::consistency))
+        .route("/audit/tree-head", get(api::audit::tree_head))
         .fallback(api_not_found);
 
     let docs: Router<AppState> = utoipa_swagger_ui::SwaggerUi::new("/api/v1/docs")

@@ -1,6 +1,6 @@
 // Operations whose SQL is the same on SQLite and PostgreSQL. This file is `include!`d into the
-// `sqlite` and `postgres` modules, where `Db`, `Pool`, `Tx`, `Writer`, `begin_write` and
-// `lock_chain_head` name the backend's types and its way of serialising writers; the compiler checks each copy against its
+// `sqlite` and `postgres` modules, where `Db`, `Pool`, `Tx`, `Writer` and `begin_write` name the
+// backend's types and its way of starting a write; the compiler checks each copy against its
 // backend's types. (A generic function over `sqlx::Database` needs a bound per encoded type and per
 // executor lifetime, which hides the SQL under the bounds.)
 
@@ -100,42 +100,34 @@ async fn allocate(tx: &mut Tx, kind: &str, n: i64) -> Result<i64, StoreError> {
     Ok(next - n)
 }
 
-/// Appends entries to the audit chain inside the writer's transaction.
+/// Appends entries to the audit log inside the writer's transaction. Each event takes the next
+/// sequence number without a lock on any shared row (PostgreSQL: `nextval` of a sequence and the
+/// transaction id, both column defaults; SQLite: the rowid, under its single writer); its leaf index
+/// comes later, from the integrator. The event's hash covers its own fields only.
 async fn append_audit(
     tx: &mut Tx,
     at: time::OffsetDateTime,
     entries: Vec<AuditEntry>,
 ) -> Result<(), StoreError> {
-    let mut head = lock_chain_head(tx).await?;
-    for entry in entries {
-        let e = AuditEvent::chain(&mut head, at, entry);
-        sqlx::query(
-            "INSERT INTO audit_events (seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(e.seq)
-        .bind(e.at)
-        .bind(&e.actor)
-        .bind(&e.action)
-        .bind(&e.entity_type)
-        .bind(&e.entity_id)
-        .bind(&e.details)
-        .bind(&e.prev_hash)
-        .bind(&e.hash)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
+    if entries.is_empty() {
+        return Ok(());
     }
-    save_chain_head(tx, &head).await
-}
-
-async fn save_chain_head(tx: &mut Tx, head: &ChainHead) -> Result<(), StoreError> {
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-        .bind(head.seq)
-        .bind(&head.hash)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_error)?;
+    let at = sanad_domain::audit::storable_time(at);
+    let mut q = QueryBuilder::<Db>::new(
+        "INSERT INTO audit_events (at, actor, action, entity_type, entity_id, details, prev_hash, hash) ",
+    );
+    q.push_values(entries, |mut b, entry| {
+        let hash = entry.hash(at);
+        b.push_bind(at)
+            .push_bind(entry.actor)
+            .push_bind(entry.action)
+            .push_bind(entry.entity_type)
+            .push_bind(entry.entity_id)
+            .push_bind(entry.details)
+            .push_bind("")
+            .push_bind(hash);
+    });
+    q.build().execute(&mut **tx).await.map_err(db_error)?;
     Ok(())
 }
 
@@ -779,7 +771,7 @@ async fn op_audit_events(
 ) -> Result<Vec<AuditEvent>, StoreError> {
     let pool = &db.pool;
     let rows: Vec<AuditRow> = sqlx::query_as(
-        "SELECT seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash \
+        "SELECT seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash, leaf_index \
          FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2",
     )
     .bind(after_seq)
@@ -1210,7 +1202,7 @@ async fn op_seed_territories(db: &Ctx) -> Result<(), StoreError> {
     tx.commit().await.map_err(db_error)
 }
 
-/// What the audit trail of an import records, owned, so that its events can be chained on another
+/// What the audit trail of an import records, owned, so that its events can be hashed on another
 /// thread while the rows are written.
 pub(crate) struct ImportAudit {
     actor: String,
@@ -1234,9 +1226,10 @@ impl ImportAudit {
         }
     }
 
-    /// The chained events: one per household (as [`household_entry`] writes it), one per person
-    /// without a household.
-    pub(crate) fn chain(&self, head: &mut ChainHead, at: time::OffsetDateTime) -> Vec<AuditEvent> {
+    /// The events with their hashes: one per household (as [`household_entry`] writes it), one per
+    /// person without a household. Hashing them is the costly part, done on another thread while
+    /// the rows are written; each hash depends on its event only.
+    pub(crate) fn events(&self, at: time::OffsetDateTime) -> Vec<(AuditEntry, String)> {
         let households = self.households.iter().map(|(id, version, members)| {
             crate::rows::household_entry_of(
                 &self.actor,
@@ -1256,7 +1249,10 @@ impl ImportAudit {
         });
         households
             .chain(persons)
-            .map(|entry| AuditEvent::chain(head, at, entry))
+            .map(|entry| {
+                let hash = entry.hash(at);
+                (entry, hash)
+            })
             .collect()
     }
 }

@@ -1,5 +1,6 @@
-//! The registry on PostgreSQL, the production store. Writers serialise on the audit chain's head row
-//! (`SELECT … FOR UPDATE`); bulk imports go through `COPY`.
+//! The registry on PostgreSQL, the production store. Writers do not serialise on the audit log: an
+//! event takes its seq from a sequence and records its transaction id (see `append_audit`); bulk
+//! imports go through `COPY`.
 
 use std::fmt::Write as _;
 use std::time::Duration;
@@ -20,17 +21,30 @@ async fn begin_write(db: &Ctx) -> Result<Tx, StoreError> {
     db.pool.begin().await.map_err(db_error)
 }
 
-/// Locks the head row until the transaction ends, so that writers append to the chain one at a time.
-async fn lock_chain_head(tx: &mut Tx) -> Result<ChainHead, StoreError> {
-    let (seq, hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db_error)?;
-    Ok(ChainHead { seq, hash })
+include!("ops.rs");
+
+/// Events whose writing transaction is older than every running one: each has committed (and is
+/// visible) or rolled back (and is not there), so taking them in seq order never skips an event
+/// that commits later with a smaller seq, nor takes one twice.
+const SETTLED: &str = " AND (txid IS NULL OR txid < pg_snapshot_xmin(pg_current_snapshot()))";
+
+/// One integrator at a time across every server: a transaction-scoped advisory lock, tried, not
+/// waited for (another instance is doing the work).
+async fn lead_integration(tx: &mut Tx) -> Result<bool, StoreError> {
+    sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+        .bind(INTEGRATOR_LOCK)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_error)
 }
 
-include!("ops.rs");
+/// The advisory lock of the audit log's integrator.
+const INTEGRATOR_LOCK: i64 = 0x5341_4e41_4400_0002;
+
+include!("log_ops.rs");
+
+/// The advisory lock that queues bulk imports behind each other.
+const IMPORT_LOCK: i64 = 0x5341_4e41_4400_0001;
 
 /// The ids and national ids of a batch that are already in the store.
 async fn op_batch_conflicts(
@@ -226,6 +240,8 @@ async fn copy_rows<T>(
     copy.finish().await.map_err(db_error)
 }
 
+audit_log_store!(PgStore);
+
 registry_store!(PgStore {
     fn backend(&self) -> &'static str {
         "postgres"
@@ -247,8 +263,13 @@ registry_store!(PgStore {
     ) -> Result<ImportOutcome, StoreError> {
         let at = sanad_domain::audit::storable_time(change.at);
         let mut tx = begin_write(&self.ctx).await?;
-        // Taken first, so that concurrent imports and writers queue here rather than deadlock.
-        let mut head = lock_chain_head(&mut tx).await?;
+        // Imports queue behind each other (they check, then write, the same tables); writers do not
+        // wait for them.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(IMPORT_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
         let conflicts = op_batch_conflicts(&mut tx, &self.ctx.cipher, batch).await?;
         if !conflicts.is_empty() {
             tx.rollback().await.map_err(db_error)?;
@@ -262,14 +283,9 @@ registry_store!(PgStore {
         .fetch_one(&mut *tx)
         .await
         .map_err(db_error)?;
-        // The audit events are chained on a blocking thread while the rows are copied.
+        // The audit events are hashed on a blocking thread while the rows are copied.
         let audit = ImportAudit::of(batch, change);
-        let chain_from = head.clone();
-        let auditor = tokio::task::spawn_blocking(move || {
-            let mut head = chain_from;
-            let events = audit.chain(&mut head, at);
-            (events, head)
-        });
+        let auditor = tokio::task::spawn_blocking(move || audit.events(at));
         let mut rebuild: Vec<String> = Vec::new();
         if empty {
             // Room for the sorts that build the indexes again.
@@ -415,29 +431,28 @@ registry_store!(PgStore {
                 .map_err(db_error)?;
         }
         progress.phase("auditing", 0);
-        let (events, chained) = auditor
+        let events = auditor
             .await
-            .map_err(|e| StoreError::Internal(format!("audit chaining failed: {e}")))?;
-        head = chained;
+            .map_err(|e| StoreError::Internal(format!("audit hashing failed: {e}")))?;
+        // seq and txid take their defaults (the sequence, this transaction's id).
+        let at_text = ts(at);
         copy_rows(
             &mut tx,
-            "COPY audit_events (seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash) FROM STDIN",
+            "COPY audit_events (at, actor, action, entity_type, entity_id, details, prev_hash, hash) FROM STDIN",
             &events,
-            |out, e| {
-                let _ = write!(out, "{}", e.seq);
-                field(out, Some(&ts(e.at)));
+            |out, (e, hash)| {
+                field(out, Some(&at_text));
                 field(out, Some(&e.actor));
                 field(out, Some(&e.action));
                 field(out, Some(&e.entity_type));
                 field(out, Some(&e.entity_id));
                 field(out, Some(&e.details));
-                field(out, Some(&e.prev_hash));
-                field(out, Some(&e.hash));
+                field(out, Some(""));
+                field(out, Some(hash));
                 Ok(())
             },
         )
         .await?;
-        save_chain_head(&mut tx, &head).await?;
         let (max_h, max_p) = batch_max_serials(batch);
         for (kind, max) in [("household", max_h), ("person", max_p)] {
             sqlx::query(

@@ -316,6 +316,7 @@ pub(crate) struct AuditRow {
     pub details: String,
     pub prev_hash: String,
     pub hash: String,
+    pub leaf_index: Option<i64>,
 }
 
 impl From<AuditRow> for AuditEvent {
@@ -330,6 +331,7 @@ impl From<AuditRow> for AuditEvent {
             details: r.details,
             prev_hash: r.prev_hash,
             hash: r.hash,
+            leaf_index: r.leaf_index,
         }
     }
 }

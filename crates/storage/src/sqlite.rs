@@ -22,17 +22,17 @@ async fn begin_write(db: &Ctx) -> Result<Tx, StoreError> {
     db.writer.begin().await
 }
 
-/// The writer already holds the database's write lock, so a plain read is enough.
-async fn lock_chain_head(tx: &mut Tx) -> Result<ChainHead, StoreError> {
-    let (seq, hash): (i64, String) =
-        sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await
-            .map_err(db_error)?;
-    Ok(ChainHead { seq, hash })
+include!("ops.rs");
+
+/// Every committed event is settled: one writer at a time, and the integrator is a writer.
+const SETTLED: &str = "";
+
+/// The integrator's transaction holds the write lock (`BEGIN IMMEDIATE`): it leads alone.
+async fn lead_integration(_tx: &mut Tx) -> Result<bool, StoreError> {
+    Ok(true)
 }
 
-include!("ops.rs");
+include!("log_ops.rs");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -92,6 +92,8 @@ impl SqliteStore {
         &self.ctx.pool
     }
 }
+
+audit_log_store!(SqliteStore);
 
 registry_store!(SqliteStore {
     fn backend(&self) -> &'static str {

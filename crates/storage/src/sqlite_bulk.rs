@@ -11,7 +11,6 @@ use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
 use sanad_app::StoreError;
 use sanad_app::crypto::DataCipher;
 use sanad_app::store::{BatchConflict, Change, ImportOutcome, Progress, RegistryBatch};
-use sanad_domain::audit::ChainHead;
 use sanad_domain::{Household, Person};
 use time::format_description::well_known::Rfc3339;
 
@@ -89,16 +88,11 @@ pub(crate) fn import(
         .flat_map(|h| &h.members)
         .chain(&batch.loose_persons)
         .collect();
-    let (seq, hash): (i64, String) = tx
-        .query_row("SELECT seq, hash FROM audit_head WHERE id = 1", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .map_err(err)?;
     let at = sanad_domain::audit::storable_time(change.at);
 
     // Three threads: this one only binds and inserts; one seals the persons' national ids and phones and
-    // builds their search keys, chunk by chunk, ahead of the inserts; one chains the audit events.
-    let head = std::thread::scope(|scope| -> Result<ChainHead, StoreError> {
+    // builds their search keys, chunk by chunk, ahead of the inserts; one hashes the audit events.
+    std::thread::scope(|scope| -> Result<(), StoreError> {
         let (sealed_tx, sealed_rx) = std::sync::mpsc::sync_channel(4);
         let persons = &persons;
         scope.spawn(move || {
@@ -109,11 +103,7 @@ pub(crate) fn import(
                 }
             }
         });
-        let auditor = scope.spawn(move || {
-            let mut head = ChainHead { seq, hash };
-            let events = audit.chain(&mut head, at);
-            (events, head)
-        });
+        let auditor = scope.spawn(move || audit.events(at));
 
         progress.phase("writing", (batch.households.len() + persons.len()) as u64);
         let mut written = 0u64;
@@ -205,39 +195,33 @@ pub(crate) fn import(
         }
 
         progress.phase("auditing", 0);
-        let (events, head) = auditor
+        let events = auditor
             .join()
             .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        // The seq is the rowid (max + 1): this transaction is the only writer.
         let mut insert_event = tx
             .prepare(
-                "INSERT INTO audit_events (seq, at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT INTO audit_events (at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7)",
             )
             .map_err(err)?;
         let at_text = ts(at);
-        for e in &events {
+        for (e, hash) in &events {
             insert_event
                 .execute(params![
-                    e.seq,
                     at_text,
                     e.actor,
                     e.action,
                     e.entity_type,
                     e.entity_id,
                     e.details,
-                    e.prev_hash,
-                    e.hash
+                    hash
                 ])
                 .map_err(err)?;
         }
         progress.advance(written);
-        Ok(head)
+        Ok(())
     })?;
-    tx.execute(
-        "UPDATE audit_head SET seq = ?1, hash = ?2 WHERE id = 1",
-        params![head.seq, head.hash],
-    )
-    .map_err(err)?;
     let (max_h, max_p) = max_serials;
     for (kind, max) in [("household", max_h), ("person", max_p)] {
         tx.execute(

@@ -40,12 +40,23 @@ impl TestDb {
 }
 
 pub async fn sqlite() -> TestDb {
+    sqlite_database(true).await
+}
+
+/// A new SQLite file without any table (to build an older schema in).
+pub async fn sqlite_unmigrated() -> TestDb {
+    sqlite_database(false).await
+}
+
+async fn sqlite_database(migrate: bool) -> TestDb {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
     let url = format!("sqlite://{}", dir.path().join("sanad.db").display());
     let store = SqliteStore::connect(&url, cipher())
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    store.migrate_for_tests().await;
+    if migrate {
+        store.migrate_for_tests().await;
+    }
     TestDb {
         store: Arc::new(store.clone()),
         url,

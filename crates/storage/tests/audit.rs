@@ -4,9 +4,8 @@
 
 use std::sync::Arc;
 
-use sanad_app::audit::{checkpoint, load_or_create_key, verify};
+use sanad_app::audit::{LogSigner, integrate_all, load_or_create_key, verify};
 use sanad_app::{Actor, Registry, RegistryStore};
-use sanad_domain::audit::{AuditEvent, ChainHead};
 use sanad_domain::{
     Amount, DwellingType, HouseholdData, HouseholdInput, MemberInput, Occupation, PersonData,
     Relation, Schooling, Sex, Tenure,
@@ -64,6 +63,14 @@ async fn sql(db: &TestDb, statement: &str) {
     }
 }
 
+/// Verifies with the installation key and returns the problem found, if any.
+async fn problem(store: &dyn RegistryStore, key: &ed25519_dalek::VerifyingKey) -> Option<String> {
+    verify(store, Some(std::slice::from_ref(key)))
+        .await
+        .unwrap()
+        .broken
+}
+
 async fn an_auditor_finds_the_forged_record(db: &TestDb) {
     let store: Arc<dyn RegistryStore> = db.store.clone();
     let reg = Registry::new(store.clone());
@@ -81,29 +88,51 @@ async fn an_auditor_finds_the_forged_record(db: &TestDb) {
         again.to_bytes(),
         "the key file is read back"
     );
-    let c = checkpoint(store.as_ref(), &key, time::OffsetDateTime::now_utc())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(c.seq, 3);
-    assert!(
-        checkpoint(store.as_ref(), &key, time::OffsetDateTime::now_utc())
-            .await
-            .unwrap()
-            .is_none(),
-        "nothing new to sign"
-    );
+    let signer = LogSigner::new(key.clone(), "sanad.test/audit");
     let trusted = key.verifying_key();
-    let ok = verify(store.as_ref(), Some(&trusted)).await.unwrap();
-    assert_eq!((ok.events, ok.checkpoints, ok.broken), (3, 1, None));
+
+    // Committed but not yet integrated: verify counts them and finds nothing wrong.
+    let waiting = verify(store.as_ref(), Some(&[trusted])).await.unwrap();
+    assert_eq!(
+        (
+            waiting.events,
+            waiting.tree_size,
+            waiting.pending.count,
+            waiting.broken
+        ),
+        (3, 0, 3, None)
+    );
+    // On PostgreSQL an event waits until every older transaction of the server has ended (other
+    // tests' included): a few rounds at most.
+    for _ in 0..1000 {
+        integrate_all(store.as_ref(), &signer, time::OffsetDateTime::now_utc())
+            .await
+            .unwrap();
+        if store.pending_events().await.unwrap().count == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(store.tree_head(None).await.unwrap().unwrap().size, 3);
+    let (added, _) = integrate_all(store.as_ref(), &signer, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(added, 0, "nothing new to sign");
+    let ok = verify(store.as_ref(), Some(&[trusted])).await.unwrap();
+    assert_eq!(
+        (
+            ok.events,
+            ok.tree_size,
+            ok.heads,
+            ok.pending.count,
+            ok.broken
+        ),
+        (3, 3, 1, 0, None)
+    );
 
     // Someone edits who registered the second household, directly in the database.
     sql(db, "UPDATE audit_events SET actor = 'ghost' WHERE seq = 2").await;
-    let broken = verify(store.as_ref(), Some(&trusted))
-        .await
-        .unwrap()
-        .broken
-        .unwrap();
+    let broken = problem(store.as_ref(), &trusted).await.unwrap();
     assert!(
         broken.contains("event 2") && broken.contains("altered"),
         "{broken}"
@@ -113,67 +142,90 @@ async fn an_auditor_finds_the_forged_record(db: &TestDb) {
         "UPDATE audit_events SET actor = 'agent.oujda' WHERE seq = 2",
     )
     .await;
-    assert_eq!(
-        verify(store.as_ref(), Some(&trusted)).await.unwrap().broken,
-        None
-    );
+    assert_eq!(problem(store.as_ref(), &trusted).await, None);
 
-    // A careful forger rewrites the chain from event 2 on, recomputing every hash: the chain holds,
-    // but the signed checkpoint does not.
+    // A careful forger recomputes the event's hash: the tree's leaf no longer matches.
     let events = store.audit_events(0, 10).await.unwrap();
-    let mut head = ChainHead {
-        seq: 1,
-        hash: events[0].hash.clone(),
-    };
-    for e in &events[1..] {
-        let forged = AuditEvent::chain(
-            &mut head,
-            e.at,
-            sanad_domain::audit::AuditEntry {
-                actor: "ghost".into(),
-                action: e.action.clone(),
-                entity_type: e.entity_type.clone(),
-                entity_id: e.entity_id.clone(),
-                details: e.details.clone(),
-            },
-        );
-        sql(db, &format!(
-            "UPDATE audit_events SET actor = 'ghost', prev_hash = '{}', hash = '{}' WHERE seq = {}",
-            forged.prev_hash, forged.hash, forged.seq
-        ))
-        .await;
-    }
+    let mut forged = events[1].clone();
+    forged.actor = "ghost".into();
+    let forged_hash = forged.expected_hash();
     sql(
         db,
-        &format!("UPDATE audit_head SET hash = '{}' WHERE id = 1", head.hash),
+        &format!("UPDATE audit_events SET actor = 'ghost', hash = '{forged_hash}' WHERE seq = 2"),
     )
     .await;
-    let broken = verify(store.as_ref(), Some(&trusted))
-        .await
-        .unwrap()
-        .broken
-        .unwrap();
+    let broken = problem(store.as_ref(), &trusted).await.unwrap();
+    assert!(broken.contains("event 2 (leaf 1)"), "{broken}");
+    // … and the leaf too: now only the signed head can tell, and it does.
+    let leaf = hex::encode(forged.leaf_hash());
+    let blob = match db.postgres {
+        Some(_) => format!("'\\x{leaf}'::bytea"),
+        None => format!("X'{leaf}'"),
+    };
+    sql(
+        db,
+        &format!("UPDATE audit_tree_nodes SET hash = {blob} WHERE level = 0 AND idx = 1"),
+    )
+    .await;
+    let broken = problem(store.as_ref(), &trusted).await.unwrap();
     assert!(
-        broken.contains("checkpoint at event 3") && broken.contains("rewritten"),
+        broken.contains("signed tree head of") && broken.contains("another root"),
         "{broken}"
     );
+    // Put everything back.
+    let original = hex::encode(events[1].leaf_hash());
+    let blob = match db.postgres {
+        Some(_) => format!("'\\x{original}'::bytea"),
+        None => format!("X'{original}'"),
+    };
+    sql(
+        db,
+        &format!("UPDATE audit_tree_nodes SET hash = {blob} WHERE level = 0 AND idx = 1"),
+    )
+    .await;
+    sql(
+        db,
+        &format!(
+            "UPDATE audit_events SET actor = 'agent.oujda', hash = '{}' WHERE seq = 2",
+            events[1].hash
+        ),
+    )
+    .await;
+    assert_eq!(problem(store.as_ref(), &trusted).await, None);
 
-    // A checkpoint signed with another key than the installation's is refused too.
+    // Two events swap places: the first misplaced one is named.
+    sql(db, "UPDATE audit_events SET leaf_index = -1 WHERE seq = 1").await;
+    sql(db, "UPDATE audit_events SET leaf_index = 0 WHERE seq = 2").await;
+    sql(db, "UPDATE audit_events SET leaf_index = 1 WHERE seq = 1").await;
+    let broken = problem(store.as_ref(), &trusted).await.unwrap();
+    assert!(
+        broken.contains("event 2 (leaf 0)") && broken.contains("reordered"),
+        "{broken}"
+    );
+    sql(db, "UPDATE audit_events SET leaf_index = -1 WHERE seq = 2").await;
+    sql(db, "UPDATE audit_events SET leaf_index = 0 WHERE seq = 1").await;
+    sql(db, "UPDATE audit_events SET leaf_index = 1 WHERE seq = 2").await;
+    assert_eq!(problem(store.as_ref(), &trusted).await, None);
+
+    // A head signed with another key than the installation's is refused.
     let other = load_or_create_key(&dir.path().join("other.key")).unwrap();
-    let broken = verify(store.as_ref(), Some(&other.verifying_key()))
+    let broken = problem(store.as_ref(), &other.verifying_key())
         .await
-        .unwrap()
-        .broken
         .unwrap();
     assert!(
-        broken.contains("another key") || broken.contains("rewritten"),
+        broken.contains("not signed by the installation"),
         "{broken}"
     );
 
-    // Deleting the last event is seen against the recorded head.
-    sql(db, "DELETE FROM audit_checkpoints").await;
+    // Removing an event from the middle, or from the end, is seen.
+    sql(db, "DELETE FROM audit_events WHERE seq = 2").await;
+    let broken = problem(store.as_ref(), &trusted).await.unwrap();
+    assert!(
+        broken.contains("leaf 1 is missing") && broken.contains("event 3"),
+        "{broken}"
+    );
     sql(db, "DELETE FROM audit_events WHERE seq = 3").await;
-    let broken = verify(store.as_ref(), None).await.unwrap().broken.unwrap();
+    let broken = problem(store.as_ref(), &trusted).await.unwrap();
     assert!(broken.contains("removed from the end"), "{broken}");
 }
 

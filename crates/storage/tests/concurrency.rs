@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use sanad_app::store::{AccessLogQuery, AccessRecord, Change};
 use sanad_app::{RegistryStore, StoreError};
-use sanad_domain::audit::ChainVerifier;
 use sanad_domain::{
     Amount, Disability, DwellingType, HouseholdData, HouseholdInput, MemberInput, NationalId,
     Occupation, PersonData, Relation, Schooling, Sex, Tenure,
@@ -148,9 +147,11 @@ async fn concurrent_writes_commit_together_and_a_refused_one_refuses_only_itself
             .count(),
         49
     );
-    let mut chain = ChainVerifier::default();
+    let mut after = 0;
     for e in &events {
-        chain.check(e).unwrap();
+        assert!(e.seq > after, "event {} after {after}", e.seq);
+        assert_eq!(e.expected_hash(), e.hash, "event {}", e.seq);
+        after = e.seq;
     }
 
     // Every read answered is in the log, once.

@@ -8,7 +8,6 @@ use sanad_app::store::{
     Account, BatchConflict, Change, HouseholdFilter, ImportOutcome, NoProgress, RegistryBatch,
 };
 use sanad_app::{Actor, Registry, RegistryStore, Role, StoreError};
-use sanad_domain::audit::ChainVerifier;
 use sanad_domain::{
     Amount, Asset, Disability, DwellingType, HouseholdData, HouseholdId, HouseholdInput,
     MemberInput, NationalId, Occupation, PersonData, PersonId, PhoneNumber, Relation, Schooling,
@@ -125,18 +124,23 @@ fn family_of_five(nid_prefix: &str) -> HouseholdInput {
     }
 }
 
+/// Every event's hash matches its content, and sequence numbers are unique and increasing.
 async fn verify_chain(store: &dyn RegistryStore) -> u64 {
-    let mut v = ChainVerifier::default();
+    let mut checked = 0;
     let mut after = 0;
     loop {
         let page = store.audit_events(after, 1000).await.unwrap();
         let Some(last) = page.last() else { break };
-        after = last.seq;
         for e in &page {
-            v.check(e).unwrap();
+            assert!(e.seq > after, "event {} after {after}", e.seq);
+            assert_eq!(e.expected_hash(), e.hash, "event {}", e.seq);
+            assert!(!e.is_chained(), "new events are not chained");
+            after = e.seq;
+            checked += 1;
         }
+        after = last.seq;
     }
-    v.checked
+    checked
 }
 
 async fn an_agent_registers_a_household_of_five_in_arabic_and_french(
@@ -782,12 +786,12 @@ async fn accounts_api_keys_lockout_access_log_and_checkpoints(store: Arc<dyn Reg
     assert_eq!(by_record.len(), 1);
     assert_eq!(by_record[0].purpose, "certificate");
 
-    // Checkpoints of the chain head are kept in order.
-    let head = store.audit_head().await.unwrap();
-    assert_eq!(head.seq, 1);
+    // Checkpoints of the old chain are kept in order.
+    let events = store.audit_events(0, 10).await.unwrap();
+    assert_eq!(events.len(), 1);
     let c = Checkpoint {
-        seq: head.seq,
-        hash: head.hash.clone(),
+        seq: events[0].seq,
+        hash: events[0].hash.clone(),
         at: now,
         public_key: "k".into(),
         signature: "s".into(),

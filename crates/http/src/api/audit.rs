@@ -84,3 +84,118 @@ pub async fn events(
         .await?;
     Ok(axum::Json(events))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct InclusionParams {
+    /// The event's sequence number.
+    pub seq: Option<i64>,
+    /// Or: the registration (or import) of this household.
+    pub household: Option<String>,
+}
+
+fn verifier_key(state: &AppState) -> Result<&str, ApiError> {
+    state.audit_verifier_key.as_deref().ok_or_else(|| {
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "audit_key_unavailable",
+            "This server does not sign the audit log",
+        )
+    })
+}
+
+/// The inclusion proof of an audit event in the latest signed tree head, as a JSON bundle that
+/// `sanad-tlog-verify` checks. Auditors and administrators: any event; a citizen: the changes of
+/// their own household. An event not yet integrated (a few hundred milliseconds after its change)
+/// is answered 409.
+#[utoipa::path(get, path = "/api/v1/audit/proofs/inclusion", tag = "audit", params(InclusionParams),
+    responses((status = 200, description = "an inclusion proof bundle (kind = inclusion)"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json")))]
+pub async fn inclusion(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Query(params): Query<InclusionParams>,
+) -> Result<axum::Json<sanad_tlog::bundle::Bundle>, ApiError> {
+    let target = match (params.seq, params.household) {
+        (Some(seq), _) => sanad_app::audit::EventRef::Seq(seq),
+        (None, Some(h)) => sanad_app::audit::EventRef::Registration(
+            sanad_domain::HouseholdId::parse(&h).map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    "bad_household_id",
+                    "The household id is not valid",
+                )
+                .detail(format!("household: {e}"))
+            })?,
+        ),
+        (None, None) => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::BAD_REQUEST,
+                "missing_event",
+                "Name the event: seq or household",
+            ));
+        }
+    };
+    let bundle = sanad_app::audit::prove_inclusion(
+        state.registry.store().as_ref(),
+        &actor,
+        &target,
+        verifier_key(&state)?,
+    )
+    .await?;
+    Ok(axum::Json(sanad_tlog::bundle::Bundle::Inclusion(bundle)))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyParams {
+    /// The size of the older signed tree head.
+    pub old: u64,
+    /// The size of the newer one (default: the latest).
+    pub new: Option<u64>,
+}
+
+/// The consistency proof between two signed tree heads (the log only grew), as a JSON bundle.
+/// Auditors and administrators.
+#[utoipa::path(get, path = "/api/v1/audit/proofs/consistency", tag = "audit", params(ConsistencyParams),
+    responses((status = 200, description = "a consistency proof bundle (kind = consistency)"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub async fn consistency(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Query(params): Query<ConsistencyParams>,
+) -> Result<axum::Json<sanad_tlog::bundle::Bundle>, ApiError> {
+    let bundle = sanad_app::audit::prove_consistency(
+        state.registry.store().as_ref(),
+        &actor,
+        params.old,
+        params.new,
+        verifier_key(&state)?,
+    )
+    .await?;
+    Ok(axum::Json(sanad_tlog::bundle::Bundle::Consistency(bundle)))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LatestHead {
+    pub head: Option<sanad_app::audit_log::TreeHead>,
+    /// The key that signs the heads, `name+id+base64(0x01 ‖ key)`.
+    pub verifier_key: Option<String>,
+}
+
+/// The latest signed tree head of the audit log and the key that signs it; for any signed-in caller
+/// (it names no record).
+#[utoipa::path(get, path = "/api/v1/audit/tree-head", tag = "audit",
+    responses((status = 200, body = LatestHead)))]
+pub async fn tree_head(
+    State(state): State<AppState>,
+    Caller(_actor): Caller,
+) -> Result<axum::Json<LatestHead>, ApiError> {
+    let head = state.registry.store().tree_head(None).await?;
+    Ok(axum::Json(LatestHead {
+        head,
+        verifier_key: state.audit_verifier_key.clone(),
+    }))
+}
