@@ -110,7 +110,10 @@ fn call(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| std::io::Error::other("no status"))?;
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
         return Err(std::io::Error::other("chunked body"));
     }
     let value = serde_json::from_str(body).map_err(|_| std::io::Error::other("cut short"))?;
@@ -230,7 +233,8 @@ fn load_until_killed(server: &mut Server, known: &[String], round: u64) -> Answe
                     if rng % 10 < 3 {
                         answered.lock().unwrap().writes_sent += 1;
                         let body = household(round * 1_000_000 + c * 100_000 + n);
-                        if let Ok((201, h)) = call(addr, "POST", "/api/v1/households", Some(&body)) {
+                        if let Ok((201, h)) = call(addr, "POST", "/api/v1/households", Some(&body))
+                        {
                             answered
                                 .lock()
                                 .unwrap()
@@ -242,9 +246,17 @@ fn load_until_killed(server: &mut Server, known: &[String], round: u64) -> Answe
                             let a = answered.lock().unwrap();
                             let pool = known.len() + a.created.len();
                             let i = (rng >> 8) as usize % pool;
-                            known.get(i).cloned().unwrap_or_else(|| a.created[i - known.len()].clone())
+                            known
+                                .get(i)
+                                .cloned()
+                                .unwrap_or_else(|| a.created[i - known.len()].clone())
                         };
-                        *answered.lock().unwrap().reads_sent.entry(id.clone()).or_default() += 1;
+                        *answered
+                            .lock()
+                            .unwrap()
+                            .reads_sent
+                            .entry(id.clone())
+                            .or_default() += 1;
                         let path = format!("/api/v1/households/{id}");
                         if let Ok((200, _)) = call(addr, "GET", &path, None) {
                             *answered.lock().unwrap().reads.entry(id).or_default() += 1;
@@ -275,13 +287,27 @@ fn kill_9_under_load(url: &str) {
     let data = dir.path().join("data");
     run_ok(
         url,
-        &["gen", "--households", "40", "--seed", "5", "--out", data.to_str().unwrap()],
+        &[
+            "gen",
+            "--households",
+            "40",
+            "--seed",
+            "5",
+            "--out",
+            data.to_str().unwrap(),
+        ],
     );
     run_ok(url, &["import", data.to_str().unwrap()]);
     run_ok(
         url,
         &[
-            "admin", "create-user", "--username", USER, "--role", "admin", "--password-env",
+            "admin",
+            "create-user",
+            "--username",
+            USER,
+            "--role",
+            "admin",
+            "--password-env",
             "SANAD_TEST_PASSWORD",
         ],
     );
@@ -307,8 +333,17 @@ fn kill_9_under_load(url: &str) {
         );
         server = serve(url);
         for id in &answered.created {
-            let (status, _) = call(server.addr, "GET", &format!("/api/v1/households/{id}"), None).unwrap();
-            assert_eq!(status, 200, "round {round}: household {id} was answered 201 and is lost");
+            let (status, _) = call(
+                server.addr,
+                "GET",
+                &format!("/api/v1/households/{id}"),
+                None,
+            )
+            .unwrap();
+            assert_eq!(
+                status, 200,
+                "round {round}: household {id} was answered 201 and is lost"
+            );
             // The check itself is a read.
             *expected_reads.entry(id.clone()).or_default() += 1;
             *max_reads.entry(id.clone()).or_default() += 1;
@@ -364,7 +399,10 @@ fn kill_9_under_load(url: &str) {
 #[test]
 fn kill_9_under_mixed_load_loses_no_answered_write_or_read_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
-    kill_9_under_load(&format!("sqlite://{}", dir.path().join("load.db").display()));
+    kill_9_under_load(&format!(
+        "sqlite://{}",
+        dir.path().join("load.db").display()
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread")]

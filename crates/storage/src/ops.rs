@@ -783,7 +783,7 @@ async fn op_audit_events(
 }
 
 async fn op_upsert_account(db: &Ctx, account: &Account) -> Result<(), StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     sqlx::query(
         "INSERT INTO accounts (username, role, password_hash, territories, household_id, failed_logins, locked_until) \
          VALUES ($1, $2, $3, $4, $5, 0, NULL) \
@@ -795,9 +795,10 @@ async fn op_upsert_account(db: &Ctx, account: &Account) -> Result<(), StoreError
     .bind(&account.password_hash)
     .bind(account.territories.join(";"))
     .bind(account.household_id.map(serial_h))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     db.accounts.forget(&account.username);
     Ok(())
 }
@@ -861,14 +862,15 @@ async fn op_add_api_key(
     key_hash: &str,
     scopes: &[String],
 ) -> Result<(), StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     sqlx::query("INSERT INTO api_keys (key_hash, username, scopes) VALUES ($1, $2, $3)")
         .bind(key_hash)
         .bind(username)
         .bind(scopes.join(" "))
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(())
 }
 
@@ -898,7 +900,7 @@ async fn op_api_key_account(db: &Ctx, key_hash: &str) -> Result<Option<ApiKeyOwn
 }
 
 async fn op_revoke_api_key(db: &Ctx, key_id: &str, at: time::OffsetDateTime) -> Result<u64, StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     if key_id.len() < 12 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(0);
     }
@@ -907,9 +909,10 @@ async fn op_revoke_api_key(db: &Ctx, key_id: &str, at: time::OffsetDateTime) -> 
     )
     .bind(sanad_domain::audit::storable_time(at))
     .bind(format!("{}%", key_id.to_ascii_lowercase()))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(done.rows_affected())
 }
 
@@ -919,7 +922,7 @@ async fn op_record_login_failure(
     max_failures: u32,
     lock_until: time::OffsetDateTime,
 ) -> Result<u32, StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     let failures: Option<i64> = sqlx::query_scalar(
         "UPDATE accounts SET failed_logins = failed_logins + 1, \
          locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
@@ -928,9 +931,10 @@ async fn op_record_login_failure(
     .bind(i64::from(max_failures))
     .bind(sanad_domain::audit::storable_time(lock_until))
     .bind(username)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     db.accounts.forget(username);
     Ok(failures.map(|f| u32::try_from(f).unwrap_or(u32::MAX)).unwrap_or(0))
 }
@@ -942,6 +946,7 @@ async fn op_create_session(
     csrf_token: &str,
     expires_at: time::OffsetDateTime,
 ) -> Result<(), StoreError> {
+    let mut tx = begin_write(db).await?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, username, csrf_token, expires_at) VALUES ($1, $2, $3, $4)",
     )
@@ -949,9 +954,10 @@ async fn op_create_session(
     .bind(username)
     .bind(csrf_token)
     .bind(sanad_domain::audit::storable_time(expires_at))
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(())
 }
 
@@ -986,7 +992,7 @@ async fn op_put_login_flow(
     state_hash: &str,
     flow: &sanad_app::store::LoginFlow,
 ) -> Result<(), StoreError> {
-    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let mut tx = begin_write(db).await?;
     sqlx::query("DELETE FROM login_flows WHERE expires_at < $1")
         .bind(sanad_domain::audit::storable_time(time::OffsetDateTime::now_utc()))
         .execute(&mut *tx)
@@ -1013,15 +1019,17 @@ async fn op_take_login_flow(
     state_hash: &str,
     now: time::OffsetDateTime,
 ) -> Result<Option<sanad_app::store::LoginFlow>, StoreError> {
+    let mut tx = begin_write(db).await?;
     // One statement deletes and returns it: two callbacks with the same state cannot both win.
     let row: Option<(String, String, String, String, time::OffsetDateTime)> = sqlx::query_as(
         "DELETE FROM login_flows WHERE state_hash = $1 \
          RETURNING browser_hash, nonce, verifier, next, expires_at",
     )
     .bind(state_hash)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(row
         .filter(|r| r.4 > now)
         .map(
@@ -1036,21 +1044,24 @@ async fn op_take_login_flow(
 }
 
 async fn op_delete_session(db: &Ctx, token_hash: &str) -> Result<(), StoreError> {
+    let mut tx = begin_write(db).await?;
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(())
 }
 
 async fn op_record_login_success(db: &Ctx, username: &str) -> Result<(), StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")
         .bind(username)
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     db.accounts.forget(username);
     Ok(())
 }
@@ -1127,7 +1138,7 @@ async fn op_access_log(db: &Ctx, query: &AccessLogQuery) -> Result<Vec<AccessEnt
 }
 
 async fn op_add_checkpoint(db: &Ctx, c: &Checkpoint) -> Result<(), StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     sqlx::query(
         "INSERT INTO audit_checkpoints (seq, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (seq) DO NOTHING",
@@ -1137,9 +1148,10 @@ async fn op_add_checkpoint(db: &Ctx, c: &Checkpoint) -> Result<(), StoreError> {
     .bind(c.at)
     .bind(&c.public_key)
     .bind(&c.signature)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(())
 }
 

@@ -67,8 +67,9 @@ impl SqliteStore {
             // the file is created).
             .page_size(16384);
         let path = options.get_filename().to_path_buf();
-        let unavailable =
-            |e: sqlx::Error| StoreError::Unavailable(format!("cannot open SQLite database `{url}`: {e}"));
+        let unavailable = |e: sqlx::Error| {
+            StoreError::Unavailable(format!("cannot open SQLite database `{url}`: {e}"))
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options.clone())

@@ -113,7 +113,10 @@ async fn concurrent_writes_commit_together_and_a_refused_one_refuses_only_itself
         match w.await.unwrap() {
             Ok(h) => registered.push(h),
             Err(StoreError::Conflict { code, field, .. }) => {
-                assert_eq!((code, field.as_str()), ("national_id_used", "members[0].national_id"));
+                assert_eq!(
+                    (code, field.as_str()),
+                    ("national_id_used", "members[0].national_id")
+                );
                 refused += 1;
             }
             Err(e) => panic!("unexpected {e}"),
@@ -180,8 +183,11 @@ async fn second_store(url: &str) -> Arc<dyn RegistryStore> {
 async fn sqlite_concurrent_writes_commit_together_and_a_refused_one_refuses_only_itself() {
     let db = testkit::sqlite().await;
     let other = second_store(&db.url).await;
-    concurrent_writes_commit_together_and_a_refused_one_refuses_only_itself(db.store.clone(), other)
-        .await;
+    concurrent_writes_commit_together_and_a_refused_one_refuses_only_itself(
+        db.store.clone(),
+        other,
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -190,7 +196,10 @@ async fn postgres_concurrent_writes_commit_together_and_a_refused_one_refuses_on
         return;
     };
     let other = second_store(&db.url).await;
-    concurrent_writes_commit_together_and_a_refused_one_refuses_only_itself(db.store.clone(), other)
-        .await;
+    concurrent_writes_commit_together_and_a_refused_one_refuses_only_itself(
+        db.store.clone(),
+        other,
+    )
+    .await;
     db.cleanup().await;
 }

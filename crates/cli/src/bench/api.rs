@@ -170,7 +170,10 @@ async fn one_store(
         dir: dir.to_path_buf(),
     };
     let data = dir.join("population");
-    eprintln!("{store}: generating and importing {} households…", args.households);
+    eprintln!(
+        "{store}: generating and importing {} households…",
+        args.households
+    );
     env.run(&[
         "gen",
         "--households",
@@ -211,7 +214,12 @@ async fn one_store(
     let mut reads_answered = 0;
     let mut created = 0;
     for (n, mix) in mixes.iter().enumerate() {
-        eprintln!("{store}: {} mix, {} clients, {} s…", mix.name(), args.clients, args.seconds);
+        eprintln!(
+            "{store}: {} mix, {} clients, {} s…",
+            mix.name(),
+            args.clients,
+            args.seconds
+        );
         let cpu_before = (cpu_seconds(Some(server.child.id())), cpu_seconds(None));
         let outcome = load(&target, *mix, args.clients, args.seconds, n as u64).await;
         let cpu_after = (cpu_seconds(Some(server.child.id())), cpu_seconds(None));
@@ -514,7 +522,12 @@ const FIRST: [&str; 8] = [
 const LAST: [&str; 8] = [
     "Alaoui", "Bennani", "Tazi", "Idrissi", "Berrada", "Amrani", "Chraibi", "Ouazzani",
 ];
-const COMMUNES: [&str; 4] = ["03.231.01.0", "01.511.01.01", "04.421.01.07", "04.441.01.08"];
+const COMMUNES: [&str; 4] = [
+    "03.231.01.0",
+    "01.511.01.01",
+    "04.421.01.07",
+    "04.441.01.08",
+];
 
 /// A fresh two-person household: head and spouse, no national id (so none is refused as used).
 pub(crate) fn household_body(rng: &mut u64, commune: Option<&str>) -> String {
@@ -557,7 +570,13 @@ impl Outcome {
 
 const WARM_UP: Duration = Duration::from_secs(1);
 
-async fn load(target: &Arc<Target>, mix: MixChoice, clients: usize, seconds: u64, round: u64) -> Outcome {
+async fn load(
+    target: &Arc<Target>,
+    mix: MixChoice,
+    clients: usize,
+    seconds: u64,
+    round: u64,
+) -> Outcome {
     let start = Instant::now();
     let measure_from = start + WARM_UP;
     let until = measure_from + Duration::from_secs(seconds);
