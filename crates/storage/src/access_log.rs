@@ -1,5 +1,5 @@
 //! The access log's write path: reads of personal data are recorded in batches. A read's record
-//! joins a queue; one task takes whatever has queued since its last write and inserts it in one
+//! joins a queue; a task takes whatever has queued since its last write and inserts it in one
 //! transaction (on SQLite, through the writer's group commit), then answers every read of the
 //! batch. A read is answered only once its record is committed; under load a batch holds many
 //! reads, so the log costs one commit per batch instead of one per read.
@@ -8,12 +8,16 @@ use std::future::Future;
 
 use sanad_app::StoreError;
 use sanad_app::store::AccessRecord;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 type Job = (AccessRecord, oneshot::Sender<Result<(), String>>);
 
 /// Records taken into one batch at most (rows of one multi-row insert are chunked below this).
 const MAX_BATCH: usize = 2048;
+/// Batches written at once.
+const FLUSHERS: usize = 2;
 
 #[derive(Clone, Default)]
 pub(crate) struct AccessLog {
@@ -24,32 +28,47 @@ impl AccessLog {
     /// Starts the batching task; `write` inserts one batch in one transaction.
     pub(crate) fn start<F, Fut>(write: F) -> AccessLog
     where
-        F: Fn(Vec<AccessRecord>) -> Fut + Send + 'static,
+        F: Fn(Vec<AccessRecord>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), StoreError>> + Send + 'static,
     {
-        let (queue, mut jobs) = mpsc::unbounded_channel::<Job>();
-        tokio::spawn(async move {
-            while let Some(first) = jobs.recv().await {
-                let mut records = vec![first.0];
-                let mut answers = vec![first.1];
-                while records.len() < MAX_BATCH {
-                    match jobs.try_recv() {
-                        Ok((record, answer)) => {
-                            records.push(record);
-                            answers.push(answer);
+        let (queue, jobs) = mpsc::unbounded_channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        let write = Arc::new(write);
+        // Two batches may be in flight: while one waits for its commit's flush, the next one is
+        // written (on SQLite both join the writer's group).
+        for _ in 0..FLUSHERS {
+            let jobs = jobs.clone();
+            let write = write.clone();
+            tokio::spawn(async move {
+                loop {
+                    let (records, answers) = {
+                        let mut jobs = jobs.lock().await;
+                        let Some(first) = jobs.recv().await else {
+                            return;
+                        };
+                        let mut records = vec![first.0];
+                        let mut answers = vec![first.1];
+                        while records.len() < MAX_BATCH {
+                            match jobs.try_recv() {
+                                Ok((record, answer)) => {
+                                    records.push(record);
+                                    answers.push(answer);
+                                }
+                                Err(_) => break,
+                            }
                         }
-                        Err(_) => break,
+                        (records, answers)
+                    };
+                    let outcome = write(records).await.map_err(|e| e.to_string());
+                    if let Err(e) = &outcome {
+                        tracing::error!(error = %e, reads = answers.len(), "access-log batch failed");
+                    }
+                    for answer in answers {
+                        let _ = answer.send(outcome.clone());
                     }
                 }
-                let outcome = write(records).await.map_err(|e| e.to_string());
-                if let Err(e) = &outcome {
-                    tracing::error!(error = %e, reads = answers.len(), "access-log batch failed");
-                }
-                for answer in answers {
-                    let _ = answer.send(outcome.clone());
-                }
-            }
-        });
+            });
+        }
         AccessLog { queue: Some(queue) }
     }
 
