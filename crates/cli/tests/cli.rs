@@ -630,25 +630,46 @@ fn an_operator_proves_a_registration_and_the_log_only_grew() {
     assert!(o.status.success(), "{}", stderr(&o));
     let o = run(&["--database-url", &url, "audit", "verify"]);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(o.status.success() && text.contains("40 events committed and waiting"), "{text}");
+    assert!(
+        o.status.success() && text.contains("40 events committed and waiting"),
+        "{text}"
+    );
     let o = run(&["--database-url", &url, "audit", "integrate"]);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(text.contains("integrated 40 events: signed tree head of 40 leaves"), "{text}");
+    assert!(
+        text.contains("integrated 40 events: signed tree head of 40 leaves"),
+        "{text}"
+    );
 
     let households = std::fs::read_to_string(data.join("households.csv")).unwrap();
     let mut rows = households.lines();
     let header: Vec<&str> = rows.next().unwrap().split(',').collect();
     let col = header.iter().position(|c| *c == "household_id").unwrap();
-    let id = rows.nth(3).unwrap().split(',').nth(col).unwrap().to_string();
+    let id = rows
+        .nth(3)
+        .unwrap()
+        .split(',')
+        .nth(col)
+        .unwrap()
+        .to_string();
     let proof = dir.path().join("proof.json");
     let o = run(&[
-        "--database-url", &url, "audit", "prove", "--household", &id, "--out", proof.to_str().unwrap(),
+        "--database-url",
+        &url,
+        "audit",
+        "prove",
+        "--household",
+        &id,
+        "--out",
+        proof.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let bundle: sanad_tlog::bundle::Bundle =
         serde_json::from_str(&std::fs::read_to_string(&proof).unwrap()).unwrap();
     match sanad_tlog::bundle::verify(&bundle, None).unwrap() {
-        sanad_tlog::bundle::Verified::Included { tree_size, event, .. } => {
+        sanad_tlog::bundle::Verified::Included {
+            tree_size, event, ..
+        } => {
             assert_eq!(tree_size, 40);
             let event = event.unwrap();
             assert!(event.contains(&("entity_id", id.clone())), "{event:?}");
@@ -659,23 +680,57 @@ fn an_operator_proves_a_registration_and_the_log_only_grew() {
 
     // A disclosure adds an event; a new head; the consistency proof between the two.
     let o = run(&[
-        "--database-url", &url, "export", "--out", dir.path().join("out").to_str().unwrap(), "--purpose", "test",
+        "--database-url",
+        &url,
+        "export",
+        "--out",
+        dir.path().join("out").to_str().unwrap(),
+        "--purpose",
+        "test",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(run(&["--database-url", &url, "audit", "integrate"]).status.success());
-    let o = run(&["--database-url", &url, "audit", "consistency", "--old", "40"]);
+    assert!(
+        run(&["--database-url", &url, "audit", "integrate"])
+            .status
+            .success()
+    );
+    let o = run(&[
+        "--database-url",
+        &url,
+        "audit",
+        "consistency",
+        "--old",
+        "40",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let bundle: sanad_tlog::bundle::Bundle = serde_json::from_slice(&o.stdout).unwrap();
     assert!(matches!(
         sanad_tlog::bundle::verify(&bundle, None).unwrap(),
-        sanad_tlog::bundle::Verified::Consistent { old_size: 40, new_size: 41, .. }
+        sanad_tlog::bundle::Verified::Consistent {
+            old_size: 40,
+            new_size: 41,
+            ..
+        }
     ));
-    let o = run(&["--database-url", &url, "audit", "consistency", "--old", "39"]);
-    assert!(!o.status.success() && stderr(&o).contains("no signed tree head of that size"), "{}", stderr(&o));
+    let o = run(&[
+        "--database-url",
+        &url,
+        "audit",
+        "consistency",
+        "--old",
+        "39",
+    ]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("no signed tree head of that size"),
+        "{}",
+        stderr(&o)
+    );
     let o = run(&["--database-url", &url, "audit", "verify"]);
     let text = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
-        o.status.success() && text.contains("tree of 41 leaves") && text.contains("2 signed tree heads verified against the installation key"),
+        o.status.success()
+            && text.contains("tree of 41 leaves")
+            && text.contains("2 signed tree heads verified against the installation key"),
         "{text}"
     );
 }

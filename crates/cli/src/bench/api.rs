@@ -516,11 +516,9 @@ impl Rng {
     }
 }
 
-const FIRST: [&str; 8] = [
-    "Youssef", "Fatima", "Mohamed", "Khadija", "Omar", "Salma", "Hamza", "Zineb",
-];
-const LAST: [&str; 8] = [
-    "Alaoui", "Bennani", "Tazi", "Idrissi", "Berrada", "Amrani", "Chraibi", "Ouazzani",
+const SYLLABLES: [&str; 16] = [
+    "ka", "mi", "ra", "lou", "sa", "di", "na", "bel", "ha", "zi", "mo", "ta", "ri", "fa", "nou",
+    "ya",
 ];
 const COMMUNES: [&str; 4] = [
     "03.231.01.0",
@@ -529,21 +527,38 @@ const COMMUNES: [&str; 4] = [
     "04.441.01.08",
 ];
 
-/// A fresh two-person household: head and spouse, no national id (so none is refused as used).
+/// A made-up name of three syllables (4,096 of them), capitalised.
+fn name(r: &mut Rng) -> String {
+    let mut s = String::new();
+    for _ in 0..3 {
+        s.push_str(SYLLABLES[(r.next() % 16) as usize]);
+    }
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+        .unwrap_or_default()
+}
+
+/// A fresh two-person household: head and spouse with made-up names and birth dates (so that the
+/// registration-time duplicate check rarely finds a likely duplicate, as in real registrations),
+/// no national id (so none is refused as used).
 pub(crate) fn household_body(rng: &mut u64, commune: Option<&str>) -> String {
     let mut r = Rng(*rng | 1);
-    let mut pick = |n: usize| (r.next() % n as u64) as usize;
-    let (a, b, c, d) = (pick(8), pick(8), pick(8), pick(8));
-    let year = 1950 + pick(50);
-    let commune = commune.unwrap_or(COMMUNES[pick(COMMUNES.len())]);
+    let (f1, l1, f2, l2) = (name(&mut r), name(&mut r), name(&mut r), name(&mut r));
+    let date = |r: &mut Rng| {
+        format!(
+            "{}-{:02}-{:02}",
+            1940 + r.next() % 60,
+            1 + r.next() % 12,
+            1 + r.next() % 28
+        )
+    };
+    let (d1, d2) = (date(&mut r), date(&mut r));
+    let commune = commune.unwrap_or(COMMUNES[(r.next() % COMMUNES.len() as u64) as usize]);
     *rng = r.next();
     format!(
-        r#"{{"household":{{"commune_code":"{commune}","address":"Rue {n}","dwelling_type":"apartment","tenure":"tenant","rooms":3,"water_spending":"50.00","electricity_spending":"120.00","phone_spending":"40","gas_spending":"45","assets":["tv"],"declared_income":"2500.00","members":[{{"relation":"head","first_name":"{f1}","last_name":"{l1}","sex":"M","birth_date":"{year}-03-14","schooling":"primary","occupation":"self_employed"}},{{"relation":"spouse","first_name":"{f2}","last_name":"{l2}","sex":"F","birth_date":"{year}-07-02","schooling":"lower_secondary","occupation":"homemaker"}}]}},"reason":"benchmark"}}"#,
+        r#"{{"household":{{"commune_code":"{commune}","address":"Rue {n}","dwelling_type":"apartment","tenure":"tenant","rooms":3,"water_spending":"50.00","electricity_spending":"120.00","phone_spending":"40","gas_spending":"45","assets":["tv"],"declared_income":"2500.00","members":[{{"relation":"head","first_name":"{f1}","last_name":"{l1}","sex":"M","birth_date":"{d1}","schooling":"primary","occupation":"self_employed"}},{{"relation":"spouse","first_name":"{f2}","last_name":"{l2}","sex":"F","birth_date":"{d2}","schooling":"lower_secondary","occupation":"homemaker"}}]}},"reason":"benchmark"}}"#,
         n = *rng % 1000,
-        f1 = FIRST[a],
-        l1 = LAST[b],
-        f2 = FIRST[c],
-        l2 = LAST[d],
     )
 }
 
