@@ -7,6 +7,8 @@ use sanad_app::RegistryStore;
 use sanad_app::exchange::{self, ImportSource};
 use sanad_app::store::{Change, ImportOutcome};
 
+mod api;
+
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
     /// Generate a population, then import it into a fresh SQLite file and (with --postgres) a fresh
@@ -45,6 +47,10 @@ pub enum BenchCommand {
         #[arg(long, value_name = "URL")]
         postgres: Option<String>,
     },
+    /// Serve a fresh database with a synthetic population and drive it with concurrent
+    /// keep-alive clients (reads, registrations, or both); print req/s, p50, p99 and errors, then
+    /// whether every read answered is in the access log and the audit trail verifies.
+    Api(api::ApiArgs),
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -73,6 +79,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             seed,
         } => dedup(persons, duplicate_rate, seed),
         BenchCommand::Audit { persons, postgres } => audit(persons, postgres).await,
+        BenchCommand::Api(args) => api::run(args).await,
     }
 }
 

@@ -7,10 +7,13 @@ use std::sync::Arc;
 
 use sanad_app::{KeyringStore, RegistryStore, StoreError};
 
+mod access_log;
+mod account_cache;
 mod postgres;
 mod rows;
 mod sqlite;
 mod sqlite_bulk;
+mod sqlite_writer;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 

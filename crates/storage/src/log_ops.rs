@@ -57,7 +57,7 @@ async fn op_integrate(
     signer: &dyn HeadSigner,
     at: time::OffsetDateTime,
 ) -> Result<Option<Integrated>, StoreError> {
-    let mut tx = begin_write(&db.pool).await?;
+    let mut tx = begin_write(db).await?;
     if !lead_integration(&mut tx).await? {
         return Ok(None);
     }

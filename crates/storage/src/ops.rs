@@ -1,6 +1,6 @@
 // Operations whose SQL is the same on SQLite and PostgreSQL. This file is `include!`d into the
-// `sqlite` and `postgres` modules, where `Db`, `Pool`, `begin_write` and `lock_chain_head` name the
-// backend's types and its way of serialising writers; the compiler checks each copy against its
+// `sqlite` and `postgres` modules, where `Db`, `Pool`, `Tx`, `Writer` and `begin_write` name the
+// backend's types and its way of starting a write; the compiler checks each copy against its
 // backend's types. (A generic function over `sqlx::Database` needs a bound per encoded type and per
 // executor lifetime, which hides the SQL under the bounds.)
 
@@ -25,13 +25,27 @@ use crate::rows::{
     assets_text, household_entry, person_id, serial_h, serial_p, snapshot_json,
 };
 
-type Tx = sqlx::Transaction<'static, Db>;
-
-/// What every operation needs: the pool, and the cipher of personal identifiers.
+/// What every operation needs: the pool, the cipher of personal identifiers, the backend's
+/// writer (what `begin_write` starts a write on) and the batched access log.
 #[derive(Clone)]
 pub(crate) struct Ctx {
     pub pool: Pool,
     pub cipher: std::sync::Arc<sanad_app::crypto::DataCipher>,
+    pub writer: Writer,
+    pub access: crate::access_log::AccessLog,
+    pub accounts: std::sync::Arc<crate::account_cache::AccountCache>,
+}
+
+impl Ctx {
+    /// Starts the access log's batching task on a copy of this context.
+    fn with_access_log(mut self) -> Ctx {
+        let flusher = self.clone();
+        self.access = crate::access_log::AccessLog::start(move |batch| {
+            let db = flusher.clone();
+            async move { write_access_batch(&db, &batch).await }
+        });
+        self
+    }
 }
 
 /// The keyed hash and the ciphertext of a national id.
@@ -341,10 +355,9 @@ async fn op_register_household(
     input: &HouseholdInput,
     change: &Change,
 ) -> Result<Household, StoreError> {
-    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
     let (region_code, province_code) = territory_of(&input.data)?;
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let id = crate::rows::household_id(allocate(&mut tx, "household", 1).await?)?;
     let d = &input.data;
     let insert = sqlx::query(
@@ -381,10 +394,9 @@ async fn op_update_household(
     input: &HouseholdInput,
     change: &Change,
 ) -> Result<Household, StoreError> {
-    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
     let (region_code, province_code) = territory_of(&input.data)?;
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     fill_imported_snapshot(&mut tx, &db.cipher, id, expected_version).await?;
     let d = &input.data;
     let update = sqlx::query_scalar(
@@ -443,6 +455,24 @@ async fn load_household(
     cipher: &sanad_app::crypto::DataCipher,
     id: HouseholdId,
 ) -> Result<Option<Household>, StoreError> {
+    // One statement for a household and its members; a household without members (or none at
+    // all) takes the two below.
+    let joined: Vec<crate::rows::HouseholdMemberRow> = sqlx::query_as(AssertSqlSafe(format!(
+        "SELECT {} FROM households h JOIN persons p ON p.household_id = h.id WHERE h.id = $1 ORDER BY p.id",
+        crate::rows::HOUSEHOLD_MEMBER_COLUMNS
+    )))
+    .bind(serial_h(id))
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db_error)?;
+    if let Some(first) = joined.first() {
+        let household = first.household();
+        let members = joined
+            .into_iter()
+            .map(|r| r.member.into_person(cipher))
+            .collect::<Result<_, _>>()?;
+        return household.into_household(members).map(Some);
+    }
     let row: Option<HouseholdRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {HOUSEHOLD_COLUMNS} FROM households WHERE id = $1"
     )))
@@ -661,22 +691,40 @@ async fn op_region_counts(db: &Ctx) -> Result<Vec<RegionCount>, StoreError> {
 }
 
 async fn op_record_access(db: &Ctx, access: &AccessRecord) -> Result<(), StoreError> {
-    let pool = &db.pool;
-    let at = sanad_domain::audit::storable_time(access.at);
-    for chunk in access.entity_ids.chunks(500) {
+    if db.access.is_on() {
+        db.access.record(access.clone()).await
+    } else {
+        write_access_batch(db, std::slice::from_ref(access)).await
+    }
+}
+
+/// Inserts the records of reads in one transaction (multi-row inserts of at most 500 rows).
+async fn write_access_batch(db: &Ctx, batch: &[AccessRecord]) -> Result<(), StoreError> {
+    let rows: Vec<(time::OffsetDateTime, &AccessRecord, &String)> = batch
+        .iter()
+        .flat_map(|a| {
+            let at = sanad_domain::audit::storable_time(a.at);
+            a.entity_ids.iter().map(move |id| (at, a, id))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut tx = begin_write(db).await?;
+    for chunk in rows.chunks(500) {
         let mut q = QueryBuilder::<Db>::new(
             "INSERT INTO access_log (at, actor, entity_type, entity_id, purpose) ",
         );
-        q.push_values(chunk, |mut b, id| {
-            b.push_bind(at)
+        q.push_values(chunk, |mut b, (at, access, id)| {
+            b.push_bind(*at)
                 .push_bind(access.actor.clone())
                 .push_bind(access.entity_type)
-                .push_bind(id.clone())
+                .push_bind((*id).clone())
                 .push_bind(access.purpose.clone());
         });
-        q.build().execute(pool).await.map_err(db_error)?;
+        q.build().execute(&mut *tx).await.map_err(db_error)?;
     }
-    Ok(())
+    tx.commit().await.map_err(db_error)
 }
 
 async fn op_export_households(
@@ -735,7 +783,7 @@ async fn op_audit_events(
 }
 
 async fn op_upsert_account(db: &Ctx, account: &Account) -> Result<(), StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     sqlx::query(
         "INSERT INTO accounts (username, role, password_hash, territories, household_id, failed_logins, locked_until) \
          VALUES ($1, $2, $3, $4, $5, 0, NULL) \
@@ -747,9 +795,11 @@ async fn op_upsert_account(db: &Ctx, account: &Account) -> Result<(), StoreError
     .bind(&account.password_hash)
     .bind(account.territories.join(";"))
     .bind(account.household_id.map(serial_h))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    db.accounts.forget(&account.username);
     Ok(())
 }
 
@@ -788,6 +838,9 @@ impl AccountRow {
 }
 
 async fn op_account(db: &Ctx, username: &str) -> Result<Option<Account>, StoreError> {
+    if let Some(account) = db.accounts.get(username) {
+        return Ok(Some(account));
+    }
     let pool = &db.pool;
     let row: Option<AccountRow> = sqlx::query_as(AssertSqlSafe(format!(
         "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = $1"
@@ -796,7 +849,11 @@ async fn op_account(db: &Ctx, username: &str) -> Result<Option<Account>, StoreEr
     .fetch_optional(pool)
     .await
     .map_err(db_error)?;
-    row.map(AccountRow::into_account).transpose()
+    let account = row.map(AccountRow::into_account).transpose()?;
+    if let Some(a) = &account {
+        db.accounts.put(a);
+    }
+    Ok(account)
 }
 
 async fn op_add_api_key(
@@ -805,14 +862,15 @@ async fn op_add_api_key(
     key_hash: &str,
     scopes: &[String],
 ) -> Result<(), StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     sqlx::query("INSERT INTO api_keys (key_hash, username, scopes) VALUES ($1, $2, $3)")
         .bind(key_hash)
         .bind(username)
         .bind(scopes.join(" "))
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(())
 }
 
@@ -842,7 +900,7 @@ async fn op_api_key_account(db: &Ctx, key_hash: &str) -> Result<Option<ApiKeyOwn
 }
 
 async fn op_revoke_api_key(db: &Ctx, key_id: &str, at: time::OffsetDateTime) -> Result<u64, StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     if key_id.len() < 12 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(0);
     }
@@ -851,9 +909,10 @@ async fn op_revoke_api_key(db: &Ctx, key_id: &str, at: time::OffsetDateTime) -> 
     )
     .bind(sanad_domain::audit::storable_time(at))
     .bind(format!("{}%", key_id.to_ascii_lowercase()))
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(done.rows_affected())
 }
 
@@ -863,7 +922,7 @@ async fn op_record_login_failure(
     max_failures: u32,
     lock_until: time::OffsetDateTime,
 ) -> Result<u32, StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     let failures: Option<i64> = sqlx::query_scalar(
         "UPDATE accounts SET failed_logins = failed_logins + 1, \
          locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END \
@@ -872,9 +931,11 @@ async fn op_record_login_failure(
     .bind(i64::from(max_failures))
     .bind(sanad_domain::audit::storable_time(lock_until))
     .bind(username)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    db.accounts.forget(username);
     Ok(failures.map(|f| u32::try_from(f).unwrap_or(u32::MAX)).unwrap_or(0))
 }
 
@@ -885,6 +946,7 @@ async fn op_create_session(
     csrf_token: &str,
     expires_at: time::OffsetDateTime,
 ) -> Result<(), StoreError> {
+    let mut tx = begin_write(db).await?;
     sqlx::query(
         "INSERT INTO sessions (token_hash, username, csrf_token, expires_at) VALUES ($1, $2, $3, $4)",
     )
@@ -892,9 +954,10 @@ async fn op_create_session(
     .bind(username)
     .bind(csrf_token)
     .bind(sanad_domain::audit::storable_time(expires_at))
-    .execute(&db.pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(())
 }
 
@@ -929,7 +992,7 @@ async fn op_put_login_flow(
     state_hash: &str,
     flow: &sanad_app::store::LoginFlow,
 ) -> Result<(), StoreError> {
-    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let mut tx = begin_write(db).await?;
     sqlx::query("DELETE FROM login_flows WHERE expires_at < $1")
         .bind(sanad_domain::audit::storable_time(time::OffsetDateTime::now_utc()))
         .execute(&mut *tx)
@@ -956,15 +1019,17 @@ async fn op_take_login_flow(
     state_hash: &str,
     now: time::OffsetDateTime,
 ) -> Result<Option<sanad_app::store::LoginFlow>, StoreError> {
+    let mut tx = begin_write(db).await?;
     // One statement deletes and returns it: two callbacks with the same state cannot both win.
     let row: Option<(String, String, String, String, time::OffsetDateTime)> = sqlx::query_as(
         "DELETE FROM login_flows WHERE state_hash = $1 \
          RETURNING browser_hash, nonce, verifier, next, expires_at",
     )
     .bind(state_hash)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(row
         .filter(|r| r.4 > now)
         .map(
@@ -979,21 +1044,25 @@ async fn op_take_login_flow(
 }
 
 async fn op_delete_session(db: &Ctx, token_hash: &str) -> Result<(), StoreError> {
+    let mut tx = begin_write(db).await?;
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
-        .execute(&db.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(())
 }
 
 async fn op_record_login_success(db: &Ctx, username: &str) -> Result<(), StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     sqlx::query("UPDATE accounts SET failed_logins = 0, locked_until = NULL WHERE username = $1 AND (failed_logins > 0 OR locked_until IS NOT NULL)")
         .bind(username)
-        .execute(pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
+    db.accounts.forget(username);
     Ok(())
 }
 
@@ -1002,7 +1071,7 @@ async fn op_append_audit_event(
     entry: AuditEntry,
     at: time::OffsetDateTime,
 ) -> Result<(), StoreError> {
-    let mut tx = begin_write(&db.pool).await?;
+    let mut tx = begin_write(db).await?;
     append_audit(&mut tx, sanad_domain::audit::storable_time(at), vec![entry]).await?;
     tx.commit().await.map_err(db_error)
 }
@@ -1013,7 +1082,7 @@ async fn op_prune_access_log(
     change: &Change,
 ) -> Result<u64, StoreError> {
     let before = sanad_domain::audit::storable_time(before);
-    let mut tx = begin_write(&db.pool).await?;
+    let mut tx = begin_write(db).await?;
     let deleted = sqlx::query("DELETE FROM access_log WHERE at < $1")
         .bind(before)
         .execute(&mut *tx)
@@ -1069,7 +1138,7 @@ async fn op_access_log(db: &Ctx, query: &AccessLogQuery) -> Result<Vec<AccessEnt
 }
 
 async fn op_add_checkpoint(db: &Ctx, c: &Checkpoint) -> Result<(), StoreError> {
-    let pool = &db.pool;
+    let mut tx = begin_write(db).await?;
     sqlx::query(
         "INSERT INTO audit_checkpoints (seq, hash, at, public_key, signature) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (seq) DO NOTHING",
@@ -1079,9 +1148,10 @@ async fn op_add_checkpoint(db: &Ctx, c: &Checkpoint) -> Result<(), StoreError> {
     .bind(c.at)
     .bind(&c.public_key)
     .bind(&c.signature)
-    .execute(pool)
+    .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    tx.commit().await.map_err(db_error)?;
     Ok(())
 }
 
@@ -1288,9 +1358,8 @@ async fn op_add_duplicate_candidates(
     pairs: &[CandidatePair],
     change: &Change,
 ) -> Result<u64, StoreError> {
-    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let mut added = 0u64;
     for p in pairs {
         let (a, b) = if p.person_a < p.person_b {
@@ -1368,7 +1437,6 @@ async fn op_decide_duplicate_pair(
     decision: PairStatus,
     change: &Change,
 ) -> Result<DuplicatePair, StoreError> {
-    let pool = &db.pool;
     if decision == PairStatus::Pending {
         return Err(StoreError::Conflict {
             field: "decision".into(),
@@ -1377,7 +1445,7 @@ async fn op_decide_duplicate_pair(
         });
     }
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let pair = load_pair(&mut tx, id).await?;
     if pair.status != PairStatus::Pending {
         return Err(StoreError::Conflict {
@@ -1463,7 +1531,6 @@ async fn op_merge_persons(
     merged: PersonId,
     change: &Change,
 ) -> Result<PersonMerge, StoreError> {
-    let pool = &db.pool;
     let conflict = |field: &str, code: &'static str, message: String| StoreError::Conflict {
         field: field.into(),
         code,
@@ -1473,7 +1540,7 @@ async fn op_merge_persons(
         return Err(conflict("into", "same_person", "another person than the one merged".into()));
     }
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let keeper = load_person_tx(&mut tx, &db.cipher, kept)
         .await?
         .ok_or_else(|| conflict("into", "unknown_person", format!("a person of the registry; {kept} is not")))?;
@@ -1565,9 +1632,8 @@ async fn load_merge(tx: &mut Tx, id: i64) -> Result<PersonMerge, StoreError> {
 }
 
 async fn op_undo_merge(db: &Ctx, id: i64, change: &Change) -> Result<PersonMerge, StoreError> {
-    let pool = &db.pool;
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(pool).await?;
+    let mut tx = begin_write(db).await?;
     let merge = load_merge(&mut tx, id).await?;
     if merge.undone_at.is_some() {
         return Err(StoreError::Conflict {

@@ -12,9 +12,13 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 type Db = sqlx::Postgres;
 type Pool = PgPool;
+type Tx = sqlx::Transaction<'static, Db>;
+/// PostgreSQL takes concurrent writers itself: a write is a transaction on a pooled connection.
+type Writer = ();
 
-async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
-    pool.begin().await.map_err(db_error)
+async fn begin_write(db: &Ctx) -> Result<Tx, StoreError> {
+    let () = db.writer;
+    db.pool.begin().await.map_err(db_error)
 }
 
 include!("ops.rs");
@@ -168,8 +172,13 @@ impl PgStore {
         url: &str,
         cipher: std::sync::Arc<sanad_app::crypto::DataCipher>,
     ) -> Result<Self, StoreError> {
+        // Enough connections to keep every core busy while others wait on the network or a
+        // commit's flush; PostgreSQL itself does not gain from more.
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get() as u32)
+            .unwrap_or(2);
         let pool = PgPoolOptions::new()
-            .max_connections(10)
+            .max_connections((cores * 4).clamp(10, 64))
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await
@@ -180,7 +189,14 @@ impl PgStore {
                 ))
             })?;
         Ok(PgStore {
-            ctx: Ctx { pool, cipher },
+            ctx: Ctx {
+                pool,
+                cipher,
+                writer: (),
+                access: Default::default(),
+                accounts: Default::default(),
+            }
+            .with_access_log(),
             url: url.to_string(),
         })
     }
@@ -281,7 +297,7 @@ registry_store!(PgStore {
         progress: &dyn Progress,
     ) -> Result<ImportOutcome, StoreError> {
         let at = sanad_domain::audit::storable_time(change.at);
-        let mut tx = begin_write(&self.ctx.pool).await?;
+        let mut tx = begin_write(&self.ctx).await?;
         // Imports queue behind each other (they check, then write, the same tables); writers do not
         // wait for them.
         sqlx::query("SELECT pg_advisory_xact_lock($1)")

@@ -153,6 +153,59 @@ pub(crate) struct PersonRow {
     pub occupation: String,
 }
 
+/// A household's columns beside one of its members, from one join (`household_pk` is the
+/// household's id, since `id` names the member's).
+pub(crate) const HOUSEHOLD_MEMBER_COLUMNS: &str = "h.id AS household_pk, h.version, h.region_code, h.province_code, h.commune_code, h.area, h.address, h.dwelling_type, h.tenure, h.rooms, h.water_spending, h.electricity_spending, h.phone_spending, h.gas_spending, h.assets, h.declared_income, h.created_at, h.updated_at, p.id, p.household_id, p.merged_into, p.relation, p.first_name, p.last_name, p.first_name_ar, p.last_name_ar, p.sex, p.birth_date, p.national_id_enc, p.phone_enc, p.disability, p.schooling, p.occupation";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct HouseholdMemberRow {
+    pub household_pk: i64,
+    pub version: i64,
+    pub region_code: String,
+    pub province_code: String,
+    pub commune_code: String,
+    pub area: String,
+    pub address: String,
+    pub dwelling_type: String,
+    pub tenure: String,
+    pub rooms: i64,
+    pub water_spending: i64,
+    pub electricity_spending: i64,
+    pub phone_spending: i64,
+    pub gas_spending: i64,
+    pub assets: String,
+    pub declared_income: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    #[sqlx(flatten)]
+    pub member: PersonRow,
+}
+
+impl HouseholdMemberRow {
+    pub fn household(&self) -> HouseholdRow {
+        HouseholdRow {
+            id: self.household_pk,
+            version: self.version,
+            region_code: self.region_code.clone(),
+            province_code: self.province_code.clone(),
+            commune_code: self.commune_code.clone(),
+            area: self.area.clone(),
+            address: self.address.clone(),
+            dwelling_type: self.dwelling_type.clone(),
+            tenure: self.tenure.clone(),
+            rooms: self.rooms,
+            water_spending: self.water_spending,
+            electricity_spending: self.electricity_spending,
+            phone_spending: self.phone_spending,
+            gas_spending: self.gas_spending,
+            assets: self.assets.clone(),
+            declared_income: self.declared_income,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
 impl PersonRow {
     pub fn into_person(self, cipher: &DataCipher) -> Result<Person, StoreError> {
         Ok(Person {

@@ -1,5 +1,6 @@
-//! The registry on SQLite: one file, WAL journal, one writer at a time (`BEGIN IMMEDIATE`, so a
-//! writer waits on `busy_timeout` instead of failing on a stale snapshot).
+//! The registry on SQLite: one file, WAL journal with `synchronous=FULL` (a committed write survives
+//! a power loss), reads on a pool of connections, and every write of this process through one
+//! writer connection with group commit (`crate::sqlite_writer`).
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -13,9 +14,12 @@ use sqlx::sqlite::{
 
 type Db = sqlx::Sqlite;
 type Pool = SqlitePool;
+type Tx = crate::sqlite_writer::WriteTx;
+type Writer = crate::sqlite_writer::Writer;
 
-async fn begin_write(pool: &Pool) -> Result<Tx, StoreError> {
-    pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_error)
+/// A write on the writer's connection, in its own savepoint of the current group.
+async fn begin_write(db: &Ctx) -> Result<Tx, StoreError> {
+    db.writer.begin().await
 }
 
 include!("ops.rs");
@@ -62,24 +66,36 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(format!("bad SQLite URL `{url}`: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
             // Statement journals of multi-row inserts stay in memory.
             .pragma("temp_store", "memory")
+            // Pages are read through a memory map: every commit of the writer makes the readers
+            // start again with an empty page cache, and mapped pages cost no copy.
+            .pragma("mmap_size", "1073741824")
             // Larger pages: shallower B-trees for a registry of millions of rows (takes effect when
             // the file is created).
             .page_size(16384);
         let path = options.get_filename().to_path_buf();
+        let unavailable = |e: sqlx::Error| {
+            StoreError::Unavailable(format!("cannot open SQLite database `{url}`: {e}"))
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
-            .map_err(|e| {
-                StoreError::Unavailable(format!("cannot open SQLite database `{url}`: {e}"))
-            })?;
+            .map_err(unavailable)?;
+        let writer = crate::sqlite_writer::connect(&options).await?;
         Ok(SqliteStore {
-            ctx: Ctx { pool, cipher },
+            ctx: Ctx {
+                pool,
+                cipher,
+                writer,
+                access: Default::default(),
+                accounts: Default::default(),
+            }
+            .with_access_log(),
             path,
         })
     }
