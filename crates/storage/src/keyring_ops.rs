@@ -54,7 +54,7 @@ async fn op_record_key(
     public_key: Option<&str>,
     at: time::OffsetDateTime,
 ) -> Result<InstallationKey, StoreError> {
-    let mut tx = db.pool.begin().await.map_err(db_error)?;
+    let mut tx = begin_write(db).await?;
     if let Some(active) = active_key(&mut tx, kind).await? {
         return Ok(active);
     }
@@ -269,7 +269,7 @@ async fn op_rotate_data_key(
     progress: &dyn sanad_app::store::Progress,
 ) -> Result<Rotation, StoreError> {
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(&db.pool).await?;
+    let mut tx = begin_write(db).await?;
     // No writer may seal a value under the old key while the rotation runs.
     lock_writers(&mut tx).await?;
     check_rotation(&mut tx, KeyKind::Data, old.fingerprint(), new.fingerprint()).await?;
@@ -366,7 +366,7 @@ async fn op_rotate_audit_key(
     change: &Change,
 ) -> Result<(), StoreError> {
     let at = sanad_domain::audit::storable_time(change.at);
-    let mut tx = begin_write(&db.pool).await?;
+    let mut tx = begin_write(db).await?;
     // The integrator signs no head while the key changes, so the extent is final.
     lock_log(&mut tx).await?;
     let extent = signed_extent(&mut *tx).await?;
