@@ -822,7 +822,9 @@ fn kill_mid_rotation(url: &str) {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        std::thread::sleep(Duration::from_millis((seed >> 33) % 400));
+        // A rotation of these few thousand values takes some hundreds of milliseconds: a kill
+        // within the first 120 lands in the middle of it (the stderr line comes at its start).
+        std::thread::sleep(Duration::from_millis((seed >> 33) % 120));
         child.kill().unwrap();
         if child.wait().unwrap().code().is_none() {
             killed += 1;

@@ -156,6 +156,7 @@ fn build() -> Value {
     add_error_responses(&mut doc);
     refine_schemas(&mut doc);
     name_operations(&mut doc);
+    describe_proof_bundles(&mut doc);
     add_links(&mut doc);
     doc
 }
@@ -188,9 +189,68 @@ pub const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/merges/{id}/undo", "post", "undo_merge"),
     ("/api/v1/access-log", "get", "access_log"),
     ("/api/v1/audit/events", "get", "audit_events"),
+    (
+        "/api/v1/audit/proofs/inclusion",
+        "get",
+        "audit_inclusion_proof",
+    ),
+    (
+        "/api/v1/audit/proofs/consistency",
+        "get",
+        "audit_consistency_proof",
+    ),
+    ("/api/v1/audit/tree-head", "get", "audit_tree_head"),
     ("/api/v1/auth/login", "post", "login"),
     ("/api/v1/auth/logout", "post", "logout"),
 ];
+
+/// The proof bundles come from `sanad-tlog`, which stays free of the API's schema machinery (the
+/// standalone verifier depends on it): their shape is written here, as `sanad-tlog-verify` reads it.
+fn describe_proof_bundles(doc: &mut Value) {
+    let hashes = json!({"type": "array", "items": {"type": "string", "contentEncoding": "base64"}});
+    let inclusion = json!({
+        "type": "object",
+        "required": ["kind", "leaf", "leaf_index", "tree_size", "proof", "checkpoint", "verifier_key"],
+        "properties": {
+            "kind": {"const": "inclusion"},
+            "event": {"type": "object", "additionalProperties": {"type": "string"},
+                      "description": "The event's fields, for reading; the proof covers `leaf`."},
+            "leaf": {"type": "string", "contentEncoding": "base64", "description": "The event's leaf bytes."},
+            "leaf_index": {"type": "integer", "minimum": 0},
+            "tree_size": {"type": "integer", "minimum": 1},
+            "proof": hashes,
+            "checkpoint": {"type": "string", "description": "The signed tree head (C2SP signed note)."},
+            "verifier_key": {"type": "string", "description": "`name+id+base64(0x01 ‖ key)`"}
+        }
+    });
+    let consistency = json!({
+        "type": "object",
+        "required": ["kind", "old_size", "new_size", "old_checkpoint", "new_checkpoint", "proof", "verifier_key"],
+        "properties": {
+            "kind": {"const": "consistency"},
+            "old_size": {"type": "integer", "minimum": 0},
+            "new_size": {"type": "integer", "minimum": 0},
+            "old_checkpoint": {"type": "string", "description": "The older signed tree head."},
+            "new_checkpoint": {"type": "string", "description": "The newer signed tree head."},
+            "proof": hashes,
+            "verifier_key": {"type": "string"}
+        }
+    });
+    for (path, schema) in [
+        (
+            "/paths/~1api~1v1~1audit~1proofs~1inclusion/get/responses/200",
+            inclusion,
+        ),
+        (
+            "/paths/~1api~1v1~1audit~1proofs~1consistency/get/responses/200",
+            consistency,
+        ),
+    ] {
+        if let Some(ok) = doc.pointer_mut(path) {
+            ok["content"] = json!({"application/json": {"schema": schema}});
+        }
+    }
+}
 
 fn name_operations(doc: &mut Value) {
     for (path, method, id) in OPERATION_IDS {
