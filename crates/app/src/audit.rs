@@ -550,6 +550,8 @@ pub enum EventRef {
     Seq(i64),
     /// The event that brought the household into the registry (its registration or import).
     Registration(HouseholdId),
+    /// The newest event of the latest signed tree head.
+    Latest,
 }
 
 fn not_yet(what: &str) -> RegistryError {
@@ -590,6 +592,15 @@ pub async fn prove_inclusion(
                     e.entity_type == "household"
                         && matches!(e.action.as_str(), "household.create" | "household.import")
                 }),
+            EventRef::Latest => match store.tree_head(None).await? {
+                Some(head) if head.size > 0 => store
+                    .events_by_leaf(head.size - 1, 1)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .map(|le| le.event),
+                _ => None,
+            },
         };
     // Out of scope is answered as missing, as for records.
     let event = event

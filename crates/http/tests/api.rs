@@ -1220,6 +1220,11 @@ async fn a_citizen_proves_her_registration_and_an_auditor_the_log_grew() {
     .await;
     assert_eq!(status, StatusCode::OK);
     check(&bundle).unwrap();
+    // Naming no event proves the newest one of the latest head: here, that same registration.
+    let (status, newest) = get("auditor", "/api/v1/audit/proofs/inclusion".into()).await;
+    assert_eq!(status, StatusCode::OK, "{newest}");
+    check(&newest).unwrap();
+    assert_eq!(newest["leaf"], bundle["leaf"]);
 
     let (status, bundle) = get(
         "auditor",

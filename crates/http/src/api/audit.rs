@@ -94,7 +94,9 @@ pub async fn events(
 pub struct InclusionParams {
     /// The event's sequence number.
     pub seq: Option<i64>,
-    /// Or: the registration (or import) of this household.
+    /// Or: the registration (or import) of this household. With neither, the newest event of the
+    /// latest signed tree head.
+    #[param(value_type = Option<sanad_domain::HouseholdId>)]
     pub household: Option<String>,
 }
 
@@ -114,6 +116,7 @@ fn verifier_key(state: &AppState) -> Result<&str, ApiError> {
 /// is answered 409.
 #[utoipa::path(get, path = "/api/v1/audit/proofs/inclusion", tag = "audit", params(InclusionParams),
     responses((status = 200, description = "an inclusion proof bundle (kind = inclusion)"),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json")))]
 pub async fn inclusion(
@@ -133,13 +136,7 @@ pub async fn inclusion(
                 .detail(format!("household: {e}"))
             })?,
         ),
-        (None, None) => {
-            return Err(ApiError::new(
-                axum::http::StatusCode::BAD_REQUEST,
-                "missing_event",
-                "Name the event: seq or household",
-            ));
-        }
+        (None, None) => sanad_app::audit::EventRef::Latest,
     };
     let bundle = sanad_app::audit::prove_inclusion(
         state.registry.store().as_ref(),
