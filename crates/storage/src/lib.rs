@@ -104,6 +104,9 @@ impl Database {
     }
 }
 
+/// What a write refused because its data key was rotated away while the process ran expected.
+pub(crate) const RETIRED_DATA_KEY: &str = "the active data key of this database (this process holds one that was rotated away: restart it with the new key file)";
+
 /// A URL with its password replaced, for messages.
 pub fn redact_url(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {

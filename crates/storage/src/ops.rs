@@ -153,8 +153,34 @@ async fn record_household_version(
     .execute(&mut **tx)
     .await
     .map_err(db_error)?;
+    // After the writes: on PostgreSQL they waited for a rotation that held the tables, and this
+    // statement then sees the key it recorded.
+    check_data_key(tx, cipher).await?;
     let entry = household_entry(&change.actor, action, household, &change.reason);
     append_audit(tx, household.updated_at, vec![entry]).await
+}
+
+/// Refuses the write when the database records another active data key than the one it sealed
+/// with (a rotation committed after this process checked its key): values sealed under two keys
+/// never mix. A database that records no data key yet (a test, a fresh file) accepts any.
+async fn check_data_key(
+    tx: &mut Tx,
+    cipher: &sanad_app::crypto::DataCipher,
+) -> Result<(), StoreError> {
+    let active: Option<String> = sqlx::query_scalar(
+        "SELECT fingerprint FROM installation_keys WHERE kind = 'data' AND status = 'active'",
+    )
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    match active {
+        Some(active) if active != cipher.fingerprint() => Err(StoreError::Conflict {
+            field: "data_key".into(),
+            code: "retired_key",
+            message: crate::RETIRED_DATA_KEY.into(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Refuses a national id that another person already has.

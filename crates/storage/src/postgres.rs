@@ -499,6 +499,7 @@ registry_store!(PgStore {
             .await
             .map_err(db_error)?;
         }
+        check_data_key(&mut tx, &self.ctx.cipher).await?;
         progress.phase("committing", 0);
         tx.commit().await.map_err(db_error)?;
         Ok(ImportOutcome::Written {

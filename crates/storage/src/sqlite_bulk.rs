@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 use sanad_app::StoreError;
 use sanad_app::crypto::DataCipher;
 use sanad_app::store::{BatchConflict, Change, ImportOutcome, Progress, RegistryBatch};
@@ -69,6 +69,22 @@ pub(crate) fn import(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(err)?;
+    // The write lock is held from here: no rotation can commit until this import ends.
+    let active: Option<String> = tx
+        .query_row(
+            "SELECT fingerprint FROM installation_keys WHERE kind = 'data' AND status = 'active'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(err)?;
+    if active.is_some_and(|a| a != cipher.fingerprint()) {
+        return Err(StoreError::Conflict {
+            field: "data_key".into(),
+            code: "retired_key",
+            message: crate::RETIRED_DATA_KEY.into(),
+        });
+    }
 
     let conflicts = conflicts(&tx, cipher, batch)?;
     if !conflicts.is_empty() {

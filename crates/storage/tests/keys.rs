@@ -371,6 +371,20 @@ async fn after_a_data_key_rotation_search_export_and_audit_all_work(db: &TestDb)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("retired"), "{err}");
+    // A process that still holds the old key (it checked it before the rotation) may write no
+    // more: its registration is refused and leaves nothing, so no value is sealed under two keys.
+    let stale = Registry::new(db.store.clone());
+    let persons_before = persons(store.as_ref()).await;
+    let refused = stale
+        .register_household(&agent(), &household("Itto", "QZ100009", "0661000009"), "")
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("rotated away"), "{refused}");
+    assert_eq!(
+        persons(store.as_ref()).await,
+        persons_before,
+        "nothing written"
+    );
     let again = keyring
         .rotate_data_key(&old, &DataCipher::random().unwrap(), &change, &NoProgress)
         .await;
