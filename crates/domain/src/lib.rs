@@ -2,6 +2,7 @@
 //! Pure: no database, no HTTP, no clock (time is passed in).
 
 pub mod audit;
+pub mod facts;
 pub mod household;
 pub mod id;
 pub mod money;
@@ -10,6 +11,7 @@ pub mod territory;
 pub mod validation;
 pub mod vocab;
 
+pub use facts::{AssetSet, HouseholdFacts, MemberFacts};
 pub use household::{
     Household, HouseholdData, HouseholdInput, MemberInput, NationalId, Person, PersonData,
 };
