@@ -13,8 +13,10 @@ pub mod keyring;
 pub mod policy;
 pub mod registry;
 pub mod store;
+pub mod targeting;
 
 pub use auth::{Actor, Role};
 pub use keyring::KeyringStore;
 pub use registry::Registry;
 pub use store::{RegistryStore, StoreError};
+pub use targeting::{ProgrammeStore, TargetingStore};

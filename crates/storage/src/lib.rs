@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use sanad_app::{KeyringStore, RegistryStore, StoreError};
+use sanad_app::{KeyringStore, ProgrammeStore, RegistryStore, StoreError, TargetingStore};
 
 mod access_log;
 mod account_cache;
@@ -95,6 +95,29 @@ impl Database {
         }
     }
 
+    /// Every port of the database, sealing and opening with `cipher`; the ports share one
+    /// connection pool and one assessor slot.
+    pub fn ports(&self, cipher: Arc<sanad_app::crypto::DataCipher>) -> Ports {
+        match self {
+            Database::Sqlite(s) => {
+                let s = s.with_cipher(cipher);
+                Ports {
+                    registry: Arc::new(s.clone()),
+                    targeting: Arc::new(s.clone()),
+                    programmes: Arc::new(s),
+                }
+            }
+            Database::Postgres(p) => {
+                let p = p.with_cipher(cipher);
+                Ports {
+                    registry: Arc::new(p.clone()),
+                    targeting: Arc::new(p.clone()),
+                    programmes: Arc::new(p),
+                }
+            }
+        }
+    }
+
     /// The database file, for SQLite.
     pub fn sqlite_path(&self) -> Option<&std::path::Path> {
         match self {
@@ -102,6 +125,14 @@ impl Database {
             Database::Postgres(_) => None,
         }
     }
+}
+
+/// The ports of one database.
+#[derive(Clone)]
+pub struct Ports {
+    pub registry: Arc<dyn RegistryStore>,
+    pub targeting: Arc<dyn TargetingStore>,
+    pub programmes: Arc<dyn ProgrammeStore>,
 }
 
 /// What a write refused because its data key was rotated away while the process ran expected.

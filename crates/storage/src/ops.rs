@@ -34,6 +34,8 @@ pub(crate) struct Ctx {
     pub writer: Writer,
     pub access: crate::access_log::AccessLog,
     pub accounts: std::sync::Arc<crate::account_cache::AccountCache>,
+    /// Scores and checks every household written (targeting).
+    pub assessor: sanad_app::targeting::AssessorSlot,
 }
 
 impl Ctx {
@@ -409,6 +411,7 @@ async fn op_register_household(
         updated_at: at,
     };
     record_household_version(&mut tx, &db.cipher, &household, change, "household.create").await?;
+    assess_in_tx(&mut tx, &db.assessor, &household, change).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(household)
 }
@@ -472,6 +475,7 @@ async fn op_update_household(
         updated_at: at,
     };
     record_household_version(&mut tx, &db.cipher, &household, change, "household.update").await?;
+    assess_in_tx(&mut tx, &db.assessor, &household, change).await?;
     tx.commit().await.map_err(db_error)?;
     Ok(household)
 }
@@ -1528,6 +1532,7 @@ async fn load_person_tx(
 async fn bump_household_version(
     tx: &mut Tx,
     cipher: &sanad_app::crypto::DataCipher,
+    assessor: &sanad_app::targeting::AssessorSlot,
     id: HouseholdId,
     change: &Change,
     action: &str,
@@ -1548,7 +1553,8 @@ async fn bump_household_version(
     let household = load_household(&mut *tx, cipher, id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    record_household_version(tx, cipher, &household, change, action).await
+    record_household_version(tx, cipher, &household, change, action).await?;
+    assess_in_tx(tx, assessor, &household, change).await
 }
 
 async fn op_merge_persons(
@@ -1601,7 +1607,7 @@ async fn op_merge_persons(
         .await
         .map_err(db_error)?;
     if let Some(h) = person.household_id {
-        bump_household_version(&mut tx, &db.cipher, h, change, "household.member_merged").await?;
+        bump_household_version(&mut tx, &db.cipher, &db.assessor, h, change, "household.member_merged").await?;
     }
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO person_merges (kept_person, merged_person, former_household_id, former_relation, at, actor, reason) \
@@ -1693,7 +1699,7 @@ async fn op_undo_merge(db: &Ctx, id: i64, change: &Change) -> Result<PersonMerge
                 .execute(&mut *tx)
                 .await
                 .map_err(db_error)?;
-            bump_household_version(&mut tx, &db.cipher, h, change, "household.member_unmerged").await?;
+            bump_household_version(&mut tx, &db.cipher, &db.assessor, h, change, "household.member_unmerged").await?;
             rejoined = true;
         }
     }

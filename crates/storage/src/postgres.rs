@@ -63,6 +63,7 @@ const INTEGRATOR_LOCK: i64 = 0x5341_4e41_4400_0002;
 
 include!("log_ops.rs");
 include!("keyring_ops.rs");
+include!("targeting_ops.rs");
 
 /// The advisory lock that queues bulk imports behind each other.
 const IMPORT_LOCK: i64 = 0x5341_4e41_4400_0001;
@@ -195,6 +196,7 @@ impl PgStore {
                 writer: (),
                 access: Default::default(),
                 accounts: Default::default(),
+                assessor: Default::default(),
             }
             .with_access_log(),
             url: url.to_string(),
@@ -219,6 +221,7 @@ impl PgStore {
 }
 
 keyring_store!(PgStore);
+targeting_store!(PgStore);
 
 /// Appends one field in COPY text format: `\N` for NULL, backslash escapes for the separators.
 fn field(out: &mut String, value: Option<&str>) {

@@ -12,15 +12,19 @@ use sanad_domain::{
 };
 use time::{Date, OffsetDateTime};
 
-fn corrupt(what: &str, value: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("stored {what} `{value}` is not valid"))
 }
 
-fn vocab<T>(what: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+pub(crate) fn vocab<T>(
+    what: &str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
     parse(text).ok_or_else(|| corrupt(what, text))
 }
 
-fn amount(what: &str, centimes: i64) -> Result<Amount, StoreError> {
+pub(crate) fn amount(what: &str, centimes: i64) -> Result<Amount, StoreError> {
     Amount::from_centimes(centimes).ok_or_else(|| corrupt(what, centimes))
 }
 

@@ -44,6 +44,7 @@ async fn lead_integration(_tx: &mut Tx) -> Result<bool, StoreError> {
 
 include!("log_ops.rs");
 include!("keyring_ops.rs");
+include!("targeting_ops.rs");
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -94,6 +95,7 @@ impl SqliteStore {
                 writer,
                 access: Default::default(),
                 accounts: Default::default(),
+                assessor: Default::default(),
             }
             .with_access_log(),
             path,
@@ -123,6 +125,7 @@ impl SqliteStore {
 }
 
 keyring_store!(SqliteStore);
+targeting_store!(SqliteStore);
 audit_log_store!(SqliteStore);
 
 registry_store!(SqliteStore {

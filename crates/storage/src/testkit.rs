@@ -16,6 +16,9 @@ pub struct TestDb {
     pub store: Arc<dyn RegistryStore>,
     /// The keys port of the same database.
     pub keyring: Arc<dyn sanad_app::KeyringStore>,
+    /// The targeting and programme ports of the same database.
+    pub targeting: Arc<dyn sanad_app::TargetingStore>,
+    pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
     /// The master key the store seals with (a fresh one per test database).
     pub data_key: [u8; 32],
     pub url: String,
@@ -66,6 +69,8 @@ async fn sqlite_database(migrate: bool) -> TestDb {
     TestDb {
         store: Arc::new(store.clone()),
         keyring: Arc::new(store.clone()),
+        targeting: Arc::new(store.clone()),
+        programmes: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: Some(store),
@@ -158,6 +163,8 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
     Some(TestDb {
         store: Arc::new(store.clone()),
         keyring: Arc::new(store.clone()),
+        targeting: Arc::new(store.clone()),
+        programmes: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: None,
