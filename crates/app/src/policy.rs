@@ -33,16 +33,20 @@ impl Permission {
             Permission::ReadAuditTrail => "audit:read",
             Permission::ManageAccounts => "accounts:manage",
             Permission::ReadStatistics => "statistics:read",
+            Permission::ReadTargeting => "targeting:read",
+            Permission::ManageTargeting => "targeting:manage",
         }
     }
 
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 8] = [
         Permission::ReadRegistry,
         Permission::WriteRegistry,
         Permission::ReviewDuplicates,
         Permission::ReadAuditTrail,
         Permission::ManageAccounts,
         Permission::ReadStatistics,
+        Permission::ReadTargeting,
+        Permission::ManageTargeting,
     ];
 }
 
@@ -51,11 +55,20 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
         // A citizen reads their own household (checked against the account's household).
-        Role::Citizen => matches!(permission, ReadRegistry | ReadStatistics),
-        Role::Agent => matches!(permission, ReadRegistry | WriteRegistry | ReadStatistics),
-        Role::Supervisor => matches!(permission, ReadRegistry | ReadStatistics),
-        Role::Manager => matches!(permission, ReadRegistry | ReviewDuplicates | ReadStatistics),
-        Role::Auditor => matches!(permission, ReadRegistry | ReadAuditTrail | ReadStatistics),
+        Role::Citizen => matches!(permission, ReadRegistry | ReadStatistics | ReadTargeting),
+        Role::Agent => matches!(
+            permission,
+            ReadRegistry | WriteRegistry | ReadStatistics | ReadTargeting
+        ),
+        Role::Supervisor => matches!(permission, ReadRegistry | ReadStatistics | ReadTargeting),
+        Role::Manager => matches!(
+            permission,
+            ReadRegistry | ReviewDuplicates | ReadStatistics | ReadTargeting | ManageTargeting
+        ),
+        Role::Auditor => matches!(
+            permission,
+            ReadRegistry | ReadAuditTrail | ReadStatistics | ReadTargeting
+        ),
         Role::Admin => true,
         // A partner system reads, within the scopes of its API key.
         Role::Partner => matches!(permission, ReadRegistry | ReadStatistics),

@@ -34,7 +34,7 @@ pub enum RegistryError {
 use crate::policy::{self, Permission, Place};
 
 /// Refuses an action the actor's role or key does not allow (logged, without personal data).
-fn require(actor: &Actor, permission: Permission) -> Result<(), RegistryError> {
+pub(crate) fn require(actor: &Actor, permission: Permission) -> Result<(), RegistryError> {
     if policy::allows(actor, permission) {
         Ok(())
     } else {
@@ -44,7 +44,7 @@ fn require(actor: &Actor, permission: Permission) -> Result<(), RegistryError> {
 }
 
 /// A record outside the actor's scope is answered as missing, so that its existence does not leak.
-fn hidden(actor: &Actor) -> RegistryError {
+pub(crate) fn hidden(actor: &Actor) -> RegistryError {
     tracing::warn!(auth.user = %actor.username, auth.role = actor.role.as_str(), "out-of-scope record refused");
     RegistryError::Store(StoreError::NotFound)
 }
@@ -96,7 +96,7 @@ impl Registry {
         (self.clock)()
     }
 
-    fn change(&self, actor: &Actor, reason: &str) -> Result<Change, ValidationErrors> {
+    pub(crate) fn change(&self, actor: &Actor, reason: &str) -> Result<Change, ValidationErrors> {
         let reason = sanad_domain::household::clean_text(reason);
         if reason.chars().count() > MAX_REASON_CHARS {
             return Err(ValidationErrors::one(

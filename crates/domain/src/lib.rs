@@ -5,6 +5,7 @@ pub mod audit;
 pub mod facts;
 pub mod household;
 pub mod id;
+pub mod lang;
 pub mod money;
 pub mod phone;
 pub mod territory;
@@ -16,6 +17,7 @@ pub use household::{
     Household, HouseholdData, HouseholdInput, MemberInput, NationalId, Person, PersonData,
 };
 pub use id::{HouseholdId, PersonId};
+pub use lang::Lang;
 pub use money::Amount;
 pub use phone::{NumberingPlan, PhoneNumber};
 pub use territory::{Area, Territories, Territory, TerritoryLevel};

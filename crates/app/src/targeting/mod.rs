@@ -11,6 +11,11 @@
 //! The transitions of enrolments are decided here by [`plan_enrolments`], also pure, and written
 //! by the backends.
 
+pub mod engine;
+pub mod service;
+
+pub use service::Targeting;
+
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;

@@ -1,0 +1,794 @@
+//! The targeting use-cases: import and activate index models, define programmes, rescore the
+//! registry, try a model before activating it, measure its targeting errors, explain a household's
+//! index and decisions, and move enrolments. Roles and territories are checked here, and every read
+//! of a household's assessment is recorded in the access log, as for the registry.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use sanad_domain::{Amount, HouseholdFacts, HouseholdId, Lang, PersonId, ValidationErrors};
+use sanad_programmes::{CompiledProgramme, Programme, Rule, Tally, Unit};
+use sanad_targeting::Model;
+use serde::Serialize;
+use time::Date;
+
+use super::engine::{Engine, decision_record};
+use super::{
+    Assessed, Assessor, Enrolment, EnrolmentCount, EnrolmentEvent, EnrolmentFilter,
+    EnrolmentState, ModelRecord, ProgrammeRecord, ProgrammeStore, RescoreRun, TargetingStore,
+};
+use crate::auth::Actor;
+use crate::policy::{self, Permission};
+use crate::registry::{Purpose, Registry, RegistryError, require};
+use crate::store::{Progress, StoreError};
+
+/// Households read, assessed and written per batch of a rescoring run.
+pub const RESCORE_BATCH: u32 = 10_000;
+
+/// The targeting context: its two ports, the registry (households, scoping, access log) and the
+/// engine in force.
+#[derive(Clone)]
+pub struct Targeting {
+    registry: Registry,
+    store: Arc<dyn TargetingStore>,
+    programmes: Arc<dyn ProgrammeStore>,
+    engine: Arc<RwLock<Arc<Engine>>>,
+}
+
+fn invalid(field: &str, code: &'static str, message: impl Into<String>) -> RegistryError {
+    RegistryError::Validation(ValidationErrors::one(field, code, message.into()))
+}
+
+/// A model file read as TOML or, when it starts with `{`, JSON.
+pub fn parse_model(text: &str) -> Result<Model, RegistryError> {
+    let parsed = if text.trim_start().starts_with('{') {
+        Model::from_json(text)
+    } else {
+        Model::from_toml(text)
+    };
+    parsed.map_err(|e| {
+        let field = e.field().unwrap_or("model").to_string();
+        invalid(&field, "invalid_model", e.to_string())
+    })
+}
+
+/// A programme file read as TOML or JSON, compiled (so that a condition that does not compile is
+/// refused when it is defined, with its position).
+pub fn parse_programme(text: &str) -> Result<(Programme, CompiledProgramme), RegistryError> {
+    let parsed = if text.trim_start().starts_with('{') {
+        Programme::from_json(text)
+    } else {
+        Programme::from_toml(text)
+    };
+    let refuse = |e: sanad_programmes::DefinitionError| {
+        let field = match &e.condition {
+            Some(c) => format!("conditions.{c}"),
+            None => "programme".to_string(),
+        };
+        invalid(&field, "invalid_programme", e.to_string())
+    };
+    let programme = parsed.map_err(refuse)?;
+    let compiled = programme.compile().map_err(refuse)?;
+    Ok((programme, compiled))
+}
+
+/// One variable's part in a household's index, in words.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ContributionView {
+    pub variable: String,
+    /// The variable's name in the language asked for.
+    pub label: String,
+    pub value: f64,
+    pub effect: f64,
+    /// "The number of rooms per person raised your index by 0.12."
+    pub sentence: String,
+}
+
+/// A household's index and why.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScoreView {
+    pub model_id: String,
+    pub model_version: u32,
+    pub index: f64,
+    pub baseline: f64,
+    pub segment: String,
+    /// Largest effects first.
+    pub contributions: Vec<ContributionView>,
+    /// The score recorded in the registry (none before the first scoring).
+    pub recorded_index: Option<f64>,
+    pub recorded_household_version: Option<u32>,
+}
+
+/// A line of a benefit's amount.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct BenefitLineView {
+    pub name: String,
+    pub text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<PersonId>,
+    pub amount: Amount,
+}
+
+/// A programme's answer for a household, in the language asked for.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ProgrammeView {
+    pub code: String,
+    pub version: u32,
+    pub name: String,
+    pub eligible: bool,
+    /// "You can receive it", or the reason why not, in plain words.
+    pub message: String,
+    /// The condition that failed (its message key), when not eligible.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Per period.
+    pub amount: Amount,
+    pub frequency: String,
+    pub lines: Vec<BenefitLineView>,
+    /// For a programme paid per person: the members who qualify.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub beneficiaries: Vec<PersonId>,
+    pub flags: Vec<String>,
+    /// The household's (or its members') enrolments in the programme.
+    pub enrolments: Vec<Enrolment>,
+}
+
+/// What targeting says about one household.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HouseholdTargeting {
+    pub household_id: HouseholdId,
+    pub household_version: u32,
+    pub lang: Lang,
+    pub score: Option<ScoreView>,
+    pub programmes: Vec<ProgrammeView>,
+}
+
+/// How a rescoring run went.
+#[derive(Debug, Clone)]
+pub struct RescoreSummary {
+    pub run: RescoreRun,
+    pub households: u64,
+    pub stale: u64,
+    pub resumed: bool,
+    pub elapsed: Duration,
+    /// Time spent reading facts, assessing, and writing.
+    pub read: Duration,
+    pub assess: Duration,
+    pub write: Duration,
+}
+
+/// Households entering and leaving a programme under a candidate model, in one region and area.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct DryRunLine {
+    pub programme_code: String,
+    pub region_code: String,
+    pub area: String,
+    /// Eligible under the model in force.
+    pub eligible_now: u64,
+    /// Eligible under the candidate.
+    pub eligible_then: u64,
+    pub entering: u64,
+    pub leaving: u64,
+}
+
+/// A candidate model tried on the whole registry, nothing written.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DryRun {
+    pub model_id: String,
+    pub model_version: u32,
+    pub households: u64,
+    pub lines: Vec<DryRunLine>,
+}
+
+/// The facts of the whole registry in memory, to count what a rule admits.
+pub struct FactsSnapshot {
+    pub on: Date,
+    pub households: Vec<HouseholdFacts>,
+    pub indexes: Vec<Option<f64>>,
+    pub loaded_in: Duration,
+}
+
+impl Targeting {
+    pub fn new(
+        registry: Registry,
+        store: Arc<dyn TargetingStore>,
+        programmes: Arc<dyn ProgrammeStore>,
+    ) -> Targeting {
+        Targeting {
+            registry,
+            store,
+            programmes,
+            engine: Arc::default(),
+        }
+    }
+
+    pub fn engine(&self) -> Arc<Engine> {
+        self.engine
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn store(&self) -> &Arc<dyn TargetingStore> {
+        &self.store
+    }
+
+    pub fn programme_store(&self) -> &Arc<dyn ProgrammeStore> {
+        &self.programmes
+    }
+
+    fn today(&self) -> Date {
+        self.registry.now().date()
+    }
+
+    /// Builds the engine from the active model and the latest programme versions, and installs it
+    /// in the store so that every household write is assessed. A stored definition that no longer
+    /// parses (written by another version of Sanad) is an error, not a silent skip.
+    pub async fn load(&self) -> Result<Arc<Engine>, RegistryError> {
+        let model = match self.store.active_model().await? {
+            Some(record) => Some(parse_model(&record.definition)?),
+            None => None,
+        };
+        let mut compiled = Vec::new();
+        for record in self.programmes.programmes().await? {
+            compiled.push(parse_programme(&record.definition)?.1);
+        }
+        let engine = Arc::new(Engine::new(model, compiled));
+        let installed: Option<Arc<dyn Assessor>> =
+            if engine.index_model().is_none() && engine.programmes().is_empty() {
+                None
+            } else {
+                Some(engine.clone())
+            };
+        self.store.assessor_slot().set(installed);
+        *self.engine.write().unwrap_or_else(|p| p.into_inner()) = engine.clone();
+        Ok(engine)
+    }
+
+    /// Records a model version (TOML or JSON), refused with the field when it is not valid.
+    pub async fn import_model(
+        &self,
+        actor: &Actor,
+        text: &str,
+        reason: &str,
+    ) -> Result<(ModelRecord, bool), RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let change = self.registry.change(actor, reason)?;
+        let model = parse_model(text)?;
+        let record = ModelRecord {
+            id: model.id.clone(),
+            version: model.version,
+            description: model.description.clone(),
+            definition: model.to_toml(),
+            variables: model
+                .variables()
+                .iter()
+                .map(|v| v.code().to_string())
+                .collect(),
+            imported_by: change.actor.clone(),
+            imported_at: change.at,
+            activated_at: None,
+            active: false,
+        };
+        let new = self.store.import_model(&record, &change).await?;
+        Ok((record, new))
+    }
+
+    /// Makes a recorded model the one households are scored with, and reloads the engine. The
+    /// registry is rescored by [`Targeting::rescore_all`] (`sanad score --all`).
+    pub async fn activate_model(
+        &self,
+        actor: &Actor,
+        id: &str,
+        version: u32,
+        reason: &str,
+    ) -> Result<(), RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let change = self.registry.change(actor, reason)?;
+        let record = self
+            .store
+            .model(id, version)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        // Refuse before activating a model this build cannot score with.
+        parse_model(&record.definition)?;
+        self.store.activate_model(id, version, &change).await?;
+        self.load().await?;
+        Ok(())
+    }
+
+    pub async fn models(&self, actor: &Actor) -> Result<Vec<ModelRecord>, RegistryError> {
+        require(actor, Permission::ReadTargeting)?;
+        Ok(self.store.models().await?)
+    }
+
+    /// Defines a new version of a programme, refused with the condition and position when a rule
+    /// does not compile; the engine is reloaded.
+    pub async fn define_programme(
+        &self,
+        actor: &Actor,
+        text: &str,
+        reason: &str,
+    ) -> Result<(ProgrammeRecord, bool), RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let change = self.registry.change(actor, reason)?;
+        let (programme, _) = parse_programme(text)?;
+        let record = ProgrammeRecord {
+            code: programme.code.clone(),
+            version: programme.version,
+            definition: text.to_string(),
+            defined_by: change.actor.clone(),
+            defined_at: change.at,
+        };
+        let new = self.programmes.define_programme(&record, &change).await?;
+        self.load().await?;
+        Ok((record, new))
+    }
+
+    pub async fn programmes(&self, actor: &Actor) -> Result<Vec<Programme>, RegistryError> {
+        require(actor, Permission::ReadTargeting)?;
+        Ok(self
+            .engine()
+            .programmes()
+            .iter()
+            .map(|p| p.programme().clone())
+            .collect())
+    }
+
+    /// Rescores every household with the engine in force, in batches, each batch committed with
+    /// the run's progress: an interrupted run resumes after its last batch (unless `restart`).
+    pub async fn rescore_all(
+        &self,
+        actor: &Actor,
+        restart: bool,
+        progress: &dyn Progress,
+    ) -> Result<RescoreSummary, RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let change = self.registry.change(actor, "rescoring")?;
+        let engine = self.engine();
+        let model = engine.model();
+        let run = self
+            .store
+            .start_rescore(
+                model.as_ref().map(|(id, v)| (id.as_str(), *v)),
+                &engine.programme_set(),
+                restart,
+                change.at,
+            )
+            .await?;
+        let resumed = run.last_household.is_some();
+        let on = change.at.date();
+        let started = Instant::now();
+        let (mut read, mut assess, mut write) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        let (mut households, mut stale) = (0u64, 0u64);
+        let mut after = run.last_household;
+        progress.phase("rescore", 0);
+        // The next batch is read while the current one is assessed and written.
+        let t = Instant::now();
+        let mut next = Some(self.store.facts_batch(after, RESCORE_BATCH, on).await?);
+        read += t.elapsed();
+        while let Some(batch) = next.take() {
+            if batch.is_empty() {
+                break;
+            }
+            after = batch.last().map(|f| f.household_id);
+            let t = Instant::now();
+            let engine = engine.clone();
+            let assessing = tokio::task::spawn_blocking(move || assess_parallel(&engine, batch, on));
+            let reading = self.store.facts_batch(after, RESCORE_BATCH, on);
+            let (assessed, following) = futures::join!(assessing, reading);
+            let assessed = assessed.map_err(|e| StoreError::Internal(e.to_string()))?;
+            next = Some(following?);
+            let spent = t.elapsed();
+            assess += spent;
+            let t = Instant::now();
+            let outcome = self
+                .store
+                .record_assessments(&assessed, Some(run.id), &change)
+                .await?;
+            write += t.elapsed();
+            households += assessed.len() as u64;
+            stale += outcome.stale;
+            progress.advance(households);
+        }
+        let run = self.store.finish_rescore(run.id, self.registry.now()).await?;
+        Ok(RescoreSummary {
+            run,
+            households,
+            stale,
+            resumed,
+            elapsed: started.elapsed(),
+            read,
+            assess,
+            write,
+        })
+    }
+
+    /// Tries `candidate` on the whole registry against the engine in force: how many households
+    /// would enter or leave each programme, by region and area. Writes nothing.
+    pub async fn dry_run(
+        &self,
+        actor: &Actor,
+        candidate: Model,
+        progress: &dyn Progress,
+    ) -> Result<DryRun, RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let now_engine = self.engine();
+        let then_engine = Arc::new(now_engine.with_model(candidate.clone()));
+        let on = self.today();
+        let mut lines: BTreeMap<(String, String, String), DryRunLine> = BTreeMap::new();
+        let mut after = None;
+        let mut households = 0u64;
+        progress.phase("dry run", 0);
+        loop {
+            let batch = self.store.facts_batch(after, RESCORE_BATCH, on).await?;
+            if batch.is_empty() {
+                break;
+            }
+            after = batch.last().map(|f| f.household_id);
+            households += batch.len() as u64;
+            let (a, b) = (now_engine.clone(), then_engine.clone());
+            let counted = tokio::task::spawn_blocking(move || {
+                let mut out: Vec<(String, String, String, bool, bool)> = Vec::new();
+                for f in &batch {
+                    let (_, now) = a.decide_all(&f.facts, on);
+                    let (_, then) = b.decide_all(&f.facts, on);
+                    for ((p, n), t) in a.programmes().iter().zip(&now).zip(&then) {
+                        out.push((
+                            p.programme().code.clone(),
+                            f.facts.region_code.clone(),
+                            f.facts.area.as_str().to_string(),
+                            n.eligible,
+                            t.eligible,
+                        ));
+                    }
+                }
+                out
+            })
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+            for (code, region, area, now, then) in counted {
+                let line = lines
+                    .entry((code.clone(), region.clone(), area.clone()))
+                    .or_insert_with(|| DryRunLine {
+                        programme_code: code,
+                        region_code: region,
+                        area,
+                        ..Default::default()
+                    });
+                line.eligible_now += u64::from(now);
+                line.eligible_then += u64::from(then);
+                line.entering += u64::from(then && !now);
+                line.leaving += u64::from(now && !then);
+            }
+            progress.advance(households);
+        }
+        Ok(DryRun {
+            model_id: candidate.id.clone(),
+            model_version: candidate.version,
+            households,
+            lines: lines.into_values().collect(),
+        })
+    }
+
+    /// Targeting errors of the recorded scores against the true ln consumption per person of each
+    /// household (`truth`, by household id), at each programme's index threshold.
+    pub async fn evaluate(
+        &self,
+        actor: &Actor,
+        truth: &HashMap<HouseholdId, f64>,
+    ) -> Result<(sanad_targeting::Evaluation, u64), RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let mut rows = Vec::new();
+        let mut missing = 0u64;
+        let mut after = None;
+        loop {
+            let batch = self.store.index_rows(after, 50_000).await?;
+            if batch.is_empty() {
+                break;
+            }
+            after = batch.last().map(|r| r.household_id);
+            for r in batch {
+                match truth.get(&r.household_id) {
+                    Some(actual) => rows.push(sanad_targeting::Evaluated {
+                        region_code: r.region_code,
+                        area: r.area,
+                        predicted: r.index,
+                        actual: *actual,
+                    }),
+                    None => missing += 1,
+                }
+            }
+        }
+        let thresholds: Vec<(String, f64)> = self
+            .engine()
+            .programmes()
+            .iter()
+            .filter_map(|p| {
+                p.programme()
+                    .index_threshold
+                    .map(|t| (p.programme().code.clone(), t))
+            })
+            .collect();
+        Ok((sanad_targeting::evaluate(&rows, &thresholds), missing))
+    }
+
+    /// A household's index and its answer from every programme, explained in `lang`. Scoped like
+    /// a household read and recorded in the access log.
+    pub async fn household(
+        &self,
+        actor: &Actor,
+        id: HouseholdId,
+        lang: Lang,
+        purpose: &Purpose,
+    ) -> Result<HouseholdTargeting, RegistryError> {
+        require(actor, Permission::ReadTargeting)?;
+        let household = self.registry.household(actor, id, purpose).await?;
+        let on = self.today();
+        let facts = HouseholdFacts::of(&household, on);
+        let engine = self.engine();
+        let (score, decisions) = engine.decide_all(&facts, on);
+        let recorded = self.store.household_score(id).await?;
+        let enrolments = self
+            .programmes
+            .enrolments(&EnrolmentFilter {
+                household_id: Some(id),
+                limit: 1_000,
+                ..Default::default()
+            })
+            .await?;
+        let score = match (engine.index_model(), score) {
+            (Some(model), Some(s)) => {
+                                let mut contributions: Vec<ContributionView> = s
+                    .contributions
+                    .iter()
+                    .map(|c| ContributionView {
+                        variable: c.variable.code().to_string(),
+                        label: c.variable.label(lang).to_string(),
+                        value: c.value,
+                        effect: c.effect,
+                        sentence: c.sentence(lang),
+                    })
+                    .collect();
+                contributions.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
+                Some(ScoreView {
+                    model_id: model.id.clone(),
+                    model_version: model.version,
+                    index: s.index,
+                    baseline: s.baseline,
+                    segment: s.segment.clone(),
+                    contributions,
+                    recorded_index: recorded.as_ref().map(|r| r.score.index),
+                    recorded_household_version: recorded.as_ref().map(|r| r.household_version),
+                })
+            }
+            _ => None,
+        };
+                let programmes = engine
+            .programmes()
+            .iter()
+            .zip(&decisions)
+            .map(|(p, d)| {
+                let programme = p.programme();
+                let record = decision_record(programme, &facts, d);
+                let message = match &d.failed {
+                    None => sanad_programmes::message("programme-eligible", lang, &[]),
+                    Some(f) => sanad_programmes::message(&f.message_key, lang, &[]),
+                };
+                ProgrammeView {
+                    code: programme.code.clone(),
+                    version: programme.version,
+                    name: programme.names.get(lang).to_string(),
+                    eligible: d.eligible,
+                    message,
+                    reason: d.failed.as_ref().map(|f| f.message_key.clone()),
+                    amount: d.amount,
+                    frequency: programme.frequency.code().to_string(),
+                    lines: d
+                        .lines
+                        .iter()
+                        .map(|l| BenefitLineView {
+                            name: l.name.clone(),
+                            text: sanad_programmes::message(&l.message_key, lang, &[]),
+                            person_id: l
+                                .member
+                                .and_then(|i| facts.members.get(i))
+                                .and_then(|m| m.person_id),
+                            amount: l.amount,
+                        })
+                        .collect(),
+                    beneficiaries: record.beneficiaries.unwrap_or_default(),
+                    flags: record.flags,
+                    enrolments: enrolments
+                        .iter()
+                        .filter(|e| e.programme_code == programme.code)
+                        .cloned()
+                        .collect(),
+                }
+            })
+            .collect();
+        Ok(HouseholdTargeting {
+            household_id: household.id,
+            household_version: household.version,
+            lang,
+            score,
+            programmes,
+        })
+    }
+
+    /// Loads the facts and indexes of the whole registry into memory (for counting rules).
+    pub async fn snapshot(
+        &self,
+        actor: &Actor,
+        progress: &dyn Progress,
+    ) -> Result<FactsSnapshot, RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let started = Instant::now();
+        let on = self.today();
+        let engine = self.engine();
+        let mut households = Vec::new();
+        let mut indexes = Vec::new();
+        let mut after = None;
+        progress.phase("load", 0);
+        loop {
+            let batch = self.store.facts_batch(after, 50_000, on).await?;
+            if batch.is_empty() {
+                break;
+            }
+            after = batch.last().map(|f| f.household_id);
+            for f in batch {
+                indexes.push(engine.index_model().map(|m| m.index(&f.facts)));
+                households.push(f.facts);
+            }
+            progress.advance(households.len() as u64);
+        }
+        Ok(FactsSnapshot {
+            on,
+            households,
+            indexes,
+            loaded_in: started.elapsed(),
+        })
+    }
+
+    /// Enrolments the actor may see (their territories; a citizen, their own household).
+    pub async fn enrolments(
+        &self,
+        actor: &Actor,
+        mut filter: EnrolmentFilter,
+    ) -> Result<Vec<Enrolment>, RegistryError> {
+        require(actor, Permission::ReadTargeting)?;
+        if actor.role == crate::Role::Citizen {
+            match actor.household {
+                Some(own) if filter.household_id.is_none_or(|h| h == own) => {
+                    filter.household_id = Some(own)
+                }
+                _ => return Ok(Vec::new()),
+            }
+        }
+        if let Some(h) = filter.household_id {
+            // Hidden households are answered as missing, as a household read.
+            self.registry
+                .household(actor, h, &Purpose("enrolments".into()))
+                .await?;
+        }
+        filter.territories = policy::scope_territories(actor, None)
+            .map_err(|_| RegistryError::Forbidden(Permission::ReadTargeting.scope()))?;
+        Ok(self.programmes.enrolments(&filter).await?)
+    }
+
+    pub async fn enrolment_history(
+        &self,
+        actor: &Actor,
+        household: HouseholdId,
+    ) -> Result<Vec<EnrolmentEvent>, RegistryError> {
+        require(actor, Permission::ReadTargeting)?;
+        self.registry
+            .household(actor, household, &Purpose("enrolment history".into()))
+            .await?;
+        Ok(self.programmes.enrolment_history(household).await?)
+    }
+
+    /// A manager enrols, suspends, resumes or exits one enrolment, with a reason.
+    pub async fn change_enrolment(
+        &self,
+        actor: &Actor,
+        programme_code: &str,
+        household: HouseholdId,
+        person: Option<PersonId>,
+        to: EnrolmentState,
+        reason: &str,
+    ) -> Result<Enrolment, RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let change = self.registry.change(actor, reason)?;
+        if change.reason.is_empty() {
+            return Err(invalid("reason", "required", "why the enrolment changes"));
+        }
+        self.registry
+            .household(actor, household, &Purpose("enrolment change".into()))
+            .await?;
+        Ok(self
+            .programmes
+            .change_enrolment(programme_code, household, person, to, &change.reason, &change)
+            .await?)
+    }
+
+    /// Enrols every eligible household of a programme in the actor's territories (or the ones
+    /// named, inside them).
+    pub async fn enrol_eligible(
+        &self,
+        actor: &Actor,
+        programme_code: &str,
+        territory: Option<&str>,
+        reason: &str,
+    ) -> Result<u64, RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let change = self.registry.change(actor, reason)?;
+        if self.engine().programme(programme_code).is_none() {
+            return Err(RegistryError::Store(StoreError::NotFound));
+        }
+        let territories = policy::scope_territories(actor, territory)
+            .map_err(|_| RegistryError::Forbidden(Permission::ManageTargeting.scope()))?;
+        Ok(self
+            .programmes
+            .enrol_eligible(programme_code, &territories, &change)
+            .await?)
+    }
+
+    pub async fn enrolment_counts(
+        &self,
+        actor: &Actor,
+        programme_code: Option<&str>,
+    ) -> Result<Vec<EnrolmentCount>, RegistryError> {
+        require(actor, Permission::ReadStatistics)?;
+        Ok(self.programmes.enrolment_counts(programme_code).await?)
+    }
+}
+
+/// Counts the households of a snapshot that `rule` admits, on every core.
+pub fn count_rule(rule: &Rule, snapshot: &FactsSnapshot) -> (Tally, Duration) {
+    let started = Instant::now();
+    let tally = rule.count_parallel(&snapshot.households, &snapshot.indexes, snapshot.on);
+    (tally, started.elapsed())
+}
+
+/// Compiles an ad-hoc rule, refused with its position.
+pub fn compile_rule(text: &str) -> Result<Rule, RegistryError> {
+    Rule::compile(text).map_err(|e| invalid("rule", "invalid_rule", e.to_string()))
+}
+
+fn assess_parallel(engine: &Engine, batch: Vec<super::FactsRow>, on: Date) -> Vec<Assessed> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(batch.len().max(1));
+    let chunk = batch.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|f| Assessed {
+                            household_id: f.household_id,
+                            version: f.version,
+                            assessment: engine.assess(&f.facts, on),
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// The unit of a programme, for listings.
+pub fn unit_code(unit: Unit) -> &'static str {
+    match unit {
+        Unit::Household => "household",
+        Unit::Person => "person",
+    }
+}
