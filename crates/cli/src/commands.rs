@@ -23,6 +23,9 @@ pub fn gen_reference_date() -> time::Date {
 /// A database opened with its keys checked.
 pub struct Opened {
     pub registry: Arc<dyn RegistryStore>,
+    /// The targeting and programme ports of the same database.
+    pub targeting: Arc<dyn sanad_app::TargetingStore>,
+    pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
     pub keyring: Arc<dyn KeyringStore>,
     /// The audit key, unless it was optional and its file is missing.
     pub audit_key: Option<ed25519_dalek::SigningKey>,
@@ -70,9 +73,13 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         KeyOrigin::Legacy(old) => old.clone(),
         _ => files.data.clone(),
     };
+    let fingerprint = cipher.fingerprint().to_string();
+    let ports = database.ports(Arc::new(cipher));
     Ok(Opened {
-        data_key: (data_file, cipher.fingerprint().to_string()),
-        registry: database.with_data_key(Arc::new(cipher)),
+        data_key: (data_file, fingerprint),
+        registry: ports.registry,
+        targeting: ports.targeting,
+        programmes: ports.programmes,
         keyring,
         audit_key,
         audit_file,

@@ -9,6 +9,7 @@ mod bench;
 mod commands;
 mod progress;
 mod settings;
+mod targeting;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -93,6 +94,14 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// The index (proxy means test): fit a model, import and activate it, rescore the registry
+    /// (`--all`), try a model before activating it, measure targeting errors, explain a household.
+    Score(targeting::ScoreArgs),
+    /// Programmes: define them, count what a rule admits, enrol the eligible, list enrolments.
+    Programme {
+        #[command(subcommand)]
+        command: targeting::ProgrammeCommand,
     },
     /// Benchmarks that print their figures.
     Bench {
@@ -317,6 +326,12 @@ fn main() -> ExitCode {
                         .map(|_| ExitCode::SUCCESS)
                 }
             },
+            Command::Score(args) => targeting::score(&settings, &args)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Programme { command } => targeting::programme(&settings, &command)
+                .await
+                .map(|_| ExitCode::SUCCESS),
             Command::Bench { command } => bench::run(command).await.map(|_| ExitCode::SUCCESS),
         }
     });

@@ -1,5 +1,8 @@
 # Messages a citizen or an agent reads about a programme decision, in plain words.
 
+## When a household is eligible
+programme-eligible = You can receive it.
+
 ## Why a household is not eligible
 index-above-threshold = Your household's index is above the programme's threshold.
 household-not-scored = Your household has not been given an index yet, so eligibility cannot be decided.

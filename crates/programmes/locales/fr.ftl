@@ -1,5 +1,8 @@
 # Messages qu'un citoyen ou un agent lit sur une décision, en mots simples.
 
+## Quand un ménage est éligible
+programme-eligible = Vous pouvez en bénéficier.
+
 ## Pourquoi un ménage n'est pas éligible
 index-above-threshold = L'indice de votre ménage est au-dessus du seuil du programme.
 household-not-scored = Votre ménage n'a pas encore d'indice : l'éligibilité ne peut pas être décidée.

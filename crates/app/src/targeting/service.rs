@@ -545,10 +545,10 @@ impl Targeting {
                     .iter()
                     .map(|c| ContributionView {
                         variable: c.variable.code().to_string(),
-                        label: c.variable.label(lang).to_string(),
+                        label: c.variable.label(target_lang(lang)).to_string(),
                         value: c.value,
                         effect: c.effect,
-                        sentence: c.sentence(lang),
+                        sentence: c.sentence(target_lang(lang)),
                     })
                     .collect();
                 contributions.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
@@ -565,7 +565,8 @@ impl Targeting {
             }
             _ => None,
         };
-                let programmes = engine
+                let pl = programme_lang(lang);
+        let programmes = engine
             .programmes()
             .iter()
             .zip(&decisions)
@@ -573,13 +574,13 @@ impl Targeting {
                 let programme = p.programme();
                 let record = decision_record(programme, &facts, d);
                 let message = match &d.failed {
-                    None => sanad_programmes::message("programme-eligible", lang, &[]),
-                    Some(f) => sanad_programmes::message(&f.message_key, lang, &[]),
+                    None => sanad_programmes::message("programme-eligible", pl, &[]),
+                    Some(f) => sanad_programmes::message(&f.message_key, pl, &[]),
                 };
                 ProgrammeView {
                     code: programme.code.clone(),
                     version: programme.version,
-                    name: programme.names.get(lang).to_string(),
+                    name: programme.names.get(pl).to_string(),
                     eligible: d.eligible,
                     message,
                     reason: d.failed.as_ref().map(|f| f.message_key.clone()),
@@ -590,7 +591,7 @@ impl Targeting {
                         .iter()
                         .map(|l| BenefitLineView {
                             name: l.name.clone(),
-                            text: sanad_programmes::message(&l.message_key, lang, &[]),
+                            text: sanad_programmes::message(&l.message_key, pl, &[]),
                             person_id: l
                                 .member
                                 .and_then(|i| facts.members.get(i))
@@ -748,7 +749,10 @@ impl Targeting {
 /// Counts the households of a snapshot that `rule` admits, on every core.
 pub fn count_rule(rule: &Rule, snapshot: &FactsSnapshot) -> (Tally, Duration) {
     let started = Instant::now();
-    let tally = rule.count_parallel(&snapshot.households, &snapshot.indexes, snapshot.on);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let tally = rule.count_parallel(&snapshot.households, &snapshot.indexes, snapshot.on, threads);
     (tally, started.elapsed())
 }
 
@@ -791,4 +795,13 @@ pub fn unit_code(unit: Unit) -> &'static str {
         Unit::Household => "household",
         Unit::Person => "person",
     }
+}
+
+// The index and programme crates name the same three languages.
+fn programme_lang(lang: Lang) -> sanad_programmes::Lang {
+    sanad_programmes::Lang::parse(lang.code()).unwrap_or(sanad_programmes::Lang::Fr)
+}
+
+fn target_lang(lang: Lang) -> sanad_targeting::Lang {
+    sanad_targeting::Lang::parse(lang.code()).unwrap_or(sanad_targeting::Lang::Fr)
 }
