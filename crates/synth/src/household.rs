@@ -81,6 +81,9 @@ pub(crate) struct Household {
     pub gas: u32,
     pub income: u32,
     pub assets: u16,
+    /// The hidden welfare level that everything above was drawn from; the true consumption
+    /// ([`crate::welfare`]) is drawn from it too.
+    pub wealth: f64,
     /// Range of the household's members in the chunk's person list.
     pub first: u32,
     pub len: u32,
@@ -178,6 +181,7 @@ pub(crate) fn generate(ctx: &Ctx<'_>, rng: &mut Rand, persons: &mut Vec<Person>)
     h.commune = commune;
     h.region = c.region;
     h.province = c.province;
+    h.wealth = wealth;
     h.first = first;
     h.len = members.len() as u32;
     h
@@ -1126,6 +1130,7 @@ impl Builder<'_, '_> {
             gas,
             income,
             assets,
+            wealth: 0.0,
             first: 0,
             len: 0,
         }

@@ -24,6 +24,7 @@ mod nid;
 mod places;
 mod rng;
 mod tables;
+mod welfare;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
@@ -132,8 +133,9 @@ fn io_error(path: &Path) -> impl FnOnce(io::Error) -> GenError + '_ {
     }
 }
 
-/// Writes `households.csv`, `persons.csv` and, when `duplicate_rate > 0`, `truth.csv` into `out_dir`
-/// (created if missing). `progress` gets the number of original households written so far, every
+/// Writes `households.csv`, `persons.csv`, `consumption.csv` (the true consumption of every original
+/// household), `survey.csv` (a stratified sample of about 1 % of them, at least 3,000, one row per
+/// member) and, when `duplicate_rate > 0`, `truth.csv` into `out_dir` (created if missing). `progress` gets the number of original households written so far, every
 /// 16,384 households (16 chunks) and at the end, never more than `config.households`.
 ///
 /// Duplicate records are staged in temporary files inside `out_dir` (removed at the end).
@@ -154,6 +156,8 @@ pub fn generate(
     };
     let mut households = create("households.csv")?;
     let mut persons = create("persons.csv")?;
+    let mut consumption = create("consumption.csv")?;
+    let mut survey = create("survey.csv")?;
     let mut truth = if config.duplicate_rate > 0.0 {
         Some(create("truth.csv")?)
     } else {
@@ -173,6 +177,7 @@ pub fn generate(
             households: &mut households,
             persons: &mut persons,
             truth: truth.as_mut().map(|t| t as &mut dyn OutSink),
+            welfare: Some((&mut consumption, &mut survey)),
             dup_households,
             dup_persons,
         },
@@ -181,13 +186,15 @@ pub fn generate(
     )?;
     households.finish()?;
     persons.finish()?;
+    consumption.finish()?;
+    survey.finish()?;
     if let Some(t) = truth.as_mut() {
         t.finish()?;
     }
     Ok(summary)
 }
 
-/// Like [`generate`], into writers (duplicates are staged in memory). `truth` is written whenever it
+/// Like [`generate`] without the consumption and survey files, into writers (duplicates are staged in memory). `truth` is written whenever it
 /// is given (with only identity rows when there are no duplicates); pass `None::<std::io::Sink>` to
 /// skip it.
 pub fn generate_to_writers<H: Write, P: Write, T: Write>(
@@ -227,6 +234,7 @@ fn generate_to_writers_with_threads<H: Write, P: Write, T: Write>(
             households: &mut households,
             persons: &mut persons,
             truth: truth.as_mut().map(|t| t as &mut dyn OutSink),
+            welfare: None,
             dup_households: Spill::memory(),
             dup_persons: Spill::memory(),
         },
@@ -364,6 +372,8 @@ struct Sinks<'a> {
     households: &'a mut dyn OutSink,
     persons: &'a mut dyn OutSink,
     truth: Option<&'a mut dyn OutSink>,
+    /// `consumption.csv` and `survey.csv`.
+    welfare: Option<(&'a mut dyn OutSink, &'a mut dyn OutSink)>,
     dup_households: Spill,
     dup_persons: Spill,
 }
@@ -375,13 +385,19 @@ struct Chunk {
     persons: Vec<Person>,
     dup_households: Vec<DupHousehold>,
     dup_persons: Vec<DupPerson>,
+    welfare: welfare::Rows,
     /// Serial of the chunk's first person, minus one.
     person_base: u64,
     /// Serial of the chunk's first duplicate household, minus one.
     dup_household_base: u64,
 }
 
-fn generate_chunk(ctx: &Ctx<'_>, config: &GenConfig, index: u64) -> Chunk {
+fn generate_chunk(
+    ctx: &Ctx<'_>,
+    config: &GenConfig,
+    design: Option<&welfare::Design>,
+    index: u64,
+) -> Chunk {
     let first = index * CHUNK_HOUSEHOLDS;
     let n = CHUNK_HOUSEHOLDS.min(config.households - first) as usize;
     let mut rng = Rand::new(config.seed, index, 0);
@@ -395,6 +411,16 @@ fn generate_chunk(ctx: &Ctx<'_>, config: &GenConfig, index: u64) -> Chunk {
         &mut persons,
         &mut Rand::new(config.seed, index, 4),
     );
+    let welfare = design.map_or_else(welfare::Rows::default, |d| {
+        welfare::rows(
+            ctx,
+            d,
+            first + 1,
+            &households,
+            &persons,
+            &mut Rand::new(config.seed, index, welfare::STREAM),
+        )
+    });
     let (dup_households, dup_persons) = dup::make_duplicates(
         ctx,
         config.duplicate_rate,
@@ -409,6 +435,7 @@ fn generate_chunk(ctx: &Ctx<'_>, config: &GenConfig, index: u64) -> Chunk {
         persons,
         dup_households,
         dup_persons,
+        welfare,
         person_base: 0,
         dup_household_base: 0,
     }
@@ -468,6 +495,7 @@ struct ChunkOut {
     truth: Vec<u8>,
     dup_households: Vec<u8>,
     dup_persons: Vec<u8>,
+    welfare: welfare::Rows,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -665,6 +693,10 @@ fn write_round(sinks: &mut Sinks<'_>, outs: &[ChunkOut]) -> Result<(), GenError>
         }
         sinks.dup_households.put(&o.dup_households)?;
         sinks.dup_persons.put(&o.dup_persons)?;
+        if let Some((consumption, survey)) = sinks.welfare.as_mut() {
+            consumption.put(&o.welfare.consumption)?;
+            survey.put(&o.welfare.survey)?;
+        }
     }
     Ok(())
 }
@@ -733,6 +765,15 @@ fn run(
     if let Some(t) = sinks.truth.as_mut() {
         t.put(TRUTH_HEADER.as_bytes())?;
     }
+    if let Some((consumption, survey)) = sinks.welfare.as_mut() {
+        consumption.put(welfare::CONSUMPTION_HEADER.as_bytes())?;
+        survey.put(welfare::SURVEY_HEADER.as_bytes())?;
+    }
+    let design = sinks
+        .welfare
+        .is_some()
+        .then(|| welfare::Design::new(&tables, config.households));
+    let design = design.as_ref();
     let mut seq = Sequencer {
         seed: config.seed,
         originals: config.households,
@@ -751,8 +792,11 @@ fn run(
         let indices: Vec<u64> = (next..end).collect();
         let ctx = &ctx;
         let (mut chunks, wrote) = std::thread::scope(|s| {
-            let worker =
-                s.spawn(|| par_map(&indices, threads, |&i| generate_chunk(ctx, config, i)));
+            let worker = s.spawn(|| {
+                par_map(&indices, threads, |&i| {
+                    generate_chunk(ctx, config, design, i)
+                })
+            });
             let wrote = write_round(&mut sinks, &ready);
             let chunks = worker
                 .join()
@@ -768,8 +812,10 @@ fn run(
         }
         let prefixes = &seq.nids.prefixes;
         let tables = &tables;
-        ready = par_map_mut(chunks, threads, |c| {
-            format_chunk(&c, tables, prefixes, want_truth)
+        ready = par_map_mut(chunks, threads, |mut c| {
+            let mut out = format_chunk(&c, tables, prefixes, want_truth);
+            out.welfare = std::mem::take(&mut c.welfare);
+            out
         });
         next = end;
         written = (next * CHUNK_HOUSEHOLDS).min(config.households);

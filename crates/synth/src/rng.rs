@@ -126,6 +126,17 @@ impl Cumulative {
         Cumulative { cum }
     }
 
+    /// The weight of item `i` (0 past the end).
+    pub(crate) fn weight(&self, i: usize) -> u64 {
+        match i {
+            0 => self.cum.first().copied().unwrap_or(0),
+            _ => match (self.cum.get(i), self.cum.get(i - 1)) {
+                (Some(c), Some(p)) => c - p,
+                _ => 0,
+            },
+        }
+    }
+
     pub(crate) fn total(&self) -> u64 {
         self.cum.last().copied().unwrap_or(0)
     }

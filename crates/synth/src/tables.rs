@@ -157,6 +157,18 @@ impl Tables {
         }
     }
 
+    /// Share of the population in each region (`[0]` urban, `[1]` rural), as households are drawn.
+    pub(crate) fn stratum_shares(&self) -> [[f64; 2]; 12] {
+        let mut shares = [[0.0; 2]; 12];
+        let total = self.commune_weights.total().max(1) as f64;
+        for (i, c) in self.communes.iter().enumerate() {
+            let area = usize::from(c.area != Area::Urban);
+            shares[usize::from(c.region.min(11))][area] +=
+                self.commune_weights.weight(i) as f64 / total;
+        }
+        shares
+    }
+
     pub(crate) fn sample_commune(&self, rng: &mut Rand) -> u32 {
         self.commune_weights.sample(rng) as u32
     }
