@@ -19,4 +19,4 @@ pub use auth::{Actor, Role};
 pub use keyring::KeyringStore;
 pub use registry::Registry;
 pub use store::{RegistryStore, StoreError};
-pub use targeting::{ProgrammeStore, TargetingStore};
+pub use targeting::{ProgrammeStore, Targeting, TargetingStore};

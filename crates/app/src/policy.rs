@@ -21,6 +21,10 @@ pub enum Permission {
     ManageAccounts,
     /// Aggregate figures without personal data (counts per region).
     ReadStatistics,
+    /// Index scores, programmes and enrolments (scoped like the registry).
+    ReadTargeting,
+    /// Import and activate index models, define programmes, move enrolments.
+    ManageTargeting,
 }
 
 impl Permission {

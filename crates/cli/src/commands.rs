@@ -208,10 +208,26 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
             }
         });
     }
-    let mut state = sanad_http::AppState::new(registry).with_rate_limits(
-        settings.auth_failures_per_minute,
-        settings.anonymous_requests_per_minute,
+    let targeting = sanad_app::Targeting::new(
+        registry.clone(),
+        opened.targeting.clone(),
+        opened.programmes.clone(),
     );
+    let engine = targeting.load().await?;
+    tracing::info!(
+        targeting.model = engine
+            .index_model()
+            .map(|m| format!("{}@{}", m.id, m.version))
+            .unwrap_or_default(),
+        targeting.programmes = engine.programmes().len() as u64,
+        "targeting ready"
+    );
+    let mut state = sanad_http::AppState::new(registry)
+        .with_targeting(targeting)
+        .with_rate_limits(
+            settings.auth_failures_per_minute,
+            settings.anonymous_requests_per_minute,
+        );
     state.secure_cookies = settings.secure_cookies;
     state.audit_verifier_key = Some(verifier_key);
     if let Some(config) = settings.oidc.client()? {
@@ -406,6 +422,7 @@ pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Ex
             report.persons_written,
             report.persons_written as f64 / seconds.max(1e-9)
         );
+        crate::targeting::assess_imported(settings).await?;
     } else {
         eprintln!("nothing was imported (use --skip-invalid to import the valid rows)");
     }
@@ -911,6 +928,7 @@ pub async fn demo(
     } else {
         eprintln!("reusing the demo database ({existing} households)");
     }
+    crate::targeting::demo_setup(settings).await?;
     // Fresh passwords at every start: nothing to remember, nothing left guessable.
     let mut lines = Vec::new();
     for role in Role::ALL {

@@ -166,7 +166,11 @@ pub async fn score(settings: &Settings, args: &ScoreArgs) -> anyhow::Result<()> 
                 summary.households,
                 secs,
                 summary.households as f64 / secs.max(1e-9),
-                if summary.resumed { ", resuming an interrupted run" } else { "" },
+                if summary.resumed {
+                    ", resuming an interrupted run"
+                } else {
+                    ""
+                },
                 summary.stale,
                 summary.run.transitions,
             );
@@ -224,7 +228,11 @@ pub async fn score(settings: &Settings, args: &ScoreArgs) -> anyhow::Result<()> 
                 "model {} version {} {}",
                 record.id,
                 record.version,
-                if new { "recorded" } else { "was already recorded" }
+                if new {
+                    "recorded"
+                } else {
+                    "was already recorded"
+                }
             );
             if *activate {
                 targeting
@@ -325,8 +333,8 @@ pub async fn score(settings: &Settings, args: &ScoreArgs) -> anyhow::Result<()> 
         }
         Some(ScoreCommand::Show { household, lang }) => {
             let targeting = open(settings).await?;
-            let id = HouseholdId::parse(household)
-                .map_err(|e| anyhow::anyhow!("household: {e}"))?;
+            let id =
+                HouseholdId::parse(household).map_err(|e| anyhow::anyhow!("household: {e}"))?;
             let lang = Lang::parse(lang).context("--lang: fr, ar or en")?;
             let view = targeting
                 .household(
@@ -354,7 +362,11 @@ pub async fn programme(settings: &Settings, command: &ProgrammeCommand) -> anyho
                 "programme {} version {} {}",
                 record.code,
                 record.version,
-                if new { "defined" } else { "was already defined" }
+                if new {
+                    "defined"
+                } else {
+                    "was already defined"
+                }
             );
         }
         ProgrammeCommand::DefineShipped { reason } => {
@@ -364,7 +376,11 @@ pub async fn programme(settings: &Settings, command: &ProgrammeCommand) -> anyho
                     "{name}: programme {} version {} {}",
                     record.code,
                     record.version,
-                    if new { "defined" } else { "was already defined" }
+                    if new {
+                        "defined"
+                    } else {
+                        "was already defined"
+                    }
                 );
             }
         }
@@ -427,8 +443,8 @@ pub async fn programme(settings: &Settings, command: &ProgrammeCommand) -> anyho
             }
         }
         ProgrammeCommand::History { household } => {
-            let id = HouseholdId::parse(household)
-                .map_err(|e| anyhow::anyhow!("household: {e}"))?;
+            let id =
+                HouseholdId::parse(household).map_err(|e| anyhow::anyhow!("household: {e}"))?;
             let now = targeting
                 .enrolments(
                     &actor,
@@ -463,5 +479,70 @@ pub async fn programme(settings: &Settings, command: &ProgrammeCommand) -> anyho
             }
         }
     }
+    Ok(())
+}
+
+/// After an import: scores the imported households and checks them against every programme (the
+/// bulk load writes households without assessing them), when a model or programmes are in force.
+pub async fn assess_imported(settings: &Settings) -> anyhow::Result<()> {
+    let targeting = open(settings).await?;
+    let engine = targeting.engine();
+    if engine.index_model().is_none() && engine.programmes().is_empty() {
+        return Ok(());
+    }
+    let bar = Bar::new();
+    let summary = targeting.rescore_all(&operator(), false, &bar).await?;
+    bar.finish();
+    eprintln!(
+        "scored and checked {} households against {} programmes in {:.1} s",
+        summary.households,
+        engine.programmes().len(),
+        summary.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The demo's targeting: the shipped index model (active), the shipped programmes, every
+/// household scored and checked, and the eligible enrolled. Idempotent: a second start only
+/// rescores.
+pub async fn demo_setup(settings: &Settings) -> anyhow::Result<()> {
+    let targeting = open(settings).await?;
+    let actor = Actor::system("demo");
+    let (model, _) = targeting
+        .import_model(
+            &actor,
+            DEMO_MODEL,
+            "demo: the model fitted on the generated survey",
+        )
+        .await?;
+    let active = targeting.store().active_model().await?;
+    if active.is_none_or(|a| (a.id.as_str(), a.version) != (model.id.as_str(), model.version)) {
+        targeting
+            .activate_model(&actor, &model.id, model.version, "demo")
+            .await?;
+    }
+    for (_, text) in sanad_programmes::shipped() {
+        targeting
+            .define_programme(&actor, text, "demo: programmes shipped with Sanad")
+            .await?;
+    }
+    let bar = Bar::new();
+    let summary = targeting.rescore_all(&actor, false, &bar).await?;
+    bar.finish();
+    let mut enrolled = 0;
+    for p in targeting.programmes(&actor).await? {
+        enrolled += targeting
+            .enrol_eligible(&actor, &p.code, None, "demo: eligible households enrolled")
+            .await?;
+    }
+    eprintln!(
+        "targeting: model {} v{} active, {} programmes, {} households scored in {:.1} s, {} enrolled",
+        model.id,
+        model.version,
+        targeting.engine().programmes().len(),
+        summary.households,
+        summary.elapsed.as_secs_f64(),
+        enrolled
+    );
     Ok(())
 }

@@ -38,6 +38,8 @@ pub struct AppState {
     /// The verifier key of the audit log's signed heads (`name+id+key`), put in proof bundles;
     /// without it the proof endpoints answer 503.
     pub audit_verifier_key: Option<String>,
+    /// Index models, programmes and enrolments; without it their endpoints answer 503.
+    pub targeting: Option<sanad_app::Targeting>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -50,10 +52,17 @@ impl AppState {
             secure_cookies: false,
             oidc: None,
             audit_verifier_key: None,
+            targeting: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),
         }
+    }
+
+    /// Serves the targeting endpoints with this context (built on the same registry).
+    pub fn with_targeting(mut self, targeting: sanad_app::Targeting) -> Self {
+        self.targeting = Some(targeting);
+        self
     }
 
     /// Sets the rate limits per client address and minute: failed authentications, and requests
@@ -92,6 +101,35 @@ pub fn router(state: AppState) -> Router {
         .route("/territories", get(api::territories::list))
         .route("/territories/{code}", get(api::territories::get))
         .route("/stats/regions", get(api::territories::region_counts))
+        .route("/households/{id}/targeting", get(api::targeting::household))
+        .route(
+            "/households/{id}/enrolments",
+            get(api::targeting::household_enrolments),
+        )
+        .route(
+            "/programmes",
+            get(api::targeting::programmes).post(api::targeting::define_programme),
+        )
+        .route("/programmes/{code}", get(api::targeting::programme))
+        .route("/programmes/{code}/enrol", post(api::targeting::enrol))
+        .route(
+            "/programmes/{code}/enrolments",
+            get(api::targeting::enrolments),
+        )
+        .route(
+            "/programmes/{code}/enrolments/{household}",
+            post(api::targeting::change_enrolment),
+        )
+        .route("/stats/enrolments", get(api::targeting::counts))
+        .route(
+            "/models",
+            get(api::targeting::models).post(api::targeting::import_model),
+        )
+        .route("/models/dry-run", post(api::targeting::dry_run))
+        .route(
+            "/models/{id}/{version}/activate",
+            post(api::targeting::activate_model),
+        )
         .route("/duplicates", get(api::duplicates::list))
         .route("/duplicates/{id}/decision", post(api::duplicates::decide))
         .route("/persons/{id}/merge", post(api::duplicates::merge))

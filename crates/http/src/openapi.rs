@@ -47,6 +47,19 @@ partner system, or the session cookie of `POST /api/v1/auth/login` (with its CSR
         api::audit::tree_head,
         api::session::login,
         api::session::logout,
+        api::targeting::household,
+        api::targeting::household_enrolments,
+        api::targeting::programmes,
+        api::targeting::programme,
+        api::targeting::define_programme,
+        api::targeting::enrol,
+        api::targeting::enrolments,
+        api::targeting::change_enrolment,
+        api::targeting::counts,
+        api::targeting::models,
+        api::targeting::import_model,
+        api::targeting::activate_model,
+        api::targeting::dry_run,
     ),
     modifiers(&SecurityAddon),
     security(("basic" = []), ("api_key" = [])),
@@ -56,6 +69,7 @@ partner system, or the session cookie of `POST /api/v1/auth/login` (with its CSR
         (name = "territories", description = "Regions, provinces and communes"),
         (name = "duplicates", description = "Review of candidate duplicates, merges and their undoing"),
         (name = "audit", description = "The access log and the audit trail, for auditors"),
+        (name = "targeting", description = "The index (proxy means test), programmes, eligibility explained, enrolments"),
         (name = "system", description = "Health and browser sessions"),
     )
 )]
@@ -202,6 +216,39 @@ pub const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/audit/tree-head", "get", "audit_tree_head"),
     ("/api/v1/auth/login", "post", "login"),
     ("/api/v1/auth/logout", "post", "logout"),
+    (
+        "/api/v1/households/{id}/targeting",
+        "get",
+        "household_targeting",
+    ),
+    (
+        "/api/v1/households/{id}/enrolments",
+        "get",
+        "household_enrolments",
+    ),
+    ("/api/v1/programmes", "get", "list_programmes"),
+    ("/api/v1/programmes", "post", "define_programme"),
+    ("/api/v1/programmes/{code}", "get", "get_programme"),
+    ("/api/v1/programmes/{code}/enrol", "post", "enrol_eligible"),
+    (
+        "/api/v1/programmes/{code}/enrolments",
+        "get",
+        "list_enrolments",
+    ),
+    (
+        "/api/v1/programmes/{code}/enrolments/{household}",
+        "post",
+        "change_enrolment",
+    ),
+    ("/api/v1/stats/enrolments", "get", "enrolment_counts"),
+    ("/api/v1/models", "get", "list_models"),
+    ("/api/v1/models", "post", "import_model"),
+    ("/api/v1/models/dry-run", "post", "dry_run_model"),
+    (
+        "/api/v1/models/{id}/{version}/activate",
+        "post",
+        "activate_model",
+    ),
 ];
 
 /// The proof bundles come from `sanad-tlog`, which stays free of the API's schema machinery (the

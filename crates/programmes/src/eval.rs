@@ -117,7 +117,11 @@ pub(crate) fn eval_number<'a>(
     }
 }
 
-fn eval_int<'a>(node: &'a Node, input: &Input<'a>, frame: &mut Frame<'a>) -> Result<i64, EvalError> {
+fn eval_int<'a>(
+    node: &'a Node,
+    input: &Input<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<i64, EvalError> {
     match eval(node, input, frame)? {
         Value::Int(i) => Ok(i),
         _ => mismatch(),
@@ -227,9 +231,11 @@ pub(crate) fn eval<'a>(
             None => return mismatch(),
         },
         Node::Not(a) => Value::Bool(!eval_bool(a, input, frame)?),
-        Node::Neg(Kind::Int, a) => {
-            Value::Int(eval_int(a, input, frame)?.checked_neg().ok_or(EvalError::Overflow)?)
-        }
+        Node::Neg(Kind::Int, a) => Value::Int(
+            eval_int(a, input, frame)?
+                .checked_neg()
+                .ok_or(EvalError::Overflow)?,
+        ),
         Node::Neg(_, a) => Value::Double(-eval_double(a, input, frame)?),
         Node::ToDouble(a) => Value::Double(eval_int(a, input, frame)? as f64),
         Node::ToInt(a) => {

@@ -9,7 +9,7 @@ use sanad_app::targeting::{
 };
 
 /// Households per statement of a batch write (well under SQLite's 32,766 bound parameters).
-const ROWS_PER_STATEMENT: usize = 1_000;
+const ROWS_PER_STATEMENT: usize = 500;
 
 /// Effects are stored as 16-bit integers in units of 1/10,000 of the index.
 const EFFECT_UNIT: f64 = 10_000.0;
@@ -865,12 +865,14 @@ async fn op_programme(
 /// ` AND` the enrolment's household lies inside one of the territories (none: no filter).
 fn push_enrolment_territories(
     q: &mut QueryBuilder<Db>,
+    household_column: &str,
     territories: &[String],
 ) -> Result<(), StoreError> {
     if territories.is_empty() {
         return Ok(());
     }
-    q.push(" AND EXISTS (SELECT 1 FROM households h WHERE h.id = e.household_id");
+    q.push(" AND EXISTS (SELECT 1 FROM households h WHERE h.id = ")
+        .push(household_column);
     push_territories(q, territories)?;
     q.push(")");
     Ok(())
@@ -900,7 +902,7 @@ async fn op_enrolments(db: &Ctx, filter: &EnrolmentFilter) -> Result<Vec<Enrolme
             .push_bind(person_key(p))
             .push("))");
     }
-    push_enrolment_territories(&mut q, &filter.territories)?;
+    push_enrolment_territories(&mut q, "e.household_id", &filter.territories)?;
     q.push(" ORDER BY e.household_id, e.person_id, e.programme_code LIMIT ")
         .push_bind(i64::from(filter.limit.max(1)));
     let rows: Vec<EnrolmentRow> = q
@@ -1050,7 +1052,7 @@ async fn op_enrol_eligible(
          WHERE e.state = 'eligible' AND e.programme_code = ",
     );
     q.push_bind(programme_code.to_string());
-    push_enrolment_territories(&mut q, territories)?;
+    push_enrolment_territories(&mut q, "e.household_id", territories)?;
     let rows: Vec<EnrolmentRow> = q
         .build_query_as()
         .fetch_all(&mut *tx)
@@ -1063,28 +1065,16 @@ async fn op_enrol_eligible(
     if enrolments.is_empty() {
         return Ok(0);
     }
+    // The same rows as selected: the transaction keeps every other writer out meanwhile.
+    let mut q = QueryBuilder::<Db>::new("UPDATE enrolments SET state = 'enrolled', reason = ");
+    q.push_bind(change.reason.clone())
+        .push(", since = ")
+        .push_bind(at)
+        .push(" WHERE state = 'eligible' AND programme_code = ")
+        .push_bind(programme_code.to_string());
+    push_enrolment_territories(&mut q, "enrolments.household_id", territories)?;
+    q.build().execute(&mut *tx).await.map_err(db_error)?;
     for chunk in enrolments.chunks(ROWS_PER_STATEMENT) {
-        let mut q = QueryBuilder::<Db>::new(
-            "UPDATE enrolments SET state = 'enrolled', reason = ",
-        );
-        q.push_bind(change.reason.clone())
-            .push(", since = ")
-            .push_bind(at)
-            .push(" WHERE programme_code = ")
-            .push_bind(programme_code.to_string())
-            .push(" AND state = 'eligible' AND (");
-        for (i, e) in chunk.iter().enumerate() {
-            if i > 0 {
-                q.push(" OR ");
-            }
-            q.push("(household_id = ")
-                .push_bind(serial_h(e.household_id))
-                .push(" AND person_id = ")
-                .push_bind(person_key(e.person_id))
-                .push(")");
-        }
-        q.push(")");
-        q.build().execute(&mut *tx).await.map_err(db_error)?;
         let mut q = QueryBuilder::<Db>::new(
             "INSERT INTO enrolment_events (programme_code, household_id, person_id, from_state, \
              to_state, reason, actor, at, household_version) ",

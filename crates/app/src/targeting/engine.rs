@@ -81,7 +81,10 @@ impl Engine {
         &self,
         facts: &HouseholdFacts,
         on: Date,
-    ) -> (Option<sanad_targeting::Score>, Vec<sanad_programmes::Decision>) {
+    ) -> (
+        Option<sanad_targeting::Score>,
+        Vec<sanad_programmes::Decision>,
+    ) {
         let score = self.model.as_ref().map(|m| m.score(facts));
         let index = score.as_ref().map(|s| s.index);
         let decisions = self

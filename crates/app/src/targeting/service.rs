@@ -15,8 +15,8 @@ use time::Date;
 
 use super::engine::{Engine, decision_record};
 use super::{
-    Assessed, Assessor, Enrolment, EnrolmentCount, EnrolmentEvent, EnrolmentFilter,
-    EnrolmentState, ModelRecord, ProgrammeRecord, ProgrammeStore, RescoreRun, TargetingStore,
+    Assessed, Assessor, Enrolment, EnrolmentCount, EnrolmentEvent, EnrolmentFilter, EnrolmentState,
+    ModelRecord, ProgrammeRecord, ProgrammeStore, RescoreRun, TargetingStore,
 };
 use crate::auth::Actor;
 use crate::policy::{self, Permission};
@@ -181,6 +181,27 @@ pub struct DryRun {
     pub lines: Vec<DryRunLine>,
 }
 
+/// What a write's assessment decided, for the answer to a registration or an update.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AssessmentSummary {
+    /// The index under the active model (none when no model is active).
+    pub index: Option<f64>,
+    pub model: Option<String>,
+    pub programmes: Vec<DecisionSummary>,
+}
+
+/// One programme's decision on a household.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DecisionSummary {
+    pub code: String,
+    pub eligible: bool,
+    /// The message key of the condition that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Per period.
+    pub amount: Amount,
+}
+
 /// The facts of the whole registry in memory, to count what a rule admits.
 pub struct FactsSnapshot {
     pub on: Date,
@@ -220,6 +241,32 @@ impl Targeting {
 
     fn today(&self) -> Date {
         self.registry.now().date()
+    }
+
+    /// The assessment the store recorded with a household's write, recomputed (pure, no read):
+    /// the same engine on the same facts gives the same answer.
+    pub fn summary(&self, household: &sanad_domain::Household) -> AssessmentSummary {
+        let engine = self.engine();
+        let on = household.updated_at.date();
+        let facts = HouseholdFacts::of(household, on);
+        let (score, decisions) = engine.decide_all(&facts, on);
+        AssessmentSummary {
+            index: score.map(|s| s.index),
+            model: engine
+                .index_model()
+                .map(|m| format!("{}@{}", m.id, m.version)),
+            programmes: engine
+                .programmes()
+                .iter()
+                .zip(decisions)
+                .map(|(p, d)| DecisionSummary {
+                    code: p.programme().code.clone(),
+                    eligible: d.eligible,
+                    reason: d.failed.map(|f| f.message_key),
+                    amount: d.amount,
+                })
+                .collect(),
+        }
     }
 
     /// Builds the engine from the active model and the latest programme versions, and installs it
@@ -375,7 +422,8 @@ impl Targeting {
             after = batch.last().map(|f| f.household_id);
             let t = Instant::now();
             let engine = engine.clone();
-            let assessing = tokio::task::spawn_blocking(move || assess_parallel(&engine, batch, on));
+            let assessing =
+                tokio::task::spawn_blocking(move || assess_parallel(&engine, batch, on));
             let reading = self.store.facts_batch(after, RESCORE_BATCH, on);
             let (assessed, following) = futures::join!(assessing, reading);
             let assessed = assessed.map_err(|e| StoreError::Internal(e.to_string()))?;
@@ -392,7 +440,10 @@ impl Targeting {
             stale += outcome.stale;
             progress.advance(households);
         }
-        let run = self.store.finish_rescore(run.id, self.registry.now()).await?;
+        let run = self
+            .store
+            .finish_rescore(run.id, self.registry.now())
+            .await?;
         Ok(RescoreSummary {
             run,
             households,
@@ -540,7 +591,7 @@ impl Targeting {
             .await?;
         let score = match (engine.index_model(), score) {
             (Some(model), Some(s)) => {
-                                let mut contributions: Vec<ContributionView> = s
+                let mut contributions: Vec<ContributionView> = s
                     .contributions
                     .iter()
                     .map(|c| ContributionView {
@@ -565,7 +616,7 @@ impl Targeting {
             }
             _ => None,
         };
-                let pl = programme_lang(lang);
+        let pl = programme_lang(lang);
         let programmes = engine
             .programmes()
             .iter()
@@ -710,7 +761,14 @@ impl Targeting {
             .await?;
         Ok(self
             .programmes
-            .change_enrolment(programme_code, household, person, to, &change.reason, &change)
+            .change_enrolment(
+                programme_code,
+                household,
+                person,
+                to,
+                &change.reason,
+                &change,
+            )
             .await?)
     }
 
@@ -752,7 +810,12 @@ pub fn count_rule(rule: &Rule, snapshot: &FactsSnapshot) -> (Tally, Duration) {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
-    let tally = rule.count_parallel(&snapshot.households, &snapshot.indexes, snapshot.on, threads);
+    let tally = rule.tally_parallel(
+        &snapshot.households,
+        &snapshot.indexes,
+        snapshot.on,
+        threads,
+    );
     (tally, started.elapsed())
 }
 

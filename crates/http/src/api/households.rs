@@ -40,6 +40,10 @@ pub struct Registered {
     pub household: Household,
     /// Likely duplicates of the new members (also queued for review); empty when none.
     pub possible_duplicates: Vec<sanad_app::duplicates::PossibleDuplicate>,
+    /// The household's index and each programme's decision, recorded with the registration
+    /// (absent when targeting is not configured).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<sanad_app::targeting::service::AssessmentSummary>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -96,6 +100,7 @@ pub async fn create(
         StatusCode::CREATED,
         [(header::LOCATION, location), (header::ETAG, etag(&h))],
         axum::Json(Registered {
+            assessment: state.targeting.as_ref().map(|t| t.summary(&h)),
             household: h,
             possible_duplicates,
         }),

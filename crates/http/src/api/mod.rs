@@ -7,6 +7,7 @@ pub mod health;
 pub mod households;
 pub mod persons;
 pub mod session;
+pub mod targeting;
 pub mod territories;
 
 /// A page size from the query or body: 1 to 500, the default when absent; anything else is
