@@ -1,6 +1,8 @@
 //! Scoring with a model file: what the numbers say, that they add up, that they do not depend on
 //! how members are listed, and that a model survives being written and read back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use proptest::prelude::*;
