@@ -6,8 +6,8 @@
 use time::Date;
 
 use crate::{
-    Area, Asset, Disability, DwellingType, Household, HouseholdData, Occupation, PersonData,
-    PersonId, Relation, Schooling, Sex, Tenure, Amount,
+    Amount, Area, Asset, Disability, DwellingType, Household, HouseholdData, Occupation,
+    PersonData, PersonId, Relation, Schooling, Sex, Tenure,
 };
 
 /// A set of [`Asset`]s as a bit mask, in the declaration order of the vocabulary.
