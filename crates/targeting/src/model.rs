@@ -109,6 +109,17 @@ pub struct Score {
     pub contributions: Vec<Contribution>,
 }
 
+impl Score {
+    /// The `n` contributions that moved the index most, either way, largest first: what an
+    /// explanation shows first.
+    pub fn largest(&self, n: usize) -> Vec<&Contribution> {
+        let mut all: Vec<&Contribution> = self.contributions.iter().collect();
+        all.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
+        all.truncate(n);
+        all
+    }
+}
+
 /// How far one variable moved the household's index away from the segment's average household.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Contribution {

@@ -276,3 +276,38 @@ fn what_cannot_be_fitted_is_refused() {
         fit(&data, &same).map(|r| r.dropped)
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+    /// Whatever survey comes in, the fit answers (a model or a reason), and a model it makes is
+    /// one the file format takes back.
+    #[test]
+    fn any_survey_gets_a_model_or_a_reason(seed in 0u64..u64::MAX, n in 1usize..300, shrinkage in 0.0f64..1e4) {
+        let mut rng = Rng::new(seed);
+        let regions = ["01", "02", "11"];
+        let data: Vec<SurveyHousehold> = (0..n)
+            .map(|_| {
+                let area = if rng.chance(0.5) { Area::Urban } else { Area::Rural };
+                let region = regions[rng.below(regions.len())];
+                let facts = support::household(&mut rng, region, area);
+                SurveyHousehold {
+                    facts,
+                    consumption_per_person: 1_000.0 + 50_000.0 * rng.f64(),
+                    weight: 0.1 + 100.0 * rng.f64(),
+                }
+            })
+            .collect();
+        let options = FitOptions { shrinkage, ..FitOptions::default() };
+        if let Ok(report) = fit(&data, &options) {
+            proptest::prop_assert!(report.r2.is_finite());
+            let back = Model::from_toml(&report.model.to_toml()).unwrap();
+            proptest::prop_assert_eq!(&back, &report.model);
+            for h in data.iter().take(20) {
+                let s = back.score(&h.facts);
+                let sum: f64 = s.contributions.iter().map(|c| c.effect).sum();
+                proptest::prop_assert!((s.index - s.baseline - sum).abs() < 1e-6);
+            }
+        }
+    }
+}

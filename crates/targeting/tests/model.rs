@@ -212,6 +212,18 @@ fn more_rooms_per_person_raise_the_index_and_the_explanation_says_so() {
         .unwrap();
     assert!(c.effect > 0.0);
 
+    let top = roomy.largest(3);
+    assert_eq!(top.len(), 3);
+    assert!(
+        top[0].effect.abs() >= top[1].effect.abs() && top[1].effect.abs() >= top[2].effect.abs()
+    );
+    assert!(
+        roomy
+            .contributions
+            .iter()
+            .all(|c| c.effect.abs() <= top[0].effect.abs())
+    );
+
     let example = Contribution {
         variable: Variable::RoomsPerPerson,
         value: 1.5,
