@@ -134,6 +134,19 @@ impl Variable {
     }
 }
 
+impl Variable {
+    /// For a "no bill" dummy, the bill's amount variable that an explanation folds it into.
+    pub fn bill_amount(self) -> Option<Variable> {
+        match self {
+            Variable::NoWaterSpending => Some(Variable::LogWaterSpending),
+            Variable::NoElectricitySpending => Some(Variable::LogElectricitySpending),
+            Variable::NoPhoneSpending => Some(Variable::LogPhoneSpending),
+            Variable::NoGasSpending => Some(Variable::LogGasSpending),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Variable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())

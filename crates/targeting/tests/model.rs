@@ -138,6 +138,11 @@ proptest! {
         prop_assert!((score.index - model.index(&facts)).abs() < 1e-9);
         prop_assert_eq!(score.contributions.len(), model.variables().len());
         prop_assert!(score.index.is_finite());
+        let explained = score.explained();
+        let folded: f64 = explained.iter().map(|c| c.effect).sum();
+        prop_assert!((sum - folded).abs() < 1e-9);
+        prop_assert!(explained.iter().all(|c| c.variable.bill_amount().is_none()));
+        prop_assert_eq!(explained.len(), score.contributions.len() - 4);
     }
 
     #[test]
