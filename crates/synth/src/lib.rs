@@ -10,6 +10,10 @@
 //! utility bills, the assets and the declared income; household composition, ages, schooling,
 //! occupation, disability and identity cards follow Moroccan patterns.
 //!
+//! `generate` also writes the true consumption of every original household (`consumption.csv`) and a
+//! weighted, stratified survey sample of them (`survey.csv`), drawn on their own random stream (see
+//! `welfare.rs`), to fit and judge the proxy means test.
+//!
 //! With a duplicate rate `R > 0`, about `R ×` (original persons) extra person records are added after
 //! the originals: mostly whole households registered a second time (same or neighbouring commune of
 //! the same province, some members), the rest single persons also listed as a child in their parents'

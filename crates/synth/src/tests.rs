@@ -418,7 +418,16 @@ fn progress_and_files() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    assert_eq!(names, ["households.csv", "persons.csv", "truth.csv"]);
+    assert_eq!(
+        names,
+        [
+            "consumption.csv",
+            "households.csv",
+            "persons.csv",
+            "survey.csv",
+            "truth.csv"
+        ]
+    );
     let persons = fs::read_to_string(out.join("persons.csv")).unwrap();
     assert_eq!(persons.lines().count() as u64, summary.persons + 1);
 

@@ -47,14 +47,14 @@ pub(crate) struct Design {
 impl Design {
     pub(crate) fn new(tables: &Tables, households: u64) -> Design {
         let n = households as f64;
-        let rate = (SURVEY_MIN_HOUSEHOLDS / n).max(SURVEY_RATE).min(1.0);
+        let rate = (SURVEY_MIN_HOUSEHOLDS / n).clamp(SURVEY_RATE, 1.0);
         let shares = tables.stratum_shares();
         let mut prob = [[0.0; 2]; 12];
         for (p, share) in prob.iter_mut().zip(shares) {
             for a in 0..2 {
                 let expected = n * share[a];
                 p[a] = if expected > 0.0 {
-                    rate.max(STRATUM_MIN_HOUSEHOLDS / expected).min(1.0)
+                    (STRATUM_MIN_HOUSEHOLDS / expected).clamp(rate, 1.0)
                 } else {
                     1.0
                 };

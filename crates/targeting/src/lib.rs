@@ -17,7 +17,8 @@
 //! average surveyed household) and each variable's contribution `coefficient × (value − segment
 //! mean)`, so that `index = baseline + Σ contributions` and each contribution reads "compared with
 //! the average household of rural Souss-Massa, having no water bill lowered your index by 0.08"
-//! ([`Contribution::sentence`], in French, Arabic and English).
+//! ([`Contribution::sentence`], in French, Arabic and English). [`Score::explained`] folds each
+//! bill's "no bill" dummy into the bill's line, and [`Score::largest`] picks the lines to show first.
 //!
 //! `declared_income` is **not** a variable: it is self-reported, cannot be checked for the informal
 //! work most poor households live on, and once it decides who gets aid it is the first answer a

@@ -109,6 +109,55 @@ pub struct Score {
     pub contributions: Vec<Contribution>,
 }
 
+impl Score {
+    /// The contributions as a citizen reads them: each bill's "no bill" dummy folded into the
+    /// bill's own line (a household with no water bill sees one line about its water bill, not a
+    /// negative and a positive one that nearly cancel). The effects still add up to
+    /// `index - baseline`.
+    pub fn explained(&self) -> Vec<Contribution> {
+        let mut out: Vec<Contribution> = Vec::with_capacity(self.contributions.len());
+        for c in &self.contributions {
+            let partner = c.variable.bill_amount().and_then(|amount| {
+                self.contributions
+                    .iter()
+                    .any(|o| o.variable == amount)
+                    .then_some(amount)
+            });
+            match partner {
+                Some(amount) => {
+                    if let Some(line) = out.iter_mut().find(|o| o.variable == amount) {
+                        line.effect += c.effect;
+                    } else {
+                        out.push(Contribution {
+                            variable: amount,
+                            value: 0.0,
+                            effect: c.effect,
+                        });
+                    }
+                }
+                None => match out.iter_mut().find(|o| o.variable == c.variable) {
+                    // The dummy came first and opened the line: add the amount's own part.
+                    Some(line) => {
+                        line.value = c.value;
+                        line.effect += c.effect;
+                    }
+                    None => out.push(*c),
+                },
+            }
+        }
+        out
+    }
+
+    /// The `n` lines of [`Score::explained`] that moved the index most, either way, largest first:
+    /// what an explanation shows first.
+    pub fn largest(&self, n: usize) -> Vec<Contribution> {
+        let mut all = self.explained();
+        all.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
+        all.truncate(n);
+        all
+    }
+}
+
 /// How far one variable moved the household's index away from the segment's average household.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Contribution {

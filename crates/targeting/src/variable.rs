@@ -134,6 +134,19 @@ impl Variable {
     }
 }
 
+impl Variable {
+    /// For a "no bill" dummy, the bill's amount variable that an explanation folds it into.
+    pub fn bill_amount(self) -> Option<Variable> {
+        match self {
+            Variable::NoWaterSpending => Some(Variable::LogWaterSpending),
+            Variable::NoElectricitySpending => Some(Variable::LogElectricitySpending),
+            Variable::NoPhoneSpending => Some(Variable::LogPhoneSpending),
+            Variable::NoGasSpending => Some(Variable::LogGasSpending),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for Variable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -336,6 +349,72 @@ mod tests {
         codes.dedup();
         assert_eq!(codes.len(), VARIABLE_COUNT);
         assert_eq!(Variable::parse("has_fridg"), None);
+    }
+
+    fn member(relation: Relation, age: u8, schooling: Schooling) -> MemberFacts {
+        MemberFacts {
+            person_id: None,
+            relation,
+            sex: sanad_domain::Sex::Female,
+            age,
+            disability: Disability::None,
+            schooling,
+            occupation: Occupation::Employed,
+        }
+    }
+
+    #[test]
+    fn a_household_reads_as_the_variables_say() {
+        let facts = HouseholdFacts {
+            region_code: "04".to_owned(),
+            area: Area::Rural,
+            dwelling_type: DwellingType::RuralHouse,
+            tenure: Tenure::Owner,
+            rooms: 3,
+            water_spending: sanad_domain::Amount::ZERO,
+            electricity_spending: sanad_domain::Amount::from_centimes(12_000).unwrap(),
+            phone_spending: sanad_domain::Amount::from_centimes(50).unwrap(),
+            gas_spending: sanad_domain::Amount::from_centimes(5_500).unwrap(),
+            assets: [Asset::Tv, Asset::Livestock].into_iter().collect(),
+            declared_income: sanad_domain::Amount::ZERO,
+            members: vec![
+                member(Relation::Child, 3, Schooling::Preschool),
+                member(Relation::Head, 41, Schooling::LowerSecondary),
+                member(Relation::Spouse, 64, Schooling::None),
+            ],
+        };
+        let f = Features::of(&facts);
+        use Variable as V;
+        assert_eq!(f.get(V::LogHouseholdSize), 3f64.ln());
+        assert_eq!(f.get(V::Children0To5), 1.0);
+        assert_eq!(f.get(V::Adults18To59), 1.0);
+        assert_eq!(f.get(V::Elderly60Plus), 1.0);
+        assert_eq!(
+            f.get(V::DependencyRatio),
+            2.0,
+            "a child and a 64-year-old per adult"
+        );
+        assert_eq!(f.get(V::RoomsPerPerson), 1.0);
+        assert_eq!(f.get(V::DwellingRuralHouse), 1.0);
+        assert_eq!(f.get(V::TenureTenant), 0.0);
+        assert_eq!(f.get(V::NoWaterSpending), 1.0);
+        assert_eq!(f.get(V::LogWaterSpending), 0.0);
+        assert_eq!(f.get(V::LogElectricitySpending), 120f64.ln());
+        assert_eq!(
+            f.get(V::LogPhoneSpending),
+            0.0,
+            "half a dirham floors at ln 1"
+        );
+        assert_eq!(f.get(V::NoPhoneSpending), 0.0);
+        assert_eq!(f.get(V::HasTv), 1.0);
+        assert_eq!(f.get(V::HasFridge), 0.0);
+        assert_eq!(
+            f.get(V::HeadSchoolingLowerSecondary),
+            1.0,
+            "the head, not the first member"
+        );
+        assert_eq!(f.get(V::HeadFemale), 1.0);
+        assert_eq!(f.get(V::Urban), 0.0);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Scoring with a model file: what the numbers say, that they add up, that they do not depend on
 //! how members are listed, and that a model survives being written and read back.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use proptest::prelude::*;
@@ -136,6 +138,11 @@ proptest! {
         prop_assert!((score.index - model.index(&facts)).abs() < 1e-9);
         prop_assert_eq!(score.contributions.len(), model.variables().len());
         prop_assert!(score.index.is_finite());
+        let explained = score.explained();
+        let folded: f64 = explained.iter().map(|c| c.effect).sum();
+        prop_assert!((sum - folded).abs() < 1e-9);
+        prop_assert!(explained.iter().all(|c| c.variable.bill_amount().is_none()));
+        prop_assert_eq!(explained.len(), score.contributions.len() - 4);
     }
 
     #[test]
@@ -209,6 +216,18 @@ fn more_rooms_per_person_raise_the_index_and_the_explanation_says_so() {
         .find(|c| c.variable == Variable::RoomsPerPerson)
         .unwrap();
     assert!(c.effect > 0.0);
+
+    let top = roomy.largest(3);
+    assert_eq!(top.len(), 3);
+    assert!(
+        top[0].effect.abs() >= top[1].effect.abs() && top[1].effect.abs() >= top[2].effect.abs()
+    );
+    assert!(
+        roomy
+            .contributions
+            .iter()
+            .all(|c| c.effect.abs() <= top[0].effect.abs())
+    );
 
     let example = Contribution {
         variable: Variable::RoomsPerPerson,

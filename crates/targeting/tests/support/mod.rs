@@ -1,6 +1,6 @@
 //! Households for the tests: random but reproducible facts, without any generator crate.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use sanad_domain::{
     Amount, Area, Asset, AssetSet, Disability, DwellingType, HouseholdFacts, MemberFacts,
