@@ -1,0 +1,324 @@
+//! Targeting through the API, with the shipped index model and programmes, on SQLite and
+//! PostgreSQL: an agent registers a household of five in Arabic and French, it is scored in the
+//! same request, found eligible for the family allowance and enrolled by a manager; its situation
+//! improves, it leaves the programme, and the reason reads in Arabic, French and English. Roles
+//! and territories hold: an agent elsewhere does not see it, a citizen sees only their own.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64::Engine as _;
+use http_body_util::BodyExt as _;
+use sanad_app::auth::hash_password;
+use sanad_app::store::Account;
+use sanad_app::{Registry, Role, Targeting};
+use sanad_http::{AppState, router};
+use sanad_storage::testkit::{self, TestDb};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+const DEMO_MODEL: &str = include_str!("../../targeting/models/pmt-demo.toml");
+
+fn basic(user: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:pass {user}"))
+    )
+}
+
+struct App {
+    app: axum::Router,
+    db: TestDb,
+}
+
+impl App {
+    async fn new(db: TestDb) -> App {
+        for (name, role, territories) in [
+            ("agent", Role::Agent, vec!["05"]),
+            ("agent-north", Role::Agent, vec!["01"]),
+            ("manager", Role::Manager, vec![]),
+            ("auditor", Role::Auditor, vec![]),
+        ] {
+            let mut account = Account::new(name, role, hash_password(&format!("pass {name}")).unwrap());
+            account.territories = territories.into_iter().map(String::from).collect();
+            db.store.upsert_account(&account).await.unwrap();
+        }
+        let registry = Registry::new(db.store.clone());
+        let targeting = Targeting::new(registry.clone(), db.targeting.clone(), db.programmes.clone());
+        targeting.load().await.unwrap();
+        let app = router(AppState::new(registry).with_targeting(targeting));
+        App { app, db }
+    }
+
+    async fn call(&self, method: &str, uri: &str, user: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, basic(user));
+        let req = match body {
+            Some(b) => req
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        let value = serde_json::from_slice(&bytes)
+            .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        (status, value)
+    }
+}
+
+/// A rural household of five in Foum Oudi (Béni Mellal-Khénifra, region 05): a farmer, his wife at
+/// home, two children at school and one under six; a rural house of two rooms, no water bill.
+fn household() -> Value {
+    json!({
+        "commune_code": "05.091.03.01",
+        "area": "rural",
+        "address": "Douar Ait Ouham",
+        "dwelling_type": "rural_house",
+        "tenure": "owner",
+        "rooms": 2,
+        "water_spending": 0,
+        "electricity_spending": "45",
+        "phone_spending": "20",
+        "gas_spending": "55",
+        "assets": ["livestock"],
+        "declared_income": "900",
+        "members": [
+            {"relation": "head", "first_name": "Lahcen", "last_name": "Ait Ouham", "first_name_ar": "لحسن", "last_name_ar": "آيت وهام",
+             "sex": "M", "birth_date": "1982-03-10", "national_id": "I456789", "schooling": "none", "occupation": "self_employed"},
+            {"relation": "spouse", "first_name": "Itto", "last_name": "Oulhaj", "first_name_ar": "إيطو", "last_name_ar": "أولحاج",
+             "sex": "F", "birth_date": "1986-07-01", "schooling": "none", "occupation": "homemaker"},
+            {"relation": "child", "first_name": "Youssef", "last_name": "Ait Ouham", "first_name_ar": "يوسف", "last_name_ar": "آيت وهام",
+             "sex": "M", "birth_date": "2014-09-15", "schooling": "primary", "occupation": "student"},
+            {"relation": "child", "first_name": "Hanane", "last_name": "Ait Ouham", "first_name_ar": "حنان", "last_name_ar": "آيت وهام",
+             "sex": "F", "birth_date": "2017-01-20", "schooling": "primary", "occupation": "student"},
+            {"relation": "child", "first_name": "Amine", "last_name": "Ait Ouham", "first_name_ar": "أمين", "last_name_ar": "آيت وهام",
+             "sex": "M", "birth_date": "2023-05-02", "schooling": "none", "occupation": "inactive"}
+        ]
+    })
+}
+
+fn programme<'a>(view: &'a Value, code: &str) -> &'a Value {
+    view["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {view}"))
+}
+
+async fn set_up_targeting(app: &App) {
+    let (s, v) = app
+        .call("POST", "/api/v1/models", "manager", Some(json!({"definition": DEMO_MODEL, "reason": "fitted on the 2026 survey"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (id, version) = (v["id"].as_str().unwrap().to_string(), v["version"].as_u64().unwrap());
+    let (s, v) = app
+        .call("POST", &format!("/api/v1/models/{id}/{version}/activate"), "manager", Some(json!({"reason": "in force"})))
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    for (_, text) in sanad_programmes::shipped() {
+        let (s, v) = app
+            .call("POST", "/api/v1/programmes", "manager", Some(json!({"definition": text, "reason": "shipped"})))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+}
+
+async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_situation_improves(db: TestDb) {
+    let app = App::new(db).await;
+    // Only managers define programmes and models.
+    let (s, _) = app
+        .call("POST", "/api/v1/models", "agent", Some(json!({"definition": DEMO_MODEL})))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    set_up_targeting(&app).await;
+
+    // The agent registers the household: the answer carries its index and every decision.
+    let (s, registered) = app
+        .call("POST", "/api/v1/households", "agent", Some(json!({"household": household(), "reason": "first registration"})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{registered}");
+    let id = registered["id"].as_str().unwrap().to_string();
+    let index = registered["assessment"]["index"].as_f64().unwrap();
+    let asd = registered["assessment"]["programmes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["code"] == "asd-family")
+        .unwrap();
+    assert_eq!(asd["eligible"], true, "index {index}: {registered}");
+
+    // The explanation in French: the index, what moved it, and the family allowance with its lines.
+    let (s, fr) = app
+        .call("GET", &format!("/api/v1/households/{id}/targeting?lang=fr"), "agent", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{fr}");
+    let score = &fr["score"];
+    assert!((score["index"].as_f64().unwrap() - index).abs() < 1e-9);
+    assert_eq!(score["recorded_index"].as_f64().unwrap(), index, "scored in the registration's transaction");
+    let sum: f64 = score["contributions"].as_array().unwrap().iter().map(|c| c["effect"].as_f64().unwrap()).sum();
+    assert!((score["baseline"].as_f64().unwrap() + sum - index).abs() < 1e-6);
+    assert!(score["contributions"][0]["sentence"].as_str().unwrap().contains("indice"), "{score}");
+    let asd = programme(&fr, "asd-family");
+    assert_eq!(asd["eligible"], true);
+    assert_eq!(asd["message"], "Vous pouvez en bénéficier.");
+    // Three children under six or at school, at the 2026 rate of 300 MAD each: above the floor.
+    assert_eq!(asd["amount"], "900.00", "{asd}");
+    let lines: Vec<&str> = asd["lines"].as_array().unwrap().iter().map(|l| l["amount"].as_str().unwrap()).collect();
+    assert_eq!(lines.iter().filter(|a| **a == "300.00").count(), 3, "{asd}");
+    assert_eq!(asd["enrolments"][0]["state"], "eligible");
+    // AMO-Tadamon covers every member.
+    assert_eq!(programme(&fr, "amo-tadamon")["beneficiaries"].as_array().unwrap().len(), 5);
+
+    // An agent of another region does not see it; the auditor does.
+    let (s, _) = app
+        .call("GET", &format!("/api/v1/households/{id}/targeting"), "agent-north", None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .call("GET", &format!("/api/v1/households/{id}/targeting"), "auditor", None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // A manager enrols it; an agent may not.
+    let (s, _) = app
+        .call("POST", &format!("/api/v1/programmes/asd-family/enrolments/{id}"), "agent", Some(json!({"to": "enrolled", "reason": "x"})))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = app
+        .call("POST", &format!("/api/v1/programmes/asd-family/enrolments/{id}"), "manager", Some(json!({"to": "enrolled", "reason": "committee of 3 March"})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert_eq!(e["state"], "enrolled");
+    // Suspending what is not enrolled is not a move a manager can make.
+    let (s, _) = app
+        .call("POST", &format!("/api/v1/programmes/school-support/enrolments/{id}"), "manager", Some(json!({"to": "suspended", "reason": "x"})))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // Years later the parents work, the children study; the family has built a modern house of
+    // five rooms, bought a car and a computer, and pays the bills of a well-off household.
+    let (_, current) = app.call("GET", &format!("/api/v1/households/{id}"), "agent", None).await;
+    let mut better = household();
+    better["dwelling_type"] = json!("modern_house");
+    better["rooms"] = json!(5);
+    better["water_spending"] = json!("250");
+    better["electricity_spending"] = json!("700");
+    better["phone_spending"] = json!("600");
+    better["declared_income"] = json!("15000");
+    better["assets"] = json!(["fridge", "tv", "washing_machine", "computer", "internet", "car"]);
+    let members = current["members"].as_array().unwrap();
+    let mut new_members = Vec::new();
+    for (m, p) in better["members"].as_array().unwrap().iter().zip(members) {
+        let mut m = m.clone();
+        m["person_id"] = p["id"].clone();
+        if m["relation"] != "child" {
+            m["schooling"] = json!("higher");
+            m["occupation"] = json!("employed");
+        }
+        new_members.push(m);
+    }
+    better["members"] = json!(new_members);
+    let (s, v) = app
+        .call("PUT", &format!("/api/v1/households/{id}"), "agent", Some(json!({"expected_version": 1, "household": better, "reason": "new situation declared"})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    let (s, history) = app
+        .call("GET", &format!("/api/v1/households/{id}/enrolments"), "auditor", None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{history}");
+    let asd = history["enrolments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["programme_code"] == "asd-family")
+        .unwrap();
+    assert_eq!(asd["state"], "exited", "{history}");
+    assert_eq!(asd["reason"], "index-above-threshold");
+    let steps: Vec<(Value, Value)> = history["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["programme_code"] == "asd-family")
+        .map(|e| (e["from"].clone(), e["to"].clone()))
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (Value::Null, json!("eligible")),
+            (json!("eligible"), json!("enrolled")),
+            (json!("enrolled"), json!("exited")),
+        ]
+    );
+    for (lang, words) in [
+        ("fr", "au-dessus du seuil"),
+        ("ar", "أعلى من عتبة"),
+        ("en", "above the programme's threshold"),
+    ] {
+        let (s, view) = app
+            .call("GET", &format!("/api/v1/households/{id}/targeting?lang={lang}"), "auditor", None)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        let asd = programme(&view, "asd-family");
+        assert_eq!(asd["eligible"], false);
+        assert!(asd["message"].as_str().unwrap().contains(words), "{lang}: {}", asd["message"]);
+    }
+    let (s, counts) = app.call("GET", "/api/v1/stats/enrolments?programme=asd-family", "auditor", None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(counts[0]["state"], "exited");
+    app.db.cleanup().await;
+}
+
+async fn a_programme_whose_rule_does_not_compile_is_refused_with_its_position(db: TestDb) {
+    let app = App::new(db).await;
+    let (_, text) = sanad_programmes::shipped()[0];
+    let broken = text.replacen("household.index <= programme.threshold", "household.index <= 'low'", 1);
+    assert_ne!(broken, text, "the shipped file names the index condition");
+    let (s, v) = app
+        .call("POST", "/api/v1/programmes", "manager", Some(json!({"definition": broken, "reason": "typo"})))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let error = &v["errors"][0];
+    assert!(error["field"].as_str().unwrap().starts_with("conditions."), "{v}");
+    assert!(error["message"].as_str().unwrap().contains("column"), "{v}");
+    // A hostile rule: nesting far beyond the bound.
+    let deep = format!("{}true{}", "(".repeat(500), ")".repeat(500));
+    let hostile = text.replacen("household.index <= programme.threshold", &deep, 1);
+    let (s, v) = app
+        .call("POST", "/api/v1/programmes", "manager", Some(json!({"definition": hostile})))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // Nothing was defined.
+    let (_, list) = app.call("GET", "/api/v1/programmes", "auditor", None).await;
+    assert_eq!(list, json!([]));
+    app.db.cleanup().await;
+}
+
+macro_rules! on_both {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $story() {
+                super::$story(super::testkit::sqlite().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $story() {
+                let Some(db) = super::testkit::postgres().await else { return };
+                super::$story(db).await;
+            })*
+        }
+    };
+}
+
+on_both!(
+    a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_situation_improves,
+    a_programme_whose_rule_does_not_compile_is_refused_with_its_position,
+);
