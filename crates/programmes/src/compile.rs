@@ -98,6 +98,12 @@ pub(crate) enum Ty {
     Member,
 }
 
+/// `name` with its indefinite article, for messages.
+fn an(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {name}")
+}
+
 impl Ty {
     fn name(&self) -> String {
         match self {
@@ -314,7 +320,70 @@ pub(crate) struct Checked {
 
 const RESERVED: &[&str] = &["household", "members", "programme", "member", "rank"];
 
+/// The stack a compilation runs on. The parser and the checker recurse; a server's worker thread
+/// (2 MiB) must not be what bounds a hostile rule, so they get a thread of their own.
+const COMPILE_STACK: usize = 64 * 1024 * 1024;
+
 pub(crate) fn compile(source: &str, schema: &Schema<'_>) -> Result<Checked, DefinitionError> {
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("rule-compile".into())
+            .stack_size(COMPILE_STACK)
+            .spawn_scoped(scope, || compile_here(source, schema))
+        {
+            Ok(worker) => worker.join().unwrap_or_else(|_| {
+                Err(DefinitionError {
+                    condition: None,
+                    line: 1,
+                    column: 1,
+                    message: "the expression could not be compiled".into(),
+                })
+            }),
+            // No thread to be had: compile here, still within the nesting limit.
+            Err(_) => compile_here(source, schema),
+        }
+    })
+}
+
+/// Deepest bracket nesting outside string literals, with where it first goes past `max`.
+fn bracket_depth_exceeds(source: &str, max: usize) -> Option<(u32, u32)> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let (mut line, mut column) = (1u32, 0u32);
+    for c in source.chars() {
+        if c == '\n' {
+            line += 1;
+            column = 0;
+        } else {
+            column += 1;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > max {
+                    return Some((line, column));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn compile_here(source: &str, schema: &Schema<'_>) -> Result<Checked, DefinitionError> {
     let limits = schema.limits;
     if source.len() > limits.max_length {
         return Err(DefinitionError {
@@ -334,6 +403,17 @@ pub(crate) fn compile(source: &str, schema: &Schema<'_>) -> Result<Checked, Defi
             line: 1,
             column: 1,
             message: "the expression is empty".into(),
+        });
+    }
+    if let Some((line, column)) = bracket_depth_exceeds(source, limits.max_depth) {
+        return Err(DefinitionError {
+            condition: None,
+            line,
+            column,
+            message: format!(
+                "the expression is nested more than {} levels deep",
+                limits.max_depth
+            ),
         });
     }
     let (expr, info) = parse(source, limits)?;
@@ -361,7 +441,7 @@ pub(crate) fn compile(source: &str, schema: &Schema<'_>) -> Result<Checked, Defi
 fn parse(source: &str, limits: Limits) -> Result<(IdedExpr, SourceInfo), DefinitionError> {
     // The parser's own recursion limit counts grammar rules, more than expression levels; ours
     // (max_depth) is checked on the tree. The parser's guard keeps its stack bounded first.
-    let depth = u16::try_from(limits.max_depth.saturating_mul(3)).unwrap_or(u16::MAX);
+    let depth = u16::try_from(limits.max_depth.saturating_add(8)).unwrap_or(u16::MAX);
     // The parser has `expect`s on internal invariants; a rule text must never take the server
     // down, so a panic there becomes a refusal.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
@@ -422,11 +502,11 @@ impl Checker<'_, '_> {
         let Some((start, _)) = self.info.offset_for(id) else {
             return (1, 1);
         };
-        // The lexer counts characters; walk the source by characters.
+        // Offsets are in bytes; columns are counted in characters.
         let mut line = 1u32;
         let mut column = 1u32;
-        for (i, c) in self.source.chars().enumerate() {
-            if i as u32 >= start {
+        for (i, c) in self.source.char_indices() {
+            if i >= start as usize {
                 break;
             }
             if c == '\n' {
@@ -557,6 +637,12 @@ impl Checker<'_, '_> {
         depth: usize,
     ) -> Result<Typed, DefinitionError> {
         let shadowed = |name: &str| self.scope.iter().any(|(n, _, _)| n == name);
+        // The node's position is its dot; errors point at the field after it.
+        let field_error = |this: &Self, message: String| {
+            let mut e = this.error(id, message);
+            e.column += 1;
+            e
+        };
         if let Expr::Ident(root) = &operand.expr {
             if root == "household" && !shadowed("household") {
                 if field == "index" {
@@ -564,8 +650,8 @@ impl Checker<'_, '_> {
                 }
                 return match HOUSEHOLD_FIELDS.iter().find(|(n, _)| *n == field) {
                     Some((_, f)) => Ok((Node::Household(*f), f.ty())),
-                    None => Err(self.error(
-                        id,
+                    None => Err(field_error(
+                        self,
                         format!(
                             "the household has no field `{field}`; it has index, {}",
                             HOUSEHOLD_FIELDS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
@@ -575,12 +661,12 @@ impl Checker<'_, '_> {
             }
             if root == "programme" && !shadowed("programme") {
                 let Some(params) = self.schema.programme else {
-                    return Err(self.error(id, "this rule has no programme to read parameters from"));
+                    return Err(field_error(self, "this rule has no programme to read parameters from".into()));
                 };
                 return match params.get(field) {
                     Some(v) => Ok((Node::Double(*v), Ty::Double)),
-                    None => Err(self.error(
-                        id,
+                    None => Err(field_error(
+                        self,
                         format!(
                             "the programme has no parameter `{field}`; it has {}",
                             params.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -593,15 +679,15 @@ impl Checker<'_, '_> {
         match ty {
             Ty::Member => match MEMBER_FIELDS.iter().find(|(n, _)| *n == field) {
                 Some((_, f)) => Ok((Node::Member(Box::new(node), *f), f.ty())),
-                None => Err(self.error(
-                    id,
+                None => Err(field_error(
+                    self,
                     format!(
                         "a member has no field `{field}`; it has {}",
                         MEMBER_FIELDS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
                     ),
                 )),
             },
-            other => Err(self.error(id, format!("a {} has no field `{field}`", other.name()))),
+            other => Err(field_error(self, format!("{} has no field `{field}`", an(&other.name())))),
         }
     }
 
@@ -644,7 +730,7 @@ impl Checker<'_, '_> {
                 match t {
                     Ty::Int => Ok((Node::Neg(Kind::Int, Box::new(a)), Ty::Int)),
                     Ty::Double => Ok((Node::Neg(Kind::Double, Box::new(a)), Ty::Double)),
-                    other => Err(self.error(all[0].id, format!("cannot negate a {}", other.name()))),
+                    other => Err(self.error(all[0].id, format!("cannot negate {}", an(&other.name())))),
                 }
             }
             op::CONDITIONAL => {
@@ -681,7 +767,7 @@ impl Checker<'_, '_> {
                     if !t.is_number() {
                         return Err(self.error(
                             e.id,
-                            format!("`{}` needs numbers, not a {}", display_name(name), t.name()),
+                            format!("`{}` needs numbers, not {}", display_name(name), an(&t.name())),
                         ));
                     }
                 }
@@ -711,7 +797,7 @@ impl Checker<'_, '_> {
                 if !ta.comparable(&tb) {
                     return Err(self.error(
                         all[1].id,
-                        format!("cannot compare a {} with a {}", ta.name(), tb.name()),
+                        format!("cannot compare {} with {}", an(&ta.name()), an(&tb.name())),
                     ));
                 }
                 let ordered = !matches!(cmp, Cmp::Eq | Cmp::Ne);
@@ -728,12 +814,12 @@ impl Checker<'_, '_> {
                 let (a, ta) = self.check(all[0], d)?;
                 let (l, tl) = self.check(all[1], d)?;
                 let Ty::List(te) = &tl else {
-                    return Err(self.error(all[1].id, format!("`in` needs a list, not a {}", tl.name())));
+                    return Err(self.error(all[1].id, format!("`in` needs a list, not {}", an(&tl.name()))));
                 };
                 if !ta.comparable(te) {
                     return Err(self.error(
                         all[0].id,
-                        format!("cannot look for a {} in a {}", ta.name(), tl.name()),
+                        format!("cannot look for {} in {}", an(&ta.name()), an(&tl.name())),
                     ));
                 }
                 if let (Ty::Str(Some(v)), Node::List(items)) = (&ta, &l) {
@@ -771,7 +857,7 @@ impl Checker<'_, '_> {
                 arity(2)?;
                 let (l, tl) = self.check(all[0], d)?;
                 let Ty::List(te) = tl else {
-                    return Err(self.error(all[0].id, format!("cannot index a {}", tl.name())));
+                    return Err(self.error(all[0].id, format!("cannot index {}", an(&tl.name()))));
                 };
                 let i = self.expect(all[1], d, &Ty::Int)?;
                 Ok((Node::At(Box::new(l), Box::new(i)), *te))
@@ -780,7 +866,7 @@ impl Checker<'_, '_> {
                 arity(1)?;
                 let (l, tl) = self.check(all[0], d)?;
                 if !matches!(tl, Ty::List(_)) {
-                    return Err(self.error(all[0].id, format!("size() needs a list, not a {}", tl.name())));
+                    return Err(self.error(all[0].id, format!("size() needs a list, not {}", an(&tl.name()))));
                 }
                 // Counting a filter needs no list.
                 if let Node::Comp(c) = &l {
@@ -798,7 +884,7 @@ impl Checker<'_, '_> {
                 match tl {
                     Ty::List(t) if *t == Ty::Int => Ok((Node::Sum(Kind::Int, Box::new(l)), Ty::Int)),
                     Ty::List(t) if *t == Ty::Double => Ok((Node::Sum(Kind::Double, Box::new(l)), Ty::Double)),
-                    other => Err(self.error(all[0].id, format!("sum() needs a list of numbers, not a {}", other.name()))),
+                    other => Err(self.error(all[0].id, format!("sum() needs a list of numbers, not {}", an(&other.name())))),
                 }
             }
             "min" | "max" => {
@@ -818,7 +904,7 @@ impl Checker<'_, '_> {
                 match t {
                     Ty::Int => Ok((Node::ToDouble(Box::new(a)), Ty::Double)),
                     Ty::Double => Ok((a, Ty::Double)),
-                    other => Err(self.error(all[0].id, format!("double() needs a number, not a {}", other.name()))),
+                    other => Err(self.error(all[0].id, format!("double() needs a number, not {}", an(&other.name())))),
                 }
             }
             "int" => {
@@ -827,7 +913,7 @@ impl Checker<'_, '_> {
                 match t {
                     Ty::Double => Ok((Node::ToInt(Box::new(a)), Ty::Int)),
                     Ty::Int => Ok((a, Ty::Int)),
-                    other => Err(self.error(all[0].id, format!("int() needs a number, not a {}", other.name()))),
+                    other => Err(self.error(all[0].id, format!("int() needs a number, not {}", an(&other.name())))),
                 }
             }
             other => Err(self.error(id, format!("unknown function `{}`", display_name(other)))),
@@ -849,7 +935,7 @@ impl Checker<'_, '_> {
         if &t == want || (matches!((want, &t), (Ty::Str(_), Ty::Str(_)))) {
             Ok(n)
         } else {
-            Err(self.error(e.id, format!("expected a {}, found a {}", want.name(), t.name())))
+            Err(self.error(e.id, format!("expected {}, found {}", an(&want.name()), an(&t.name()))))
         }
     }
 
@@ -870,7 +956,7 @@ impl Checker<'_, '_> {
         }
         let (range, tr) = self.check(&c.iter_range, d)?;
         let Ty::List(elem) = tr else {
-            return Err(self.error(c.iter_range.id, format!("a comprehension needs a list, not a {}", tr.name())));
+            return Err(self.error(c.iter_range.id, format!("a comprehension needs a list, not {}", an(&tr.name()))));
         };
         let slot = self.slots;
         self.slots += 1;
