@@ -8,5 +8,10 @@ fn main() {
         "ands" => format!("{}true", "true && ".repeat(500)),
         _ => String::new(),
     };
-    println!("{:?}", sanad_programmes::Rule::compile(&e).err().map(|e| e.to_string()));
+    println!(
+        "{:?}",
+        sanad_programmes::Rule::compile(&e)
+            .err()
+            .map(|e| e.to_string())
+    );
 }

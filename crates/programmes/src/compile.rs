@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use cel::common::ast::{CallExpr, ComprehensionExpr, Expr, IdedExpr, LiteralValue, SourceInfo};
 use cel::common::ast::operators as op;
+use cel::common::ast::{CallExpr, ComprehensionExpr, Expr, IdedExpr, LiteralValue, SourceInfo};
 use sanad_domain::{
     Area, Asset, Disability, DwellingType, Occupation, Relation, Schooling, Sex, Tenure,
 };
@@ -100,7 +100,11 @@ pub(crate) enum Ty {
 
 /// `name` with its indefinite article, for messages.
 fn an(name: &str) -> String {
-    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {name}")
 }
 
@@ -275,6 +279,8 @@ pub(crate) enum Node {
     Index,
     Members,
     Member(Box<Node>, MField),
+    /// `m.age` for a variable `m`: the common case, without a nested node.
+    VarMember(usize, MField),
     Var(usize),
     Not(Box<Node>),
     Neg(Kind, Box<Node>),
@@ -289,7 +295,12 @@ pub(crate) enum Node {
     In(Kind, Box<Node>, Box<Node>),
     Size(Box<Node>),
     Sum(Kind, Box<Node>),
-    MinMax { max: bool, kind: Kind, a: Box<Node>, b: Box<Node> },
+    MinMax {
+        max: bool,
+        kind: Kind,
+        a: Box<Node>,
+        b: Box<Node>,
+    },
     At(Box<Node>, Box<Node>),
     Comp(Box<Comp>),
 }
@@ -535,7 +546,9 @@ impl Checker<'_, '_> {
             Expr::Ident(name) => self.ident(e.id, name),
             Expr::Select(sel) => {
                 if sel.test {
-                    return Err(self.error(e.id, "has() is not needed: every field is always present"));
+                    return Err(
+                        self.error(e.id, "has() is not needed: every field is always present")
+                    );
                 }
                 self.select(e.id, &sel.operand, &sel.field, d)
             }
@@ -576,7 +589,9 @@ impl Checker<'_, '_> {
                         }
                     };
                     if matches!(t, Ty::List(_) | Ty::Member) {
-                        return Err(self.error(el.id, "a list may hold numbers, strings or bools only"));
+                        return Err(
+                            self.error(el.id, "a list may hold numbers, strings or bools only")
+                        );
                     }
                     elem = Some(t);
                     nodes.push((n, own));
@@ -586,7 +601,13 @@ impl Checker<'_, '_> {
                 };
                 let nodes = nodes
                     .into_iter()
-                    .map(|(n, t)| if elem == Ty::Double { promote(n, &t) } else { n })
+                    .map(|(n, t)| {
+                        if elem == Ty::Double {
+                            promote(n, &t)
+                        } else {
+                            n
+                        }
+                    })
                     .collect();
                 Ok((Node::List(nodes), Ty::List(Box::new(elem))))
             }
@@ -610,7 +631,9 @@ impl Checker<'_, '_> {
             LiteralValue::Double(f) => (Node::Double(*f.inner()), Ty::Double),
             LiteralValue::String(s) => (Node::Str(s.inner().to_owned()), Ty::Str(None)),
             LiteralValue::Null => return Err(self.error(id, "null is not a value a rule can use")),
-            LiteralValue::Bytes(_) => return Err(self.error(id, "bytes are not a value a rule can use")),
+            LiteralValue::Bytes(_) => {
+                return Err(self.error(id, "bytes are not a value a rule can use"));
+            }
         })
     }
 
@@ -622,8 +645,14 @@ impl Checker<'_, '_> {
             "members" => Ok((Node::Members, Ty::List(Box::new(Ty::Member)))),
             "household" | "programme" => Err(self.error(
                 id,
-                format!("`{name}` is a record: name one of its fields, e.g. `{name}.{}`",
-                    if name == "household" { "size" } else { "threshold" }),
+                format!(
+                    "`{name}` is a record: name one of its fields, e.g. `{name}.{}`",
+                    if name == "household" {
+                        "size"
+                    } else {
+                        "threshold"
+                    }
+                ),
             )),
             _ => Err(self.error(id, format!("unknown name `{name}`"))),
         }
@@ -654,14 +683,21 @@ impl Checker<'_, '_> {
                         self,
                         format!(
                             "the household has no field `{field}`; it has index, {}",
-                            HOUSEHOLD_FIELDS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                            HOUSEHOLD_FIELDS
+                                .iter()
+                                .map(|(n, _)| *n)
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                     )),
                 };
             }
             if root == "programme" && !shadowed("programme") {
                 let Some(params) = self.schema.programme else {
-                    return Err(field_error(self, "this rule has no programme to read parameters from".into()));
+                    return Err(field_error(
+                        self,
+                        "this rule has no programme to read parameters from".into(),
+                    ));
                 };
                 return match params.get(field) {
                     Some(v) => Ok((Node::Double(*v), Ty::Double)),
@@ -678,16 +714,26 @@ impl Checker<'_, '_> {
         let (node, ty) = self.check(operand, depth)?;
         match ty {
             Ty::Member => match MEMBER_FIELDS.iter().find(|(n, _)| *n == field) {
-                Some((_, f)) => Ok((Node::Member(Box::new(node), *f), f.ty())),
+                Some((_, f)) => match node {
+                    Node::Var(slot) => Ok((Node::VarMember(slot, *f), f.ty())),
+                    node => Ok((Node::Member(Box::new(node), *f), f.ty())),
+                },
                 None => Err(field_error(
                     self,
                     format!(
                         "a member has no field `{field}`; it has {}",
-                        MEMBER_FIELDS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                        MEMBER_FIELDS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )),
             },
-            other => Err(field_error(self, format!("{} has no field `{field}`", an(&other.name())))),
+            other => Err(field_error(
+                self,
+                format!("{} has no field `{field}`", an(&other.name())),
+            )),
         }
     }
 
@@ -704,7 +750,14 @@ impl Checker<'_, '_> {
             if all.len() == n {
                 Ok(())
             } else {
-                Err(self.error(id, format!("`{}` takes {n} argument(s), not {}", display_name(name), all.len())))
+                Err(self.error(
+                    id,
+                    format!(
+                        "`{}` takes {n} argument(s), not {}",
+                        display_name(name),
+                        all.len()
+                    ),
+                ))
             }
         };
         match name {
@@ -730,7 +783,9 @@ impl Checker<'_, '_> {
                 match t {
                     Ty::Int => Ok((Node::Neg(Kind::Int, Box::new(a)), Ty::Int)),
                     Ty::Double => Ok((Node::Neg(Kind::Double, Box::new(a)), Ty::Double)),
-                    other => Err(self.error(all[0].id, format!("cannot negate {}", an(&other.name())))),
+                    other => {
+                        Err(self.error(all[0].id, format!("cannot negate {}", an(&other.name()))))
+                    }
                 }
             }
             op::CONDITIONAL => {
@@ -746,7 +801,11 @@ impl Checker<'_, '_> {
                     _ => {
                         return Err(self.error(
                             all[2].id,
-                            format!("the two branches have different types: {} and {}", ta.name(), tb.name()),
+                            format!(
+                                "the two branches have different types: {} and {}",
+                                ta.name(),
+                                tb.name()
+                            ),
                         ));
                     }
                 };
@@ -767,22 +826,39 @@ impl Checker<'_, '_> {
                     if !t.is_number() {
                         return Err(self.error(
                             e.id,
-                            format!("`{}` needs numbers, not {}", display_name(name), an(&t.name())),
+                            format!(
+                                "`{}` needs numbers, not {}",
+                                display_name(name),
+                                an(&t.name())
+                            ),
                         ));
                     }
                 }
                 if ta == Ty::Int && tb == Ty::Int {
-                    Ok((Node::Arith(arith, Kind::Int, Box::new(a), Box::new(b)), Ty::Int))
+                    Ok((
+                        Node::Arith(arith, Kind::Int, Box::new(a), Box::new(b)),
+                        Ty::Int,
+                    ))
                 } else if arith == Arith::Rem {
                     Err(self.error(id, "`%` needs whole numbers"))
                 } else {
                     Ok((
-                        Node::Arith(arith, Kind::Double, Box::new(promote(a, &ta)), Box::new(promote(b, &tb))),
+                        Node::Arith(
+                            arith,
+                            Kind::Double,
+                            Box::new(promote(a, &ta)),
+                            Box::new(promote(b, &tb)),
+                        ),
                         Ty::Double,
                     ))
                 }
             }
-            op::EQUALS | op::NOT_EQUALS | op::LESS | op::LESS_EQUALS | op::GREATER | op::GREATER_EQUALS => {
+            op::EQUALS
+            | op::NOT_EQUALS
+            | op::LESS
+            | op::LESS_EQUALS
+            | op::GREATER
+            | op::GREATER_EQUALS => {
                 arity(2)?;
                 let cmp = match name {
                     op::EQUALS => Cmp::Eq,
@@ -814,7 +890,10 @@ impl Checker<'_, '_> {
                 let (a, ta) = self.check(all[0], d)?;
                 let (l, tl) = self.check(all[1], d)?;
                 let Ty::List(te) = &tl else {
-                    return Err(self.error(all[1].id, format!("`in` needs a list, not {}", an(&tl.name()))));
+                    return Err(self.error(
+                        all[1].id,
+                        format!("`in` needs a list, not {}", an(&tl.name())),
+                    ));
                 };
                 if !ta.comparable(te) {
                     return Err(self.error(
@@ -824,30 +903,31 @@ impl Checker<'_, '_> {
                 }
                 if let (Ty::Str(Some(v)), Node::List(items)) = (&ta, &l) {
                     for item in items {
-                        if let Node::Str(code) = item {
-                            if !v.accepts(code) {
-                                return Err(self.error(
-                                    all[1].id,
-                                    format!("`{code}` is not a known code; expected {}", v.expected()),
-                                ));
-                            }
-                        }
-                    }
-                }
-                if let Ty::Str(Some(v)) = te.as_ref() {
-                    if let Node::Str(code) = &a {
-                        if !v.accepts(code) {
+                        if let Node::Str(code) = item
+                            && !v.accepts(code)
+                        {
                             return Err(self.error(
-                                all[0].id,
+                                all[1].id,
                                 format!("`{code}` is not a known code; expected {}", v.expected()),
                             ));
                         }
                     }
                 }
+                if let Ty::Str(Some(v)) = te.as_ref()
+                    && let Node::Str(code) = &a
+                    && !v.accepts(code)
+                {
+                    return Err(self.error(
+                        all[0].id,
+                        format!("`{code}` is not a known code; expected {}", v.expected()),
+                    ));
+                }
                 let (a, kind) = match (&ta, te.as_ref()) {
                     (Ty::Int, Ty::Double) => (to_double(a), Kind::Double),
                     (Ty::Double, Ty::Int) => {
-                        return Err(self.error(all[0].id, "cannot look for a double in a list of int"));
+                        return Err(
+                            self.error(all[0].id, "cannot look for a double in a list of int")
+                        );
                     }
                     _ => (a, kind_of(&ta)),
                 };
@@ -866,15 +946,19 @@ impl Checker<'_, '_> {
                 arity(1)?;
                 let (l, tl) = self.check(all[0], d)?;
                 if !matches!(tl, Ty::List(_)) {
-                    return Err(self.error(all[0].id, format!("size() needs a list, not {}", an(&tl.name()))));
+                    return Err(self.error(
+                        all[0].id,
+                        format!("size() needs a list, not {}", an(&tl.name())),
+                    ));
                 }
                 // Counting a filter needs no list.
-                if let Node::Comp(c) = &l {
-                    if c.kind == CompKind::Collect && c.map.is_none() {
-                        let mut c = c.clone();
-                        c.kind = CompKind::Count;
-                        return Ok((Node::Comp(c), Ty::Int));
-                    }
+                if let Node::Comp(c) = &l
+                    && c.kind == CompKind::Collect
+                    && c.map.is_none()
+                {
+                    let mut c = c.clone();
+                    c.kind = CompKind::Count;
+                    return Ok((Node::Comp(c), Ty::Int));
                 }
                 Ok((Node::Size(Box::new(l)), Ty::Int))
             }
@@ -882,9 +966,16 @@ impl Checker<'_, '_> {
                 arity(1)?;
                 let (l, tl) = self.check(all[0], d)?;
                 match tl {
-                    Ty::List(t) if *t == Ty::Int => Ok((Node::Sum(Kind::Int, Box::new(l)), Ty::Int)),
-                    Ty::List(t) if *t == Ty::Double => Ok((Node::Sum(Kind::Double, Box::new(l)), Ty::Double)),
-                    other => Err(self.error(all[0].id, format!("sum() needs a list of numbers, not {}", an(&other.name())))),
+                    Ty::List(t) if *t == Ty::Int => {
+                        Ok((Node::Sum(Kind::Int, Box::new(l)), Ty::Int))
+                    }
+                    Ty::List(t) if *t == Ty::Double => {
+                        Ok((Node::Sum(Kind::Double, Box::new(l)), Ty::Double))
+                    }
+                    other => Err(self.error(
+                        all[0].id,
+                        format!("sum() needs a list of numbers, not {}", an(&other.name())),
+                    )),
                 }
             }
             "min" | "max" => {
@@ -895,8 +986,20 @@ impl Checker<'_, '_> {
                     return Err(self.error(id, format!("{name}() needs two numbers")));
                 }
                 let (a, b, kind) = unify_scalars(a, &ta, b, &tb);
-                let ty = if kind == Kind::Int { Ty::Int } else { Ty::Double };
-                Ok((Node::MinMax { max: name == "max", kind, a: Box::new(a), b: Box::new(b) }, ty))
+                let ty = if kind == Kind::Int {
+                    Ty::Int
+                } else {
+                    Ty::Double
+                };
+                Ok((
+                    Node::MinMax {
+                        max: name == "max",
+                        kind,
+                        a: Box::new(a),
+                        b: Box::new(b),
+                    },
+                    ty,
+                ))
             }
             "double" => {
                 arity(1)?;
@@ -904,7 +1007,10 @@ impl Checker<'_, '_> {
                 match t {
                     Ty::Int => Ok((Node::ToDouble(Box::new(a)), Ty::Double)),
                     Ty::Double => Ok((a, Ty::Double)),
-                    other => Err(self.error(all[0].id, format!("double() needs a number, not {}", an(&other.name())))),
+                    other => Err(self.error(
+                        all[0].id,
+                        format!("double() needs a number, not {}", an(&other.name())),
+                    )),
                 }
             }
             "int" => {
@@ -913,7 +1019,10 @@ impl Checker<'_, '_> {
                 match t {
                     Ty::Double => Ok((Node::ToInt(Box::new(a)), Ty::Int)),
                     Ty::Int => Ok((a, Ty::Int)),
-                    other => Err(self.error(all[0].id, format!("int() needs a number, not {}", an(&other.name())))),
+                    other => Err(self.error(
+                        all[0].id,
+                        format!("int() needs a number, not {}", an(&other.name())),
+                    )),
                 }
             }
             other => Err(self.error(id, format!("unknown function `{}`", display_name(other)))),
@@ -922,10 +1031,13 @@ impl Checker<'_, '_> {
 
     /// A string constant compared with a vocabulary field must be one of its codes.
     fn check_codes(&self, field: &Ty, constant: &Node, id: u64) -> Result<(), DefinitionError> {
-        if let (Ty::Str(Some(v)), Node::Str(code)) = (field, constant) {
-            if !v.accepts(code) {
-                return Err(self.error(id, format!("`{code}` is not a known code; expected {}", v.expected())));
-            }
+        if let (Ty::Str(Some(v)), Node::Str(code)) = (field, constant)
+            && !v.accepts(code)
+        {
+            return Err(self.error(
+                id,
+                format!("`{code}` is not a known code; expected {}", v.expected()),
+            ));
         }
         Ok(())
     }
@@ -935,13 +1047,25 @@ impl Checker<'_, '_> {
         if &t == want || (matches!((want, &t), (Ty::Str(_), Ty::Str(_)))) {
             Ok(n)
         } else {
-            Err(self.error(e.id, format!("expected {}, found {}", an(&want.name()), an(&t.name()))))
+            Err(self.error(
+                e.id,
+                format!("expected {}, found {}", an(&want.name()), an(&t.name())),
+            ))
         }
     }
 
-    fn comprehension(&mut self, id: u64, c: &ComprehensionExpr, d: usize) -> Result<Typed, DefinitionError> {
-        let shape = macro_shape(c)
-            .ok_or_else(|| self.error(id, "this comprehension is not one of exists, all, exists_one, map, filter"))?;
+    fn comprehension(
+        &mut self,
+        id: u64,
+        c: &ComprehensionExpr,
+        d: usize,
+    ) -> Result<Typed, DefinitionError> {
+        let shape = macro_shape(c).ok_or_else(|| {
+            self.error(
+                id,
+                "this comprehension is not one of exists, all, exists_one, map, filter",
+            )
+        })?;
         if self.comprehension_depth >= self.schema.limits.max_comprehension_nesting {
             return Err(self.error(
                 id,
@@ -952,11 +1076,17 @@ impl Checker<'_, '_> {
             ));
         }
         if RESERVED.contains(&c.iter_var.as_str()) {
-            return Err(self.error(id, format!("`{}` is a reserved name; pick another variable", c.iter_var)));
+            return Err(self.error(
+                id,
+                format!("`{}` is a reserved name; pick another variable", c.iter_var),
+            ));
         }
         let (range, tr) = self.check(&c.iter_range, d)?;
         let Ty::List(elem) = tr else {
-            return Err(self.error(c.iter_range.id, format!("a comprehension needs a list, not {}", an(&tr.name()))));
+            return Err(self.error(
+                c.iter_range.id,
+                format!("a comprehension needs a list, not {}", an(&tr.name())),
+            ));
         };
         let slot = self.slots;
         self.slots += 1;
@@ -971,7 +1101,16 @@ impl Checker<'_, '_> {
                         Shape::All(_) => CompKind::All,
                         _ => CompKind::ExistsOne,
                     };
-                    (Node::Comp(Box::new(Comp { kind, range, slot, pred: Some(pred), map: None })), Ty::Bool)
+                    (
+                        Node::Comp(Box::new(Comp {
+                            kind,
+                            range,
+                            slot,
+                            pred: Some(pred),
+                            map: None,
+                        })),
+                        Ty::Bool,
+                    )
                 }
                 Shape::Map { filter, f } => {
                     let pred = match filter {
@@ -981,7 +1120,13 @@ impl Checker<'_, '_> {
                     let is_filter = matches!(&f.expr, Expr::Ident(n) if *n == c.iter_var);
                     if is_filter {
                         (
-                            Node::Comp(Box::new(Comp { kind: CompKind::Collect, range, slot, pred, map: None })),
+                            Node::Comp(Box::new(Comp {
+                                kind: CompKind::Collect,
+                                range,
+                                slot,
+                                pred,
+                                map: None,
+                            })),
                             Ty::List(elem.clone()),
                         )
                     } else {
@@ -990,7 +1135,13 @@ impl Checker<'_, '_> {
                             return Err(self.error(f.id, "map() may not build a list of lists"));
                         }
                         (
-                            Node::Comp(Box::new(Comp { kind: CompKind::Collect, range, slot, pred, map: Some(m) })),
+                            Node::Comp(Box::new(Comp {
+                                kind: CompKind::Collect,
+                                range,
+                                slot,
+                                pred,
+                                map: Some(m),
+                            })),
                             Ty::List(Box::new(tm)),
                         )
                     }
@@ -1007,7 +1158,10 @@ enum Shape<'e> {
     Exists(&'e IdedExpr),
     All(&'e IdedExpr),
     ExistsOne(&'e IdedExpr),
-    Map { filter: Option<&'e IdedExpr>, f: &'e IdedExpr },
+    Map {
+        filter: Option<&'e IdedExpr>,
+        f: &'e IdedExpr,
+    },
 }
 
 /// Recognises the comprehensions the parser's macros expand to (see `cel::parser::macros`).
@@ -1016,43 +1170,68 @@ fn macro_shape(c: &ComprehensionExpr) -> Option<Shape<'_>> {
     let is_accu = |e: &IdedExpr| matches!(&e.expr, Expr::Ident(n) if n == accu);
     let call = |e: &IdedExpr, f: &str| -> Option<Vec<IdedExpr>> {
         match &e.expr {
-            Expr::Call(call) if call.func_name == f && call.target.is_none() => Some(call.args.clone()),
+            Expr::Call(call) if call.func_name == f && call.target.is_none() => {
+                Some(call.args.clone())
+            }
             _ => None,
         }
     };
     let step = &c.loop_step;
     match &c.accu_init.expr {
         Expr::Literal(LiteralValue::Boolean(b)) => {
-            let (f, init) = if *b.inner() { (op::LOGICAL_AND, true) } else { (op::LOGICAL_OR, false) };
-            let Expr::Call(s) = &step.expr else { return None };
+            let (f, init) = if *b.inner() {
+                (op::LOGICAL_AND, true)
+            } else {
+                (op::LOGICAL_OR, false)
+            };
+            let Expr::Call(s) = &step.expr else {
+                return None;
+            };
             if s.func_name != f || s.args.len() != 2 || !is_accu(&s.args[0]) {
                 return None;
             }
             let p = &s.args[1];
-            Some(if init { Shape::All(p) } else { Shape::Exists(p) })
+            Some(if init {
+                Shape::All(p)
+            } else {
+                Shape::Exists(p)
+            })
         }
         Expr::Literal(LiteralValue::Int(_)) => {
-            let Expr::Call(s) = &step.expr else { return None };
+            let Expr::Call(s) = &step.expr else {
+                return None;
+            };
             if s.func_name != op::CONDITIONAL || s.args.len() != 3 {
                 return None;
             }
             Some(Shape::ExistsOne(&s.args[0]))
         }
         Expr::List(l) if l.elements.is_empty() => {
-            let Expr::Call(s) = &step.expr else { return None };
+            let Expr::Call(s) = &step.expr else {
+                return None;
+            };
             let appended = |e: &'_ IdedExpr| -> bool {
                 call(e, op::ADD).is_some_and(|args| args.len() == 2 && is_accu(&args[0]))
             };
             if s.func_name == op::ADD && s.args.len() == 2 && is_accu(&s.args[0]) {
-                let Expr::List(one) = &s.args[1].expr else { return None };
+                let Expr::List(one) = &s.args[1].expr else {
+                    return None;
+                };
                 let f = one.elements.first()?;
                 return Some(Shape::Map { filter: None, f });
             }
             if s.func_name == op::CONDITIONAL && s.args.len() == 3 && appended(&s.args[1]) {
-                let Expr::Call(add) = &s.args[1].expr else { return None };
-                let Expr::List(one) = &add.args.get(1)?.expr else { return None };
+                let Expr::Call(add) = &s.args[1].expr else {
+                    return None;
+                };
+                let Expr::List(one) = &add.args.get(1)?.expr else {
+                    return None;
+                };
                 let f = one.elements.first()?;
-                return Some(Shape::Map { filter: Some(&s.args[0]), f });
+                return Some(Shape::Map {
+                    filter: Some(&s.args[0]),
+                    f,
+                });
             }
             None
         }

@@ -15,7 +15,12 @@ pub enum State {
 }
 
 impl State {
-    pub const ALL: [State; 4] = [State::Eligible, State::Enrolled, State::Suspended, State::Exited];
+    pub const ALL: [State; 4] = [
+        State::Eligible,
+        State::Enrolled,
+        State::Suspended,
+        State::Exited,
+    ];
 
     /// The stable code stored and sent in the API.
     pub fn code(self) -> &'static str {
@@ -138,7 +143,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn state() -> impl Strategy<Value = Option<State>> {
-        prop_oneof![Just(None), proptest::sample::select(State::ALL.to_vec()).prop_map(Some)]
+        prop_oneof![
+            Just(None),
+            proptest::sample::select(State::ALL.to_vec()).prop_map(Some)
+        ]
     }
 
     fn action() -> impl Strategy<Value = Action> {
@@ -163,11 +171,11 @@ mod tests {
         ) {
             let mut current = start;
             for (eligible, manager) in steps {
-                if let (Some(s), Some(a)) = (current, manager) {
-                    if let Ok(t) = act(s, a) {
-                        prop_assert!(matches!(t.to, State::Enrolled | State::Suspended));
-                        current = Some(t.to);
-                    }
+                if let (Some(s), Some(a)) = (current, manager)
+                    && let Ok(t) = act(s, a)
+                {
+                    prop_assert!(matches!(t.to, State::Enrolled | State::Suspended));
+                    current = Some(t.to);
                 }
                 let before = current;
                 if let Some(t) = next(current, eligible) {
@@ -205,7 +213,10 @@ mod tests {
         let back = next(Some(State::Exited), true);
         assert_eq!(
             back,
-            Some(Transition { to: State::Eligible, reason: REASON_ELIGIBLE_AGAIN.into() })
+            Some(Transition {
+                to: State::Eligible,
+                reason: REASON_ELIGIBLE_AGAIN.into()
+            })
         );
         assert!(act(State::Exited, Action::Resume).is_err());
         assert!(act(State::Suspended, Action::Resume).is_ok());

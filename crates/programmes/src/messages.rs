@@ -129,7 +129,12 @@ mod tests {
             let mut sorted = keys.to_vec();
             sorted.sort();
             sorted.dedup();
-            assert_eq!(sorted.len(), keys.len(), "a key defined twice in {}", lang.code());
+            assert_eq!(
+                sorted.len(),
+                keys.len(),
+                "a key defined twice in {}",
+                lang.code()
+            );
         }
     }
 
@@ -164,7 +169,10 @@ mod tests {
         assert_eq!(count(11), "11 طفلًا");
         assert_eq!(count(100), "100 طفل");
         assert!(!count(3).contains('\u{2068}'));
-        assert_eq!(message("children-count", Lang::En, &[("count", "1".into())]), "one child");
+        assert_eq!(
+            message("children-count", Lang::En, &[("count", "1".into())]),
+            "one child"
+        );
     }
 
     #[test]

@@ -141,7 +141,11 @@ pub struct Programme {
     pub budget_cap: Option<Amount>,
     #[serde(with = "date_text")]
     pub start: Date,
-    #[serde(default, with = "opt_date_text", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "opt_date_text",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub end: Option<Date>,
     /// The index cut-off; conditions read it as `programme.threshold`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -207,10 +211,22 @@ mod opt_date_text {
 /// The programmes shipped with Sanad, as (file name, text).
 pub fn shipped() -> [(&'static str, &'static str); 4] {
     [
-        ("asd-family.toml", include_str!("../programmes/asd-family.toml")),
-        ("amo-tadamon.toml", include_str!("../programmes/amo-tadamon.toml")),
-        ("school-support.toml", include_str!("../programmes/school-support.toml")),
-        ("disability-allowance.toml", include_str!("../programmes/disability-allowance.toml")),
+        (
+            "asd-family.toml",
+            include_str!("../programmes/asd-family.toml"),
+        ),
+        (
+            "amo-tadamon.toml",
+            include_str!("../programmes/amo-tadamon.toml"),
+        ),
+        (
+            "school-support.toml",
+            include_str!("../programmes/school-support.toml"),
+        ),
+        (
+            "disability-allowance.toml",
+            include_str!("../programmes/disability-allowance.toml"),
+        ),
     ]
 }
 
@@ -272,7 +288,11 @@ impl Programme {
 
     /// Every message key the programme names, to check translations.
     pub fn message_keys(&self) -> Vec<&str> {
-        let mut keys: Vec<&str> = self.conditions.iter().map(|c| c.message_key.as_str()).collect();
+        let mut keys: Vec<&str> = self
+            .conditions
+            .iter()
+            .map(|c| c.message_key.as_str())
+            .collect();
         if let Some(b) = &self.benefit {
             keys.extend(b.lines.iter().map(|l| l.message_key.as_str()));
             keys.extend(b.floor_message_key.as_deref());
@@ -288,7 +308,12 @@ impl Programme {
     pub fn compile_with(&self, limits: Limits) -> Result<CompiledProgramme, DefinitionError> {
         self.validate()?;
         let mut starts: Vec<Date> = vec![self.start];
-        starts.extend(self.schedule.iter().map(|s| s.from).filter(|d| *d > self.start));
+        starts.extend(
+            self.schedule
+                .iter()
+                .map(|s| s.from)
+                .filter(|d| *d > self.start),
+        );
         starts.sort();
         starts.dedup();
         let mut periods = Vec::with_capacity(starts.len());
@@ -318,21 +343,29 @@ impl Programme {
         }
         for lang in Lang::ALL {
             if self.names.get(lang).trim().is_empty() {
-                return Err(DefinitionError::file(format!("the name in {} is empty", lang.code())));
+                return Err(DefinitionError::file(format!(
+                    "the name in {} is empty",
+                    lang.code()
+                )));
             }
         }
-        if let Some(end) = self.end {
-            if end < self.start {
-                return Err(DefinitionError::file("the programme ends before it starts"));
-            }
+        if let Some(end) = self.end
+            && end < self.start
+        {
+            return Err(DefinitionError::file("the programme ends before it starts"));
         }
         if self.conditions.is_empty() {
-            return Err(DefinitionError::file("a programme needs at least one condition"));
+            return Err(DefinitionError::file(
+                "a programme needs at least one condition",
+            ));
         }
         let mut names = BTreeSet::new();
         for c in &self.conditions {
             if !names.insert(c.name.as_str()) {
-                return Err(DefinitionError::file(format!("two conditions are named `{}`", c.name)));
+                return Err(DefinitionError::file(format!(
+                    "two conditions are named `{}`",
+                    c.name
+                )));
             }
         }
         if self.parameters.contains_key("threshold") {
@@ -340,9 +373,15 @@ impl Programme {
                 "`threshold` is set by index_threshold, not among the parameters",
             ));
         }
-        for (name, value) in self.parameters.iter().chain(self.schedule.iter().flat_map(|s| s.parameters.iter())) {
+        for (name, value) in self
+            .parameters
+            .iter()
+            .chain(self.schedule.iter().flat_map(|s| s.parameters.iter()))
+        {
             if !value.is_finite() {
-                return Err(DefinitionError::file(format!("the parameter `{name}` is not a finite number")));
+                return Err(DefinitionError::file(format!(
+                    "the parameter `{name}` is not a finite number"
+                )));
             }
         }
         for s in &self.schedule {
@@ -356,13 +395,19 @@ impl Programme {
             }
         }
         if self.unit == Unit::Household && self.beneficiary.is_some() {
-            return Err(DefinitionError::file("`beneficiary` is for unit = \"person\""));
+            return Err(DefinitionError::file(
+                "`beneficiary` is for unit = \"person\"",
+            ));
         }
         if self.frequency == Frequency::None && self.benefit.is_some() {
-            return Err(DefinitionError::file("a programme with frequency none pays nothing: remove [benefit]"));
+            return Err(DefinitionError::file(
+                "a programme with frequency none pays nothing: remove [benefit]",
+            ));
         }
         if self.frequency != Frequency::None && self.benefit.is_none() {
-            return Err(DefinitionError::file("a paying programme needs a [benefit]"));
+            return Err(DefinitionError::file(
+                "a paying programme needs a [benefit]",
+            ));
         }
         for key in self.message_keys() {
             for lang in Lang::ALL {
@@ -382,7 +427,10 @@ fn line_column(text: &str, offset: usize) -> (u32, u32) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (u32::try_from(line).unwrap_or(0), u32::try_from(column).unwrap_or(0))
+    (
+        u32::try_from(line).unwrap_or(0),
+        u32::try_from(column).unwrap_or(0),
+    )
 }
 
 /// An expression after checking, with the slots its evaluation needs.
@@ -430,36 +478,69 @@ const MEMBER_SLOT: usize = 0;
 const RANK_SLOT: usize = 1;
 
 impl Body {
-    fn compile(p: &Programme, params: &BTreeMap<String, f64>, limits: Limits) -> Result<Body, DefinitionError> {
-        let household = Schema { programme: Some(params), bound: Vec::new(), limits };
+    fn compile(
+        p: &Programme,
+        params: &BTreeMap<String, f64>,
+        limits: Limits,
+    ) -> Result<Body, DefinitionError> {
+        let household = Schema {
+            programme: Some(params),
+            bound: Vec::new(),
+            limits,
+        };
         let per_member = Schema {
             programme: Some(params),
-            bound: vec![Bound { name: "member", ty: Ty::Member }],
+            bound: vec![Bound {
+                name: "member",
+                ty: Ty::Member,
+            }],
             limits,
         };
         let ranked = Schema {
             programme: Some(params),
-            bound: vec![Bound { name: "member", ty: Ty::Member }, Bound { name: "rank", ty: Ty::Int }],
+            bound: vec![
+                Bound {
+                    name: "member",
+                    ty: Ty::Member,
+                },
+                Bound {
+                    name: "rank",
+                    ty: Ty::Int,
+                },
+            ],
             limits,
         };
         let mut slots = 2;
         let mut one = |source: &str, schema: &Schema<'_>, want_bool: bool, what: &str| {
             let checked = compile::compile(source, schema).map_err(|e| e.in_condition(what))?;
-            let ok = if want_bool { checked.ty == Ty::Bool } else { matches!(checked.ty, Ty::Int | Ty::Double) };
+            let ok = if want_bool {
+                checked.ty == Ty::Bool
+            } else {
+                matches!(checked.ty, Ty::Int | Ty::Double)
+            };
             if !ok {
                 return Err(DefinitionError {
                     condition: Some(what.to_owned()),
                     line: 1,
                     column: 1,
                     message: if want_bool {
-                        format!("a condition must be true or false; this one gives a {}", crate::rule::ty_name(&checked.ty))
+                        format!(
+                            "a condition must be true or false; this one gives a {}",
+                            crate::rule::ty_name(&checked.ty)
+                        )
                     } else {
-                        format!("a formula must give a number of dirhams; this one gives a {}", crate::rule::ty_name(&checked.ty))
+                        format!(
+                            "a formula must give a number of dirhams; this one gives a {}",
+                            crate::rule::ty_name(&checked.ty)
+                        )
                     },
                 });
             }
             slots = slots.max(checked.slots);
-            Ok(Compiled { node: checked.node, slots: checked.slots })
+            Ok(Compiled {
+                node: checked.node,
+                slots: checked.slots,
+            })
         };
         let mut conditions = Vec::new();
         for c in &p.conditions {
@@ -479,20 +560,35 @@ impl Body {
             for l in &b.lines {
                 let what = format!("benefit.{}", l.name);
                 let (per, amount) = match &l.per_member {
-                    Some(sel) => (Some(one(sel, &per_member, true, &what)?), one(&l.amount, &ranked, false, &what)?),
+                    Some(sel) => (
+                        Some(one(sel, &per_member, true, &what)?),
+                        one(&l.amount, &ranked, false, &what)?,
+                    ),
                     None => (None, one(&l.amount, &household, false, &what)?),
                 };
-                lines.push(LineC { name: l.name.clone(), message_key: l.message_key.clone(), per_member: per, amount });
+                lines.push(LineC {
+                    name: l.name.clone(),
+                    message_key: l.message_key.clone(),
+                    per_member: per,
+                    amount,
+                });
             }
             if let Some(f) = &b.floor {
-                let key = b.floor_message_key.clone().unwrap_or_else(|| "benefit-line-floor".to_owned());
+                let key = b
+                    .floor_message_key
+                    .clone()
+                    .unwrap_or_else(|| "benefit-line-floor".to_owned());
                 floor = Some((one(f, &household, false, "benefit.floor")?, key));
             }
         }
         let mut flags = Vec::new();
         for f in &p.flags {
             let what = format!("flag.{}", f.name);
-            let schema = if f.per_member { &per_member } else { &household };
+            let schema = if f.per_member {
+                &per_member
+            } else {
+                &household
+            };
             flags.push(FlagC {
                 name: f.name.clone(),
                 message_key: f.message_key.clone(),
@@ -500,7 +596,14 @@ impl Body {
                 when: one(&f.when, schema, true, &what)?,
             });
         }
-        Ok(Body { conditions, beneficiary, lines, floor, flags, slots })
+        Ok(Body {
+            conditions,
+            beneficiary,
+            lines,
+            floor,
+            flags,
+            slots,
+        })
     }
 }
 
@@ -569,7 +672,11 @@ impl CompiledProgramme {
     }
 
     fn body(&self, on: Date) -> Option<&Body> {
-        self.periods.iter().rev().find(|(from, _)| *from <= on).map(|(_, b)| b)
+        self.periods
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= on)
+            .map(|(_, b)| b)
     }
 
     pub fn decide(&self, facts: &HouseholdFacts, index: Option<f64>, on: Date) -> Decision {
@@ -577,11 +684,14 @@ impl CompiledProgramme {
         let body = match self.body(on) {
             Some(b) if active => b,
             _ => {
-                return refused(Failure {
-                    condition: PERIOD_CONDITION.to_owned(),
-                    message_key: NOT_ACTIVE_KEY.to_owned(),
-                    error: None,
-                }, Vec::new());
+                return refused(
+                    Failure {
+                        condition: PERIOD_CONDITION.to_owned(),
+                        message_key: NOT_ACTIVE_KEY.to_owned(),
+                        error: None,
+                    },
+                    Vec::new(),
+                );
             }
         };
         let input = Input { facts, index };
@@ -596,7 +706,11 @@ impl CompiledProgramme {
                 Ok(true) => {}
                 Ok(false) => {
                     return refused(
-                        Failure { condition: c.name.clone(), message_key: c.message_key.clone(), error: None },
+                        Failure {
+                            condition: c.name.clone(),
+                            message_key: c.message_key.clone(),
+                            error: None,
+                        },
                         flags,
                     );
                 }
@@ -611,10 +725,22 @@ impl CompiledProgramme {
             Ok(x) => x,
             Err((what, e)) => return refused(failure(&what, e), flags),
         };
-        Decision { eligible: true, failed: None, beneficiaries, amount, flags, lines }
+        Decision {
+            eligible: true,
+            failed: None,
+            beneficiaries,
+            amount,
+            flags,
+            lines,
+        }
     }
 
-    fn beneficiaries<'a>(&self, body: &'a Body, input: &Input<'a>, frame: &mut Frame<'a>) -> Result<Vec<usize>, EvalError> {
+    fn beneficiaries<'a>(
+        &self,
+        body: &'a Body,
+        input: &Input<'a>,
+        frame: &mut Frame<'a>,
+    ) -> Result<Vec<usize>, EvalError> {
         if self.programme.unit == Unit::Household {
             return Ok(Vec::new());
         }
@@ -648,8 +774,16 @@ fn refused(failed: Failure, flags: Vec<Flag>) -> Decision {
 }
 
 fn failure(condition: &str, e: EvalError) -> Failure {
-    let key = if e == EvalError::NotScored { NOT_SCORED_KEY } else { EVALUATION_ERROR_KEY };
-    Failure { condition: condition.to_owned(), message_key: key.to_owned(), error: Some(e) }
+    let key = if e == EvalError::NotScored {
+        NOT_SCORED_KEY
+    } else {
+        EVALUATION_ERROR_KEY
+    };
+    Failure {
+        condition: condition.to_owned(),
+        message_key: key.to_owned(),
+        error: Some(e),
+    }
 }
 
 fn bind_member<'a>(frame: &mut Frame<'a>, m: &'a MemberFacts, rank: Option<u32>) {
@@ -661,7 +795,11 @@ fn bind_member<'a>(frame: &mut Frame<'a>, m: &'a MemberFacts, rank: Option<u32>)
     }
 }
 
-fn flags<'a>(body: &'a Body, input: &Input<'a>, frame: &mut Frame<'a>) -> Result<Vec<Flag>, EvalError> {
+fn flags<'a>(
+    body: &'a Body,
+    input: &Input<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<Vec<Flag>, EvalError> {
     let mut out = Vec::new();
     for f in &body.flags {
         if f.per_member {
@@ -669,13 +807,21 @@ fn flags<'a>(body: &'a Body, input: &Input<'a>, frame: &mut Frame<'a>) -> Result
                 frame.reset();
                 bind_member(frame, m, None);
                 if eval::eval_bool(&f.when.node, input, frame)? {
-                    out.push(Flag { name: f.name.clone(), message_key: f.message_key.clone(), member: Some(i) });
+                    out.push(Flag {
+                        name: f.name.clone(),
+                        message_key: f.message_key.clone(),
+                        member: Some(i),
+                    });
                 }
             }
         } else {
             frame.reset();
             if eval::eval_bool(&f.when.node, input, frame)? {
-                out.push(Flag { name: f.name.clone(), message_key: f.message_key.clone(), member: None });
+                out.push(Flag {
+                    name: f.name.clone(),
+                    message_key: f.message_key.clone(),
+                    member: None,
+                });
             }
         }
     }
@@ -712,14 +858,23 @@ fn benefit<'a>(body: &'a Body, input: &Input<'a>, frame: &mut Frame<'a>) -> Bene
     let members = &input.facts.members;
     let mut lines = Vec::new();
     let mut total: i64 = 0;
-    let mut push = |lines: &mut Vec<BenefitLine>, l: &LineC, member, rank, x: f64| -> Result<(), EvalError> {
-        let amount = to_amount(x)?;
-        if amount.centimes() > 0 {
-            total = total.checked_add(amount.centimes()).ok_or(EvalError::Overflow)?;
-            lines.push(BenefitLine { name: l.name.clone(), message_key: l.message_key.clone(), member, rank, amount });
-        }
-        Ok(())
-    };
+    let mut push =
+        |lines: &mut Vec<BenefitLine>, l: &LineC, member, rank, x: f64| -> Result<(), EvalError> {
+            let amount = to_amount(x)?;
+            if amount.centimes() > 0 {
+                total = total
+                    .checked_add(amount.centimes())
+                    .ok_or(EvalError::Overflow)?;
+                lines.push(BenefitLine {
+                    name: l.name.clone(),
+                    message_key: l.message_key.clone(),
+                    member,
+                    rank,
+                    amount,
+                });
+            }
+            Ok(())
+        };
     for l in &body.lines {
         let what = || format!("benefit.{}", l.name);
         match &l.per_member {
@@ -742,7 +897,8 @@ fn benefit<'a>(body: &'a Body, input: &Input<'a>, frame: &mut Frame<'a>) -> Bene
                     let rank = u32::try_from(r + 1).unwrap_or(u32::MAX);
                     frame.reset();
                     bind_member(frame, &members[i], Some(rank));
-                    let x = eval::eval_number(&l.amount.node, input, frame).map_err(|e| (what(), e))?;
+                    let x =
+                        eval::eval_number(&l.amount.node, input, frame).map_err(|e| (what(), e))?;
                     push(&mut lines, l, Some(i), Some(rank), x).map_err(|e| (what(), e))?;
                 }
             }
@@ -756,10 +912,17 @@ fn benefit<'a>(body: &'a Body, input: &Input<'a>, frame: &mut Frame<'a>) -> Bene
         if floor.centimes() > total {
             let top_up = Amount::from_centimes(floor.centimes() - total)
                 .ok_or_else(|| (what(), EvalError::Overflow))?;
-            lines.push(BenefitLine { name: "floor".to_owned(), message_key: key.clone(), member: None, rank: None, amount: top_up });
+            lines.push(BenefitLine {
+                name: "floor".to_owned(),
+                message_key: key.clone(),
+                member: None,
+                rank: None,
+                amount: top_up,
+            });
             total = floor.centimes();
         }
     }
-    let amount = Amount::from_centimes(total).ok_or_else(|| ("benefit".to_owned(), EvalError::Overflow))?;
+    let amount =
+        Amount::from_centimes(total).ok_or_else(|| ("benefit".to_owned(), EvalError::Overflow))?;
     Ok((lines, amount))
 }

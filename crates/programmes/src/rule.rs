@@ -109,7 +109,8 @@ impl Rule {
         on: Date,
         threads: usize,
     ) -> usize {
-        self.tally_parallel(households, indexes, on, threads).admitted
+        self.tally_parallel(households, indexes, on, threads)
+            .admitted
     }
 
     /// As [`count_parallel`](Self::count_parallel), with the refusals and errors counted too.

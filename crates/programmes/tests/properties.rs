@@ -17,15 +17,17 @@ fn member_facts() -> impl Strategy<Value = MemberFacts> {
         proptest::sample::select(Schooling::ALL.to_vec()),
         proptest::sample::select(Occupation::ALL.to_vec()),
     )
-        .prop_map(|(relation, sex, age, disability, schooling, occupation)| MemberFacts {
-            person_id: None,
-            relation,
-            sex,
-            age,
-            disability,
-            schooling,
-            occupation,
-        })
+        .prop_map(
+            |(relation, sex, age, disability, schooling, occupation)| MemberFacts {
+                person_id: None,
+                relation,
+                sex,
+                age,
+                disability,
+                schooling,
+                occupation,
+            },
+        )
 }
 
 fn members() -> impl Strategy<Value = Vec<MemberFacts>> {

@@ -32,8 +32,18 @@ fn a_family_of_five_below_the_threshold_receives_the_family_allowance() {
     );
 
     // The 2025 and 2026 increases come from the file's schedule, not a release.
-    assert_eq!(asd.decide(&family, Some(9.1), date!(2025 - 03 - 01)).amount.to_string(), "750.00");
-    assert_eq!(asd.decide(&family, Some(9.1), date!(2026 - 03 - 01)).amount.to_string(), "900.00");
+    assert_eq!(
+        asd.decide(&family, Some(9.1), date!(2025 - 03 - 01))
+            .amount
+            .to_string(),
+        "750.00"
+    );
+    assert_eq!(
+        asd.decide(&family, Some(9.1), date!(2026 - 03 - 01))
+            .amount
+            .to_string(),
+        "900.00"
+    );
 }
 
 #[test]
@@ -53,7 +63,10 @@ fn the_same_family_above_the_threshold_is_refused_in_its_language() {
         message(&failed.message_key, Lang::Fr, &[]),
         "L'indice de votre ménage est au-dessus du seuil du programme."
     );
-    assert_eq!(message(&failed.message_key, Lang::Ar, &[]), "مؤشر أسرتكم أعلى من عتبة البرنامج.");
+    assert_eq!(
+        message(&failed.message_key, Lang::Ar, &[]),
+        "مؤشر أسرتكم أعلى من عتبة البرنامج."
+    );
 }
 
 #[test]
@@ -98,7 +111,10 @@ fn older_people_without_children_get_the_household_allowance_others_do_not() {
         member(Relation::Spouse, Sex::Female, 64),
     ]);
     let d = asd.decide(&couple, Some(9.0), date!(2024 - 01 - 15));
-    assert_eq!(d.failed.map(|f| f.message_key), Some("asd-no-child-no-elderly".into()));
+    assert_eq!(
+        d.failed.map(|f| f.message_key),
+        Some("asd-no-child-no-elderly".into())
+    );
 }
 
 #[test]
@@ -113,7 +129,10 @@ fn children_past_the_third_and_out_of_school_get_less_and_the_seventh_nothing() 
     let d = asd.decide(&household(members), Some(9.0), date!(2024 - 05 - 01));
     assert!(d.eligible);
     let amounts: Vec<String> = d.lines.iter().map(|l| l.amount.to_string()).collect();
-    assert_eq!(amounts, ["150.00", "200.00", "200.00", "36.00", "36.00", "36.00"]);
+    assert_eq!(
+        amounts,
+        ["150.00", "200.00", "200.00", "36.00", "36.00", "36.00"]
+    );
     assert_eq!(d.amount.to_string(), "658.00");
 }
 
@@ -124,7 +143,11 @@ fn amo_tadamon_covers_every_member_and_pays_nothing() {
     assert!(d.eligible);
     assert_eq!(d.beneficiaries, vec![0, 1, 2, 3, 4]);
     assert_eq!(d.amount.centimes(), 0);
-    assert!(amo.decide(&family_of_five(), Some(9.4), date!(2024 - 06 - 01)).beneficiaries.is_empty());
+    assert!(
+        amo.decide(&family_of_five(), Some(9.4), date!(2024 - 06 - 01))
+            .beneficiaries
+            .is_empty()
+    );
 }
 
 #[test]
@@ -141,36 +164,58 @@ fn school_support_pays_per_pupil_and_flags_a_drop_out() {
     left.members[2].occupation = Occupation::Homemaker;
     let d = school.decide(&left, Some(9.0), date!(2024 - 10 - 01));
     assert!(!d.eligible);
-    assert_eq!(d.failed.as_ref().map(|f| f.condition.as_str()), Some("all-at-school"));
+    assert_eq!(
+        d.failed.as_ref().map(|f| f.condition.as_str()),
+        Some("all-at-school")
+    );
     assert_eq!(d.flags.len(), 1);
     assert_eq!(d.flags[0].name, "drop_out");
     assert_eq!(d.flags[0].member, Some(2));
-    assert_eq!(message(&d.flags[0].message_key, Lang::Fr, &[]), "Un enfant d'âge scolaire a quitté l'école.");
+    assert_eq!(
+        message(&d.flags[0].message_key, Lang::Fr, &[]),
+        "Un enfant d'âge scolaire a quitté l'école."
+    );
 
     let no_child = household(vec![member(Relation::Head, Sex::Male, 30)]);
     let d = school.decide(&no_child, Some(9.0), date!(2024 - 10 - 01));
-    assert_eq!(message(&d.failed.expect("refused").message_key, Lang::En, &[]), "No child of school age in the household.");
+    assert_eq!(
+        message(&d.failed.expect("refused").message_key, Lang::En, &[]),
+        "No child of school age in the household."
+    );
 }
 
 #[test]
 fn the_disability_allowance_is_per_member_with_a_disability() {
     let disability = shipped_programme("disability-allowance.toml");
     let mut family = family_of_five();
-    assert!(!disability.decide(&family, Some(9.0), date!(2024 - 06 - 01)).eligible);
+    assert!(
+        !disability
+            .decide(&family, Some(9.0), date!(2024 - 06 - 01))
+            .eligible
+    );
     family.members[1].disability = Disability::Visual;
     family.members[4].disability = Disability::Physical;
     let d = disability.decide(&family, Some(9.0), date!(2024 - 06 - 01));
     assert!(d.eligible);
     assert_eq!(d.beneficiaries, vec![1, 4]);
     assert_eq!(d.amount.to_string(), "600.00");
-    assert_eq!(disability.decide(&family, Some(9.0), date!(2026 - 02 - 01)).amount.to_string(), "800.00");
+    assert_eq!(
+        disability
+            .decide(&family, Some(9.0), date!(2026 - 02 - 01))
+            .amount
+            .to_string(),
+        "800.00"
+    );
 }
 
 #[test]
 fn a_programme_is_closed_before_it_starts() {
     let school = shipped_programme("school-support.toml");
     let d = school.decide(&family_of_five(), Some(9.0), date!(2023 - 01 - 01));
-    assert_eq!(d.failed.map(|f| f.message_key), Some("programme-not-active".into()));
+    assert_eq!(
+        d.failed.map(|f| f.message_key),
+        Some("programme-not-active".into())
+    );
 }
 
 #[test]
@@ -180,12 +225,25 @@ fn every_message_a_shipped_programme_names_is_translated() {
         assert!(!p.sources.is_empty(), "{file} names no source");
         for key in p.message_keys() {
             for lang in Lang::ALL {
-                assert!(sanad_programmes::has_message(key, lang), "{file}: {key} has no {}", lang.code());
+                assert!(
+                    sanad_programmes::has_message(key, lang),
+                    "{file}: {key} has no {}",
+                    lang.code()
+                );
             }
         }
-        for key in ["household-not-scored", "programme-not-active", "rule-evaluation-error", "benefit-line-floor"] {
+        for key in [
+            "household-not-scored",
+            "programme-not-active",
+            "rule-evaluation-error",
+            "benefit-line-floor",
+        ] {
             for lang in Lang::ALL {
-                assert!(sanad_programmes::has_message(key, lang), "{key} has no {}", lang.code());
+                assert!(
+                    sanad_programmes::has_message(key, lang),
+                    "{key} has no {}",
+                    lang.code()
+                );
             }
         }
     }
@@ -195,9 +253,11 @@ fn every_message_a_shipped_programme_names_is_translated() {
 fn a_programme_file_round_trips_through_toml_and_json() {
     for (file, text) in shipped() {
         let p = Programme::from_toml(text).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let again = Programme::from_toml(&p.to_toml()).unwrap_or_else(|e| panic!("{file} re-read: {e}\n{}", p.to_toml()));
+        let again = Programme::from_toml(&p.to_toml())
+            .unwrap_or_else(|e| panic!("{file} re-read: {e}\n{}", p.to_toml()));
         assert_eq!(again, p, "{file}");
-        let json = Programme::from_json(&p.to_json()).unwrap_or_else(|e| panic!("{file} json: {e}"));
+        let json =
+            Programme::from_json(&p.to_json()).unwrap_or_else(|e| panic!("{file} json: {e}"));
         assert_eq!(json, p, "{file}");
     }
 }
@@ -210,11 +270,18 @@ fn a_family_whose_income_rises_leaves_with_the_reason() {
     let first = asd.decide(&family, Some(9.1), date!(2024 - 06 - 01));
     let t = enrolment::after_decision(state, &first).expect("a new eligible household");
     assert_eq!(t.to, State::Eligible);
-    state = Some(enrolment::act(t.to, enrolment::Action::Enrol).expect("a manager enrols").to);
+    state = Some(
+        enrolment::act(t.to, enrolment::Action::Enrol)
+            .expect("a manager enrols")
+            .to,
+    );
 
     let later = asd.decide(&family, Some(9.5), date!(2024 - 09 - 01));
     let t = enrolment::after_decision(state, &later).expect("the household leaves");
     assert_eq!(t.to, State::Exited);
     assert_eq!(t.reason, "index-above-threshold");
-    assert_eq!(message(&t.reason, Lang::Ar, &[]), "مؤشر أسرتكم أعلى من عتبة البرنامج.");
+    assert_eq!(
+        message(&t.reason, Lang::Ar, &[]),
+        "مؤشر أسرتكم أعلى من عتبة البرنامج."
+    );
 }
