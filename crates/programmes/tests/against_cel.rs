@@ -64,9 +64,9 @@ fn cel_context(facts: &HouseholdFacts, index: f64) -> cel::Context<'static, 'sta
         })
         .collect();
     ctx.add_variable("household", household)
-        .expect("a household converts");
+        .unwrap_or_else(|e| panic!("a household converts: {e}"));
     ctx.add_variable("members", members)
-        .expect("members convert");
+        .unwrap_or_else(|e| panic!("members convert: {e}"));
     ctx
 }
 
