@@ -98,6 +98,16 @@ pub(crate) enum Ty {
     Member,
 }
 
+/// `name` with its indefinite article, for messages.
+fn an(name: &str) -> String {
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
+}
+
 impl Ty {
     fn name(&self) -> String {
         match self {
@@ -269,6 +279,8 @@ pub(crate) enum Node {
     Index,
     Members,
     Member(Box<Node>, MField),
+    /// `m.age` for a variable `m`: the common case, without a nested node.
+    VarMember(usize, MField),
     Var(usize),
     Not(Box<Node>),
     Neg(Kind, Box<Node>),
@@ -319,7 +331,70 @@ pub(crate) struct Checked {
 
 const RESERVED: &[&str] = &["household", "members", "programme", "member", "rank"];
 
+/// The stack a compilation runs on. The parser and the checker recurse; a server's worker thread
+/// (2 MiB) must not be what bounds a hostile rule, so they get a thread of their own.
+const COMPILE_STACK: usize = 64 * 1024 * 1024;
+
 pub(crate) fn compile(source: &str, schema: &Schema<'_>) -> Result<Checked, DefinitionError> {
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("rule-compile".into())
+            .stack_size(COMPILE_STACK)
+            .spawn_scoped(scope, || compile_here(source, schema))
+        {
+            Ok(worker) => worker.join().unwrap_or_else(|_| {
+                Err(DefinitionError {
+                    condition: None,
+                    line: 1,
+                    column: 1,
+                    message: "the expression could not be compiled".into(),
+                })
+            }),
+            // No thread to be had: compile here, still within the nesting limit.
+            Err(_) => compile_here(source, schema),
+        }
+    })
+}
+
+/// Deepest bracket nesting outside string literals, with where it first goes past `max`.
+fn bracket_depth_exceeds(source: &str, max: usize) -> Option<(u32, u32)> {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let (mut line, mut column) = (1u32, 0u32);
+    for c in source.chars() {
+        if c == '\n' {
+            line += 1;
+            column = 0;
+        } else {
+            column += 1;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > max {
+                    return Some((line, column));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn compile_here(source: &str, schema: &Schema<'_>) -> Result<Checked, DefinitionError> {
     let limits = schema.limits;
     if source.len() > limits.max_length {
         return Err(DefinitionError {
@@ -339,6 +414,17 @@ pub(crate) fn compile(source: &str, schema: &Schema<'_>) -> Result<Checked, Defi
             line: 1,
             column: 1,
             message: "the expression is empty".into(),
+        });
+    }
+    if let Some((line, column)) = bracket_depth_exceeds(source, limits.max_depth) {
+        return Err(DefinitionError {
+            condition: None,
+            line,
+            column,
+            message: format!(
+                "the expression is nested more than {} levels deep",
+                limits.max_depth
+            ),
         });
     }
     let (expr, info) = parse(source, limits)?;
@@ -366,7 +452,7 @@ pub(crate) fn compile(source: &str, schema: &Schema<'_>) -> Result<Checked, Defi
 fn parse(source: &str, limits: Limits) -> Result<(IdedExpr, SourceInfo), DefinitionError> {
     // The parser's own recursion limit counts grammar rules, more than expression levels; ours
     // (max_depth) is checked on the tree. The parser's guard keeps its stack bounded first.
-    let depth = u16::try_from(limits.max_depth.saturating_mul(3)).unwrap_or(u16::MAX);
+    let depth = u16::try_from(limits.max_depth.saturating_add(8)).unwrap_or(u16::MAX);
     // The parser has `expect`s on internal invariants; a rule text must never take the server
     // down, so a panic there becomes a refusal.
     let parsed = catch_unwind(AssertUnwindSafe(|| {
@@ -427,11 +513,11 @@ impl Checker<'_, '_> {
         let Some((start, _)) = self.info.offset_for(id) else {
             return (1, 1);
         };
-        // The lexer counts characters; walk the source by characters.
+        // Offsets are in bytes; columns are counted in characters.
         let mut line = 1u32;
         let mut column = 1u32;
-        for (i, c) in self.source.chars().enumerate() {
-            if i as u32 >= start {
+        for (i, c) in self.source.char_indices() {
+            if i >= start as usize {
                 break;
             }
             if c == '\n' {
@@ -580,6 +666,12 @@ impl Checker<'_, '_> {
         depth: usize,
     ) -> Result<Typed, DefinitionError> {
         let shadowed = |name: &str| self.scope.iter().any(|(n, _, _)| n == name);
+        // The node's position is its dot; errors point at the field after it.
+        let field_error = |this: &Self, message: String| {
+            let mut e = this.error(id, message);
+            e.column += 1;
+            e
+        };
         if let Expr::Ident(root) = &operand.expr {
             if root == "household" && !shadowed("household") {
                 if field == "index" {
@@ -587,8 +679,8 @@ impl Checker<'_, '_> {
                 }
                 return match HOUSEHOLD_FIELDS.iter().find(|(n, _)| *n == field) {
                     Some((_, f)) => Ok((Node::Household(*f), f.ty())),
-                    None => Err(self.error(
-                        id,
+                    None => Err(field_error(
+                        self,
                         format!(
                             "the household has no field `{field}`; it has index, {}",
                             HOUSEHOLD_FIELDS
@@ -602,14 +694,15 @@ impl Checker<'_, '_> {
             }
             if root == "programme" && !shadowed("programme") {
                 let Some(params) = self.schema.programme else {
-                    return Err(
-                        self.error(id, "this rule has no programme to read parameters from")
-                    );
+                    return Err(field_error(
+                        self,
+                        "this rule has no programme to read parameters from".into(),
+                    ));
                 };
                 return match params.get(field) {
                     Some(v) => Ok((Node::Double(*v), Ty::Double)),
-                    None => Err(self.error(
-                        id,
+                    None => Err(field_error(
+                        self,
                         format!(
                             "the programme has no parameter `{field}`; it has {}",
                             params.keys().cloned().collect::<Vec<_>>().join(", ")
@@ -621,9 +714,12 @@ impl Checker<'_, '_> {
         let (node, ty) = self.check(operand, depth)?;
         match ty {
             Ty::Member => match MEMBER_FIELDS.iter().find(|(n, _)| *n == field) {
-                Some((_, f)) => Ok((Node::Member(Box::new(node), *f), f.ty())),
-                None => Err(self.error(
-                    id,
+                Some((_, f)) => match node {
+                    Node::Var(slot) => Ok((Node::VarMember(slot, *f), f.ty())),
+                    node => Ok((Node::Member(Box::new(node), *f), f.ty())),
+                },
+                None => Err(field_error(
+                    self,
                     format!(
                         "a member has no field `{field}`; it has {}",
                         MEMBER_FIELDS
@@ -634,7 +730,10 @@ impl Checker<'_, '_> {
                     ),
                 )),
             },
-            other => Err(self.error(id, format!("a {} has no field `{field}`", other.name()))),
+            other => Err(field_error(
+                self,
+                format!("{} has no field `{field}`", an(&other.name())),
+            )),
         }
     }
 
@@ -685,7 +784,7 @@ impl Checker<'_, '_> {
                     Ty::Int => Ok((Node::Neg(Kind::Int, Box::new(a)), Ty::Int)),
                     Ty::Double => Ok((Node::Neg(Kind::Double, Box::new(a)), Ty::Double)),
                     other => {
-                        Err(self.error(all[0].id, format!("cannot negate a {}", other.name())))
+                        Err(self.error(all[0].id, format!("cannot negate {}", an(&other.name()))))
                     }
                 }
             }
@@ -727,7 +826,11 @@ impl Checker<'_, '_> {
                     if !t.is_number() {
                         return Err(self.error(
                             e.id,
-                            format!("`{}` needs numbers, not a {}", display_name(name), t.name()),
+                            format!(
+                                "`{}` needs numbers, not {}",
+                                display_name(name),
+                                an(&t.name())
+                            ),
                         ));
                     }
                 }
@@ -770,7 +873,7 @@ impl Checker<'_, '_> {
                 if !ta.comparable(&tb) {
                     return Err(self.error(
                         all[1].id,
-                        format!("cannot compare a {} with a {}", ta.name(), tb.name()),
+                        format!("cannot compare {} with {}", an(&ta.name()), an(&tb.name())),
                     ));
                 }
                 let ordered = !matches!(cmp, Cmp::Eq | Cmp::Ne);
@@ -787,40 +890,37 @@ impl Checker<'_, '_> {
                 let (a, ta) = self.check(all[0], d)?;
                 let (l, tl) = self.check(all[1], d)?;
                 let Ty::List(te) = &tl else {
-                    return Err(
-                        self.error(all[1].id, format!("`in` needs a list, not a {}", tl.name()))
-                    );
+                    return Err(self.error(
+                        all[1].id,
+                        format!("`in` needs a list, not {}", an(&tl.name())),
+                    ));
                 };
                 if !ta.comparable(te) {
                     return Err(self.error(
                         all[0].id,
-                        format!("cannot look for a {} in a {}", ta.name(), tl.name()),
+                        format!("cannot look for {} in {}", an(&ta.name()), an(&tl.name())),
                     ));
                 }
                 if let (Ty::Str(Some(v)), Node::List(items)) = (&ta, &l) {
                     for item in items {
-                        if let Node::Str(code) = item {
-                            if !v.accepts(code) {
-                                return Err(self.error(
-                                    all[1].id,
-                                    format!(
-                                        "`{code}` is not a known code; expected {}",
-                                        v.expected()
-                                    ),
-                                ));
-                            }
-                        }
-                    }
-                }
-                if let Ty::Str(Some(v)) = te.as_ref() {
-                    if let Node::Str(code) = &a {
-                        if !v.accepts(code) {
+                        if let Node::Str(code) = item
+                            && !v.accepts(code)
+                        {
                             return Err(self.error(
-                                all[0].id,
+                                all[1].id,
                                 format!("`{code}` is not a known code; expected {}", v.expected()),
                             ));
                         }
                     }
+                }
+                if let Ty::Str(Some(v)) = te.as_ref()
+                    && let Node::Str(code) = &a
+                    && !v.accepts(code)
+                {
+                    return Err(self.error(
+                        all[0].id,
+                        format!("`{code}` is not a known code; expected {}", v.expected()),
+                    ));
                 }
                 let (a, kind) = match (&ta, te.as_ref()) {
                     (Ty::Int, Ty::Double) => (to_double(a), Kind::Double),
@@ -837,7 +937,7 @@ impl Checker<'_, '_> {
                 arity(2)?;
                 let (l, tl) = self.check(all[0], d)?;
                 let Ty::List(te) = tl else {
-                    return Err(self.error(all[0].id, format!("cannot index a {}", tl.name())));
+                    return Err(self.error(all[0].id, format!("cannot index {}", an(&tl.name()))));
                 };
                 let i = self.expect(all[1], d, &Ty::Int)?;
                 Ok((Node::At(Box::new(l), Box::new(i)), *te))
@@ -848,16 +948,17 @@ impl Checker<'_, '_> {
                 if !matches!(tl, Ty::List(_)) {
                     return Err(self.error(
                         all[0].id,
-                        format!("size() needs a list, not a {}", tl.name()),
+                        format!("size() needs a list, not {}", an(&tl.name())),
                     ));
                 }
                 // Counting a filter needs no list.
-                if let Node::Comp(c) = &l {
-                    if c.kind == CompKind::Collect && c.map.is_none() {
-                        let mut c = c.clone();
-                        c.kind = CompKind::Count;
-                        return Ok((Node::Comp(c), Ty::Int));
-                    }
+                if let Node::Comp(c) = &l
+                    && c.kind == CompKind::Collect
+                    && c.map.is_none()
+                {
+                    let mut c = c.clone();
+                    c.kind = CompKind::Count;
+                    return Ok((Node::Comp(c), Ty::Int));
                 }
                 Ok((Node::Size(Box::new(l)), Ty::Int))
             }
@@ -873,7 +974,7 @@ impl Checker<'_, '_> {
                     }
                     other => Err(self.error(
                         all[0].id,
-                        format!("sum() needs a list of numbers, not a {}", other.name()),
+                        format!("sum() needs a list of numbers, not {}", an(&other.name())),
                     )),
                 }
             }
@@ -908,7 +1009,7 @@ impl Checker<'_, '_> {
                     Ty::Double => Ok((a, Ty::Double)),
                     other => Err(self.error(
                         all[0].id,
-                        format!("double() needs a number, not a {}", other.name()),
+                        format!("double() needs a number, not {}", an(&other.name())),
                     )),
                 }
             }
@@ -920,7 +1021,7 @@ impl Checker<'_, '_> {
                     Ty::Int => Ok((a, Ty::Int)),
                     other => Err(self.error(
                         all[0].id,
-                        format!("int() needs a number, not a {}", other.name()),
+                        format!("int() needs a number, not {}", an(&other.name())),
                     )),
                 }
             }
@@ -930,13 +1031,13 @@ impl Checker<'_, '_> {
 
     /// A string constant compared with a vocabulary field must be one of its codes.
     fn check_codes(&self, field: &Ty, constant: &Node, id: u64) -> Result<(), DefinitionError> {
-        if let (Ty::Str(Some(v)), Node::Str(code)) = (field, constant) {
-            if !v.accepts(code) {
-                return Err(self.error(
-                    id,
-                    format!("`{code}` is not a known code; expected {}", v.expected()),
-                ));
-            }
+        if let (Ty::Str(Some(v)), Node::Str(code)) = (field, constant)
+            && !v.accepts(code)
+        {
+            return Err(self.error(
+                id,
+                format!("`{code}` is not a known code; expected {}", v.expected()),
+            ));
         }
         Ok(())
     }
@@ -948,7 +1049,7 @@ impl Checker<'_, '_> {
         } else {
             Err(self.error(
                 e.id,
-                format!("expected a {}, found a {}", want.name(), t.name()),
+                format!("expected {}, found {}", an(&want.name()), an(&t.name())),
             ))
         }
     }
@@ -984,7 +1085,7 @@ impl Checker<'_, '_> {
         let Ty::List(elem) = tr else {
             return Err(self.error(
                 c.iter_range.id,
-                format!("a comprehension needs a list, not a {}", tr.name()),
+                format!("a comprehension needs a list, not {}", an(&tr.name())),
             ));
         };
         let slot = self.slots;

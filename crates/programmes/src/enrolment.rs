@@ -37,6 +37,12 @@ impl State {
     }
 }
 
+impl serde::Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
 impl fmt::Display for State {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.code())
@@ -44,7 +50,7 @@ impl fmt::Display for State {
 }
 
 /// A move to `to`, with the reason as a message key (see [`crate::message`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Transition {
     pub to: State,
     pub reason: String,
@@ -171,11 +177,11 @@ mod tests {
         ) {
             let mut current = start;
             for (eligible, manager) in steps {
-                if let (Some(s), Some(a)) = (current, manager) {
-                    if let Ok(t) = act(s, a) {
-                        prop_assert!(matches!(t.to, State::Enrolled | State::Suspended));
-                        current = Some(t.to);
-                    }
+                if let (Some(s), Some(a)) = (current, manager)
+                    && let Ok(t) = act(s, a)
+                {
+                    prop_assert!(matches!(t.to, State::Enrolled | State::Suspended));
+                    current = Some(t.to);
                 }
                 let before = current;
                 if let Some(t) = next(current, eligible) {

@@ -93,13 +93,105 @@ fn mismatch<T>() -> Result<T, EvalError> {
     Err(EvalError::Overflow)
 }
 
+/// The typed entry points below handle the common nodes without building a [`Value`]; anything
+/// else goes through [`eval`]. This is where a condition's nanoseconds go.
 pub(crate) fn eval_bool<'a>(
     node: &'a Node,
     input: &Input<'a>,
     frame: &mut Frame<'a>,
 ) -> Result<bool, EvalError> {
-    match eval(node, input, frame)? {
-        Value::Bool(b) => Ok(b),
+    match node {
+        Node::Bool(b) => Ok(*b),
+        Node::And(a, b) => {
+            frame.spend()?;
+            Ok(eval_bool(a, input, frame)? && eval_bool(b, input, frame)?)
+        }
+        Node::Or(a, b) => {
+            frame.spend()?;
+            Ok(eval_bool(a, input, frame)? || eval_bool(b, input, frame)?)
+        }
+        Node::Not(a) => {
+            frame.spend()?;
+            Ok(!eval_bool(a, input, frame)?)
+        }
+        Node::Cmp(cmp, Kind::Int, a, b) => {
+            frame.spend()?;
+            let x = eval_int(a, input, frame)?;
+            let y = eval_int(b, input, frame)?;
+            Ok(compare(*cmp, x, y))
+        }
+        Node::Cmp(cmp, Kind::Double, a, b) => {
+            frame.spend()?;
+            let x = eval_double(a, input, frame)?;
+            let y = eval_double(b, input, frame)?;
+            Ok(compare(*cmp, x, y))
+        }
+        Node::Cmp(cmp, Kind::Str, a, b) => {
+            frame.spend()?;
+            let x = eval_str(a, input, frame)?;
+            let y = eval_str(b, input, frame)?;
+            Ok(compare(*cmp, x, y))
+        }
+        Node::Comp(c) if matches!(c.range, Node::Members) && c.map.is_none() => {
+            frame.spend()?;
+            members_predicate(c, input, frame)
+        }
+        _ => match eval(node, input, frame)? {
+            Value::Bool(b) => Ok(b),
+            _ => mismatch(),
+        },
+    }
+}
+
+fn eval_str<'a>(
+    node: &'a Node,
+    input: &Input<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<&'a str, EvalError> {
+    match node {
+        Node::Str(s) => Ok(s),
+        Node::VarMember(slot, field) => match frame.slots.get(*slot) {
+            Some(Value::Member(m)) => match member(m, *field) {
+                Value::Str(s) => Ok(s),
+                _ => mismatch(),
+            },
+            _ => mismatch(),
+        },
+        _ => match eval(node, input, frame)? {
+            Value::Str(s) => Ok(s),
+            _ => mismatch(),
+        },
+    }
+}
+
+/// `exists`, `all`, `exists_one` and counts straight over the household's members.
+fn members_predicate<'a>(
+    c: &'a Comp,
+    input: &Input<'a>,
+    frame: &mut Frame<'a>,
+) -> Result<bool, EvalError> {
+    let Some(pred) = &c.pred else {
+        return mismatch();
+    };
+    let mut count = 0usize;
+    for m in &input.facts.members {
+        frame.spend()?;
+        match frame.slots.get_mut(c.slot) {
+            Some(slot) => *slot = Value::Member(m),
+            None => return mismatch(),
+        }
+        let holds = eval_bool(pred, input, frame)?;
+        match c.kind {
+            CompKind::Exists if holds => return Ok(true),
+            CompKind::All if !holds => return Ok(false),
+            _ if holds => count += 1,
+            _ => {}
+        }
+    }
+    match c.kind {
+        CompKind::Exists => Ok(false),
+        CompKind::All => Ok(true),
+        CompKind::ExistsOne => Ok(count == 1),
         _ => mismatch(),
     }
 }
@@ -122,9 +214,37 @@ fn eval_int<'a>(
     input: &Input<'a>,
     frame: &mut Frame<'a>,
 ) -> Result<i64, EvalError> {
-    match eval(node, input, frame)? {
-        Value::Int(i) => Ok(i),
-        _ => mismatch(),
+    match node {
+        Node::Int(i) => Ok(*i),
+        Node::VarMember(slot, MField::Age) => match frame.slots.get(*slot) {
+            Some(Value::Member(m)) => Ok(i64::from(m.age)),
+            _ => mismatch(),
+        },
+        Node::Var(slot) => match frame.slots.get(*slot) {
+            Some(Value::Int(i)) => Ok(*i),
+            _ => mismatch(),
+        },
+        Node::Household(HField::Size) => Ok(input.facts.members.len() as i64),
+        Node::Comp(c) if c.kind == CompKind::Count && matches!(c.range, Node::Members) => {
+            frame.spend()?;
+            let Some(pred) = &c.pred else {
+                return mismatch();
+            };
+            let mut count = 0i64;
+            for m in &input.facts.members {
+                frame.spend()?;
+                match frame.slots.get_mut(c.slot) {
+                    Some(slot) => *slot = Value::Member(m),
+                    None => return mismatch(),
+                }
+                count += i64::from(eval_bool(pred, input, frame)?);
+            }
+            Ok(count)
+        }
+        _ => match eval(node, input, frame)? {
+            Value::Int(i) => Ok(i),
+            _ => mismatch(),
+        },
     }
 }
 
@@ -133,9 +253,14 @@ fn eval_double<'a>(
     input: &Input<'a>,
     frame: &mut Frame<'a>,
 ) -> Result<f64, EvalError> {
-    match eval(node, input, frame)? {
-        Value::Double(x) => Ok(x),
-        _ => mismatch(),
+    match node {
+        Node::Double(x) => Ok(*x),
+        Node::Index => input.index.ok_or(EvalError::NotScored),
+        Node::ToDouble(a) => Ok(eval_int(a, input, frame)? as f64),
+        _ => match eval(node, input, frame)? {
+            Value::Double(x) => Ok(x),
+            _ => mismatch(),
+        },
     }
 }
 
@@ -230,6 +355,10 @@ pub(crate) fn eval<'a>(
             Some(v) => v.clone(),
             None => return mismatch(),
         },
+        Node::VarMember(slot, field) => match frame.slots.get(*slot) {
+            Some(Value::Member(m)) => member(m, *field),
+            _ => return mismatch(),
+        },
         Node::Not(a) => Value::Bool(!eval_bool(a, input, frame)?),
         Node::Neg(Kind::Int, a) => Value::Int(
             eval_int(a, input, frame)?
@@ -296,15 +425,25 @@ pub(crate) fn eval<'a>(
                 let found = Asset::parse(code).is_some_and(|a| input.facts.assets.contains(a));
                 return Ok(Value::Bool(found));
             }
+            if let Node::List(items) = l.as_ref() {
+                // A list written in the rule is compared item by item, never built.
+                for item in items {
+                    let v = eval(item, input, frame)?;
+                    if same(*kind, &x, &v) {
+                        return Ok(Value::Bool(true));
+                    }
+                }
+                return Ok(Value::Bool(false));
+            }
             let list = eval_list(l, input, frame)?;
             let mut found = false;
             for i in 0..list.len() {
                 frame.spend()?;
-                if let Some(v) = list.get(i) {
-                    if same(*kind, &x, &v) {
-                        found = true;
-                        break;
-                    }
+                if let Some(v) = list.get(i)
+                    && same(*kind, &x, &v)
+                {
+                    found = true;
+                    break;
                 }
             }
             Value::Bool(found)

@@ -349,10 +349,10 @@ impl Programme {
                 )));
             }
         }
-        if let Some(end) = self.end {
-            if end < self.start {
-                return Err(DefinitionError::file("the programme ends before it starts"));
-            }
+        if let Some(end) = self.end
+            && end < self.start
+        {
+            return Err(DefinitionError::file("the programme ends before it starts"));
         }
         if self.conditions.is_empty() {
             return Err(DefinitionError::file(
@@ -422,6 +422,10 @@ impl Programme {
         Ok(())
     }
 }
+
+const MAX_CONDITIONS: usize = 64;
+const MAX_LINES: usize = 32;
+const MAX_FLAGS: usize = 32;
 
 fn line_column(text: &str, offset: usize) -> (u32, u32) {
     let before = text.get(..offset).unwrap_or(text);
@@ -617,15 +621,23 @@ pub struct CompiledProgramme {
 }
 
 /// The condition a household failed, with the message it reads.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Failure {
     pub condition: String,
     pub message_key: String,
     /// Set when the condition could not be evaluated (no index, over budget).
+    #[serde(serialize_with = "error_text", skip_serializing_if = "Option::is_none")]
     pub error: Option<EvalError>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+fn error_text<S: serde::Serializer>(e: &Option<EvalError>, s: S) -> Result<S::Ok, S::Error> {
+    match e {
+        Some(e) => s.collect_str(e),
+        None => s.serialize_none(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flag {
     pub name: String,
     pub message_key: String,
@@ -634,7 +646,7 @@ pub struct Flag {
 }
 
 /// One part of an amount: a line of the formula for a member (by position) or for the household.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BenefitLine {
     pub name: String,
     pub message_key: String,
@@ -644,7 +656,7 @@ pub struct BenefitLine {
     pub amount: Amount,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Decision {
     pub eligible: bool,
     pub failed: Option<Failure>,

@@ -42,7 +42,7 @@ impl Tally {
 impl Rule {
     /// A rule with no programme parameters and the default limits.
     pub fn compile(expr: &str) -> Result<Rule, DefinitionError> {
-        Self::compile_with(expr, &BTreeMap::new(), Limits::default())
+        Self::build(expr, None, Limits::default())
     }
 
     /// A rule that may read `programme.<name>` from `parameters`.
@@ -51,8 +51,16 @@ impl Rule {
         parameters: &BTreeMap<String, f64>,
         limits: Limits,
     ) -> Result<Rule, DefinitionError> {
+        Self::build(expr, Some(parameters), limits)
+    }
+
+    fn build(
+        expr: &str,
+        parameters: Option<&BTreeMap<String, f64>>,
+        limits: Limits,
+    ) -> Result<Rule, DefinitionError> {
         let schema = Schema {
-            programme: Some(parameters),
+            programme: parameters,
             bound: Vec::new(),
             limits,
         };

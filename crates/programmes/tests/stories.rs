@@ -285,3 +285,22 @@ fn a_family_whose_income_rises_leaves_with_the_reason() {
         "مؤشر أسرتكم أعلى من عتبة البرنامج."
     );
 }
+
+#[test]
+fn a_decision_reads_as_json_for_the_api() {
+    let asd = shipped_programme("asd-family.toml");
+    let d = asd.decide(&family_of_five(), Some(9.1), date!(2024 - 06 - 01));
+    let json = serde_json::to_value(&d).expect("serialises");
+    assert_eq!(json["eligible"], true);
+    assert_eq!(json["amount"], "600.00");
+    assert_eq!(json["lines"][0]["rank"], 1);
+    let refused = asd.decide(&family_of_five(), None, date!(2024 - 06 - 01));
+    let json = serde_json::to_value(&refused).expect("serialises");
+    assert_eq!(json["failed"]["message_key"], "household-not-scored");
+    assert_eq!(json["failed"]["error"], "the household has no index yet");
+    let t = enrolment::next(None, true).expect("eligible");
+    assert_eq!(
+        serde_json::to_value(&t).expect("serialises")["to"],
+        "eligible"
+    );
+}

@@ -65,9 +65,13 @@ pub fn shipped_programme(file: &str) -> CompiledProgramme {
         .unwrap_or_else(|e| panic!("{file}: {e}"))
 }
 
-pub fn all_shipped() -> Vec<CompiledProgramme> {
-    shipped()
-        .into_iter()
-        .map(|(name, _)| shipped_programme(name))
-        .collect()
+/// Compiled once per test binary: compiling parses with ANTLR, which is slow in debug builds.
+pub fn all_shipped() -> &'static [CompiledProgramme] {
+    static ALL: std::sync::OnceLock<Vec<CompiledProgramme>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        shipped()
+            .into_iter()
+            .map(|(name, _)| shipped_programme(name))
+            .collect()
+    })
 }
