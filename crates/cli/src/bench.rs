@@ -8,6 +8,7 @@ use sanad_app::exchange::{self, ImportSource};
 use sanad_app::store::{Change, ImportOutcome};
 
 mod api;
+mod targeting;
 
 #[derive(clap::Subcommand)]
 pub enum BenchCommand {
@@ -51,6 +52,10 @@ pub enum BenchCommand {
     /// keep-alive clients (reads, registrations, or both); print req/s, p50, p99 and errors, then
     /// whether every read answered is in the access log and the audit trail verifies.
     Api(api::ApiArgs),
+    /// Import a generated population, put the shipped index model and programmes in force, then
+    /// score every household, re-evaluate every programme and persist (twice: creating, then
+    /// rewriting), count a rule over the registry, and print the targeting errors.
+    Targeting(targeting::TargetingArgs),
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -80,6 +85,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         } => dedup(persons, duplicate_rate, seed),
         BenchCommand::Audit { persons, postgres } => audit(persons, postgres).await,
         BenchCommand::Api(args) => api::run(args).await,
+        BenchCommand::Targeting(args) => targeting::run(args).await,
     }
 }
 

@@ -79,6 +79,10 @@ pub struct ApiArgs {
     /// Households of the synthetic population read by the benchmark.
     #[arg(long, default_value_t = 5_000)]
     pub households: u64,
+    /// Serve without an index model and programmes: registrations are then neither scored nor
+    /// checked against programmes (by default they are, as in production).
+    #[arg(long)]
+    pub no_targeting: bool,
 }
 
 const USER: &str = "bench-admin";
@@ -123,8 +127,9 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "API benchmark: release={} cores={} (load generator on the same cores)",
+        "API benchmark: release={} cores={} targeting={} (load generator on the same cores)",
         !cfg!(debug_assertions),
+        if args.no_targeting { "off" } else { "on: every registration scored and checked against the shipped programmes" },
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
@@ -183,6 +188,13 @@ async fn one_store(
         "--out",
         &data.to_string_lossy(),
     ])?;
+    if !args.no_targeting {
+        // Defined before the import, which then scores and checks every household.
+        let model = dir.join("pmt-demo.toml");
+        std::fs::write(&model, crate::targeting::DEMO_MODEL)?;
+        env.run(&["programme", "define-shipped"])?;
+        env.run(&["score", "import", &model.to_string_lossy(), "--activate"])?;
+    }
     env.run(&["import", &data.to_string_lossy()])?;
     env.run_with(
         &[
