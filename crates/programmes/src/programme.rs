@@ -359,6 +359,16 @@ impl Programme {
                 "a programme needs at least one condition",
             ));
         }
+        // Each expression is bounded on its own; these bound how many a decision runs.
+        let lines = self.benefit.as_ref().map_or(0, |b| b.lines.len());
+        if self.conditions.len() > MAX_CONDITIONS
+            || lines > MAX_LINES
+            || self.flags.len() > MAX_FLAGS
+        {
+            return Err(DefinitionError::file(format!(
+                "at most {MAX_CONDITIONS} conditions, {MAX_LINES} benefit lines and {MAX_FLAGS} flags"
+            )));
+        }
         let mut names = BTreeSet::new();
         for c in &self.conditions {
             if !names.insert(c.name.as_str()) {

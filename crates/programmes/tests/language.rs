@@ -289,3 +289,16 @@ fn counting_in_parallel_matches_counting_one_by_one() {
     assert_eq!(tally.errors, 100);
     assert_eq!(tally.admitted + tally.refused + tally.errors, 1000);
 }
+
+#[test]
+fn a_programme_with_too_many_conditions_is_refused() {
+    let (_, text) = sanad_programmes::shipped()[1];
+    let mut many = text.to_owned();
+    for i in 0..70 {
+        many.push_str(&format!(
+            "\n[[conditions]]\nname = \"c{i}\"\nexpression = \"household.size > 0\"\nmessage_key = \"index-above-threshold\"\n"
+        ));
+    }
+    let e = Programme::from_toml(&many).expect_err("too many conditions");
+    assert!(e.message.contains("at most 64 conditions"), "{e}");
+}
