@@ -132,6 +132,19 @@ pub(crate) fn eval_bool<'a>(
             let y = eval_str(b, input, frame)?;
             Ok(compare(*cmp, x, y))
         }
+        Node::In(Kind::Str, a, l) if matches!(l.as_ref(), Node::List(_)) => {
+            frame.spend()?;
+            let x = eval_str(a, input, frame)?;
+            let Node::List(items) = l.as_ref() else {
+                return mismatch();
+            };
+            for item in items {
+                if eval_str(item, input, frame)? == x {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
         Node::Comp(c) if matches!(c.range, Node::Members) && c.map.is_none() => {
             frame.spend()?;
             members_predicate(c, input, frame)

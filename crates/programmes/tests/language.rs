@@ -302,3 +302,11 @@ fn a_programme_with_too_many_conditions_is_refused() {
     let e = Programme::from_toml(&many).expect_err("too many conditions");
     assert!(e.message.contains("at most 64 conditions"), "{e}");
 }
+
+#[test]
+fn compiled_rules_and_programmes_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Rule>();
+    shared::<sanad_programmes::CompiledProgramme>();
+    shared::<sanad_programmes::Decision>();
+}
