@@ -87,10 +87,10 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// The checker guarantees types; a mismatch here is a bug in this crate, reported as an overflow
+/// The checker guarantees types; a mismatch here is a bug in this crate, reported as an error
 /// rather than a panic so that one household's decision never takes a batch down.
 fn mismatch<T>() -> Result<T, EvalError> {
-    Err(EvalError::Overflow)
+    Err(EvalError::Internal)
 }
 
 /// The typed entry points below handle the common nodes without building a [`Value`]; anything
