@@ -57,4 +57,7 @@ pub enum EvalError {
     OutOfRange { index: i64, len: usize },
     #[error("the formula gave {0}, which is not an amount of dirhams")]
     BadAmount(String),
+    /// A value of a type the checker ruled out: a bug in this crate, reported rather than a panic.
+    #[error("internal error in the rule evaluator")]
+    Internal,
 }

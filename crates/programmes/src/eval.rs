@@ -87,10 +87,10 @@ impl<'a> Frame<'a> {
     }
 }
 
-/// The checker guarantees types; a mismatch here is a bug in this crate, reported as an overflow
+/// The checker guarantees types; a mismatch here is a bug in this crate, reported as an error
 /// rather than a panic so that one household's decision never takes a batch down.
 fn mismatch<T>() -> Result<T, EvalError> {
-    Err(EvalError::Overflow)
+    Err(EvalError::Internal)
 }
 
 /// The typed entry points below handle the common nodes without building a [`Value`]; anything
@@ -131,6 +131,19 @@ pub(crate) fn eval_bool<'a>(
             let x = eval_str(a, input, frame)?;
             let y = eval_str(b, input, frame)?;
             Ok(compare(*cmp, x, y))
+        }
+        Node::In(Kind::Str, a, l) if matches!(l.as_ref(), Node::List(_)) => {
+            frame.spend()?;
+            let x = eval_str(a, input, frame)?;
+            let Node::List(items) = l.as_ref() else {
+                return mismatch();
+            };
+            for item in items {
+                if eval_str(item, input, frame)? == x {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
         }
         Node::Comp(c) if matches!(c.range, Node::Members) && c.map.is_none() => {
             frame.spend()?;

@@ -18,7 +18,8 @@ pub use compile::Limits;
 pub use error::{DefinitionError, EvalError};
 pub use messages::{Lang, has_message, message, message_keys};
 pub use programme::{
-    Benefit, BenefitLine, BenefitLineDef, CompiledProgramme, Condition, Decision, Failure, Flag,
-    FlagDef, Frequency, Names, Programme, Schedule, Source, Unit, shipped,
+    Benefit, BenefitLine, BenefitLineDef, CompiledProgramme, Condition, Decision,
+    EVALUATION_ERROR_KEY, Failure, Flag, FlagDef, Frequency, NOT_ACTIVE_KEY, NOT_SCORED_KEY, Names,
+    PERIOD_CONDITION, Programme, Schedule, Source, Unit, shipped,
 };
 pub use rule::{Rule, Tally};

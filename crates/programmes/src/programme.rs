@@ -70,6 +70,10 @@ pub struct Condition {
     pub name: String,
     pub expression: String,
     pub message_key: String,
+    /// The message in each language, for a key the shipped translations do not have (a
+    /// programme defined by a manager); the shipped text is used otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Names>,
 }
 
 /// A line of the benefit: on the household (no `per_member`), or once for each member for whom
@@ -79,6 +83,10 @@ pub struct Condition {
 pub struct BenefitLineDef {
     pub name: String,
     pub message_key: String,
+    /// The message in each language, for a key the shipped translations do not have (a
+    /// programme defined by a manager); the shipped text is used otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Names>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_member: Option<String>,
     /// MAD per period; a line worth 0 is left out of the decision.
@@ -102,6 +110,10 @@ pub struct Benefit {
 pub struct FlagDef {
     pub name: String,
     pub message_key: String,
+    /// The message in each language, for a key the shipped translations do not have (a
+    /// programme defined by a manager); the shipped text is used otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Names>,
     /// A condition on the household, or on each `member` with `per_member = true`.
     pub when: String,
     #[serde(default)]
@@ -286,6 +298,42 @@ impl Programme {
         params
     }
 
+    /// Every message key the programme names, with the texts the file gives for it, if any.
+    fn messages(&self) -> Vec<(&str, Option<&Names>)> {
+        let mut out: Vec<(&str, Option<&Names>)> = self
+            .conditions
+            .iter()
+            .map(|c| (c.message_key.as_str(), c.messages.as_ref()))
+            .collect();
+        if let Some(b) = &self.benefit {
+            out.extend(
+                b.lines
+                    .iter()
+                    .map(|l| (l.message_key.as_str(), l.messages.as_ref())),
+            );
+            out.extend(b.floor_message_key.as_deref().map(|k| (k, None)));
+        }
+        out.extend(
+            self.flags
+                .iter()
+                .map(|f| (f.message_key.as_str(), f.messages.as_ref())),
+        );
+        out
+    }
+
+    /// The message `key` in `lang`: the file's own text when it gives one, the shipped
+    /// translation otherwise (see [`crate::message`]).
+    pub fn message(&self, key: &str, lang: Lang, args: &[(&str, String)]) -> String {
+        let inline = self
+            .messages()
+            .into_iter()
+            .find_map(|(k, names)| if k == key { names } else { None });
+        match inline {
+            Some(names) if !names.get(lang).trim().is_empty() => names.get(lang).to_owned(),
+            _ => crate::messages::message(key, lang, args),
+        }
+    }
+
     /// Every message key the programme names, to check translations.
     pub fn message_keys(&self) -> Vec<&str> {
         let mut keys: Vec<&str> = self
@@ -359,6 +407,16 @@ impl Programme {
                 "a programme needs at least one condition",
             ));
         }
+        // Each expression is bounded on its own; these bound how many a decision runs.
+        let lines = self.benefit.as_ref().map_or(0, |b| b.lines.len());
+        if self.conditions.len() > MAX_CONDITIONS
+            || lines > MAX_LINES
+            || self.flags.len() > MAX_FLAGS
+        {
+            return Err(DefinitionError::file(format!(
+                "at most {MAX_CONDITIONS} conditions, {MAX_LINES} benefit lines and {MAX_FLAGS} flags"
+            )));
+        }
         let mut names = BTreeSet::new();
         for c in &self.conditions {
             if !names.insert(c.name.as_str()) {
@@ -409,11 +467,13 @@ impl Programme {
                 "a paying programme needs a [benefit]",
             ));
         }
-        for key in self.message_keys() {
+        for (key, inline) in self.messages() {
             for lang in Lang::ALL {
-                if !has_message(key, lang) {
+                let given = inline.is_some_and(|n| !n.get(lang).trim().is_empty());
+                if !given && !has_message(key, lang) {
                     return Err(DefinitionError::file(format!(
-                        "the message `{key}` has no {} translation",
+                        "the message `{key}` has no {} translation: add it to the shipped \
+                         translations or give `messages` with fr, ar and en",
                         lang.code()
                     )));
                 }

@@ -289,3 +289,89 @@ fn counting_in_parallel_matches_counting_one_by_one() {
     assert_eq!(tally.errors, 100);
     assert_eq!(tally.admitted + tally.refused + tally.errors, 1000);
 }
+
+#[test]
+fn a_programme_with_too_many_conditions_is_refused() {
+    let (_, text) = sanad_programmes::shipped()[1];
+    let mut many = text.to_owned();
+    for i in 0..70 {
+        many.push_str(&format!(
+            "\n[[conditions]]\nname = \"c{i}\"\nexpression = \"household.size > 0\"\nmessage_key = \"index-above-threshold\"\n"
+        ));
+    }
+    let e = Programme::from_toml(&many).expect_err("too many conditions");
+    assert!(e.message.contains("at most 64 conditions"), "{e}");
+}
+
+#[test]
+fn compiled_rules_and_programmes_can_be_shared_between_threads() {
+    fn shared<T: Send + Sync + 'static>() {}
+    shared::<Rule>();
+    shared::<sanad_programmes::CompiledProgramme>();
+    shared::<sanad_programmes::Decision>();
+}
+
+#[test]
+fn a_manager_defined_programme_brings_its_own_messages() {
+    let text = r#"
+code = "winter-aid"
+version = 1
+unit = "household"
+frequency = "once"
+start = "2026-12-01"
+index_threshold = 9.5
+
+[names]
+fr = "Aide hivernale"
+ar = "إعانة الشتاء"
+en = "Winter aid"
+
+[parameters]
+amount = 300
+
+[[conditions]]
+name = "mountain-rural"
+expression = "household.area == 'rural' && household.index <= programme.threshold"
+message_key = "winter-aid-not-rural"
+messages = { fr = "L'aide hivernale est réservée aux ménages ruraux.", ar = "إعانة الشتاء مخصصة للأسر القروية.", en = "Winter aid is for rural households." }
+
+[benefit]
+
+[[benefit.lines]]
+name = "household"
+message_key = "winter-aid-line"
+messages = { fr = "Aide hivernale", ar = "إعانة الشتاء", en = "Winter aid" }
+amount = "programme.amount"
+"#;
+    let p = Programme::from_toml(text).unwrap_or_else(|e| panic!("{e}"));
+    let compiled = p.compile().unwrap_or_else(|e| panic!("{e}"));
+    let mut urban = family_of_five();
+    urban.area = sanad_domain::Area::Urban;
+    let d = compiled.decide(&urban, Some(9.0), date!(2026 - 12 - 15));
+    let key = d.failed.expect("refused").message_key;
+    assert_eq!(
+        p.message(&key, sanad_programmes::Lang::En, &[]),
+        "Winter aid is for rural households."
+    );
+    assert_eq!(
+        p.message(&key, sanad_programmes::Lang::Ar, &[]),
+        "إعانة الشتاء مخصصة للأسر القروية."
+    );
+    // A shipped key still reads from the shipped translations.
+    assert_eq!(
+        p.message("index-above-threshold", sanad_programmes::Lang::En, &[]),
+        "Your household's index is above the programme's threshold."
+    );
+    assert_eq!(
+        compiled
+            .decide(&family_of_five(), Some(9.0), date!(2026 - 12 - 15))
+            .amount
+            .to_string(),
+        "300.00"
+    );
+
+    // Without its texts, the same programme is refused: a citizen would read a bare key.
+    let bare = text.replace("messages = { fr = \"L'aide hivernale est réservée aux ménages ruraux.\", ar = \"إعانة الشتاء مخصصة للأسر القروية.\", en = \"Winter aid is for rural households.\" }\n", "");
+    let e = Programme::from_toml(&bare).expect_err("no translation");
+    assert!(e.message.contains("winter-aid-not-rural"), "{e}");
+}

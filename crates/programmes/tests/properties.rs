@@ -63,8 +63,11 @@ proptest! {
         text in r"(household|members|m|programme|\.|size|age|index|exists|all|map|filter|\(|\)|,| |&&|\|\||!|<|>=|==|\+|\*|/|-|%|\?|:|\[|\]|'child'|1|2\.5|in|true)*"
     ) {
         if let Ok(rule) = Rule::compile(&text) {
-            // Whatever compiles runs to a result or a bounded error.
-            let _ = rule.admits(&family_of_five(), Some(9.0), date!(2024 - 01 - 01));
+            // Whatever compiles runs to a result or a bounded error, never a type confusion.
+            for index in [Some(9.0), None] {
+                let result = rule.admits(&family_of_five(), index, date!(2024 - 01 - 01));
+                prop_assert_ne!(result, Err(sanad_programmes::EvalError::Internal), "`{}`", text);
+            }
         }
     }
 
