@@ -13,6 +13,7 @@ mod postgres;
 mod rows;
 mod sqlite;
 mod sqlite_bulk;
+mod sqlite_targeting;
 mod sqlite_writer;
 #[cfg(feature = "testkit")]
 pub mod testkit;

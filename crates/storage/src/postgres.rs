@@ -223,6 +223,26 @@ impl PgStore {
 keyring_store!(PgStore);
 targeting_store!(PgStore);
 
+impl PgStore {
+    async fn facts_batch_impl(
+        &self,
+        after: Option<sanad_domain::HouseholdId>,
+        limit: u32,
+        on: time::Date,
+    ) -> Result<Vec<sanad_app::targeting::FactsRow>, StoreError> {
+        op_facts_batch(&self.ctx, after, limit, on).await
+    }
+
+    async fn record_assessments_impl(
+        &self,
+        batch: &[sanad_app::targeting::Assessed],
+        run: Option<i64>,
+        change: &Change,
+    ) -> Result<sanad_app::targeting::RecordOutcome, StoreError> {
+        op_record_assessments(&self.ctx, batch, run, change).await
+    }
+}
+
 /// Appends one field in COPY text format: `\N` for NULL, backslash escapes for the separators.
 fn field(out: &mut String, value: Option<&str>) {
     if !out.is_empty() && !out.ends_with('\n') {

@@ -50,6 +50,8 @@ include!("targeting_ops.rs");
 pub struct SqliteStore {
     ctx: Ctx,
     path: std::path::PathBuf,
+    /// The connection of rescoring batches (`crate::sqlite_targeting`).
+    batch: std::sync::Arc<crate::sqlite_targeting::BatchConnection>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -99,6 +101,7 @@ impl SqliteStore {
             }
             .with_access_log(),
             path,
+            batch: Default::default(),
         })
     }
 
@@ -126,6 +129,38 @@ impl SqliteStore {
 
 keyring_store!(SqliteStore);
 targeting_store!(SqliteStore);
+
+impl SqliteStore {
+    /// On the batch connection, off the async runtime's threads.
+    async fn facts_batch_impl(
+        &self,
+        after: Option<sanad_domain::HouseholdId>,
+        limit: u32,
+        on: time::Date,
+    ) -> Result<Vec<sanad_app::targeting::FactsRow>, StoreError> {
+        let (batch, path) = (self.batch.clone(), self.path.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::sqlite_targeting::facts_batch(&batch, &path, after, limit, on)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?
+    }
+
+    async fn record_assessments_impl(
+        &self,
+        assessed: &[sanad_app::targeting::Assessed],
+        run: Option<i64>,
+        change: &Change,
+    ) -> Result<sanad_app::targeting::RecordOutcome, StoreError> {
+        let (batch, path) = (self.batch.clone(), self.path.clone());
+        let (assessed, change) = (assessed.to_vec(), change.clone());
+        tokio::task::spawn_blocking(move || {
+            crate::sqlite_targeting::record_assessments(&batch, &path, &assessed, run, &change)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?
+    }
+}
 audit_log_store!(SqliteStore);
 
 registry_store!(SqliteStore {

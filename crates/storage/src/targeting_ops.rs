@@ -443,6 +443,8 @@ async fn op_household_score(db: &Ctx, id: HouseholdId) -> Result<Option<StoredSc
     }))
 }
 
+// SQLite reads and writes rescoring batches on its own connection (`sqlite_targeting`).
+#[allow(dead_code)]
 async fn op_facts_batch(
     db: &Ctx,
     after: Option<HouseholdId>,
@@ -547,6 +549,7 @@ async fn op_facts_batch(
     Ok(out)
 }
 
+#[allow(dead_code)]
 async fn op_record_assessments(
     db: &Ctx,
     batch: &[Assessed],
@@ -1195,7 +1198,7 @@ macro_rules! targeting_store {
                 limit: u32,
                 on: time::Date,
             ) -> Result<Vec<FactsRow>, StoreError> {
-                op_facts_batch(&self.ctx, after, limit, on).await
+                self.facts_batch_impl(after, limit, on).await
             }
 
             async fn record_assessments(
@@ -1204,7 +1207,7 @@ macro_rules! targeting_store {
                 run: Option<i64>,
                 change: &Change,
             ) -> Result<RecordOutcome, StoreError> {
-                op_record_assessments(&self.ctx, batch, run, change).await
+                self.record_assessments_impl(batch, run, change).await
             }
 
             async fn start_rescore(

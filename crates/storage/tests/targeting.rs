@@ -537,6 +537,35 @@ async fn a_rescoring_run_resumes_and_skips_households_changed_meanwhile(db: &Tes
         .unwrap();
     assert_ne!(next.id, run.id);
     assert_eq!(next.last_household, None);
+
+    // A household written with the assessor in place (its enrolments written by the write's
+    // transaction), then a batch over everyone: the batch reads those enrolments back and finds
+    // nothing to change.
+    db.targeting.assessor_slot().set(Some(Arc::new(FixedRule)));
+    let first_household = &ids[0];
+    let mut input = household(1, "CD000000");
+    for (m, p) in input.members.iter_mut().zip(&first_household.members) {
+        m.person_id = Some(p.id);
+    }
+    db.store
+        .update_household(first_household.id, 1, &input, &change("same again"))
+        .await
+        .unwrap();
+    let everyone = db.targeting.facts_batch(None, 100, on).await.unwrap();
+    let assessed: Vec<Assessed> = everyone
+        .iter()
+        .map(|f| Assessed {
+            household_id: f.household_id,
+            version: f.version,
+            assessment: FixedRule.assess(&f.facts, on),
+        })
+        .collect();
+    let out = db
+        .targeting
+        .record_assessments(&assessed, Some(next.id), &change("rescore"))
+        .await
+        .unwrap();
+    assert_eq!((out.scored, out.stale, out.transitions), (5, 0, 0));
 }
 
 async fn programmes_keep_every_version(db: &TestDb) {
