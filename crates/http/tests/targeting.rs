@@ -39,18 +39,29 @@ impl App {
             ("manager", Role::Manager, vec![]),
             ("auditor", Role::Auditor, vec![]),
         ] {
-            let mut account = Account::new(name, role, hash_password(&format!("pass {name}")).unwrap());
+            let mut account =
+                Account::new(name, role, hash_password(&format!("pass {name}")).unwrap());
             account.territories = territories.into_iter().map(String::from).collect();
             db.store.upsert_account(&account).await.unwrap();
         }
         let registry = Registry::new(db.store.clone());
-        let targeting = Targeting::new(registry.clone(), db.targeting.clone(), db.programmes.clone());
+        let targeting = Targeting::new(
+            registry.clone(),
+            db.targeting.clone(),
+            db.programmes.clone(),
+        );
         targeting.load().await.unwrap();
         let app = router(AppState::new(registry).with_targeting(targeting));
         App { app, db }
     }
 
-    async fn call(&self, method: &str, uri: &str, user: &str, body: Option<Value>) -> (StatusCode, Value) {
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        user: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let req = Request::builder()
             .method(method)
             .uri(uri)
@@ -113,34 +124,64 @@ fn programme<'a>(view: &'a Value, code: &str) -> &'a Value {
 
 async fn set_up_targeting(app: &App) {
     let (s, v) = app
-        .call("POST", "/api/v1/models", "manager", Some(json!({"definition": DEMO_MODEL, "reason": "fitted on the 2026 survey"})))
+        .call(
+            "POST",
+            "/api/v1/models",
+            "manager",
+            Some(json!({"definition": DEMO_MODEL, "reason": "fitted on the 2026 survey"})),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (id, version) = (v["id"].as_str().unwrap().to_string(), v["version"].as_u64().unwrap());
+    let (id, version) = (
+        v["id"].as_str().unwrap().to_string(),
+        v["version"].as_u64().unwrap(),
+    );
     let (s, v) = app
-        .call("POST", &format!("/api/v1/models/{id}/{version}/activate"), "manager", Some(json!({"reason": "in force"})))
+        .call(
+            "POST",
+            &format!("/api/v1/models/{id}/{version}/activate"),
+            "manager",
+            Some(json!({"reason": "in force"})),
+        )
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
     for (_, text) in sanad_programmes::shipped() {
         let (s, v) = app
-            .call("POST", "/api/v1/programmes", "manager", Some(json!({"definition": text, "reason": "shipped"})))
+            .call(
+                "POST",
+                "/api/v1/programmes",
+                "manager",
+                Some(json!({"definition": text, "reason": "shipped"})),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
 }
 
-async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_situation_improves(db: TestDb) {
+async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_situation_improves(
+    db: TestDb,
+) {
     let app = App::new(db).await;
     // Only managers define programmes and models.
     let (s, _) = app
-        .call("POST", "/api/v1/models", "agent", Some(json!({"definition": DEMO_MODEL})))
+        .call(
+            "POST",
+            "/api/v1/models",
+            "agent",
+            Some(json!({"definition": DEMO_MODEL})),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     set_up_targeting(&app).await;
 
     // The agent registers the household: the answer carries its index and every decision.
     let (s, registered) = app
-        .call("POST", "/api/v1/households", "agent", Some(json!({"household": household(), "reason": "first registration"})))
+        .call(
+            "POST",
+            "/api/v1/households",
+            "agent",
+            Some(json!({"household": household(), "reason": "first registration"})),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{registered}");
     let id = registered["id"].as_str().unwrap().to_string();
@@ -155,55 +196,113 @@ async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_
 
     // The explanation in French: the index, what moved it, and the family allowance with its lines.
     let (s, fr) = app
-        .call("GET", &format!("/api/v1/households/{id}/targeting?lang=fr"), "agent", None)
+        .call(
+            "GET",
+            &format!("/api/v1/households/{id}/targeting?lang=fr"),
+            "agent",
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{fr}");
     let score = &fr["score"];
     assert!((score["index"].as_f64().unwrap() - index).abs() < 1e-9);
-    assert_eq!(score["recorded_index"].as_f64().unwrap(), index, "scored in the registration's transaction");
-    let sum: f64 = score["contributions"].as_array().unwrap().iter().map(|c| c["effect"].as_f64().unwrap()).sum();
+    assert_eq!(
+        score["recorded_index"].as_f64().unwrap(),
+        index,
+        "scored in the registration's transaction"
+    );
+    let sum: f64 = score["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["effect"].as_f64().unwrap())
+        .sum();
     assert!((score["baseline"].as_f64().unwrap() + sum - index).abs() < 1e-6);
-    assert!(score["contributions"][0]["sentence"].as_str().unwrap().contains("indice"), "{score}");
+    assert!(
+        score["contributions"][0]["sentence"]
+            .as_str()
+            .unwrap()
+            .contains("indice"),
+        "{score}"
+    );
     let asd = programme(&fr, "asd-family");
     assert_eq!(asd["eligible"], true);
     assert_eq!(asd["message"], "Vous pouvez en bénéficier.");
     // Three children under six or at school, at the 2026 rate of 300 MAD each: above the floor.
     assert_eq!(asd["amount"], "900.00", "{asd}");
-    let lines: Vec<&str> = asd["lines"].as_array().unwrap().iter().map(|l| l["amount"].as_str().unwrap()).collect();
+    let lines: Vec<&str> = asd["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["amount"].as_str().unwrap())
+        .collect();
     assert_eq!(lines.iter().filter(|a| **a == "300.00").count(), 3, "{asd}");
     assert_eq!(asd["enrolments"][0]["state"], "eligible");
     // AMO-Tadamon covers every member.
-    assert_eq!(programme(&fr, "amo-tadamon")["beneficiaries"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        programme(&fr, "amo-tadamon")["beneficiaries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
 
     // An agent of another region does not see it; the auditor does.
     let (s, _) = app
-        .call("GET", &format!("/api/v1/households/{id}/targeting"), "agent-north", None)
+        .call(
+            "GET",
+            &format!("/api/v1/households/{id}/targeting"),
+            "agent-north",
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = app
-        .call("GET", &format!("/api/v1/households/{id}/targeting"), "auditor", None)
+        .call(
+            "GET",
+            &format!("/api/v1/households/{id}/targeting"),
+            "auditor",
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
 
     // A manager enrols it; an agent may not.
     let (s, _) = app
-        .call("POST", &format!("/api/v1/programmes/asd-family/enrolments/{id}"), "agent", Some(json!({"to": "enrolled", "reason": "x"})))
+        .call(
+            "POST",
+            &format!("/api/v1/programmes/asd-family/enrolments/{id}"),
+            "agent",
+            Some(json!({"to": "enrolled", "reason": "x"})),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, e) = app
-        .call("POST", &format!("/api/v1/programmes/asd-family/enrolments/{id}"), "manager", Some(json!({"to": "enrolled", "reason": "committee of 3 March"})))
+        .call(
+            "POST",
+            &format!("/api/v1/programmes/asd-family/enrolments/{id}"),
+            "manager",
+            Some(json!({"to": "enrolled", "reason": "committee of 3 March"})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{e}");
     assert_eq!(e["state"], "enrolled");
     // Suspending what is not enrolled is not a move a manager can make.
     let (s, _) = app
-        .call("POST", &format!("/api/v1/programmes/school-support/enrolments/{id}"), "manager", Some(json!({"to": "suspended", "reason": "x"})))
+        .call(
+            "POST",
+            &format!("/api/v1/programmes/school-support/enrolments/{id}"),
+            "manager",
+            Some(json!({"to": "suspended", "reason": "x"})),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT);
 
     // Years later the parents work, the children study; the family has built a modern house of
     // five rooms, bought a car and a computer, and pays the bills of a well-off household.
-    let (_, current) = app.call("GET", &format!("/api/v1/households/{id}"), "agent", None).await;
+    let (_, current) = app
+        .call("GET", &format!("/api/v1/households/{id}"), "agent", None)
+        .await;
     let mut better = household();
     better["dwelling_type"] = json!("modern_house");
     better["rooms"] = json!(5);
@@ -211,7 +310,14 @@ async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_
     better["electricity_spending"] = json!("700");
     better["phone_spending"] = json!("600");
     better["declared_income"] = json!("15000");
-    better["assets"] = json!(["fridge", "tv", "washing_machine", "computer", "internet", "car"]);
+    better["assets"] = json!([
+        "fridge",
+        "tv",
+        "washing_machine",
+        "computer",
+        "internet",
+        "car"
+    ]);
     let members = current["members"].as_array().unwrap();
     let mut new_members = Vec::new();
     for (m, p) in better["members"].as_array().unwrap().iter().zip(members) {
@@ -230,7 +336,12 @@ async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_
     assert_eq!(s, StatusCode::OK, "{v}");
 
     let (s, history) = app
-        .call("GET", &format!("/api/v1/households/{id}/enrolments"), "auditor", None)
+        .call(
+            "GET",
+            &format!("/api/v1/households/{id}/enrolments"),
+            "auditor",
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{history}");
     let asd = history["enrolments"]
@@ -262,14 +373,30 @@ async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_
         ("en", "above the programme's threshold"),
     ] {
         let (s, view) = app
-            .call("GET", &format!("/api/v1/households/{id}/targeting?lang={lang}"), "auditor", None)
+            .call(
+                "GET",
+                &format!("/api/v1/households/{id}/targeting?lang={lang}"),
+                "auditor",
+                None,
+            )
             .await;
         assert_eq!(s, StatusCode::OK);
         let asd = programme(&view, "asd-family");
         assert_eq!(asd["eligible"], false);
-        assert!(asd["message"].as_str().unwrap().contains(words), "{lang}: {}", asd["message"]);
+        assert!(
+            asd["message"].as_str().unwrap().contains(words),
+            "{lang}: {}",
+            asd["message"]
+        );
     }
-    let (s, counts) = app.call("GET", "/api/v1/stats/enrolments?programme=asd-family", "auditor", None).await;
+    let (s, counts) = app
+        .call(
+            "GET",
+            "/api/v1/stats/enrolments?programme=asd-family",
+            "auditor",
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(counts[0]["state"], "exited");
     app.db.cleanup().await;
@@ -278,20 +405,37 @@ async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_
 async fn a_programme_whose_rule_does_not_compile_is_refused_with_its_position(db: TestDb) {
     let app = App::new(db).await;
     let (_, text) = sanad_programmes::shipped()[0];
-    let broken = text.replacen("household.index <= programme.threshold", "household.index <= 'low'", 1);
+    let broken = text.replacen(
+        "household.index <= programme.threshold",
+        "household.index <= 'low'",
+        1,
+    );
     assert_ne!(broken, text, "the shipped file names the index condition");
     let (s, v) = app
-        .call("POST", "/api/v1/programmes", "manager", Some(json!({"definition": broken, "reason": "typo"})))
+        .call(
+            "POST",
+            "/api/v1/programmes",
+            "manager",
+            Some(json!({"definition": broken, "reason": "typo"})),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let error = &v["errors"][0];
-    assert!(error["field"].as_str().unwrap().starts_with("conditions."), "{v}");
+    assert!(
+        error["field"].as_str().unwrap().starts_with("conditions."),
+        "{v}"
+    );
     assert!(error["message"].as_str().unwrap().contains("column"), "{v}");
     // A hostile rule: nesting far beyond the bound.
     let deep = format!("{}true{}", "(".repeat(500), ")".repeat(500));
     let hostile = text.replacen("household.index <= programme.threshold", &deep, 1);
     let (s, v) = app
-        .call("POST", "/api/v1/programmes", "manager", Some(json!({"definition": hostile})))
+        .call(
+            "POST",
+            "/api/v1/programmes",
+            "manager",
+            Some(json!({"definition": hostile})),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     // Nothing was defined.

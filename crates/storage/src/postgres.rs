@@ -235,7 +235,7 @@ impl PgStore {
 
     async fn record_assessments_impl(
         &self,
-        batch: &[sanad_app::targeting::Assessed],
+        batch: Vec<sanad_app::targeting::Assessed>,
         run: Option<i64>,
         change: &Change,
     ) -> Result<sanad_app::targeting::RecordOutcome, StoreError> {

@@ -50,8 +50,10 @@ include!("targeting_ops.rs");
 pub struct SqliteStore {
     ctx: Ctx,
     path: std::path::PathBuf,
-    /// The connection of rescoring batches (`crate::sqlite_targeting`).
+    /// The connections of rescoring batches (`crate::sqlite_targeting`): one reads the next batch
+    /// while the other writes the previous one.
     batch: std::sync::Arc<crate::sqlite_targeting::BatchConnection>,
+    batch_reader: std::sync::Arc<crate::sqlite_targeting::BatchConnection>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -102,6 +104,7 @@ impl SqliteStore {
             .with_access_log(),
             path,
             batch: Default::default(),
+            batch_reader: Default::default(),
         })
     }
 
@@ -138,7 +141,7 @@ impl SqliteStore {
         limit: u32,
         on: time::Date,
     ) -> Result<Vec<sanad_app::targeting::FactsRow>, StoreError> {
-        let (batch, path) = (self.batch.clone(), self.path.clone());
+        let (batch, path) = (self.batch_reader.clone(), self.path.clone());
         tokio::task::spawn_blocking(move || {
             crate::sqlite_targeting::facts_batch(&batch, &path, after, limit, on)
         })
@@ -148,12 +151,12 @@ impl SqliteStore {
 
     async fn record_assessments_impl(
         &self,
-        assessed: &[sanad_app::targeting::Assessed],
+        assessed: Vec<sanad_app::targeting::Assessed>,
         run: Option<i64>,
         change: &Change,
     ) -> Result<sanad_app::targeting::RecordOutcome, StoreError> {
         let (batch, path) = (self.batch.clone(), self.path.clone());
-        let (assessed, change) = (assessed.to_vec(), change.clone());
+        let change = change.clone();
         tokio::task::spawn_blocking(move || {
             crate::sqlite_targeting::record_assessments(&batch, &path, &assessed, run, &change)
         })

@@ -85,12 +85,7 @@ fn ts(at: time::OffsetDateTime) -> String {
 }
 
 fn date_text(d: time::Date) -> String {
-    format!(
-        "{:04}-{:02}-{:02}",
-        d.year(),
-        u8::from(d.month()),
-        d.day()
-    )
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 fn parse_date(text: &str) -> Result<time::Date, StoreError> {

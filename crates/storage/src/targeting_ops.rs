@@ -30,7 +30,7 @@ fn decode_effects(bytes: &[u8], variables: &[String]) -> Vec<ContributionRecord>
         .chunks_exact(2)
         .zip(variables)
         .map(|(b, v)| ContributionRecord {
-            variable: v.clone(),
+            variable: std::borrow::Cow::Owned(v.clone()),
             value: f64::NAN,
             effect: f64::from(i16::from_le_bytes([b[0], b[1]])) / EFFECT_UNIT,
         })
@@ -552,12 +552,13 @@ async fn op_facts_batch(
 #[allow(dead_code)]
 async fn op_record_assessments(
     db: &Ctx,
-    batch: &[Assessed],
+    batch: Vec<Assessed>,
     run: Option<i64>,
     change: &Change,
 ) -> Result<RecordOutcome, StoreError> {
     let mut tx = begin_write(db).await?;
     let mut outcome = RecordOutcome::default();
+    let batch = batch.as_slice();
     let fresh: Vec<Assessed> = if batch.is_empty() {
         Vec::new()
     } else {
@@ -1203,7 +1204,7 @@ macro_rules! targeting_store {
 
             async fn record_assessments(
                 &self,
-                batch: &[Assessed],
+                batch: Vec<Assessed>,
                 run: Option<i64>,
                 change: &Change,
             ) -> Result<RecordOutcome, StoreError> {

@@ -476,7 +476,7 @@ async fn a_rescoring_run_resumes_and_skips_households_changed_meanwhile(db: &Tes
         .collect();
     let out = db
         .targeting
-        .record_assessments(&assessed, Some(run.id), &change("rescore"))
+        .record_assessments(assessed, Some(run.id), &change("rescore"))
         .await
         .unwrap();
     assert_eq!(out.scored, 3);
@@ -518,7 +518,7 @@ async fn a_rescoring_run_resumes_and_skips_households_changed_meanwhile(db: &Tes
         .collect();
     let out = db
         .targeting
-        .record_assessments(&assessed, Some(run.id), &change("rescore"))
+        .record_assessments(assessed, Some(run.id), &change("rescore"))
         .await
         .unwrap();
     assert_eq!((out.scored, out.stale), (1, 1));
@@ -562,7 +562,7 @@ async fn a_rescoring_run_resumes_and_skips_households_changed_meanwhile(db: &Tes
         .collect();
     let out = db
         .targeting
-        .record_assessments(&assessed, Some(next.id), &change("rescore"))
+        .record_assessments(assessed, Some(next.id), &change("rescore"))
         .await
         .unwrap();
     assert_eq!((out.scored, out.stale, out.transitions), (5, 0, 0));

@@ -108,7 +108,7 @@ pub fn score_record(model: &Model, score: &sanad_targeting::Score) -> ScoreRecor
             .contributions
             .iter()
             .map(|c| ContributionRecord {
-                variable: c.variable.code().to_string(),
+                variable: std::borrow::Cow::Borrowed(c.variable.code()),
                 value: c.value,
                 effect: c.effect,
             })

@@ -45,8 +45,10 @@ pub struct ModelRecord {
 /// One variable's part in an index.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ContributionRecord {
-    /// Stable code of the variable (`rooms_per_person`).
-    pub variable: String,
+    /// Stable code of the variable (`rooms_per_person`); borrowed from the model's catalogue when
+    /// scored, so that rescoring millions of households allocates no names.
+    #[schema(value_type = String)]
+    pub variable: std::borrow::Cow<'static, str>,
     /// The household's value of the variable.
     pub value: f64,
     /// What it adds to (or, negative, takes from) the index, against the segment's average household.
@@ -421,7 +423,7 @@ pub trait TargetingStore: Send + Sync + 'static {
     /// household.
     async fn record_assessments(
         &self,
-        batch: &[Assessed],
+        batch: Vec<Assessed>,
         run: Option<i64>,
         change: &Change,
     ) -> Result<RecordOutcome, StoreError>;

@@ -152,7 +152,8 @@ pub struct RescoreSummary {
     pub stale: u64,
     pub resumed: bool,
     pub elapsed: Duration,
-    /// Time spent reading facts, assessing, and writing.
+    /// Time spent reading facts, assessing, and writing (the stages overlap: their sum exceeds
+    /// `elapsed`).
     pub read: Duration,
     pub assess: Duration,
     pub write: Duration,
@@ -411,34 +412,65 @@ impl Targeting {
         let (mut households, mut stale) = (0u64, 0u64);
         let mut after = run.last_household;
         progress.phase("rescore", 0);
-        // The next batch is read while the current one is assessed and written.
+        // Three stages in flight: batch i is assessed on every core while batch i-1 is written
+        // and batch i+1 read.
         let t = Instant::now();
-        let mut next = Some(self.store.facts_batch(after, RESCORE_BATCH, on).await?);
+        let mut current = self.store.facts_batch(after, RESCORE_BATCH, on).await?;
         read += t.elapsed();
-        while let Some(batch) = next.take() {
-            if batch.is_empty() {
-                break;
-            }
-            after = batch.last().map(|f| f.household_id);
-            let t = Instant::now();
+        let mut pending: Option<Vec<Assessed>> = None;
+        while !current.is_empty() {
+            after = current.last().map(|f| f.household_id);
             let engine = engine.clone();
-            let assessing =
-                tokio::task::spawn_blocking(move || assess_parallel(&engine, batch, on));
-            let reading = self.store.facts_batch(after, RESCORE_BATCH, on);
-            let (assessed, following) = futures::join!(assessing, reading);
-            let assessed = assessed.map_err(|e| StoreError::Internal(e.to_string()))?;
-            next = Some(following?);
-            let spent = t.elapsed();
-            assess += spent;
-            let t = Instant::now();
-            let outcome = self
-                .store
-                .record_assessments(&assessed, Some(run.id), &change)
-                .await?;
-            write += t.elapsed();
+            let batch = std::mem::take(&mut current);
+            let assessing = async {
+                let t = Instant::now();
+                let out = tokio::task::spawn_blocking(move || assess_parallel(&engine, batch, on))
+                    .await
+                    .map_err(|e| StoreError::Internal(e.to_string()));
+                (out, t.elapsed())
+            };
+            let previous = pending.take();
+            let writing = async {
+                let t = Instant::now();
+                let outcome = match previous {
+                    Some(previous) => Some(
+                        self.store
+                            .record_assessments(previous, Some(run.id), &change)
+                            .await?,
+                    ),
+                    None => None,
+                };
+                Ok::<_, StoreError>((outcome, t.elapsed()))
+            };
+            let reading = async {
+                let t = Instant::now();
+                let next = self.store.facts_batch(after, RESCORE_BATCH, on).await?;
+                Ok::<_, StoreError>((next, t.elapsed()))
+            };
+            let ((assessed, assessing_took), written, read_next) =
+                futures::join!(assessing, writing, reading);
+            let (outcome, wrote) = written?;
+            let (next, reading_took) = read_next?;
+            let assessed = assessed?;
+            assess += assessing_took;
+            write += wrote;
+            read += reading_took;
+            if let Some(o) = outcome {
+                stale += o.stale;
+            }
             households += assessed.len() as u64;
-            stale += outcome.stale;
+            pending = Some(assessed);
+            current = next;
             progress.advance(households);
+        }
+        if let Some(last) = pending.take() {
+            let t = Instant::now();
+            stale += self
+                .store
+                .record_assessments(last, Some(run.id), &change)
+                .await?
+                .stale;
+            write += t.elapsed();
         }
         let run = self
             .store

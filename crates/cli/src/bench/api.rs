@@ -129,7 +129,11 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     println!(
         "API benchmark: release={} cores={} targeting={} (load generator on the same cores)",
         !cfg!(debug_assertions),
-        if args.no_targeting { "off" } else { "on: every registration scored and checked against the shipped programmes" },
+        if args.no_targeting {
+            "off"
+        } else {
+            "on: every registration scored and checked against the shipped programmes"
+        },
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)

@@ -196,7 +196,9 @@ async fn one(
         .activate_model(&actor, &model.id, model.version, "benchmark")
         .await?;
     for (_, text) in sanad_programmes::shipped() {
-        targeting.define_programme(&actor, text, "benchmark").await?;
+        targeting
+            .define_programme(&actor, text, "benchmark")
+            .await?;
     }
     eprintln!("{backend}: first scoring…");
     let started = Instant::now();
