@@ -106,7 +106,8 @@ impl BlockingRule {
                 combine(&[t, a, b, u64::from(f.commune)])
             }
             BlockingRule::Phone => combine(&[t, f.phone]),
-            BlockingRule::BirthDateSex => combine(&[t, u64::from(f.dob), u64::from(f.sex)]),
+            // A file without sex still trains the names (sex 0 is a value here, not a missing part).
+            BlockingRule::BirthDateSex => combine(&[t, u64::from(f.dob), u64::from(f.sex) + 1]),
         }
     }
 }

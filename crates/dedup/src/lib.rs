@@ -433,8 +433,21 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
     };
     let (counts_a, pairs_a) = session(BlockingRule::PhoneticNamesYear, &[0, 1]);
     let (counts_b, pairs_b) = session(BlockingRule::BirthDateSex, &[2, 4, 6]);
-    let ra = model::em(&counts_a, config.em_max_iterations, 1e-6);
-    let rb = model::em(&counts_b, config.em_max_iterations, 1e-6);
+    // u stays at its random-pair value for the fields a session neither blocks on nor leaves out.
+    let ra = model::em_full(
+        &counts_a,
+        config.em_max_iterations,
+        1e-6,
+        None,
+        Some((&u, &[3, 5, 7])),
+    );
+    let rb = model::em_full(
+        &counts_b,
+        config.em_max_iterations,
+        1e-6,
+        None,
+        Some((&u, &[0, 1, 3, 5, 7])),
+    );
     let fixed_a = model::fixed_levels(&counts_a);
     let fixed_b = model::fixed_levels(&counts_b);
     // Names from session B; the other fields from session A, averaged with B where both

@@ -382,6 +382,28 @@ pub(crate) fn em_with(
     tol: f64,
     fixed_m: Option<&[Vec<f64>]>,
 ) -> EmResult {
+    em_full(counts, max_iter, tol, fixed_m, None)
+}
+
+/// Pseudo-matches of the prior m added to every field's m in each M step: a level no training
+/// match showed keeps a small m instead of 0 (a weight of −20 bits that a single typo in a
+/// national id would turn into a certain non-match). Few enough to vanish against a few
+/// thousand training matches.
+const M_PSEUDO_MATCHES: f64 = 5.0;
+
+/// EM as [`em_with`]; with `random_u` = (u, fields), the u of the listed fields stays at the u of
+/// random pairs (Splink's practice). A session's training pairs agree on the fields it blocks on,
+/// so those keep a free u; the others are, among non-matches, about as independent of the block as
+/// in random pairs. Fixing their u makes EM identifiable on files with only two or three fields
+/// left to learn from (FEBRL: birth date and national id when blocking on the names), where a free
+/// u lets the non-match class swallow the matches with a typo.
+pub(crate) fn em_full(
+    counts: &[(usize, f64)],
+    max_iter: usize,
+    tol: f64,
+    fixed_m: Option<&[Vec<f64>]>,
+    random_u: Option<(&[Vec<f64>], &[usize])>,
+) -> EmResult {
     let pats: Vec<(Levels, f64)> = counts
         .iter()
         .map(|&(p, c)| (pattern_levels(p), c))
@@ -413,6 +435,15 @@ pub(crate) fn em_with(
             v
         })
         .collect();
+    let mut u_is_fixed = [false; N_FIELDS];
+    if let Some((ru, fields)) = random_u {
+        for &f in fields {
+            u_is_fixed[f] = true;
+            for l in 1..LEVELS[f].len() {
+                u[f][l] = ru[f][l];
+            }
+        }
+    }
     let mut lambda = 0.05;
     let mut iterations = 0;
     let mut converged = false;
@@ -459,11 +490,21 @@ pub(crate) fn em_with(
                 } else if fixed[f][l] {
                     FALLBACK_M[f][l]
                 } else if free_m > 0.0 {
-                    (am[f][l] / free_m * (1.0 - fixed_mass)).max(M_FLOOR)
+                    let prior_free: f64 = (1..nl)
+                        .filter(|&k| !fixed[f][k])
+                        .map(|k| PRIOR_M[f].get(k).copied().unwrap_or(0.0))
+                        .sum::<f64>()
+                        .max(1e-12);
+                    let prior = PRIOR_M[f].get(l).copied().unwrap_or(0.0) / prior_free;
+                    ((am[f][l] + M_PSEUDO_MATCHES * prior) / (free_m + M_PSEUDO_MATCHES)
+                        * (1.0 - fixed_mass))
+                        .max(M_FLOOR)
                 } else {
                     m[f][l]
                 };
-                let nu = if su > 0.0 {
+                let nu = if u_is_fixed[f] {
+                    u[f][l]
+                } else if su > 0.0 {
                     (au[f][l] / su).max(U_FLOOR)
                 } else {
                     u[f][l]

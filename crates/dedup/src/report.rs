@@ -36,6 +36,9 @@ pub struct BenchOutcome {
     pub report: RunReport,
     pub evaluation: Option<Evaluation>,
     pub peak_rss_bytes: Option<u64>,
+    /// The fitted model's prior and parameters per field and level (term frequencies left out).
+    pub lambda: f64,
+    pub fields: Vec<crate::FieldModel>,
 }
 
 /// Peak resident memory of this process (VmHWM of /proc/self/status), where available.
@@ -86,6 +89,8 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchOutcome, DedupError> {
         read_seconds,
         write_seconds,
         end_to_end_seconds,
+        lambda: result.model.lambda,
+        fields: result.model.fields.clone(),
         report: result.report,
         evaluation,
         peak_rss_bytes: peak_rss_bytes(),

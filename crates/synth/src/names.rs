@@ -730,3 +730,146 @@ pub static FAMILY: &[Family] = &[
     f!("ولد بابا", 4, Sahara; "Ould Baba" 1),
     f!("مولود", 4, Sahara; "Mouloud" 1),
 ];
+
+// ---------------------------------------------------------------------------------------------
+// The second profile's vocabulary (see `crate::dup::other`): names from elsewhere — English,
+// French, Spanish, Portuguese, Italian and West-African given names, Anglo/European family names —
+// with no Arabic form, so that the engine meets names it was never shown. Each given name carries
+// a weight and the nicknames or short forms clerks write instead of it; family names carry a weight
+// and are followed by a long tail built from syllables (see `OTHER_FAMILY_PARTS`).
+
+/// A given name of the second profile: its weight and the short forms used for it.
+pub struct OtherGiven {
+    pub name: &'static str,
+    pub w: u16,
+    pub short: &'static [&'static str],
+}
+
+macro_rules! og {
+    ($n:literal $w:literal $(, $s:literal)*) => {
+        OtherGiven { name: $n, w: $w, short: &[$($s),*] }
+    };
+}
+
+pub static OTHER_MALE: &[OtherGiven] = &[
+    og!("james" 90, "jim", "jimmy"), og!("john" 88, "jack", "johnny"), og!("robert" 80, "bob", "rob"),
+    og!("michael" 85, "mike", "mick"), og!("william" 78, "bill", "will"), og!("david" 75, "dave"),
+    og!("richard" 60, "rick", "dick"), og!("joseph" 58, "joe"), og!("thomas" 62, "tom", "tommy"),
+    og!("charles" 50, "charlie"), og!("daniel" 55, "dan", "danny"), og!("matthew" 45, "matt"),
+    og!("anthony" 40, "tony"), og!("mark" 38), og!("steven" 36, "steve"), og!("paul" 35),
+    og!("andrew" 34, "andy", "drew"), og!("joshua" 30, "josh"), og!("kenneth" 22, "ken"),
+    og!("kevin" 24), og!("brian" 25), og!("george" 26), og!("edward" 22, "ed", "ted"),
+    og!("ronald" 18, "ron"), og!("timothy" 18, "tim"), og!("jason" 20), og!("jeffrey" 16, "jeff"),
+    og!("ryan" 18), og!("jacob" 18, "jake"), og!("gary" 14), og!("nicholas" 16, "nick"),
+    og!("eric" 15), og!("jonathan" 14, "jon"), og!("stephen" 14), og!("larry" 10),
+    og!("justin" 12), og!("scott" 12), og!("brandon" 11), og!("benjamin" 13, "ben"),
+    og!("samuel" 13, "sam"), og!("gregory" 10, "greg"), og!("alexander" 12, "alex"),
+    og!("patrick" 11, "pat"), og!("frank" 10), og!("raymond" 9, "ray"), og!("jack" 12),
+    og!("dennis" 8), og!("jerry" 8), og!("tyler" 9), og!("aaron" 9), og!("henry" 9, "harry"),
+    og!("peter" 10, "pete"), og!("douglas" 7, "doug"), og!("nathan" 8, "nate"), og!("zachary" 6, "zach"),
+    og!("walter" 6, "walt"), og!("kyle" 6), og!("harold" 5), og!("carl" 5), og!("arthur" 5, "art"),
+    og!("gerald" 5, "gerry"), og!("roger" 5), og!("keith" 5), og!("jeremy" 6), og!("terry" 4),
+    og!("lawrence" 4, "larry"), og!("sean" 6), og!("christian" 5), og!("albert" 4, "al"),
+    og!("joe" 4), og!("ethan" 6), og!("austin" 4), og!("jesse" 4), og!("willie" 3),
+    og!("billy" 3), og!("bryan" 4), og!("bruce" 3), og!("jordan" 4), og!("ralph" 3),
+    og!("roy" 3), og!("noah" 5), og!("dylan" 4), og!("eugene" 3, "gene"), og!("wayne" 3),
+    og!("alan" 4), og!("juan" 12), og!("carlos" 10), og!("luis" 9), og!("jose" 14, "pepe"),
+    og!("miguel" 8), og!("javier" 6), og!("alejandro" 6), og!("pedro" 7), og!("manuel" 7, "manolo"),
+    og!("francisco" 8, "paco", "pancho"), og!("antonio" 9, "toni"), og!("jorge" 6), og!("diego" 5),
+    og!("joao" 7), og!("paulo" 5), og!("tiago" 4), og!("rafael" 5, "rafa"), og!("marco" 5),
+    og!("giuseppe" 6, "beppe"), og!("giovanni" 6, "gianni"), og!("luca" 5), og!("matteo" 4),
+    og!("francesco" 5), og!("lorenzo" 4, "enzo"), og!("pierre" 8), og!("jean" 10), og!("michel" 7),
+    og!("philippe" 6), og!("alain" 5), og!("nicolas" 6), og!("christophe" 5), og!("laurent" 4),
+    og!("olivier" 4), og!("julien" 4), og!("francois" 5), og!("sebastien" 4), og!("mamadou" 9),
+    og!("ousmane" 6), og!("ibrahima" 6), og!("moussa" 6), og!("amadou" 5), og!("abdoulaye" 5),
+    og!("cheikh" 4), og!("modou" 4), og!("babacar" 3), og!("souleymane" 4), og!("kofi" 4),
+    og!("kwame" 4), og!("kwaku" 3), og!("yaw" 3), og!("chukwuemeka" 2, "emeka"), og!("oluwaseun" 2, "seun"),
+    og!("adebayo" 3, "bayo"), og!("tunde" 3), og!("emmanuel" 8, "manny"), og!("samson" 2),
+];
+
+pub static OTHER_FEMALE: &[OtherGiven] = &[
+    og!("mary" 90, "molly", "polly"), og!("patricia" 60, "pat", "patty"), og!("jennifer" 62, "jenny", "jen"),
+    og!("linda" 55), og!("elizabeth" 70, "liz", "beth", "betty"), og!("barbara" 45, "barb"),
+    og!("susan" 44, "sue", "suzy"), og!("jessica" 40, "jess"), og!("sarah" 42, "sally"),
+    og!("karen" 35), og!("nancy" 30), og!("lisa" 32), og!("margaret" 34, "maggie", "peggy", "meg"),
+    og!("betty" 20), og!("sandra" 26, "sandy"), og!("ashley" 24), og!("dorothy" 18, "dot"),
+    og!("kimberly" 20, "kim"), og!("emily" 26, "em"), og!("donna" 16), og!("michelle" 20),
+    og!("carol" 16), og!("amanda" 18, "mandy"), og!("melissa" 16, "mel"), og!("deborah" 14, "debbie", "deb"),
+    og!("stephanie" 14, "steph"), og!("rebecca" 14, "becky"), og!("laura" 16), og!("sharon" 12),
+    og!("cynthia" 10, "cindy"), og!("kathleen" 12, "kathy", "kate"), og!("amy" 14), og!("shirley" 8),
+    og!("angela" 12, "angie"), og!("helen" 11), og!("anna" 14, "annie"), og!("brenda" 8),
+    og!("pamela" 9, "pam"), og!("nicole" 11, "nikki"), og!("samantha" 9, "sam"), og!("katherine" 11, "kate", "katie"),
+    og!("emma" 12), og!("ruth" 7), og!("christine" 9, "chris"), og!("catherine" 9, "cathy"),
+    og!("debra" 6), og!("rachel" 8), og!("carolyn" 6), og!("janet" 7, "jan"), og!("virginia" 5, "ginny"),
+    og!("maria" 20), og!("heather" 6), og!("diane" 6), og!("julie" 7), og!("joyce" 5),
+    og!("victoria" 7, "vicky", "tori"), og!("olivia" 8, "liv"), og!("kelly" 6), og!("christina" 6, "tina"),
+    og!("lauren" 5), og!("joan" 5), og!("evelyn" 5, "evie"), og!("judith" 5, "judy"), og!("megan" 6),
+    og!("cheryl" 4), og!("andrea" 5), og!("hannah" 6), og!("martha" 5, "marty"), og!("jacqueline" 5, "jackie"),
+    og!("frances" 4, "fran"), og!("gloria" 4), og!("ann" 6), og!("teresa" 5, "tess"), og!("kathryn" 4),
+    og!("sara" 5), og!("janice" 4), og!("jean" 4), og!("alice" 5), og!("madison" 4), og!("doris" 3),
+    og!("abigail" 4, "abby"), og!("julia" 5), og!("judy" 3), og!("grace" 5), og!("denise" 4),
+    og!("amber" 3), og!("marilyn" 3), og!("beverly" 3, "bev"), og!("danielle" 4, "dani"),
+    og!("theresa" 3), og!("sophia" 6, "sophie"), og!("marie" 8), og!("diana" 4), og!("brittany" 3),
+    og!("natalie" 4, "nat"), og!("isabella" 5, "bella", "izzy"), og!("charlotte" 5, "lottie"),
+    og!("rose" 4, "rosie"), og!("alexis" 3), og!("kayla" 3), og!("carmen" 8), og!("lucia" 6, "lucy"),
+    og!("isabel" 5), og!("ana" 8), og!("rosa" 6), og!("elena" 6), og!("francesca" 4, "fran"),
+    og!("giulia" 5), og!("chiara" 4), og!("valentina" 4), og!("sofia" 6), og!("beatriz" 4, "bia"),
+    og!("juliana" 4), og!("camille" 5), og!("chantal" 3), og!("sylvie" 4), og!("nathalie" 5),
+    og!("isabelle" 5), og!("sandrine" 4), og!("aminata" 7), og!("fatou" 8), og!("awa" 6),
+    og!("mariama" 5), og!("aissatou" 5), og!("ndeye" 4), og!("khady" 4), og!("adjoa" 3),
+    og!("akosua" 3), og!("abena" 3), og!("ngozi" 3), og!("chioma" 3), og!("folake" 2), og!("yetunde" 2),
+];
+
+/// Common family names of the second profile, with their weights.
+pub static OTHER_FAMILY: &[(&str, u16)] = &[
+    ("smith", 100), ("johnson", 80), ("williams", 70), ("brown", 65), ("jones", 64), ("garcia", 55),
+    ("miller", 54), ("davis", 52), ("rodriguez", 50), ("martinez", 48), ("hernandez", 45), ("lopez", 43),
+    ("gonzalez", 42), ("wilson", 40), ("anderson", 38), ("thomas", 37), ("taylor", 36), ("moore", 34),
+    ("jackson", 33), ("martin", 33), ("lee", 32), ("perez", 30), ("thompson", 30), ("white", 29),
+    ("harris", 28), ("sanchez", 27), ("clark", 26), ("ramirez", 25), ("lewis", 25), ("robinson", 24),
+    ("walker", 24), ("young", 23), ("allen", 23), ("king", 22), ("wright", 22), ("scott", 21),
+    ("torres", 21), ("nguyen", 21), ("hill", 20), ("flores", 20), ("green", 20), ("adams", 19),
+    ("nelson", 19), ("baker", 19), ("hall", 18), ("rivera", 18), ("campbell", 17), ("mitchell", 17),
+    ("carter", 17), ("roberts", 17), ("gomez", 16), ("phillips", 16), ("evans", 16), ("turner", 15),
+    ("diaz", 15), ("parker", 15), ("cruz", 15), ("edwards", 14), ("collins", 14), ("reyes", 14),
+    ("stewart", 14), ("morris", 13), ("morales", 13), ("murphy", 13), ("cook", 13), ("rogers", 12),
+    ("gutierrez", 12), ("ortiz", 12), ("morgan", 12), ("cooper", 12), ("peterson", 11), ("bailey", 11),
+    ("reed", 11), ("kelly", 11), ("howard", 11), ("ramos", 10), ("kim", 10), ("cox", 10), ("ward", 10),
+    ("richardson", 10), ("watson", 10), ("brooks", 9), ("chavez", 9), ("wood", 9), ("james", 9),
+    ("bennett", 9), ("gray", 9), ("mendoza", 9), ("ruiz", 9), ("hughes", 8), ("price", 8),
+    ("alvarez", 8), ("castillo", 8), ("sanders", 8), ("patel", 8), ("myers", 8), ("long", 8),
+    ("ross", 8), ("foster", 8), ("jimenez", 7), ("dubois", 8), ("lefebvre", 7), ("moreau", 7),
+    ("laurent", 7), ("simon", 7), ("michel", 6), ("leroy", 6), ("roux", 6), ("david", 6),
+    ("bertrand", 6), ("morel", 5), ("fournier", 5), ("girard", 5), ("bonnet", 5), ("dupont", 5),
+    ("lambert", 5), ("fontaine", 5), ("rousseau", 5), ("vincent", 5), ("muller", 5), ("rossi", 7),
+    ("russo", 6), ("ferrari", 6), ("esposito", 6), ("bianchi", 5), ("romano", 5), ("colombo", 5),
+    ("ricci", 5), ("marino", 5), ("greco", 4), ("bruno", 4), ("gallo", 4), ("conti", 4),
+    ("silva", 8), ("santos", 8), ("ferreira", 6), ("pereira", 6), ("oliveira", 6), ("costa", 6),
+    ("rodrigues", 5), ("almeida", 5), ("nascimento", 4), ("lima", 4), ("diallo", 8), ("ndiaye", 7),
+    ("diop", 7), ("fall", 5), ("sow", 5), ("ba", 4), ("sy", 4), ("faye", 4), ("gueye", 5),
+    ("mensah", 5), ("owusu", 5), ("boateng", 4), ("asante", 4), ("osei", 4), ("okafor", 4),
+    ("okonkwo", 3), ("adeyemi", 3), ("balogun", 3), ("eze", 3), ("nwosu", 3), ("obi", 3),
+    ("oconnor", 4), ("obrien", 4), ("mcdonald", 4), ("macleod", 3), ("fitzgerald", 3), ("van der berg", 3),
+    ("de jong", 3), ("van dijk", 3), ("jansen", 3), ("schmidt", 4), ("schneider", 4), ("fischer", 4),
+    ("weber", 4), ("meyer", 4), ("wagner", 4), ("becker", 3), ("schulz", 3), ("hoffmann", 3),
+];
+
+/// The syllables of the long tail of family names: a head, a middle and an end, so that most
+/// families have a name few others share (as in a real register, and unlike a list of 200).
+pub static OTHER_FAMILY_PARTS: [&[&str]; 3] = [
+    &[
+        "bar", "cal", "dor", "fen", "gar", "hal", "kin", "lan", "mar", "nor", "pen", "quin", "ros",
+        "sal", "tor", "ver", "wes", "yar", "zel", "ash", "bel", "cor", "dun", "el", "fair", "glen",
+        "har", "ives", "jor", "kel", "lind", "mont", "new", "oak", "pres", "rad", "stan", "thorn",
+        "up", "val", "win", "bram", "crest", "dal", "emer", "frost", "gold", "holt", "ing", "ken",
+    ],
+    &[
+        "", "", "", "a", "e", "i", "o", "ing", "er", "en", "el", "ar", "ow", "is", "an", "ber",
+        "ley", "ton", "ford", "wick",
+    ],
+    &[
+        "son", "ton", "man", "field", "wood", "ley", "ham", "by", "worth", "stone", "well", "dale",
+        "more", "bridge", "brook", "hurst", "ridge", "land", "gate", "mont", "ini", "elli", "ez",
+        "ova", "sen", "stra", "eau", "ier", "ard", "ot", "aine", "ez", "os", "ade", "ulu", "eke",
+    ],
+];
