@@ -36,10 +36,16 @@ pub enum BlockingRule {
     Phone,
     /// Exact birth date and sex (used to train the name comparisons).
     BirthDateSex,
+    /// Initials of both names (in either order) and birth date (day and month in either order):
+    /// catches the pairs whose two names both carry a typo, or a short form of the given name.
+    InitialsDate,
+    /// Exact national id (used to train every other field: pairs sharing an id are nearly all
+    /// matches).
+    NationalIdExact,
 }
 
 impl BlockingRule {
-    pub const DEFAULT: [BlockingRule; 9] = [
+    pub const DEFAULT: [BlockingRule; 10] = [
         BlockingRule::NationalId,
         BlockingRule::ArabicNamesYear,
         BlockingRule::PhoneticNamesYear,
@@ -49,6 +55,7 @@ impl BlockingRule {
         BlockingRule::LastNameDate,
         BlockingRule::SkeletonCommune,
         BlockingRule::Phone,
+        BlockingRule::InitialsDate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +70,8 @@ impl BlockingRule {
             BlockingRule::SkeletonCommune => "name skeletons + commune",
             BlockingRule::Phone => "phone",
             BlockingRule::BirthDateSex => "birth date + sex",
+            BlockingRule::InitialsDate => "initials + date",
+            BlockingRule::NationalIdExact => "national_id (exact)",
         }
     }
 
@@ -108,6 +117,11 @@ impl BlockingRule {
             BlockingRule::Phone => combine(&[t, f.phone]),
             // A file without sex still trains the names (sex 0 is a value here, not a missing part).
             BlockingRule::BirthDateSex => combine(&[t, u64::from(f.dob), u64::from(f.sex) + 1]),
+            BlockingRule::InitialsDate => {
+                let (a, b) = names(u32::from(f.first.initial), u32::from(f.last.initial));
+                combine(&[t, a, b, year, md])
+            }
+            BlockingRule::NationalIdExact => combine(&[t, u64::from(f.nid)]),
         }
     }
 }

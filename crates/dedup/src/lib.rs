@@ -402,6 +402,9 @@ fn apply_tf(feats: &mut [Feat], lookup: &TfLookup, tf_min: f64) {
     feats.par_iter_mut().for_each(|f| lookup.apply(f, tf_min));
 }
 
+/// Matches the national-id session needs before its m replace those of the other sessions.
+const MIN_SESSION_C_MATCHES: f64 = 500.0;
+
 fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Model {
     let t = &p.table;
     let (u_counts, u_pairs) = model::sample_u(t, config.u_sample_pairs, config.seed);
@@ -470,6 +473,28 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
             }
         }
     }
+    // Session C, on pairs sharing a national id, sees every level of the names and the birth
+    // date (A cannot see a birth year typed wrong, B a name typed wrong): where it holds enough
+    // matches, it gives those fields' m.
+    let (counts_c, pairs_c) = session(BlockingRule::NationalIdExact, &[3]);
+    let rc = model::em_full(
+        &counts_c,
+        config.em_max_iterations,
+        1e-6,
+        None,
+        Some((&u, &[0, 1, 2, 5, 7])),
+    );
+    let fixed_c = model::fixed_levels(&counts_c);
+    if rc.lambda * pairs_c as f64 >= MIN_SESSION_C_MATCHES {
+        for f in [0, 1, 2, 4] {
+            for l in 1..LEVELS[f].len() {
+                if !fixed_c[f][l] {
+                    m[f][l] = rc.m[f][l];
+                    fixed[f][l] = false;
+                }
+            }
+        }
+    }
     model::neutralise(&mut m, &u, &fixed);
     // The share of matches among the candidate pairs, with m fixed: EM on a sample of the blocks.
     let (counts, produced, _) = p.blocking.for_each_pair(
@@ -483,7 +508,7 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
         compare::PatternCounts::merge,
     );
     let sparse = counts.sparse();
-    let em_pairs: u64 = produced.iter().sum::<u64>() + pairs_a + pairs_b;
+    let em_pairs: u64 = produced.iter().sum::<u64>() + pairs_a + pairs_b + pairs_c;
     let n = t.feats.len() as f64;
     let all_pairs = (n * (n - 1.0) / 2.0).max(1.0);
     // The prior: EM on λ alone with m and u fixed, over the candidate pairs (pairs that no rule
