@@ -65,8 +65,13 @@ pub struct Record {
 /// Settings of a run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DedupConfig {
-    /// Pairs with a match probability at or above this are matches (clustered).
+    /// Pairs with a match probability at or above this are matches (clustered); with
+    /// `auto_threshold`, only the starting point (see [`choose_threshold`]).
     pub match_threshold: f64,
+    /// Choose the match threshold from the fitted model: the one that maximises the F1 the model
+    /// predicts (`match_threshold` is then overridden; the review threshold stays).
+    #[serde(default)]
+    pub auto_threshold: bool,
     /// Pairs at or above this and below `match_threshold` go to the review list.
     pub review_threshold: f64,
     /// Largest block scored as a whole; larger ones are split by sex and region, then skipped.
@@ -93,6 +98,7 @@ impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
             match_threshold: 0.5,
+            auto_threshold: true,
             review_threshold: 0.1,
             max_block_size: 1000,
             threads: 0,
@@ -223,6 +229,75 @@ pub struct RunReport {
     /// processes sharing the cores).
     pub pairs_per_cpu_second: Option<f64>,
     pub input_issues: InputIssues,
+    /// The thresholds used (the match threshold chosen from the data unless given).
+    pub match_threshold: f64,
+    pub review_threshold: f64,
+    pub threshold_chosen_from_data: bool,
+    /// Matches the model expects among all pairs, and the precision and recall it predicts at
+    /// each threshold (from the probabilities of the scored pairs; no truth needed).
+    pub expected_matches: f64,
+    pub predicted_curve: Vec<CurvePoint>,
+}
+
+/// A point of the predicted precision–recall curve.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct CurvePoint {
+    pub threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub pairs: u64,
+}
+
+/// The predicted precision–recall curve of scored pairs whose match probabilities are `probs`,
+/// against `expected_matches` matches in all (the model's prior times all pairs; at least the sum
+/// of the probabilities). A calibrated model expects `Σ p` true matches above a threshold among
+/// the pairs above it, and misses the expected matches below it.
+pub fn predicted_curve(probs: &[f64], expected_matches: f64) -> Vec<CurvePoint> {
+    let mut p: Vec<f64> = probs.to_vec();
+    p.sort_by(|a, b| b.total_cmp(a));
+    let total = expected_matches.max(p.iter().sum::<f64>()).max(1e-9);
+    let mut out = Vec::new();
+    let mut tp = 0.0;
+    let mut k = 0usize;
+    // Thresholds on a logit grid, dense near 0 and 1 where the pairs are.
+    for step in (0..=60).rev() {
+        let w = -15.0 + f64::from(step) * 0.5;
+        let t = probability(w);
+        while k < p.len() && p[k] >= t {
+            tp += p[k];
+            k += 1;
+        }
+        let precision = if k == 0 { 1.0 } else { tp / k as f64 };
+        let recall = tp / total;
+        out.push(CurvePoint {
+            threshold: t,
+            precision,
+            recall,
+            f1: 2.0 * tp / (k as f64 + total),
+            pairs: k as u64,
+        });
+    }
+    out
+}
+
+/// The match threshold that maximises the predicted F1 over `[lo, hi]`: the probability of the
+/// last pair kept (scored pairs sorted by decreasing probability), so that the choice is exact,
+/// not on a grid.
+pub fn choose_threshold(probs: &[f64], expected_matches: f64, lo: f64, hi: f64) -> f64 {
+    let mut p: Vec<f64> = probs.iter().copied().filter(|&x| x >= lo).collect();
+    p.sort_by(|a, b| b.total_cmp(a));
+    let total = expected_matches.max(probs.iter().sum::<f64>()).max(1e-9);
+    let (mut tp, mut best, mut best_t) = (0.0, -1.0, hi);
+    for (k, &x) in p.iter().enumerate() {
+        tp += x;
+        let f1 = 2.0 * tp / ((k + 1) as f64 + total);
+        if f1 > best && x <= hi {
+            best = f1;
+            best_t = x;
+        }
+    }
+    best_t.clamp(lo, hi)
 }
 
 impl RunReport {
@@ -601,7 +676,13 @@ fn run(
         let w = model.weights();
         let t = &p.table;
         let review_w = logit2(config.review_threshold);
-        let match_w = logit2(config.match_threshold);
+        // With a threshold chosen from the data, pairs down to the review threshold are kept.
+        let start_match = if config.auto_threshold {
+            config.review_threshold
+        } else {
+            config.match_threshold
+        };
+        let mut match_w = logit2(start_match);
         // Pairs this far below the review threshold may still rise above it with the
         // household-links evidence of the second step.
         let keep_w = review_w.min(match_w) - links::HEADROOM_BITS;
@@ -635,6 +716,25 @@ fn run(
             .zip(cpu_start)
             .map(|(b, a)| b - a);
         let mut model = model;
+        let probs: Vec<f64> = kept
+            .iter()
+            .map(|fp| probability(f64::from(fp.weight)))
+            .collect();
+        let expected_matches = model.training.estimated_matches;
+        let mut match_threshold = config.match_threshold;
+        if config.auto_threshold {
+            // Never below the review threshold, and never so high that a pair the model gives
+            // 19 chances in 20 waits for review.
+            match_threshold = choose_threshold(
+                &probs,
+                expected_matches,
+                config.review_threshold.max(0.05),
+                0.95,
+            );
+            match_w = logit2(match_threshold);
+        }
+        let predicted = predicted_curve(&probs, expected_matches);
+        drop(probs);
         let fitted = links::fit(&kept, &t.feats, match_w);
         // Second step: the pairs that reach the review threshold with their household links, scored
         // again in full for their explanation, back in input indices.
@@ -712,6 +812,11 @@ fn run(
                 .filter(|c| *c > 0.0)
                 .map(|c| pairs_scored as f64 / c),
             input_issues: p.issues.clone(),
+            match_threshold,
+            review_threshold: config.review_threshold,
+            threshold_chosen_from_data: config.auto_threshold,
+            expected_matches,
+            predicted_curve: predicted,
         };
         let nids = t.feats.iter().map(NidBytes::of).collect();
         let mut pos = vec![0u32; p.order.len()];
