@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
+mod dedup_explain;
 mod commands;
 mod progress;
 mod settings;

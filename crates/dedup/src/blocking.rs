@@ -42,10 +42,14 @@ pub enum BlockingRule {
     /// Exact national id (used to train every other field: pairs sharing an id are nearly all
     /// matches).
     NationalIdExact,
+    /// Phonetic names (in either order), for the pairs where one record has no birth date: the
+    /// date-keyed rules cannot reach them. One-sided: a pair of two dated records is left to the
+    /// other rules, so a block of a common name costs a cheap test per pair, not a score.
+    NamesDateMissing,
 }
 
 impl BlockingRule {
-    pub const DEFAULT: [BlockingRule; 10] = [
+    pub const DEFAULT: [BlockingRule; 11] = [
         BlockingRule::NationalId,
         BlockingRule::ArabicNamesYear,
         BlockingRule::PhoneticNamesYear,
@@ -56,7 +60,15 @@ impl BlockingRule {
         BlockingRule::SkeletonCommune,
         BlockingRule::Phone,
         BlockingRule::InitialsDate,
+        BlockingRule::NamesDateMissing,
     ];
+
+    /// Whether the rule reaches a pair of records that share its key (the one-sided rule needs
+    /// one of them undated).
+    #[inline]
+    pub(crate) fn admits(self, undated_a: bool, undated_b: bool) -> bool {
+        self != BlockingRule::NamesDateMissing || undated_a || undated_b
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -72,6 +84,7 @@ impl BlockingRule {
             BlockingRule::BirthDateSex => "birth date + sex",
             BlockingRule::InitialsDate => "initials + date",
             BlockingRule::NationalIdExact => "national_id (exact)",
+            BlockingRule::NamesDateMissing => "phonetic names, one undated",
         }
     }
 
@@ -122,6 +135,10 @@ impl BlockingRule {
                 combine(&[t, a, b, year, md])
             }
             BlockingRule::NationalIdExact => combine(&[t, u64::from(f.nid)]),
+            BlockingRule::NamesDateMissing => {
+                let (a, b) = names(f.first.phon, f.last.phon);
+                combine(&[t, a, b])
+            }
         }
     }
 }
@@ -240,6 +257,8 @@ pub struct RuleReport {
     pub raw_pairs: u64,
     /// Pairs this rule produced that no earlier rule did.
     pub candidate_pairs: u64,
+    /// Share of the matches found that this rule reaches on its own (whatever the other rules).
+    pub match_share: f64,
 }
 
 /// The blocks of one rule: `members[starts[b]..starts[b + 1]]` is block `b`, whose key is `keys[b]`.
@@ -269,13 +288,15 @@ pub(crate) struct Blocking {
     pub nid_skipped: HashSet<u32>,
     /// The position of the national-id rule, if any.
     pub nid_rule: Option<usize>,
+    /// Records without a birth date (for the one-sided rule).
+    pub undated: Vec<bool>,
     pub reports: Vec<RuleReport>,
 }
 
 impl Blocking {
     pub fn build(feats: &[Feat], rules: &[BlockingRule], cap: usize) -> Blocking {
         let n_rules = rules.len();
-        let cap = cap.max(2);
+        let full_cap = cap.max(2);
         let mut keys = vec![0u32; feats.len() * n_rules];
         let mut blocks = Vec::with_capacity(n_rules);
         let mut reports = Vec::with_capacity(n_rules);
@@ -284,6 +305,14 @@ impl Blocking {
             let mut report = RuleReport {
                 rule: rule.name().to_owned(),
                 ..RuleReport::default()
+            };
+            // Names alone are weak evidence: in a block of a name that many people share, a
+            // pair agreeing on the names only could never reach the match threshold, so the
+            // one-sided rule keeps small blocks only.
+            let cap = if rule == BlockingRule::NamesDateMissing {
+                (full_cap / 20).max(2)
+            } else {
+                full_cap
             };
             let mut entries: Vec<u64> = if rule == BlockingRule::NationalId {
                 feats
@@ -390,6 +419,7 @@ impl Blocking {
             blocks,
             nid_skipped,
             nid_rule: rules.iter().position(|r| *r == BlockingRule::NationalId),
+            undated: feats.iter().map(|f| f.dob == 0).collect(),
             reports,
         }
     }
@@ -401,7 +431,7 @@ impl Blocking {
         }
         let n = self.rules.len();
         let (a, b) = (self.keys[i * n + r], self.keys[j * n + r]);
-        a != 0 && a == b
+        a != 0 && a == b && self.rules[r].admits(self.undated[i], self.undated[j])
     }
 
     /// Whether an earlier rule than `r` produces the pair.
@@ -410,7 +440,12 @@ impl Blocking {
         let n = self.rules.len();
         let (ri, rj) = (&self.keys[i * n..i * n + r], &self.keys[j * n..j * n + r]);
         // The national-id rule leaves its key slots at 0: they never match here.
-        if ri.iter().zip(rj).any(|(a, b)| *a != 0 && a == b) {
+        if ri
+            .iter()
+            .zip(rj)
+            .enumerate()
+            .any(|(k, (a, b))| *a != 0 && a == b && self.rules[k].admits(fi.dob == 0, fj.dob == 0))
+        {
             return true;
         }
         self.nid_rule.is_some_and(|k| k < r)
@@ -468,7 +503,8 @@ impl Blocking {
         let mut produced = Vec::with_capacity(self.rules.len());
         let mut raw = Vec::with_capacity(self.rules.len());
         for (r, rb) in self.blocks.iter().enumerate() {
-            let is_nid = self.rules[r] == BlockingRule::NationalId;
+            let rule = self.rules[r];
+            let is_nid = rule == BlockingRule::NationalId;
             let (st, total, raw_total) = (0..rb.len())
                 .into_par_iter()
                 .with_min_len(64)
@@ -497,7 +533,9 @@ impl Blocking {
                                 {
                                     continue;
                                 }
-                                if self.earlier_rule_covers(r, i, j, fi, fj) {
+                                if !rule.admits(fi.dob == 0, fj.dob == 0)
+                                    || self.earlier_rule_covers(r, i, j, fi, fj)
+                                {
                                     continue;
                                 }
                                 let (a, c) = if i < j { (i, j) } else { (j, i) };

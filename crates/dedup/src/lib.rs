@@ -15,6 +15,7 @@ mod blocking;
 mod compare;
 pub mod date;
 mod eval;
+mod explain;
 mod features;
 mod index;
 mod io;
@@ -33,7 +34,8 @@ pub use eval::{Evaluation, evaluate, evaluate_entities, read_truth};
 pub use features::{
     FieldIssue, InputIssues, NotANationalId, TermFrequencies, normalize_national_id,
 };
-pub use index::{Candidate, MatchIndex};
+pub use explain::{PairToExplain, explain_html, prior_bits};
+pub use index::{Candidate, MatchIndex, compare_records};
 pub use io::{
     ColumnMapping, attach_communes, read_csv, read_csv_from, write_clusters_csv, write_pairs_csv,
 };
@@ -108,7 +110,7 @@ impl Default for DedupConfig {
             em_max_iterations: 100,
             seed: 42,
             rules: BlockingRule::DEFAULT.to_vec(),
-            tf_minimum: 1e-4,
+            tf_minimum: 1e-6,
             tf_weight: 1.0,
         }
     }
@@ -237,6 +239,8 @@ pub struct RunReport {
     /// each threshold (from the probabilities of the scored pairs; no truth needed).
     pub expected_matches: f64,
     pub predicted_curve: Vec<CurvePoint>,
+    /// The blocking recall estimated without a truth file (see [`estimate_blocking_recall`]).
+    pub estimated_blocking_recall: f64,
 }
 
 /// A point of the predicted precision–recall curve.
@@ -817,12 +821,16 @@ fn run(
             threshold_chosen_from_data: config.auto_threshold,
             expected_matches,
             predicted_curve: predicted,
+            estimated_blocking_recall: 1.0,
         };
-        let nids = t.feats.iter().map(NidBytes::of).collect();
+        let nids: Vec<NidBytes> = t.feats.iter().map(NidBytes::of).collect();
         let mut pos = vec![0u32; p.order.len()];
         for (k, &o) in p.order.iter().enumerate() {
             pos[o as usize] = k as u32;
         }
+        let mut report = report;
+        report.estimated_blocking_recall =
+            estimate_blocking_recall(&p.blocking, &pairs, &pos, &nids, &mut report.rules);
         let mut blocking = p.blocking;
         blocking.drop_blocks();
         Ok(DedupResult {
@@ -839,6 +847,44 @@ fn run(
             },
         })
     })
+}
+
+/// The blocking recall estimated without a truth file, by capture–recapture over the rules: each
+/// rule's share of the matches found (those the rules reach at all) estimates the chance that it
+/// reaches a match, and a match escapes every rule with the product of their misses (as if the
+/// rules missed independently; correlated rules make this an upper bound). Also fills each rule's
+/// `match_share`. Matches found by one rule only are what drives the estimate down.
+fn estimate_blocking_recall(
+    blocking: &Blocking,
+    pairs: &[ScoredPair],
+    pos: &[u32],
+    nids: &[NidBytes],
+    rules: &mut [RuleReport],
+) -> f64 {
+    let n_rules = blocking.rules.len();
+    let mut covered = vec![0u64; n_rules];
+    let mut matches = 0u64;
+    for p in pairs.iter().filter(|p| p.status == PairStatus::Match) {
+        let (i, j) = (pos[p.a as usize] as usize, pos[p.b as usize] as usize);
+        matches += 1;
+        for (r, c) in covered.iter_mut().enumerate() {
+            if blocking.rule_covers(r, i, j, nids[i].as_slice(), nids[j].as_slice()) {
+                *c += 1;
+            }
+        }
+    }
+    if matches == 0 {
+        return 1.0;
+    }
+    let mut missed = 1.0;
+    for (r, c) in covered.iter().enumerate() {
+        let share = *c as f64 / matches as f64;
+        if let Some(rep) = rules.get_mut(r) {
+            rep.match_share = share;
+        }
+        missed *= 1.0 - share;
+    }
+    1.0 - missed
 }
 
 /// The weight (bits) at which the probability reaches `p`.

@@ -371,18 +371,9 @@ pub(crate) struct EmResult {
 /// Expectation–maximisation on agreement-pattern counts (`counts[pattern]`), estimating m, the
 /// candidate-pair u (a nuisance parameter: scoring uses the u of random pairs) and the share of
 /// matches. Levels seen in fewer than [`MIN_LEVEL_PAIRS`] pairs keep their prior m.
+#[cfg(test)]
 pub(crate) fn em(counts: &[(usize, f64)], max_iter: usize, tol: f64) -> EmResult {
-    em_with(counts, max_iter, tol, None)
-}
-
-/// EM as [`em`]; with `fixed_m`, m stays as given and only u and the share of matches are estimated.
-pub(crate) fn em_with(
-    counts: &[(usize, f64)],
-    max_iter: usize,
-    tol: f64,
-    fixed_m: Option<&[Vec<f64>]>,
-) -> EmResult {
-    em_full(counts, max_iter, tol, fixed_m, None)
+    em_full(counts, max_iter, tol, None, None)
 }
 
 /// Pseudo-matches of the prior m added to every field's m in each M step: a level no training
@@ -391,7 +382,10 @@ pub(crate) fn em_with(
 /// thousand training matches.
 const M_PSEUDO_MATCHES: f64 = 5.0;
 
-/// EM as [`em_with`]; with `random_u` = (u, fields), the u of the listed fields stays at the u of
+/// Expectation–maximisation on agreement-pattern counts (`counts[pattern]`), estimating m, the
+/// candidate-pair u (a nuisance parameter: scoring uses the u of random pairs) and the share of
+/// matches; levels seen in fewer than [`MIN_LEVEL_PAIRS`] pairs keep their prior m. With `fixed_m`,
+/// m stays as given. With `random_u` = (u, fields), the u of the listed fields stays at the u of
 /// random pairs (Splink's practice). A session's training pairs agree on the fields it blocks on,
 /// so those keep a free u; the others are, among non-matches, about as independent of the block as
 /// in random pairs. Fixing their u makes EM identifiable on files with only two or three fields

@@ -131,22 +131,47 @@ impl BenchOutcome {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:<30} {:>9} {:>8} {:>9} {:>8} {:>12} {:>12}",
-            "blocking rule", "blocks", "largest", "oversized", "skipped", "raw pairs", "new pairs"
+            "{:<30} {:>9} {:>8} {:>9} {:>8} {:>12} {:>12} {:>8}",
+            "blocking rule",
+            "blocks",
+            "largest",
+            "oversized",
+            "skipped",
+            "raw pairs",
+            "new pairs",
+            "matches"
         );
         for rule in &r.rules {
             let _ = writeln!(
                 s,
-                "{:<30} {:>9} {:>8} {:>9} {:>8} {:>12} {:>12}",
+                "{:<30} {:>9} {:>8} {:>9} {:>8} {:>12} {:>12} {:>7.1}%",
                 rule.rule,
                 rule.blocks,
                 rule.largest_block,
                 rule.oversized_blocks,
                 rule.skipped_blocks,
                 rule.raw_pairs,
-                rule.candidate_pairs
+                rule.candidate_pairs,
+                100.0 * rule.match_share
             );
         }
+        let _ = writeln!(
+            s,
+            "estimated blocking recall     {:.4} (no truth needed: capture-recapture over the rules' shares of the matches)",
+            r.estimated_blocking_recall
+        );
+        let _ = writeln!(
+            s,
+            "thresholds                    match {:.3} ({}), review {:.3}; {:.0} matching pairs expected",
+            r.match_threshold,
+            if r.threshold_chosen_from_data {
+                "chosen from the data"
+            } else {
+                "given"
+            },
+            r.review_threshold,
+            r.expected_matches
+        );
         let _ = writeln!(s);
         let score = r.seconds("score");
         let _ = writeln!(s, "candidate pairs scored        {}", r.pairs_scored);
