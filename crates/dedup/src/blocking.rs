@@ -351,6 +351,15 @@ impl Blocking {
                     e += 1;
                 }
                 let size = e - s;
+                if rule == BlockingRule::NamesDateMissing
+                    && !entries[s..e]
+                        .iter()
+                        .any(|&x| feats[(x & 0xFFFF_FFFF) as usize].dob == 0)
+                {
+                    // No undated record: the one-sided rule has no pair here.
+                    s = e;
+                    continue;
+                }
                 if size > cap {
                     report.oversized_blocks += 1;
                     if rule == BlockingRule::NationalId {
