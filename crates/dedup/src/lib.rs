@@ -597,10 +597,11 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
     let estimated_matches = lambda * all_pairs;
     let r = model::EmResult {
         m,
+        u: u.clone(),
         lambda: estimated_matches
             / (produced.iter().sum::<u64>().max(1) as f64 * config.em_block_sample as f64),
-        iterations: ra.iterations + rb.iterations + lambda_iterations,
-        converged: ra.converged && rb.converged,
+        iterations: ra.iterations + rb.iterations + rc.iterations + lambda_iterations,
+        converged: ra.converged && rb.converged && rc.converged,
     };
     timer.lap("train_em");
     model::assemble(

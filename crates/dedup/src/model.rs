@@ -363,6 +363,8 @@ pub(crate) fn u_from_counts(counts: &[[u64; 8]; N_FIELDS]) -> Vec<Vec<f64>> {
 /// Outcome of EM.
 pub(crate) struct EmResult {
     pub m: Vec<Vec<f64>>,
+    /// u among the training pairs (a nuisance parameter: scoring uses the u of random pairs).
+    pub u: Vec<Vec<f64>>,
     pub lambda: f64,
     pub iterations: usize,
     pub converged: bool,
@@ -516,6 +518,7 @@ pub(crate) fn em_full(
     }
     EmResult {
         m,
+        u,
         lambda,
         iterations,
         converged,
@@ -649,7 +652,8 @@ mod tests {
     use super::*;
     use crate::compare::{n_patterns, pattern_index};
 
-    /// A two-class mixture with known m and u over the patterns: EM must recover m.
+    /// A two-class mixture with known m and u over the patterns: EM must recover m, u and the
+    /// share of matches.
     #[test]
     #[allow(clippy::needless_range_loop)]
     fn em_recovers_known_m() {
@@ -701,6 +705,12 @@ mod tests {
                     (got - true_m[f][l]).abs() < 0.02,
                     "field {f} level {l}: m {got} != {}",
                     true_m[f][l]
+                );
+                let got_u = r.u[f][l];
+                assert!(
+                    (got_u - true_u[f][l]).abs() < 0.01,
+                    "field {f} level {l}: u {got_u} != {}",
+                    true_u[f][l]
                 );
             }
         }
