@@ -315,7 +315,13 @@ mod tests {
         let phones: Vec<Option<&str>> = records.iter().map(|r| r.phone.as_deref()).collect();
         assert_eq!(
             phones,
-            [None, None, Some("+212699999999"), Some("+212612345678"), None]
+            [
+                None,
+                None,
+                Some("+212699999999"),
+                Some("+212612345678"),
+                None
+            ]
         );
     }
 

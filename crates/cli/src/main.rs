@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod bench;
-mod dedup_explain;
 mod commands;
+mod dedup_explain;
 mod progress;
 mod settings;
 

@@ -58,25 +58,55 @@ fn the_explain_page_is_written_holds_every_field_and_needs_no_network() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("chosen from the data") && stderr(&o).contains("estimated blocking recall"),
+        stderr(&o).contains("chosen from the data")
+            && stderr(&o).contains("estimated blocking recall"),
         "the threshold and the blocking recall are printed: {}",
         stderr(&o)
     );
     let html = std::fs::read_to_string(&page).unwrap();
-    for field in ["first_name", "last_name", "birth_date", "national_id", "sex", "phone"] {
-        assert!(html.contains(&format!("<h3>{field}</h3>")), "match-weight chart of {field}");
+    for field in [
+        "first_name",
+        "last_name",
+        "birth_date",
+        "national_id",
+        "sex",
+        "phone",
+    ] {
+        assert!(
+            html.contains(&format!("<h3>{field}</h3>")),
+            "match-weight chart of {field}"
+        );
     }
-    for part in ["id=\"parameters\"", "id=\"curve\"", "id=\"waterfall\"", "<svg", "<polyline"] {
+    for part in [
+        "id=\"parameters\"",
+        "id=\"curve\"",
+        "id=\"waterfall\"",
+        "<svg",
+        "<polyline",
+    ] {
         assert!(html.contains(part), "{part} missing");
     }
-    assert!(html.contains(dup) && html.contains(original), "the pair is named");
     assert!(
-        !html.contains("http://") && !html.contains("https://") && !html.contains("<script") && !html.contains("<link"),
+        html.contains(dup) && html.contains(original),
+        "the pair is named"
+    );
+    assert!(
+        !html.contains("http://")
+            && !html.contains("https://")
+            && !html.contains("<script")
+            && !html.contains("<link"),
         "self-contained: no outside asset"
     );
 
     // A pair without a page to draw it in, or naming an unknown record, is refused.
-    let o = run(&["dedup", "--csv", persons.to_str().unwrap(), "--pair", dup, original]);
+    let o = run(&[
+        "dedup",
+        "--csv",
+        persons.to_str().unwrap(),
+        "--pair",
+        dup,
+        original,
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--explain"), "{}", stderr(&o));
     let o = run(&[

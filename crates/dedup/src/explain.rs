@@ -72,7 +72,10 @@ Prior λ = {:.3e} ({:.2} bits); {:.0} matching pairs expected.</p>",
             r.pairs_scored
         );
     }
-    let _ = writeln!(h, "<h2 id=\"parameters\">Parameters per field and level</h2>");
+    let _ = writeln!(
+        h,
+        "<h2 id=\"parameters\">Parameters per field and level</h2>"
+    );
     let _ = writeln!(
         h,
         "<p>m = P(level | same person), u = P(level | different persons), weight = log2(m/u) in bits. \
@@ -177,9 +180,7 @@ fn bar_chart(bars: &[(String, f64)]) -> String {
     let mid = left + (w - left) / 2.0;
     let scale = (w - left) / 2.0 / max;
     let height = row * bars.len() as f64 + 10.0;
-    let mut s = format!(
-        "<svg width=\"{w}\" height=\"{height}\" role=\"img\">"
-    );
+    let mut s = format!("<svg width=\"{w}\" height=\"{height}\" role=\"img\">");
     for (k, (name, v)) in bars.iter().enumerate() {
         let y = 5.0 + row * k as f64;
         let (x, len) = if *v >= 0.0 {
@@ -246,9 +247,7 @@ fn waterfall(steps: &[(String, f64)]) -> String {
     let scale = (w - left - 20.0) / span;
     let xo = |v: f64| left + (v - lo) * scale;
     let height = row * (steps.len() + 1) as f64 + 10.0;
-    let mut s = format!(
-        "<svg width=\"{w}\" height=\"{height}\" role=\"img\">"
-    );
+    let mut s = format!("<svg width=\"{w}\" height=\"{height}\" role=\"img\">");
     let mut run = 0.0;
     for (k, (name, v)) in steps.iter().enumerate() {
         let y = 5.0 + row * k as f64;

@@ -31,10 +31,10 @@ use serde::{Deserialize, Serialize};
 pub use blocking::{BlockingRule, RuleReport};
 pub use compare::{FIELDS, LEVELS, Levels, N_FIELDS, jaro_winkler};
 pub use eval::{Evaluation, evaluate, evaluate_entities, read_truth};
+pub use explain::{PairToExplain, explain_html, prior_bits};
 pub use features::{
     FieldIssue, InputIssues, NotANationalId, TermFrequencies, normalize_national_id,
 };
-pub use explain::{PairToExplain, explain_html, prior_bits};
 pub use index::{Candidate, MatchIndex, compare_records};
 pub use io::{
     ColumnMapping, attach_communes, read_csv, read_csv_from, write_clusters_csv, write_pairs_csv,

@@ -17,14 +17,17 @@ fn model() -> &'static Model {
             ..sanad_synth::GenConfig::new(400, 9)
         };
         sanad_synth::generate(&config, dir.path(), &|_| {}).unwrap();
-        let records = sanad_dedup::read_csv(dir.path().join("persons.csv"), &Default::default()).unwrap();
+        let records =
+            sanad_dedup::read_csv(dir.path().join("persons.csv"), &Default::default()).unwrap();
         train(&records, &DedupConfig::default()).unwrap()
     })
 }
 
 fn person() -> impl Strategy<Value = Record> {
     (
-        prop::sample::select(vec!["Mohamed", "Fatima", "Youssef", "Khadija", "Rachid", "Zineb"]),
+        prop::sample::select(vec![
+            "Mohamed", "Fatima", "Youssef", "Khadija", "Rachid", "Zineb",
+        ]),
         prop::sample::select(vec!["Alaoui", "Bennani", "Tazi", "Idrissi", "Berrada"]),
         1940u16..2020,
         1u8..=12,
@@ -114,14 +117,37 @@ proptest! {
 #[test]
 fn the_explain_page_shows_every_field_and_level_and_no_outside_asset() {
     let m = model();
-    let a = Record { id: "A<1>".into(), first_name: "Said".into(), last_name: "Alaoui".into(), birth_date: Some("1980-01-02".into()), ..Record::default() };
-    let b = Record { id: "B".into(), first_name: "Saïd".into(), ..a.clone() };
+    let a = Record {
+        id: "A<1>".into(),
+        first_name: "Said".into(),
+        last_name: "Alaoui".into(),
+        birth_date: Some("1980-01-02".into()),
+        ..Record::default()
+    };
+    let b = Record {
+        id: "B".into(),
+        first_name: "Saïd".into(),
+        ..a.clone()
+    };
     let c = compare_records(m, &a, &b);
-    let html = explain_html(m, None, Some(&sanad_dedup::PairToExplain { id_a: &a.id, id_b: &b.id, comparison: &c }));
+    let html = explain_html(
+        m,
+        None,
+        Some(&sanad_dedup::PairToExplain {
+            id_a: &a.id,
+            id_b: &b.id,
+            comparison: &c,
+        }),
+    );
     for fm in &m.fields {
         assert!(html.contains(&format!("<h3>{}</h3>", fm.field)));
         for l in &fm.levels {
-            assert!(html.contains(&format!("<td class=\"l\">{}</td>", l.level)), "{} {}", fm.field, l.level);
+            assert!(
+                html.contains(&format!("<td class=\"l\">{}</td>", l.level)),
+                "{} {}",
+                fm.field,
+                l.level
+            );
         }
     }
     assert!(html.contains("A&lt;1&gt;"), "ids are escaped");

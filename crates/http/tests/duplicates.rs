@@ -23,7 +23,13 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
-async fn call(app: &axum::Router, auth: &str, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
+async fn call(
+    app: &axum::Router,
+    auth: &str,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
     let req = Request::builder()
         .method(method)
         .uri(uri)
@@ -38,7 +44,10 @@ async fn call(app: &axum::Router, auth: &str, method: &str, uri: &str, body: Opt
     let res = app.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 /// A letter doubled in the middle of a name: a spelling a clerk could have written.
@@ -51,7 +60,10 @@ fn respelled(name: &str) -> String {
 #[tokio::test]
 async fn a_person_registered_again_under_another_spelling_without_id_is_flagged_for_review() {
     let db = testkit::sqlite().await;
-    for (user, role, pw) in [("agent", Role::Agent, "agent pass"), ("manager", Role::Manager, "manager pass")] {
+    for (user, role, pw) in [
+        ("agent", Role::Agent, "agent pass"),
+        ("manager", Role::Manager, "manager pass"),
+    ] {
         db.store
             .upsert_account(&Account::new(user, role, hash_password(pw).unwrap()))
             .await
@@ -85,23 +97,43 @@ async fn a_person_registered_again_under_another_spelling_without_id_is_flagged_
     let registry = Registry::new(db.store.clone());
     registry.duplicates().load(db.store.as_ref()).await.unwrap();
     let app = router(AppState::new(registry));
-    let (agent, manager) = (basic("agent", "agent pass"), basic("manager", "manager pass"));
+    let (agent, manager) = (
+        basic("agent", "agent pass"),
+        basic("manager", "manager pass"),
+    );
 
     // A head of household with a phone of his own and a national id in the registry.
     let persons = std::fs::read_to_string(dir.path().join("persons.csv")).unwrap();
     let mut rows = csv::Reader::from_reader(persons.as_bytes());
     let headers = rows.headers().unwrap().clone();
     let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let (hid, rel, phone, nid) = (col("household_id"), col("relation"), col("phone"), col("national_id"));
+    let (hid, rel, phone, nid) = (
+        col("household_id"),
+        col("relation"),
+        col("phone"),
+        col("national_id"),
+    );
     let all: Vec<csv::StringRecord> = rows.records().map(Result::unwrap).collect();
     let shares_phone = |r: &csv::StringRecord| {
-        all.iter().filter(|o| o[hid] == r[hid] && o[phone] == r[phone]).count() > 1
+        all.iter()
+            .filter(|o| o[hid] == r[hid] && o[phone] == r[phone])
+            .count()
+            > 1
     };
     let head_row = all
         .iter()
-        .find(|r| &r[rel] == "head" && !r[phone].is_empty() && !r[nid].is_empty() && !shares_phone(r))
+        .find(|r| {
+            &r[rel] == "head" && !r[phone].is_empty() && !r[nid].is_empty() && !shares_phone(r)
+        })
         .expect("a head with a phone of his own and an id");
-    let (_, existing) = call(&app, &agent, "GET", &format!("/api/v1/households/{}", &head_row[hid]), None).await;
+    let (_, existing) = call(
+        &app,
+        &agent,
+        "GET",
+        &format!("/api/v1/households/{}", &head_row[hid]),
+        None,
+    )
+    .await;
     let head = existing["members"]
         .as_array()
         .unwrap()
@@ -113,7 +145,12 @@ async fn a_person_registered_again_under_another_spelling_without_id_is_flagged_
     // He registers again elsewhere: family name spelt differently, no CNIE, his own phone (the
     // other members of his new household share a family phone).
     let new_last = respelled(head["last_name"].as_str().unwrap());
-    let member = |relation: &str, first: &Value, last: &str, sex: &str, birth: &Value, phone: &Value| {
+    let member = |relation: &str,
+                  first: &Value,
+                  last: &str,
+                  sex: &str,
+                  birth: &Value,
+                  phone: &Value| {
         json!({"relation": relation, "first_name": first, "last_name": last, "sex": sex, "birth_date": birth,
                "phone": phone, "schooling": "primary", "occupation": "self_employed"})
     };
@@ -128,7 +165,14 @@ async fn a_person_registered_again_under_another_spelling_without_id_is_flagged_
             member("child", &json!("Ilyas"), "Ouazzani", "M", &json!("2012-10-02"), &family_phone),
         ]
     });
-    let (status, created) = call(&app, &agent, "POST", "/api/v1/households", Some(json!({"household": h}))).await;
+    let (status, created) = call(
+        &app,
+        &agent,
+        "POST",
+        "/api/v1/households",
+        Some(json!({"household": h})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let warnings = created["possible_duplicates"].as_array().unwrap();
     let warning = warnings
@@ -137,8 +181,14 @@ async fn a_person_registered_again_under_another_spelling_without_id_is_flagged_
         .unwrap_or_else(|| panic!("the agent is warned about {}: {created}", head["id"]));
     assert_eq!(warning["member"], 0);
     assert!(warning["probability"].as_f64().unwrap() >= 0.5, "{warning}");
-    assert_eq!(warning["explanation"]["phone"]["level"], "exact", "{warning}");
-    assert_eq!(warning["explanation"]["national_id"]["level"], "null", "a missing id weighs nothing: {warning}");
+    assert_eq!(
+        warning["explanation"]["phone"]["level"], "exact",
+        "{warning}"
+    );
+    assert_eq!(
+        warning["explanation"]["national_id"]["level"], "null",
+        "a missing id weighs nothing: {warning}"
+    );
     assert_eq!(warning["explanation"]["national_id"]["weight"], 0.0);
 
     // The reviewer sees the pair with the weights behind it, field by field.
@@ -149,15 +199,39 @@ async fn a_person_registered_again_under_another_spelling_without_id_is_flagged_
         .as_array()
         .unwrap()
         .iter()
-        .find(|p| (&p["person_a"] == new_id || &p["person_b"] == new_id) && (p["person_a"] == head["id"] || p["person_b"] == head["id"]))
+        .find(|p| {
+            (&p["person_a"] == new_id || &p["person_b"] == new_id)
+                && (p["person_a"] == head["id"] || p["person_b"] == head["id"])
+        })
         .unwrap_or_else(|| panic!("the pair waits for review: {queue}"))
         .clone();
     let weights = &pair["weights"];
-    let fields: Vec<&str> = weights["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"birth_date") && fields.contains(&"phone") && fields.contains(&"last_name"), "{weights}");
-    assert!(!fields.contains(&"national_id"), "a field one record lacks is not in the breakdown: {weights}");
-    let sum: f64 = weights["fields"].as_array().unwrap().iter().map(|f| f["weight"].as_f64().unwrap()).sum();
+    let fields: Vec<&str> = weights["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"birth_date")
+            && fields.contains(&"phone")
+            && fields.contains(&"last_name"),
+        "{weights}"
+    );
+    assert!(
+        !fields.contains(&"national_id"),
+        "a field one record lacks is not in the breakdown: {weights}"
+    );
+    let sum: f64 = weights["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["weight"].as_f64().unwrap())
+        .sum();
     let mw = weights["match_weight"].as_f64().unwrap();
-    assert!((mw - (weights["prior"].as_f64().unwrap() + sum)).abs() < 0.05, "{weights}");
+    assert!(
+        (mw - (weights["prior"].as_f64().unwrap() + sum)).abs() < 0.05,
+        "{weights}"
+    );
     assert!(mw >= 0.0, "probability at least one half: {weights}");
 }

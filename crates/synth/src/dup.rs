@@ -1113,7 +1113,8 @@ pub mod other {
                 format!("{}{}{}", rng.pick(h), rng.pick(m), rng.pick(t))
             };
             // Ids are a bijection of the entity number onto 9 digits: all distinct.
-            let nid = ((e.wrapping_mul(387_420_489) + 100_003_917) % 900_000_000 + 100_000_000) as u32;
+            let nid =
+                ((e.wrapping_mul(387_420_489) + 100_003_917) % 900_000_000 + 100_000_000) as u32;
             entities.push(Entity {
                 female,
                 first,
@@ -1179,7 +1180,8 @@ pub mod other {
                 let _ = write!(line, "{n}");
             }
             line.push('\n');
-            p.write_all(line.as_bytes()).map_err(io_error(&persons_path))?;
+            p.write_all(line.as_bytes())
+                .map_err(io_error(&persons_path))?;
             writeln!(t, "Q{k:08},E{:08}", r.entity).map_err(io_error(&truth_path))?;
         }
         p.flush().map_err(io_error(&persons_path))?;
@@ -1241,7 +1243,11 @@ pub mod other {
         match rng.below(5) {
             0 => {
                 let k = KEYS.iter().position(|&c| c == b[i]).unwrap_or(0);
-                let n = if rng.chance(0.5) { k + 1 } else { k + KEYS.len() - 1 };
+                let n = if rng.chance(0.5) {
+                    k + 1
+                } else {
+                    k + KEYS.len() - 1
+                };
                 b[i] = KEYS[n % KEYS.len()];
             }
             1 => {
@@ -1344,11 +1350,18 @@ pub mod other {
             let rows: Vec<Vec<&str>> = pa.lines().skip(1).map(|l| l.split(',').collect()).collect();
             assert!(rows.iter().all(|r| r.len() == 6));
             let no_nid = rows.iter().filter(|r| r[5].is_empty()).count() as f64 / 20_000.0;
-            assert!((0.22..0.28).contains(&no_nid), "national id missing in {no_nid}");
+            assert!(
+                (0.22..0.28).contains(&no_nid),
+                "national id missing in {no_nid}"
+            );
             // No Moroccan vocabulary and no Arabic script.
             assert!(!pa.contains("mohamed") && pa.is_ascii());
             let truth = std::fs::read_to_string(a.join("truth.csv")).unwrap();
-            let mut entities: Vec<&str> = truth.lines().skip(1).filter_map(|l| l.split(',').nth(1)).collect();
+            let mut entities: Vec<&str> = truth
+                .lines()
+                .skip(1)
+                .filter_map(|l| l.split(',').nth(1))
+                .collect();
             entities.sort_unstable();
             entities.dedup();
             assert_eq!(entities.len(), 16_000);

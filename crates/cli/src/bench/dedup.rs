@@ -52,7 +52,10 @@ pub fn run(args: &DedupBenchArgs) -> anyhow::Result<()> {
     }
     if wanted("other") {
         let dir = tempfile::tempdir()?;
-        eprintln!("other: generating {} persons of the second profile…", args.persons);
+        eprintln!(
+            "other: generating {} persons of the second profile…",
+            args.persons
+        );
         sanad_synth::other::generate_other(
             &sanad_synth::other::OtherConfig {
                 persons: args.persons,
@@ -68,7 +71,10 @@ pub fn run(args: &DedupBenchArgs) -> anyhow::Result<()> {
         // About 3.94 persons per generated household, plus the duplicates.
         let households =
             ((args.persons as f64) / (3.94 * (1.0 + args.duplicate_rate))).ceil() as u64;
-        eprintln!("moroccan: generating about {} persons ({households} households)…", args.persons);
+        eprintln!(
+            "moroccan: generating about {} persons ({households} households)…",
+            args.persons
+        );
         sanad_synth::generate(
             &sanad_synth::GenConfig {
                 households,
@@ -80,7 +86,12 @@ pub fn run(args: &DedupBenchArgs) -> anyhow::Result<()> {
             &|_| {},
         )?;
         let households_csv = dir.path().join("households.csv");
-        lines.push(bench_one("moroccan", dir.path(), Some(&households_csv), args.verbose)?);
+        lines.push(bench_one(
+            "moroccan",
+            dir.path(),
+            Some(&households_csv),
+            args.verbose,
+        )?);
         registration_check(dir.path())?;
     }
     println!();
@@ -139,11 +150,7 @@ fn bench_one(
     } else if let Some(e) = &outcome.evaluation {
         eprintln!(
             "{set}: {} records, pair F1 {:.4} (precision {:.4}, recall {:.4}), {:.2} s",
-            outcome.records,
-            e.pair_f1,
-            e.pair_precision,
-            e.pair_recall,
-            outcome.end_to_end_seconds
+            outcome.records, e.pair_f1, e.pair_precision, e.pair_recall, outcome.end_to_end_seconds
         );
     }
     Ok(Line {
@@ -185,4 +192,3 @@ fn registration_check(dir: &Path) -> anyhow::Result<()> {
     );
     Ok(())
 }
-
