@@ -201,9 +201,9 @@ fn bar_chart(bars: &[(String, f64)]) -> String {
             y + 12.0
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<line class=\"axis\" x1=\"{mid:.1}\" y1=\"0\" x2=\"{mid:.1}\" y2=\"{height:.1}\"/></svg>\n"
+        "<line class=\"axis\" x1=\"{mid:.1}\" y1=\"0\" x2=\"{mid:.1}\" y2=\"{height:.1}\"/></svg>"
     );
     s
 }
@@ -267,9 +267,9 @@ fn waterfall(steps: &[(String, f64)]) -> String {
         );
     }
     let y = 5.0 + row * steps.len() as f64;
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">match weight {run:+.2}</text><line class=\"axis\" x1=\"{:.1}\" y1=\"0\" x2=\"{:.1}\" y2=\"{height:.1}\"/></svg>\n",
+        "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">match weight {run:+.2}</text><line class=\"axis\" x1=\"{:.1}\" y1=\"0\" x2=\"{:.1}\" y2=\"{height:.1}\"/></svg>",
         left - 6.0,
         y + 13.0,
         xo(0.0),

@@ -363,7 +363,9 @@ pub(crate) fn u_from_counts(counts: &[[u64; 8]; N_FIELDS]) -> Vec<Vec<f64>> {
 /// Outcome of EM.
 pub(crate) struct EmResult {
     pub m: Vec<Vec<f64>>,
-    /// u among the training pairs (a nuisance parameter: scoring uses the u of random pairs).
+    /// u among the training pairs (a nuisance parameter: scoring uses the u of random pairs;
+    /// read by the test that EM recovers it).
+    #[cfg_attr(not(test), allow(dead_code))]
     pub u: Vec<Vec<f64>>,
     pub lambda: f64,
     pub iterations: usize,
