@@ -5,8 +5,10 @@
 //! `u32`) → blocking by several rules with capped blocks ([`BlockingRule`]) → training ([`train`]: u
 //! from random pairs, m by EM on agreement-pattern counts of a sample of candidate pairs, name term
 //! frequencies) → scoring every candidate pair once, streamed per block (Fellegi–Sunter match weight,
-//! probability and per-field explanation) → union-find clustering of the pairs above the match
-//! threshold; pairs between the review and the match thresholds form the review list.
+//! probability and per-field explanation) → the match threshold chosen from the fitted model (where
+//! its predicted F1 is highest; overridable) → union-find clustering of the pairs above it; pairs
+//! between the review and the match thresholds form the review list. [`explain_html`] renders the
+//! fitted model, its predicted precision–recall curve and a pair's waterfall ([`compare_records`]).
 //!
 //! [`MatchIndex`] serves the registration-time check: built once from the registry's persons with a
 //! trained [`Model`], then queried per new person.
