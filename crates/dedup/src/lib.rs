@@ -24,6 +24,7 @@ mod io;
 mod links;
 mod model;
 pub mod normalize;
+mod recall;
 mod report;
 
 use std::time::Instant;
@@ -241,7 +242,8 @@ pub struct RunReport {
     /// each threshold (from the probabilities of the scored pairs; no truth needed).
     pub expected_matches: f64,
     pub predicted_curve: Vec<CurvePoint>,
-    /// The blocking recall estimated without a truth file (see [`estimate_blocking_recall`]).
+    /// The blocking recall estimated without a truth file, from the fitted model (the chance that
+    /// the rules reach a match, its fields drawn with the fitted m and missing as in the file).
     pub estimated_blocking_recall: f64,
 }
 
@@ -832,8 +834,9 @@ fn run(
             pos[o as usize] = k as u32;
         }
         let mut report = report;
+        rule_match_shares(&p.blocking, &pairs, &pos, &nids, &mut report.rules);
         report.estimated_blocking_recall =
-            estimate_blocking_recall(&p.blocking, &pairs, &pos, &nids, &mut report.rules);
+            recall::model_blocking_recall(&model, &t.feats, &p.blocking.rules);
         let mut blocking = p.blocking;
         blocking.drop_blocks();
         Ok(DedupResult {
@@ -852,18 +855,15 @@ fn run(
     })
 }
 
-/// The blocking recall estimated without a truth file, by capture–recapture over the rules: each
-/// rule's share of the matches found (those the rules reach at all) estimates the chance that it
-/// reaches a match, and a match escapes every rule with the product of their misses (as if the
-/// rules missed independently; correlated rules make this an upper bound). Also fills each rule's
-/// `match_share`. Matches found by one rule only are what drives the estimate down.
-fn estimate_blocking_recall(
+/// Each rule's share of the matches found (whatever the other rules): which rules carry the
+/// matches, and which add little.
+fn rule_match_shares(
     blocking: &Blocking,
     pairs: &[ScoredPair],
     pos: &[u32],
     nids: &[NidBytes],
     rules: &mut [RuleReport],
-) -> f64 {
+) {
     let n_rules = blocking.rules.len();
     let mut covered = vec![0u64; n_rules];
     let mut matches = 0u64;
@@ -877,17 +877,13 @@ fn estimate_blocking_recall(
         }
     }
     if matches == 0 {
-        return 1.0;
+        return;
     }
-    let mut missed = 1.0;
     for (r, c) in covered.iter().enumerate() {
-        let share = *c as f64 / matches as f64;
         if let Some(rep) = rules.get_mut(r) {
-            rep.match_share = share;
+            rep.match_share = *c as f64 / matches as f64;
         }
-        missed *= 1.0 - share;
     }
-    1.0 - missed
 }
 
 /// The weight (bits) at which the probability reaches `p`.

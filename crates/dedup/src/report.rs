@@ -157,7 +157,7 @@ impl BenchOutcome {
         }
         let _ = writeln!(
             s,
-            "estimated blocking recall     {:.4} (no truth needed: capture-recapture over the rules' shares of the matches)",
+            "estimated blocking recall     {:.4} (no truth needed: from the fitted m and the missing values)",
             r.estimated_blocking_recall
         );
         let _ = writeln!(
