@@ -777,6 +777,10 @@ pub struct DedupArgs {
     /// Probability from which a pair goes to review.
     #[arg(long, default_value_t = 0.1)]
     pub review_threshold: f64,
+    /// About this many pairs to review: raises the review threshold until the band holds at most
+    /// this many (the likeliest first).
+    #[arg(long, value_name = "N")]
+    pub review_pairs: Option<usize>,
     /// Write the model explained to this self-contained HTML file: parameters per field and
     /// level, match-weight charts, the predicted precision-recall curve (and --pair's waterfall).
     #[arg(long, value_name = "FILE")]
@@ -791,6 +795,7 @@ pub async fn dedup(settings: &Settings, args: &DedupArgs) -> anyhow::Result<()> 
         match_threshold: args.match_threshold.unwrap_or(0.5),
         auto_threshold: args.match_threshold.is_none(),
         review_threshold: args.review_threshold,
+        review_pairs: args.review_pairs,
         ..Default::default()
     };
     if !args.pair.is_empty() && args.explain.is_none() {
