@@ -63,6 +63,16 @@ impl BlockingRule {
         BlockingRule::NamesDateMissing,
     ];
 
+    /// The largest block this rule scores, for a cap of `cap` (the one-sided rule keeps a
+    /// twentieth of it).
+    pub(crate) fn cap(self, cap: usize) -> usize {
+        if self == BlockingRule::NamesDateMissing {
+            (cap / 20).max(2)
+        } else {
+            cap
+        }
+    }
+
     /// Whether the rule reaches a pair of records that share its key (the one-sided rule needs
     /// one of them undated).
     #[inline]
@@ -309,11 +319,7 @@ impl Blocking {
             // Names alone are weak evidence: in a block of a name that many people share, a
             // pair agreeing on the names only could never reach the match threshold, so the
             // one-sided rule keeps small blocks only.
-            let cap = if rule == BlockingRule::NamesDateMissing {
-                (full_cap / 20).max(2)
-            } else {
-                full_cap
-            };
+            let cap = rule.cap(full_cap);
             let mut entries: Vec<u64> = if rule == BlockingRule::NationalId {
                 feats
                     .par_iter()

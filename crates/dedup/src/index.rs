@@ -150,7 +150,7 @@ impl MatchIndex {
                 };
                 if self.rules[r] == BlockingRule::NamesDateMissing {
                     // One-sided: only pairs where one of the two is undated.
-                    if members.len() <= self.cap {
+                    if members.len() <= self.rules[r].cap(self.cap) {
                         seen.extend(members.iter().copied().filter(|&i| {
                             self.rules[r].admits(q.dob == 0, self.feats[i as usize].dob == 0)
                         }));
