@@ -1,7 +1,9 @@
 //! Duplicate detection in the product: the registration-time check (a match index over the registry,
 //! trained once, queried for each new person) and the registry-wide run that fills the review queue.
+//! Phones take part in both; a phone two members of one household share names the household, not
+//! a person, and counts for nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 
 use sanad_dedup::{DedupConfig, MatchIndex, Record};
@@ -43,7 +45,82 @@ pub fn record_of(person: &Person, commune: Option<&str>) -> Record {
         national_id: d.national_id.as_ref().map(|n| n.to_string()),
         commune: commune.map(str::to_string),
         household_id: person.household_id.map(|h| h.to_string()),
-        phone: None,
+        phone: d.phone.as_ref().map(|p| p.to_string()),
+    }
+}
+
+/// Clears the phone of the records that share it with another record of their household: a
+/// family phone would make a father and his son, alike in name and commune, look like one person.
+pub fn forget_household_phones(records: &mut [Record]) {
+    let mut count: HashMap<(&str, &str), u32> = HashMap::new();
+    for r in records.iter() {
+        if let (Some(h), Some(p)) = (r.household_id.as_deref(), r.phone.as_deref()) {
+            *count.entry((h, p)).or_default() += 1;
+        }
+    }
+    let shared: HashSet<(String, String)> = count
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|((h, p), _)| (h.to_owned(), p.to_owned()))
+        .collect();
+    for r in records.iter_mut() {
+        if let (Some(h), Some(p)) = (&r.household_id, &r.phone)
+            && shared.contains(&(h.clone(), p.clone()))
+        {
+            r.phone = None;
+        }
+    }
+}
+
+/// The weights behind a pair's probability, as the review queue shows them: the match weight
+/// (bits), the fields compared with their level and weight (largest first), and what the fields do
+/// not explain (the prior; with the household links, in a registry-wide run). The same numbers as
+/// the waterfall of `sanad dedup --explain`.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct WeightBreakdown {
+    /// log2(p / (1 − p)).
+    pub match_weight: f64,
+    /// The match weight minus the field weights.
+    pub prior: f64,
+    pub fields: Vec<FieldWeight>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct FieldWeight {
+    pub field: String,
+    pub level: String,
+    /// Bits added to the match weight (negative: evidence of two persons).
+    pub weight: f64,
+}
+
+/// Reads a stored explanation (`{field: {level, weight}}`); fields one record lacks (level
+/// `null`, weight 0) are left out.
+pub fn weight_breakdown(probability: f64, explanation: &serde_json::Value) -> WeightBreakdown {
+    let p = probability.clamp(1e-12, 1.0 - 1e-12);
+    let match_weight = (p / (1.0 - p)).log2();
+    let mut fields: Vec<FieldWeight> = explanation
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter_map(|(field, v)| {
+                    let level = v.get("level")?.as_str()?;
+                    let weight = v.get("weight")?.as_f64()?;
+                    (level != "null").then(|| FieldWeight {
+                        field: field.clone(),
+                        level: level.to_owned(),
+                        weight,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    fields.sort_by(|a, b| b.weight.abs().total_cmp(&a.weight.abs()));
+    let sum: f64 = fields.iter().map(|f| f.weight).sum();
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    WeightBreakdown {
+        match_weight: round(match_weight),
+        prior: round(match_weight - sum),
+        fields,
     }
 }
 
@@ -54,7 +131,7 @@ fn explanation_json(fields: &[sanad_dedup::FieldExplanation]) -> serde_json::Val
             .map(|f| {
                 (
                     f.field.to_string(),
-                    serde_json::json!({ "level": f.level, "weight": (f.weight * 100.0).round() / 100.0 }),
+                    serde_json::json!({ "level": f.level, "weight": (f64::from(f.weight) * 100.0).round() / 100.0 }),
                 )
             })
             .collect(),
@@ -86,6 +163,7 @@ pub async fn registry_records(store: &dyn RegistryStore) -> Result<Vec<Record>, 
             )
         }));
     }
+    forget_household_phones(&mut records);
     Ok(records)
 }
 
@@ -163,12 +241,27 @@ impl DuplicateChecker {
             return Vec::new();
         };
         let mut found = Vec::new();
+        let records: Vec<Record> = {
+            let mut all: Vec<Record> = household
+                .members
+                .iter()
+                .map(|m| record_of(m, Some(&household.data.commune_code)))
+                .collect();
+            forget_household_phones(&mut all);
+            all
+        };
+        let record_for = |id: &PersonId| {
+            household
+                .members
+                .iter()
+                .position(|m| m.id == *id)
+                .and_then(|k| records.get(k))
+        };
         for (member, id) in new_members {
-            let Some(person) = household.members.iter().find(|m| m.id == *id) else {
+            let Some(record) = record_for(id) else {
                 continue;
             };
-            let record = record_of(person, Some(&household.data.commune_code));
-            for c in index.candidates(&record, 5) {
+            for c in index.candidates(record, 5) {
                 let Ok(other) = PersonId::parse(&c.id) else {
                     continue;
                 };
@@ -186,10 +279,64 @@ impl DuplicateChecker {
             }
         }
         for (_, id) in new_members {
-            if let Some(person) = household.members.iter().find(|m| m.id == *id) {
-                index.insert(record_of(person, Some(&household.data.commune_code)));
+            if let Some(record) = record_for(id) {
+                index.insert(record.clone());
             }
         }
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, household: &str, phone: Option<&str>) -> Record {
+        Record {
+            id: id.into(),
+            first_name: "Said".into(),
+            last_name: "Alaoui".into(),
+            household_id: Some(household.into()),
+            phone: phone.map(str::to_string),
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn a_family_phone_is_forgotten_a_personal_one_kept() {
+        let mut records = vec![
+            record("P1", "H1", Some("+212612345678")),
+            record("P2", "H1", Some("+212612345678")),
+            record("P3", "H1", Some("+212699999999")),
+            record("P4", "H2", Some("+212612345678")),
+            record("P5", "H2", None),
+        ];
+        forget_household_phones(&mut records);
+        let phones: Vec<Option<&str>> = records.iter().map(|r| r.phone.as_deref()).collect();
+        assert_eq!(
+            phones,
+            [
+                None,
+                None,
+                Some("+212699999999"),
+                Some("+212612345678"),
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn the_breakdown_adds_up_to_the_match_weight_and_leaves_out_missing_fields() {
+        let explanation = serde_json::json!({
+            "first_name": {"level": "exact", "weight": 7.5},
+            "birth_date": {"level": "one_digit", "weight": 5.25},
+            "national_id": {"level": "null", "weight": 0.0},
+            "sex": {"level": "different", "weight": -9.0},
+        });
+        let b = weight_breakdown(0.8, &explanation);
+        assert!((b.match_weight - 2.0).abs() < 0.01);
+        let names: Vec<&str> = b.fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(names, ["sex", "first_name", "birth_date"]);
+        assert!((b.prior + 3.75 - b.match_weight).abs() < 0.02);
     }
 }

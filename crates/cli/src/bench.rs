@@ -8,6 +8,7 @@ use sanad_app::exchange::{self, ImportSource};
 use sanad_app::store::{Change, ImportOutcome};
 
 mod api;
+mod dedup;
 mod targeting;
 
 #[derive(clap::Subcommand)]
@@ -26,18 +27,10 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
-    /// Generate a population with duplicates and its truth file, deduplicate it end to end (read,
-    /// normalise, block, train, score, cluster, write) and print quality and speed.
-    Dedup {
-        /// Persons, duplicates included (households are generated until about this many).
-        #[arg(long, default_value_t = 1_000_000)]
-        persons: u64,
-        /// Share of persons given a noisy duplicate.
-        #[arg(long, default_value_t = 0.1)]
-        duplicate_rate: f64,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-    },
+    /// Deduplicate end to end (read, normalise, block, train, score, cluster, write) and print
+    /// quality and speed: FEBRL 1–4 (when fetched by bench/febrl.sh), the second synthetic profile
+    /// and Sanad's own Moroccan profile, with the same settings for all.
+    Dedup(dedup::DedupBenchArgs),
     /// Import a generated population (one audit event per household), then time the audit log:
     /// the integrator folding every event into the tree, inclusion proofs of random events (and the
     /// tree nodes each reads), a consistency proof, and a full `verify`.
@@ -78,80 +71,11 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             postgres,
             seed,
         } => import(persons, postgres, seed).await,
-        BenchCommand::Dedup {
-            persons,
-            duplicate_rate,
-            seed,
-        } => dedup(persons, duplicate_rate, seed),
+        BenchCommand::Dedup(args) => dedup::run(&args),
         BenchCommand::Audit { persons, postgres } => audit(persons, postgres).await,
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Targeting(args) => targeting::run(args).await,
     }
-}
-
-fn dedup(persons: u64, duplicate_rate: f64, seed: u64) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    // About 3.94 persons per generated household, plus the duplicates.
-    let households = ((persons as f64) / (3.94 * (1.0 + duplicate_rate))).ceil() as u64;
-    eprintln!(
-        "generating about {persons} persons ({households} households, duplicate rate {duplicate_rate})…"
-    );
-    let summary = sanad_synth::generate(
-        &sanad_synth::GenConfig {
-            households,
-            seed,
-            duplicate_rate,
-            reference_date: crate::commands::gen_reference_date(),
-        },
-        dir.path(),
-        &|_| {},
-    )?;
-    eprintln!(
-        "{} persons, {} of them duplicates; deduplicating…",
-        summary.persons, summary.duplicates
-    );
-    let out = dir.path().join("out");
-    std::fs::create_dir_all(&out)?;
-    let table = sanad_dedup::bench_report(&sanad_dedup::BenchOptions {
-        persons_csv: dir.path().join("persons.csv"),
-        truth_csv: Some(dir.path().join("truth.csv")),
-        households_csv: Some(dir.path().join("households.csv")),
-        mapping: Default::default(),
-        out_dir: Some(out),
-        config: Default::default(),
-    })?;
-    println!("{table}");
-
-    // The registration-time check: an index over every person, queried one new person at a time.
-    let records = sanad_dedup::read_csv(dir.path().join("persons.csv"), &Default::default())?;
-    let model = sanad_dedup::train(&records, &Default::default())?;
-    // The last thousand records (most of them duplicates of earlier ones) arrive as new
-    // registrations: the index holds everyone before them.
-    let (known, arriving) = records.split_at(records.len().saturating_sub(1000));
-    let started = std::time::Instant::now();
-    let mut index = sanad_dedup::MatchIndex::build(known, &model).with_min_probability(0.5);
-    let build_s = started.elapsed().as_secs_f64();
-    let queries: Vec<_> = arriving.to_vec();
-    let mut latencies = Vec::with_capacity(queries.len());
-    let mut warned = 0;
-    for q in queries {
-        let t = std::time::Instant::now();
-        let found = index.candidates(&q, 5);
-        latencies.push(t.elapsed().as_secs_f64() * 1000.0);
-        warned += usize::from(!found.is_empty());
-        index.insert(q);
-    }
-    latencies.sort_by(f64::total_cmp);
-    let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize];
-    println!(
-        "registration-time check: index of {} persons built in {build_s:.2} s; per new person p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms; {warned} of {} new persons warned (p >= 0.5)",
-        known.len(),
-        pct(0.5),
-        pct(0.99),
-        pct(1.0),
-        latencies.len()
-    );
-    Ok(())
 }
 
 async fn import(persons: u64, postgres: Option<String>, seed: u64) -> anyhow::Result<()> {

@@ -794,20 +794,37 @@ pub struct DedupArgs {
     /// A truth file (person_id,entity_id) to print precision, recall and F1.
     #[arg(long, value_name = "FILE")]
     pub truth: Option<PathBuf>,
-    /// Match probability at or above which two records are the same person.
-    #[arg(long, default_value_t = 0.5)]
-    pub match_threshold: f64,
+    /// Match probability at or above which two records are the same person (default: chosen
+    /// from the fitted model, where the F1 it predicts is highest; printed).
+    #[arg(long)]
+    pub match_threshold: Option<f64>,
     /// Probability from which a pair goes to review.
     #[arg(long, default_value_t = 0.1)]
     pub review_threshold: f64,
+    /// About this many pairs to review: raises the review threshold until the band holds at most
+    /// this many (the likeliest first).
+    #[arg(long, value_name = "N")]
+    pub review_pairs: Option<usize>,
+    /// Write the model explained to this self-contained HTML file: parameters per field and
+    /// level, match-weight charts, the predicted precision-recall curve (and --pair's waterfall).
+    #[arg(long, value_name = "FILE")]
+    pub explain: Option<PathBuf>,
+    /// With --explain: the waterfall of the weights of this pair of record ids.
+    #[arg(long, num_args = 2, value_names = ["ID_A", "ID_B"])]
+    pub pair: Vec<String>,
 }
 
 pub async fn dedup(settings: &Settings, args: &DedupArgs) -> anyhow::Result<()> {
     let config = sanad_dedup::DedupConfig {
-        match_threshold: args.match_threshold,
+        match_threshold: args.match_threshold.unwrap_or(0.5),
+        auto_threshold: args.match_threshold.is_none(),
         review_threshold: args.review_threshold,
+        review_pairs: args.review_pairs,
         ..Default::default()
     };
+    if !args.pair.is_empty() && args.explain.is_none() {
+        anyhow::bail!("--pair draws a waterfall in the --explain page: give --explain FILE too");
+    }
     let mut mapping = sanad_dedup::ColumnMapping::new();
     for pair in &args.map {
         let (field, column) = pair
@@ -847,6 +864,10 @@ pub async fn dedup(settings: &Settings, args: &DedupArgs) -> anyhow::Result<()> 
         result.review.len(),
         started.elapsed().as_secs_f64()
     );
+    crate::dedup_explain::print_model_summary(&result);
+    if let Some(file) = &args.explain {
+        crate::dedup_explain::write_explain(file, &result, &records, &args.pair)?;
+    }
     if let Some(truth) = &args.truth {
         let e = sanad_dedup::evaluate(&result, &records, truth)?;
         println!(

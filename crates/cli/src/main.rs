@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod commands;
+mod dedup_explain;
 mod progress;
 mod settings;
 mod targeting;

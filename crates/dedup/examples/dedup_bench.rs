@@ -5,7 +5,8 @@
 //!     --csv /tmp/dd/persons.csv --households /tmp/dd/households.csv --truth /tmp/dd/truth.csv --out /tmp/dd/out
 //! ```
 //!
-//! Options: `--map FIELD=COLUMN` (repeatable), `--threads N`, `--match P`, `--review P`, `--json`.
+//! Options: `--map FIELD=COLUMN` (repeatable), `--threads N`, `--match P` (instead of the threshold
+//! chosen from the data), `--review P`, `--json`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,7 +33,8 @@ fn main() -> ExitCode {
                 "--match" => {
                     opts.config.match_threshold = value("--match")?
                         .parse()
-                        .map_err(|e| format!("--match: {e}"))?
+                        .map_err(|e| format!("--match: {e}"))?;
+                    opts.config.auto_threshold = false;
                 }
                 "--review" => {
                     opts.config.review_threshold = value("--review")?

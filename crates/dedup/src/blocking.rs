@@ -36,10 +36,20 @@ pub enum BlockingRule {
     Phone,
     /// Exact birth date and sex (used to train the name comparisons).
     BirthDateSex,
+    /// Initials of both names (in either order) and birth date (day and month in either order):
+    /// catches the pairs whose two names both carry a typo, or a short form of the given name.
+    InitialsDate,
+    /// Exact national id (used to train every other field: pairs sharing an id are nearly all
+    /// matches).
+    NationalIdExact,
+    /// Phonetic names (in either order), for the pairs where one record has no birth date: the
+    /// date-keyed rules cannot reach them. One-sided: a pair of two dated records is left to the
+    /// other rules, so a block of a common name costs a cheap test per pair, not a score.
+    NamesDateMissing,
 }
 
 impl BlockingRule {
-    pub const DEFAULT: [BlockingRule; 9] = [
+    pub const DEFAULT: [BlockingRule; 11] = [
         BlockingRule::NationalId,
         BlockingRule::ArabicNamesYear,
         BlockingRule::PhoneticNamesYear,
@@ -49,7 +59,26 @@ impl BlockingRule {
         BlockingRule::LastNameDate,
         BlockingRule::SkeletonCommune,
         BlockingRule::Phone,
+        BlockingRule::InitialsDate,
+        BlockingRule::NamesDateMissing,
     ];
+
+    /// The largest block this rule scores, for a cap of `cap` (the one-sided rule keeps a
+    /// twentieth of it).
+    pub(crate) fn cap(self, cap: usize) -> usize {
+        if self == BlockingRule::NamesDateMissing {
+            (cap / 20).max(2)
+        } else {
+            cap
+        }
+    }
+
+    /// Whether the rule reaches a pair of records that share its key (the one-sided rule needs
+    /// one of them undated).
+    #[inline]
+    pub(crate) fn admits(self, undated_a: bool, undated_b: bool) -> bool {
+        self != BlockingRule::NamesDateMissing || undated_a || undated_b
+    }
 
     pub fn name(self) -> &'static str {
         match self {
@@ -63,6 +92,9 @@ impl BlockingRule {
             BlockingRule::SkeletonCommune => "name skeletons + commune",
             BlockingRule::Phone => "phone",
             BlockingRule::BirthDateSex => "birth date + sex",
+            BlockingRule::InitialsDate => "initials + date",
+            BlockingRule::NationalIdExact => "national_id (exact)",
+            BlockingRule::NamesDateMissing => "phonetic names, one undated",
         }
     }
 
@@ -106,7 +138,17 @@ impl BlockingRule {
                 combine(&[t, a, b, u64::from(f.commune)])
             }
             BlockingRule::Phone => combine(&[t, f.phone]),
-            BlockingRule::BirthDateSex => combine(&[t, u64::from(f.dob), u64::from(f.sex)]),
+            // A file without sex still trains the names (sex 0 is a value here, not a missing part).
+            BlockingRule::BirthDateSex => combine(&[t, u64::from(f.dob), u64::from(f.sex) + 1]),
+            BlockingRule::InitialsDate => {
+                let (a, b) = names(u32::from(f.first.initial), u32::from(f.last.initial));
+                combine(&[t, a, b, year, md])
+            }
+            BlockingRule::NationalIdExact => combine(&[t, u64::from(f.nid)]),
+            BlockingRule::NamesDateMissing => {
+                let (a, b) = names(f.first.phon, f.last.phon);
+                combine(&[t, a, b])
+            }
         }
     }
 }
@@ -225,6 +267,8 @@ pub struct RuleReport {
     pub raw_pairs: u64,
     /// Pairs this rule produced that no earlier rule did.
     pub candidate_pairs: u64,
+    /// Share of the matches found that this rule reaches on its own (whatever the other rules).
+    pub match_share: f64,
 }
 
 /// The blocks of one rule: `members[starts[b]..starts[b + 1]]` is block `b`, whose key is `keys[b]`.
@@ -254,13 +298,15 @@ pub(crate) struct Blocking {
     pub nid_skipped: HashSet<u32>,
     /// The position of the national-id rule, if any.
     pub nid_rule: Option<usize>,
+    /// Records without a birth date (for the one-sided rule).
+    pub undated: Vec<bool>,
     pub reports: Vec<RuleReport>,
 }
 
 impl Blocking {
     pub fn build(feats: &[Feat], rules: &[BlockingRule], cap: usize) -> Blocking {
         let n_rules = rules.len();
-        let cap = cap.max(2);
+        let full_cap = cap.max(2);
         let mut keys = vec![0u32; feats.len() * n_rules];
         let mut blocks = Vec::with_capacity(n_rules);
         let mut reports = Vec::with_capacity(n_rules);
@@ -270,6 +316,10 @@ impl Blocking {
                 rule: rule.name().to_owned(),
                 ..RuleReport::default()
             };
+            // Names alone are weak evidence: in a block of a name that many people share, a
+            // pair agreeing on the names only could never reach the match threshold, so the
+            // one-sided rule keeps small blocks only.
+            let cap = rule.cap(full_cap);
             let mut entries: Vec<u64> = if rule == BlockingRule::NationalId {
                 feats
                     .par_iter()
@@ -307,6 +357,15 @@ impl Blocking {
                     e += 1;
                 }
                 let size = e - s;
+                if rule == BlockingRule::NamesDateMissing
+                    && !entries[s..e]
+                        .iter()
+                        .any(|&x| feats[(x & 0xFFFF_FFFF) as usize].dob == 0)
+                {
+                    // No undated record: the one-sided rule has no pair here.
+                    s = e;
+                    continue;
+                }
                 if size > cap {
                     report.oversized_blocks += 1;
                     if rule == BlockingRule::NationalId {
@@ -375,6 +434,7 @@ impl Blocking {
             blocks,
             nid_skipped,
             nid_rule: rules.iter().position(|r| *r == BlockingRule::NationalId),
+            undated: feats.iter().map(|f| f.dob == 0).collect(),
             reports,
         }
     }
@@ -386,7 +446,7 @@ impl Blocking {
         }
         let n = self.rules.len();
         let (a, b) = (self.keys[i * n + r], self.keys[j * n + r]);
-        a != 0 && a == b
+        a != 0 && a == b && self.rules[r].admits(self.undated[i], self.undated[j])
     }
 
     /// Whether an earlier rule than `r` produces the pair.
@@ -395,7 +455,12 @@ impl Blocking {
         let n = self.rules.len();
         let (ri, rj) = (&self.keys[i * n..i * n + r], &self.keys[j * n..j * n + r]);
         // The national-id rule leaves its key slots at 0: they never match here.
-        if ri.iter().zip(rj).any(|(a, b)| *a != 0 && a == b) {
+        if ri
+            .iter()
+            .zip(rj)
+            .enumerate()
+            .any(|(k, (a, b))| *a != 0 && a == b && self.rules[k].admits(fi.dob == 0, fj.dob == 0))
+        {
             return true;
         }
         self.nid_rule.is_some_and(|k| k < r)
@@ -453,7 +518,8 @@ impl Blocking {
         let mut produced = Vec::with_capacity(self.rules.len());
         let mut raw = Vec::with_capacity(self.rules.len());
         for (r, rb) in self.blocks.iter().enumerate() {
-            let is_nid = self.rules[r] == BlockingRule::NationalId;
+            let rule = self.rules[r];
+            let is_nid = rule == BlockingRule::NationalId;
             let (st, total, raw_total) = (0..rb.len())
                 .into_par_iter()
                 .with_min_len(64)
@@ -482,7 +548,9 @@ impl Blocking {
                                 {
                                     continue;
                                 }
-                                if self.earlier_rule_covers(r, i, j, fi, fj) {
+                                if !rule.admits(fi.dob == 0, fj.dob == 0)
+                                    || self.earlier_rule_covers(r, i, j, fi, fj)
+                                {
                                     continue;
                                 }
                                 let (a, c) = if i < j { (i, j) } else { (j, i) };

@@ -91,6 +91,9 @@ pub(crate) struct NameF {
     /// Offset and length of the exact form in the text arena.
     pub text: u32,
     pub text_len: u16,
+    /// First letter of the exact form (0 when none): with the birth date, a blocking key that a
+    /// typo elsewhere in both names does not break. Fits in the padding after `text_len`.
+    pub initial: u8,
     /// log2 of the term frequency of `exact` (floored at the model's minimum), 0 when missing.
     pub lt_exact: f32,
     /// log2 of the term frequency of the phonetic key (or of the Arabic form without Latin).
@@ -227,6 +230,7 @@ fn name_features(
         ar_skel: key32(&keys.arabic_skeleton),
         text,
         text_len: bytes.len() as u16,
+        initial: bytes.first().copied().unwrap_or(0),
         lt_exact: 0.0,
         lt_phon: 0.0,
     };

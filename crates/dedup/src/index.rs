@@ -113,6 +113,29 @@ impl MatchIndex {
         self.feats.push(f);
     }
 
+    /// `record` scored against the indexed person at `i`, whether or not a blocking rule reaches
+    /// the pair.
+    fn score_against(&self, q: &Feat, arena: &[u8], i: usize) -> Candidate {
+        let arenas = Arenas {
+            a: arena,
+            b: &self.arena,
+        };
+        let s = score_pair(&self.weights, arenas, q, &self.feats[i]);
+        Candidate {
+            id: self.ids[i].clone(),
+            probability: probability(f64::from(s.weight)),
+            weight: f64::from(s.weight),
+            swapped_names: s.swapped,
+            explanation: (0..N_FIELDS)
+                .map(|f| FieldExplanation {
+                    field: FIELDS[f],
+                    level: LEVELS[f][usize::from(s.levels[f])],
+                    weight: s.field_weights[f],
+                })
+                .collect(),
+        }
+    }
+
     /// The registered persons that may be `record`, by decreasing probability, at most `limit`.
     pub fn candidates(&self, record: &Record, limit: usize) -> Vec<Candidate> {
         let mut arena = Vec::new();
@@ -125,7 +148,14 @@ impl MatchIndex {
                 let Some(members) = self.maps[r].get(&k) else {
                     continue;
                 };
-                if members.len() <= self.cap {
+                if self.rules[r] == BlockingRule::NamesDateMissing {
+                    // One-sided: only pairs where one of the two is undated.
+                    if members.len() <= self.rules[r].cap(self.cap) {
+                        seen.extend(members.iter().copied().filter(|&i| {
+                            self.rules[r].admits(q.dob == 0, self.feats[i as usize].dob == 0)
+                        }));
+                    }
+                } else if members.len() <= self.cap {
                     seen.extend_from_slice(members);
                 } else if self.rules[r] != BlockingRule::NationalId {
                     // Oversized block: the batch run splits it by sex and region.
@@ -176,4 +206,14 @@ impl MatchIndex {
         out.truncate(limit);
         out
     }
+}
+
+/// Scores two records with `model` (its weights and term frequencies), whether or not the blocking
+/// rules reach the pair: the waterfall of `sanad dedup --explain … --pair A B`. The household-links
+/// field, which needs the other pairs of a run, is left at null.
+pub fn compare_records(model: &Model, a: &Record, b: &Record) -> Candidate {
+    let index = MatchIndex::build(std::slice::from_ref(b), model);
+    let mut arena = Vec::new();
+    let q = index.features(a, &mut arena);
+    index.score_against(&q, &arena, 0)
 }

@@ -5,8 +5,10 @@
 //! `u32`) → blocking by several rules with capped blocks ([`BlockingRule`]) → training ([`train`]: u
 //! from random pairs, m by EM on agreement-pattern counts of a sample of candidate pairs, name term
 //! frequencies) → scoring every candidate pair once, streamed per block (Fellegi–Sunter match weight,
-//! probability and per-field explanation) → union-find clustering of the pairs above the match
-//! threshold; pairs between the review and the match thresholds form the review list.
+//! probability and per-field explanation) → the match threshold chosen from the fitted model (where
+//! its predicted F1 is highest; overridable) → union-find clustering of the pairs above it; pairs
+//! between the review and the match thresholds form the review list. [`explain_html`] renders the
+//! fitted model, its predicted precision–recall curve and a pair's waterfall ([`compare_records`]).
 //!
 //! [`MatchIndex`] serves the registration-time check: built once from the registry's persons with a
 //! trained [`Model`], then queried per new person.
@@ -15,12 +17,14 @@ mod blocking;
 mod compare;
 pub mod date;
 mod eval;
+mod explain;
 mod features;
 mod index;
 mod io;
 mod links;
 mod model;
 pub mod normalize;
+mod recall;
 mod report;
 
 use std::time::Instant;
@@ -30,10 +34,11 @@ use serde::{Deserialize, Serialize};
 pub use blocking::{BlockingRule, RuleReport};
 pub use compare::{FIELDS, LEVELS, Levels, N_FIELDS, jaro_winkler};
 pub use eval::{Evaluation, evaluate, evaluate_entities, read_truth};
+pub use explain::{PairToExplain, explain_html, prior_bits};
 pub use features::{
     FieldIssue, InputIssues, NotANationalId, TermFrequencies, normalize_national_id,
 };
-pub use index::{Candidate, MatchIndex};
+pub use index::{Candidate, MatchIndex, compare_records};
 pub use io::{
     ColumnMapping, attach_communes, read_csv, read_csv_from, write_clusters_csv, write_pairs_csv,
 };
@@ -65,10 +70,19 @@ pub struct Record {
 /// Settings of a run.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct DedupConfig {
-    /// Pairs with a match probability at or above this are matches (clustered).
+    /// Pairs with a match probability at or above this are matches (clustered); with
+    /// `auto_threshold`, only the starting point (see [`choose_threshold`]).
     pub match_threshold: f64,
+    /// Choose the match threshold from the fitted model: the one that maximises the F1 the model
+    /// predicts (`match_threshold` is then overridden; the review threshold stays).
+    #[serde(default)]
+    pub auto_threshold: bool,
     /// Pairs at or above this and below `match_threshold` go to the review list.
     pub review_threshold: f64,
+    /// About this many pairs to review: the review threshold rises (never falls below
+    /// `review_threshold`) until the review band holds at most this many, the likeliest first.
+    #[serde(default)]
+    pub review_pairs: Option<usize>,
     /// Largest block scored as a whole; larger ones are split by sex and region, then skipped.
     pub max_block_size: usize,
     /// Worker threads; 0 = one per core.
@@ -93,7 +107,9 @@ impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig {
             match_threshold: 0.5,
+            auto_threshold: true,
             review_threshold: 0.1,
+            review_pairs: None,
             max_block_size: 1000,
             threads: 0,
             u_sample_pairs: 1_000_000,
@@ -102,7 +118,7 @@ impl Default for DedupConfig {
             em_max_iterations: 100,
             seed: 42,
             rules: BlockingRule::DEFAULT.to_vec(),
-            tf_minimum: 1e-4,
+            tf_minimum: 1e-6,
             tf_weight: 1.0,
         }
     }
@@ -223,6 +239,95 @@ pub struct RunReport {
     /// processes sharing the cores).
     pub pairs_per_cpu_second: Option<f64>,
     pub input_issues: InputIssues,
+    /// The thresholds used (the match threshold chosen from the data unless given).
+    pub match_threshold: f64,
+    pub review_threshold: f64,
+    pub threshold_chosen_from_data: bool,
+    /// Matches the model expects among all pairs, and the precision and recall it predicts at
+    /// each threshold (from the probabilities of the scored pairs; no truth needed).
+    pub expected_matches: f64,
+    pub predicted_curve: Vec<CurvePoint>,
+    /// The blocking recall estimated without a truth file, from the fitted model (the chance that
+    /// the rules reach a match, its fields drawn with the fitted m and missing as in the file).
+    pub estimated_blocking_recall: f64,
+}
+
+/// A point of the predicted precision–recall curve.
+#[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
+pub struct CurvePoint {
+    pub threshold: f64,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    pub pairs: u64,
+}
+
+/// The predicted precision–recall curve of scored pairs whose match probabilities are `probs`,
+/// against `expected_matches` matches in all (the model's prior times all pairs; at least the sum
+/// of the probabilities). A calibrated model expects `Σ p` true matches above a threshold among
+/// the pairs above it, and misses the expected matches below it.
+pub fn predicted_curve(probs: &[f64], expected_matches: f64) -> Vec<CurvePoint> {
+    let mut p: Vec<f64> = probs.to_vec();
+    p.sort_by(|a, b| b.total_cmp(a));
+    let total = expected_matches.max(p.iter().sum::<f64>()).max(1e-9);
+    let mut out = Vec::new();
+    let mut tp = 0.0;
+    let mut k = 0usize;
+    // Thresholds on a logit grid, dense near 0 and 1 where the pairs are.
+    for step in (0..=60).rev() {
+        let w = -15.0 + f64::from(step) * 0.5;
+        let t = probability(w);
+        while k < p.len() && p[k] >= t {
+            tp += p[k];
+            k += 1;
+        }
+        let precision = if k == 0 { 1.0 } else { tp / k as f64 };
+        let recall = tp / total;
+        out.push(CurvePoint {
+            threshold: t,
+            precision,
+            recall,
+            f1: 2.0 * tp / (k as f64 + total),
+            pairs: k as u64,
+        });
+    }
+    out
+}
+
+/// The match threshold that maximises the predicted F1 over `[lo, hi]`: the probability of the
+/// last pair kept (scored pairs sorted by decreasing probability), so that the choice is exact,
+/// not on a grid.
+pub fn choose_threshold(probs: &[f64], expected_matches: f64, lo: f64, hi: f64) -> f64 {
+    let mut p: Vec<f64> = probs.iter().copied().filter(|&x| x >= lo).collect();
+    p.sort_by(|a, b| b.total_cmp(a));
+    let total = expected_matches.max(probs.iter().sum::<f64>()).max(1e-9);
+    let (mut tp, mut best, mut best_t) = (0.0, -1.0, hi);
+    for (k, &x) in p.iter().enumerate() {
+        tp += x;
+        let f1 = 2.0 * tp / ((k + 1) as f64 + total);
+        if f1 > best && x <= hi {
+            best = f1;
+            best_t = x;
+        }
+    }
+    best_t.clamp(lo, hi)
+}
+
+/// The review threshold that leaves at most `budget` pairs between it and the match threshold
+/// (the likeliest first), before the household-links evidence.
+pub fn review_threshold_for(probs: &[f64], match_threshold: f64, budget: usize) -> f64 {
+    let mut below: Vec<f64> = probs
+        .iter()
+        .copied()
+        .filter(|&p| p < match_threshold)
+        .collect();
+    if below.len() <= budget {
+        return 0.0;
+    }
+    below.sort_by(|a, b| b.total_cmp(a));
+    // Just above the first pair left out.
+    let cut = below[budget];
+    (cut + (1.0 - cut) * 1e-9).min(match_threshold)
 }
 
 impl RunReport {
@@ -402,6 +507,9 @@ fn apply_tf(feats: &mut [Feat], lookup: &TfLookup, tf_min: f64) {
     feats.par_iter_mut().for_each(|f| lookup.apply(f, tf_min));
 }
 
+/// Matches the national-id session needs before its m replace those of the other sessions.
+const MIN_SESSION_C_MATCHES: f64 = 500.0;
+
 fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Model {
     let t = &p.table;
     let (u_counts, u_pairs) = model::sample_u(t, config.u_sample_pairs, config.seed);
@@ -433,8 +541,21 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
     };
     let (counts_a, pairs_a) = session(BlockingRule::PhoneticNamesYear, &[0, 1]);
     let (counts_b, pairs_b) = session(BlockingRule::BirthDateSex, &[2, 4, 6]);
-    let ra = model::em(&counts_a, config.em_max_iterations, 1e-6);
-    let rb = model::em(&counts_b, config.em_max_iterations, 1e-6);
+    // u stays at its random-pair value for the fields a session neither blocks on nor leaves out.
+    let ra = model::em_full(
+        &counts_a,
+        config.em_max_iterations,
+        1e-6,
+        None,
+        Some((&u, &[3, 5, 7])),
+    );
+    let rb = model::em_full(
+        &counts_b,
+        config.em_max_iterations,
+        1e-6,
+        None,
+        Some((&u, &[0, 1, 3, 5, 7])),
+    );
     let fixed_a = model::fixed_levels(&counts_a);
     let fixed_b = model::fixed_levels(&counts_b);
     // Names from session B; the other fields from session A, averaged with B where both
@@ -457,6 +578,28 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
             }
         }
     }
+    // Session C, on pairs sharing a national id, sees every level of the names and the birth
+    // date (A cannot see a birth year typed wrong, B a name typed wrong): where it holds enough
+    // matches, it gives those fields' m.
+    let (counts_c, pairs_c) = session(BlockingRule::NationalIdExact, &[3]);
+    let rc = model::em_full(
+        &counts_c,
+        config.em_max_iterations,
+        1e-6,
+        None,
+        Some((&u, &[0, 1, 2, 5, 7])),
+    );
+    let fixed_c = model::fixed_levels(&counts_c);
+    if rc.lambda * pairs_c as f64 >= MIN_SESSION_C_MATCHES {
+        for f in [0, 1, 2, 4] {
+            for l in 1..LEVELS[f].len() {
+                if !fixed_c[f][l] {
+                    m[f][l] = rc.m[f][l];
+                    fixed[f][l] = false;
+                }
+            }
+        }
+    }
     model::neutralise(&mut m, &u, &fixed);
     // The share of matches among the candidate pairs, with m fixed: EM on a sample of the blocks.
     let (counts, produced, _) = p.blocking.for_each_pair(
@@ -470,7 +613,7 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
         compare::PatternCounts::merge,
     );
     let sparse = counts.sparse();
-    let em_pairs: u64 = produced.iter().sum::<u64>() + pairs_a + pairs_b;
+    let em_pairs: u64 = produced.iter().sum::<u64>() + pairs_a + pairs_b + pairs_c;
     let n = t.feats.len() as f64;
     let all_pairs = (n * (n - 1.0) / 2.0).max(1.0);
     // The prior: EM on λ alone with m and u fixed, over the candidate pairs (pairs that no rule
@@ -480,10 +623,11 @@ fn train_prepared(p: &Prepared, config: &DedupConfig, timer: &mut Timer) -> Mode
     let estimated_matches = lambda * all_pairs;
     let r = model::EmResult {
         m,
+        u: u.clone(),
         lambda: estimated_matches
             / (produced.iter().sum::<u64>().max(1) as f64 * config.em_block_sample as f64),
-        iterations: ra.iterations + rb.iterations + lambda_iterations,
-        converged: ra.converged && rb.converged,
+        iterations: ra.iterations + rb.iterations + rc.iterations + lambda_iterations,
+        converged: ra.converged && rb.converged && rc.converged,
     };
     timer.lap("train_em");
     model::assemble(
@@ -562,8 +706,14 @@ fn run(
         let em_pairs = model.training.em_pairs;
         let w = model.weights();
         let t = &p.table;
-        let review_w = logit2(config.review_threshold);
-        let match_w = logit2(config.match_threshold);
+        let mut review_w = logit2(config.review_threshold);
+        // With a threshold chosen from the data, pairs down to the review threshold are kept.
+        let start_match = if config.auto_threshold {
+            config.review_threshold
+        } else {
+            config.match_threshold
+        };
+        let mut match_w = logit2(start_match);
         // Pairs this far below the review threshold may still rise above it with the
         // household-links evidence of the second step.
         let keep_w = review_w.min(match_w) - links::HEADROOM_BITS;
@@ -597,6 +747,31 @@ fn run(
             .zip(cpu_start)
             .map(|(b, a)| b - a);
         let mut model = model;
+        let probs: Vec<f64> = kept
+            .iter()
+            .map(|fp| probability(f64::from(fp.weight)))
+            .collect();
+        let expected_matches = model.training.estimated_matches;
+        let mut match_threshold = config.match_threshold;
+        if config.auto_threshold {
+            // Never below the review threshold, and never so high that a pair the model gives
+            // 19 chances in 20 waits for review.
+            match_threshold = choose_threshold(
+                &probs,
+                expected_matches,
+                config.review_threshold.max(0.05),
+                0.95,
+            );
+            match_w = logit2(match_threshold);
+        }
+        let mut review_threshold = config.review_threshold;
+        if let Some(budget) = config.review_pairs {
+            review_threshold =
+                review_threshold_for(&probs, match_threshold, budget).max(config.review_threshold);
+            review_w = logit2(review_threshold);
+        }
+        let predicted = predicted_curve(&probs, expected_matches);
+        drop(probs);
         let fitted = links::fit(&kept, &t.feats, match_w);
         // Second step: the pairs that reach the review threshold with their household links, scored
         // again in full for their explanation, back in input indices.
@@ -674,12 +849,22 @@ fn run(
                 .filter(|c| *c > 0.0)
                 .map(|c| pairs_scored as f64 / c),
             input_issues: p.issues.clone(),
+            match_threshold,
+            review_threshold,
+            threshold_chosen_from_data: config.auto_threshold,
+            expected_matches,
+            predicted_curve: predicted,
+            estimated_blocking_recall: 1.0,
         };
-        let nids = t.feats.iter().map(NidBytes::of).collect();
+        let nids: Vec<NidBytes> = t.feats.iter().map(NidBytes::of).collect();
         let mut pos = vec![0u32; p.order.len()];
         for (k, &o) in p.order.iter().enumerate() {
             pos[o as usize] = k as u32;
         }
+        let mut report = report;
+        rule_match_shares(&p.blocking, &pairs, &pos, &nids, &mut report.rules);
+        report.estimated_blocking_recall =
+            recall::model_blocking_recall(&model, &t.feats, &p.blocking.rules);
         let mut blocking = p.blocking;
         blocking.drop_blocks();
         Ok(DedupResult {
@@ -696,6 +881,37 @@ fn run(
             },
         })
     })
+}
+
+/// Each rule's share of the matches found (whatever the other rules): which rules carry the
+/// matches, and which add little.
+fn rule_match_shares(
+    blocking: &Blocking,
+    pairs: &[ScoredPair],
+    pos: &[u32],
+    nids: &[NidBytes],
+    rules: &mut [RuleReport],
+) {
+    let n_rules = blocking.rules.len();
+    let mut covered = vec![0u64; n_rules];
+    let mut matches = 0u64;
+    for p in pairs.iter().filter(|p| p.status == PairStatus::Match) {
+        let (i, j) = (pos[p.a as usize] as usize, pos[p.b as usize] as usize);
+        matches += 1;
+        for (r, c) in covered.iter_mut().enumerate() {
+            if blocking.rule_covers(r, i, j, nids[i].as_slice(), nids[j].as_slice()) {
+                *c += 1;
+            }
+        }
+    }
+    if matches == 0 {
+        return;
+    }
+    for (r, c) in covered.iter().enumerate() {
+        if let Some(rep) = rules.get_mut(r) {
+            rep.match_share = *c as f64 / matches as f64;
+        }
+    }
 }
 
 /// The weight (bits) at which the probability reaches `p`.
@@ -802,6 +1018,26 @@ mod tests {
         let (clusters, of) = cluster(7, pairs.iter());
         assert_eq!(clusters, vec![vec![0, 3, 5], vec![1, 2]]);
         assert_eq!(of, vec![0, 1, 1, 0, 4, 0, 6]);
+    }
+
+    #[test]
+    fn the_threshold_chosen_maximises_the_predicted_f1_and_the_review_band_keeps_its_budget() {
+        // 90 near-certain pairs, 10 even odds, 100 unlikely; the model expects 100 matches in all.
+        let mut probs = vec![0.99; 90];
+        probs.extend([0.5; 10]);
+        probs.extend([0.02; 100]);
+        let t = choose_threshold(&probs, 100.0, 0.01, 0.95);
+        // Taking the even-odds pairs adds 5 true matches for 5 false ones: F1 rises from
+        // 2·89.1/190 = 0.938 to 2·94.1/200 = 0.941.
+        assert!((t - 0.5).abs() < 1e-12, "{t}");
+        let curve = predicted_curve(&probs, 100.0);
+        let best = curve.iter().map(|c| c.f1).fold(0.0, f64::max);
+        assert!(best <= 2.0 * 94.1 / 200.0 + 1e-9);
+        assert!(curve.windows(2).all(|w| w[0].recall <= w[1].recall));
+        let r = review_threshold_for(&probs, t, 30);
+        let band = probs.iter().filter(|&&p| p >= r && p < t).count();
+        assert!(band <= 30 && r > 0.0, "{r} {band}");
+        assert_eq!(review_threshold_for(&probs, t, 1000), 0.0);
     }
 
     #[test]

@@ -363,6 +363,10 @@ pub(crate) fn u_from_counts(counts: &[[u64; 8]; N_FIELDS]) -> Vec<Vec<f64>> {
 /// Outcome of EM.
 pub(crate) struct EmResult {
     pub m: Vec<Vec<f64>>,
+    /// u among the training pairs (a nuisance parameter: scoring uses the u of random pairs;
+    /// read by the test that EM recovers it).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub u: Vec<Vec<f64>>,
     pub lambda: f64,
     pub iterations: usize,
     pub converged: bool,
@@ -371,16 +375,32 @@ pub(crate) struct EmResult {
 /// Expectation–maximisation on agreement-pattern counts (`counts[pattern]`), estimating m, the
 /// candidate-pair u (a nuisance parameter: scoring uses the u of random pairs) and the share of
 /// matches. Levels seen in fewer than [`MIN_LEVEL_PAIRS`] pairs keep their prior m.
+#[cfg(test)]
 pub(crate) fn em(counts: &[(usize, f64)], max_iter: usize, tol: f64) -> EmResult {
-    em_with(counts, max_iter, tol, None)
+    em_full(counts, max_iter, tol, None, None)
 }
 
-/// EM as [`em`]; with `fixed_m`, m stays as given and only u and the share of matches are estimated.
-pub(crate) fn em_with(
+/// Pseudo-matches of the prior m added to every field's m in each M step: a level no training
+/// match showed keeps a small m instead of 0 (a weight of −20 bits that a single typo in a
+/// national id would turn into a certain non-match). Few enough to vanish against a few
+/// thousand training matches.
+const M_PSEUDO_MATCHES: f64 = 5.0;
+
+/// Expectation–maximisation on agreement-pattern counts (`counts[pattern]`), estimating m, the
+/// candidate-pair u (a nuisance parameter: scoring uses the u of random pairs) and the share of
+/// matches; levels seen in fewer than [`MIN_LEVEL_PAIRS`] pairs keep their prior m. With `fixed_m`,
+/// m stays as given. With `random_u` = (u, fields), the u of the listed fields stays at the u of
+/// random pairs (Splink's practice). A session's training pairs agree on the fields it blocks on,
+/// so those keep a free u; the others are, among non-matches, about as independent of the block as
+/// in random pairs. Fixing their u makes EM identifiable on files with only two or three fields
+/// left to learn from (FEBRL: birth date and national id when blocking on the names), where a free
+/// u lets the non-match class swallow the matches with a typo.
+pub(crate) fn em_full(
     counts: &[(usize, f64)],
     max_iter: usize,
     tol: f64,
     fixed_m: Option<&[Vec<f64>]>,
+    random_u: Option<(&[Vec<f64>], &[usize])>,
 ) -> EmResult {
     let pats: Vec<(Levels, f64)> = counts
         .iter()
@@ -413,6 +433,15 @@ pub(crate) fn em_with(
             v
         })
         .collect();
+    let mut u_is_fixed = [false; N_FIELDS];
+    if let Some((ru, fields)) = random_u {
+        for &f in fields {
+            u_is_fixed[f] = true;
+            for l in 1..LEVELS[f].len() {
+                u[f][l] = ru[f][l];
+            }
+        }
+    }
     let mut lambda = 0.05;
     let mut iterations = 0;
     let mut converged = false;
@@ -459,11 +488,21 @@ pub(crate) fn em_with(
                 } else if fixed[f][l] {
                     FALLBACK_M[f][l]
                 } else if free_m > 0.0 {
-                    (am[f][l] / free_m * (1.0 - fixed_mass)).max(M_FLOOR)
+                    let prior_free: f64 = (1..nl)
+                        .filter(|&k| !fixed[f][k])
+                        .map(|k| PRIOR_M[f].get(k).copied().unwrap_or(0.0))
+                        .sum::<f64>()
+                        .max(1e-12);
+                    let prior = PRIOR_M[f].get(l).copied().unwrap_or(0.0) / prior_free;
+                    ((am[f][l] + M_PSEUDO_MATCHES * prior) / (free_m + M_PSEUDO_MATCHES)
+                        * (1.0 - fixed_mass))
+                        .max(M_FLOOR)
                 } else {
                     m[f][l]
                 };
-                let nu = if su > 0.0 {
+                let nu = if u_is_fixed[f] {
+                    u[f][l]
+                } else if su > 0.0 {
                     (au[f][l] / su).max(U_FLOOR)
                 } else {
                     u[f][l]
@@ -481,6 +520,7 @@ pub(crate) fn em_with(
     }
     EmResult {
         m,
+        u,
         lambda,
         iterations,
         converged,
@@ -614,7 +654,8 @@ mod tests {
     use super::*;
     use crate::compare::{n_patterns, pattern_index};
 
-    /// A two-class mixture with known m and u over the patterns: EM must recover m.
+    /// A two-class mixture with known m and u over the patterns: EM must recover m, u and the
+    /// share of matches.
     #[test]
     #[allow(clippy::needless_range_loop)]
     fn em_recovers_known_m() {
@@ -666,6 +707,12 @@ mod tests {
                     (got - true_m[f][l]).abs() < 0.02,
                     "field {f} level {l}: m {got} != {}",
                     true_m[f][l]
+                );
+                let got_u = r.u[f][l];
+                assert!(
+                    (got_u - true_u[f][l]).abs() < 0.01,
+                    "field {f} level {l}: u {got_u} != {}",
+                    true_u[f][l]
                 );
             }
         }

@@ -36,6 +36,9 @@ pub struct BenchOutcome {
     pub report: RunReport,
     pub evaluation: Option<Evaluation>,
     pub peak_rss_bytes: Option<u64>,
+    /// The fitted model's prior and parameters per field and level (term frequencies left out).
+    pub lambda: f64,
+    pub fields: Vec<crate::FieldModel>,
 }
 
 /// Peak resident memory of this process (VmHWM of /proc/self/status), where available.
@@ -86,6 +89,8 @@ pub fn run_bench(opts: &BenchOptions) -> Result<BenchOutcome, DedupError> {
         read_seconds,
         write_seconds,
         end_to_end_seconds,
+        lambda: result.model.lambda,
+        fields: result.model.fields.clone(),
         report: result.report,
         evaluation,
         peak_rss_bytes: peak_rss_bytes(),
@@ -126,22 +131,47 @@ impl BenchOutcome {
         let _ = writeln!(s);
         let _ = writeln!(
             s,
-            "{:<30} {:>9} {:>8} {:>9} {:>8} {:>12} {:>12}",
-            "blocking rule", "blocks", "largest", "oversized", "skipped", "raw pairs", "new pairs"
+            "{:<30} {:>9} {:>8} {:>9} {:>8} {:>12} {:>12} {:>8}",
+            "blocking rule",
+            "blocks",
+            "largest",
+            "oversized",
+            "skipped",
+            "raw pairs",
+            "new pairs",
+            "matches"
         );
         for rule in &r.rules {
             let _ = writeln!(
                 s,
-                "{:<30} {:>9} {:>8} {:>9} {:>8} {:>12} {:>12}",
+                "{:<30} {:>9} {:>8} {:>9} {:>8} {:>12} {:>12} {:>7.1}%",
                 rule.rule,
                 rule.blocks,
                 rule.largest_block,
                 rule.oversized_blocks,
                 rule.skipped_blocks,
                 rule.raw_pairs,
-                rule.candidate_pairs
+                rule.candidate_pairs,
+                100.0 * rule.match_share
             );
         }
+        let _ = writeln!(
+            s,
+            "estimated blocking recall     {:.4} (no truth needed: from the fitted m and the missing values)",
+            r.estimated_blocking_recall
+        );
+        let _ = writeln!(
+            s,
+            "thresholds                    match {:.3} ({}), review {:.3}; {:.0} matching pairs expected",
+            r.match_threshold,
+            if r.threshold_chosen_from_data {
+                "chosen from the data"
+            } else {
+                "given"
+            },
+            r.review_threshold,
+            r.expected_matches
+        );
         let _ = writeln!(s);
         let score = r.seconds("score");
         let _ = writeln!(s, "candidate pairs scored        {}", r.pairs_scored);

@@ -273,3 +273,45 @@ fn index_insert_and_bad_values() {
             .any(|e| e.field == "first_name" && e.level == "variant")
     );
 }
+
+/// A file from elsewhere (the second synthetic profile: another vocabulary, no Arabic names, no
+/// commune, national ids missing in a quarter): the engine learns from it, chooses its threshold,
+/// and estimates without the truth how many true pairs its blocking reaches.
+#[test]
+fn learns_from_a_file_it_was_never_tuned_for_and_estimates_its_blocking_recall() {
+    let dir = tempfile::tempdir().unwrap();
+    sanad_synth::other::generate_other(
+        &sanad_synth::other::OtherConfig {
+            persons: 60_000,
+            seed: 4,
+            duplicate_share: 0.2,
+        },
+        dir.path(),
+    )
+    .unwrap();
+    let records = read_csv(dir.path().join("persons.csv"), &HashMap::new()).unwrap();
+    let result = deduplicate(&records, &DedupConfig::default()).unwrap();
+    let ev = evaluate(&result, &records, dir.path().join("truth.csv")).unwrap();
+    assert!(ev.pair_f1 > 0.93, "{ev:#?}");
+    let r = &result.report;
+    assert!(r.threshold_chosen_from_data);
+    assert!(
+        (0.1..=0.95).contains(&r.match_threshold),
+        "{}",
+        r.match_threshold
+    );
+    assert!(
+        (r.estimated_blocking_recall - ev.blocking_recall).abs() < 0.02,
+        "estimated {} measured {}",
+        r.estimated_blocking_recall,
+        ev.blocking_recall
+    );
+    // A missing national id is neutral: the model learnt a weight for the levels it saw, and the
+    // null level weighs nothing.
+    let nid = &result.model.fields[3];
+    assert_eq!(nid.levels[0].weight, 0.0);
+    assert!(
+        nid.levels[1].weight > 10.0 && nid.levels[3].weight < -3.0,
+        "{nid:?}"
+    );
+}

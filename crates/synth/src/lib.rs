@@ -39,6 +39,7 @@ use sanad_domain::id::MAX_SERIAL;
 use serde::Serialize;
 use time::Date;
 
+pub use crate::dup::other;
 use crate::dup::{DupHousehold, DupNid, DupPerson, Home};
 use crate::format::{
     HOUSEHOLDS_HEADER, PERSONS_HEADER, TRUTH_HEADER, push_assets, push_date, push_field,

@@ -26,8 +26,24 @@ pub struct PairParams {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PairPage {
-    pub items: Vec<DuplicatePair>,
+    pub items: Vec<ReviewPair>,
     pub next_after: Option<i64>,
+}
+
+/// A pair in the review queue, with the weights behind its probability (the waterfall of
+/// `sanad dedup --explain`): what the reviewer weighs, field by field.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ReviewPair {
+    #[serde(flatten)]
+    pub pair: DuplicatePair,
+    pub weights: sanad_app::duplicates::WeightBreakdown,
+}
+
+impl From<DuplicatePair> for ReviewPair {
+    fn from(pair: DuplicatePair) -> Self {
+        let weights = sanad_app::duplicates::weight_breakdown(pair.probability, &pair.explanation);
+        ReviewPair { pair, weights }
+    }
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -87,6 +103,7 @@ pub async fn list(
     let next_after = (items.len() as u32 == limit)
         .then(|| items.last().map(|p| p.id))
         .flatten();
+    let items = items.into_iter().map(ReviewPair::from).collect();
     Ok(axum::Json(PairPage { items, next_after }))
 }
 
