@@ -112,7 +112,7 @@ impl Registry {
         })
     }
 
-    async fn log_read(
+    pub(crate) async fn log_read(
         &self,
         actor: &Actor,
         entity_type: &'static str,

@@ -54,7 +54,8 @@ enum Command {
         #[arg(long)]
         no_serve: bool,
     },
-    /// Generate a synthetic population (households.csv, persons.csv and, with duplicates, truth.csv).
+    /// Generate a synthetic population (households.csv, persons.csv, consumption.csv, survey.csv and,
+    /// with duplicates, truth.csv).
     Gen(commands::GenArgs),
     /// Import households and persons from CSV or XLSX files; all or nothing unless --skip-invalid.
     Import(commands::ImportArgs),

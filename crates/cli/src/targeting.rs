@@ -59,7 +59,8 @@ pub enum ScoreCommand {
         #[arg(long, default_value = "model import")]
         reason: String,
     },
-    /// Make a recorded model the one households are scored with (then run `sanad score --all`).
+    /// Make a recorded model the one households are scored with, then rescore the registry and
+    /// re-check every programme (as `sanad score --all`).
     Activate {
         #[arg(long)]
         model: String,
@@ -67,6 +68,9 @@ pub enum ScoreCommand {
         version: u32,
         #[arg(long, default_value = "model activation")]
         reason: String,
+        /// Activate only; rescore later with `sanad score --all`.
+        #[arg(long)]
+        no_rescore: bool,
     },
     /// List the recorded models.
     Models,
@@ -157,30 +161,7 @@ pub async fn score(settings: &Settings, args: &ScoreArgs) -> anyhow::Result<()> 
             if targeting.engine().index_model().is_none() {
                 eprintln!("note: no active index model; programmes are checked without an index");
             }
-            let bar = Bar::new();
-            let summary = targeting.rescore_all(&actor, args.restart, &bar).await?;
-            bar.finish();
-            let secs = summary.elapsed.as_secs_f64();
-            println!(
-                "rescored {} households in {:.1} s ({:.0}/s){}; {} changed meanwhile (already assessed by their write); {} enrolment changes",
-                summary.households,
-                secs,
-                summary.households as f64 / secs.max(1e-9),
-                if summary.resumed {
-                    ", resuming an interrupted run"
-                } else {
-                    ""
-                },
-                summary.stale,
-                summary.run.transitions,
-            );
-            println!(
-                "  reading {:.1} s, assessing {:.1} s (overlapping the reads), writing {:.1} s",
-                summary.read.as_secs_f64(),
-                summary.assess.as_secs_f64(),
-                summary.write.as_secs_f64()
-            );
-            Ok(())
+            rescore(&targeting, &actor, args.restart).await
         }
         None => bail!("say what to do: `sanad score --all`, or a subcommand (see --help)"),
         Some(ScoreCommand::Fit {
@@ -238,7 +219,8 @@ pub async fn score(settings: &Settings, args: &ScoreArgs) -> anyhow::Result<()> 
                 targeting
                     .activate_model(&actor, &record.id, record.version, reason)
                     .await?;
-                println!("active; run `sanad score --all` to rescore the registry");
+                println!("active");
+                rescore(&targeting, &actor, false).await?;
             }
             Ok(())
         }
@@ -246,12 +228,16 @@ pub async fn score(settings: &Settings, args: &ScoreArgs) -> anyhow::Result<()> 
             model,
             version,
             reason,
+            no_rescore,
         }) => {
             let targeting = open(settings).await?;
             targeting
                 .activate_model(&actor, model, *version, reason)
                 .await?;
-            println!("model {model} version {version} is active; run `sanad score --all`");
+            println!("model {model} version {version} is active");
+            if !no_rescore {
+                rescore(&targeting, &actor, false).await?;
+            }
             Ok(())
         }
         Some(ScoreCommand::Models) => {
@@ -348,6 +334,28 @@ pub async fn score(settings: &Settings, args: &ScoreArgs) -> anyhow::Result<()> 
             Ok(())
         }
     }
+}
+
+/// Rescores the registry with a progress bar and prints what it did.
+async fn rescore(targeting: &Targeting, actor: &Actor, restart: bool) -> anyhow::Result<()> {
+    let bar = Bar::new();
+    let summary = targeting.rescore_all(actor, restart, &bar).await?;
+    bar.finish();
+    let secs = summary.elapsed.as_secs_f64();
+    println!(
+        "rescored {} households in {:.1} s ({:.0}/s){}; {} changed meanwhile (already assessed by their write); {} enrolment changes",
+        summary.households,
+        secs,
+        summary.households as f64 / secs.max(1e-9),
+        if summary.resumed {
+            ", resuming an interrupted run"
+        } else {
+            ""
+        },
+        summary.stale,
+        summary.run.transitions,
+    );
+    Ok(())
 }
 
 pub async fn programme(settings: &Settings, command: &ProgrammeCommand) -> anyhow::Result<()> {

@@ -144,7 +144,7 @@ async fn set_up_targeting(app: &App) {
             Some(json!({"reason": "in force"})),
         )
         .await;
-    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
     for (_, text) in sanad_programmes::shipped() {
         let (s, v) = app
             .call(

@@ -224,6 +224,14 @@ keyring_store!(PgStore);
 targeting_store!(PgStore);
 
 impl PgStore {
+    async fn finish_rescore_impl(
+        &self,
+        run: i64,
+        at: time::OffsetDateTime,
+    ) -> Result<sanad_app::targeting::RescoreRun, StoreError> {
+        op_finish_rescore(&self.ctx, run, at).await
+    }
+
     async fn facts_batch_impl(
         &self,
         after: Option<sanad_domain::HouseholdId>,

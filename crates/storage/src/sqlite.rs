@@ -134,6 +134,21 @@ keyring_store!(SqliteStore);
 targeting_store!(SqliteStore);
 
 impl SqliteStore {
+    /// Closes the run, then folds the write-ahead log back into the database: the run's reads
+    /// overlapped its writes all along, so the log could not be reset meanwhile.
+    async fn finish_rescore_impl(
+        &self,
+        run: i64,
+        at: time::OffsetDateTime,
+    ) -> Result<sanad_app::targeting::RescoreRun, StoreError> {
+        let done = op_finish_rescore(&self.ctx, run, at).await?;
+        let (batch, path) = (self.batch.clone(), self.path.clone());
+        tokio::task::spawn_blocking(move || crate::sqlite_targeting::checkpoint(&batch, &path))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))??;
+        Ok(done)
+    }
+
     /// On the batch connection, off the async runtime's threads.
     async fn facts_batch_impl(
         &self,

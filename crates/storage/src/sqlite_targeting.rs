@@ -408,3 +408,12 @@ pub(crate) fn record_assessments(
         Ok(outcome)
     })
 }
+
+/// `PRAGMA wal_checkpoint(TRUNCATE)`: copies the log into the database and empties it (waiting,
+/// within the busy timeout, for readers of older snapshots to finish).
+pub(crate) fn checkpoint(conn: &BatchConnection, path: &Path) -> Result<(), StoreError> {
+    conn.with(path, |conn| {
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(err)
+    })
+}

@@ -1226,7 +1226,7 @@ macro_rules! targeting_store {
                 run: i64,
                 at: time::OffsetDateTime,
             ) -> Result<RescoreRun, StoreError> {
-                op_finish_rescore(&self.ctx, run, at).await
+                self.finish_rescore_impl(run, at).await
             }
 
             async fn index_rows(

@@ -758,7 +758,14 @@ impl Targeting {
         }
         filter.territories = policy::scope_territories(actor, None)
             .map_err(|_| RegistryError::Forbidden(Permission::ReadTargeting.scope()))?;
-        Ok(self.programmes.enrolments(&filter).await?)
+        let found = self.programmes.enrolments(&filter).await?;
+        // Who is in which programme is personal data: the households listed are logged as read.
+        let mut ids: Vec<String> = found.iter().map(|e| e.household_id.to_string()).collect();
+        ids.dedup();
+        self.registry
+            .log_read(actor, "enrolment", ids, &Purpose("enrolments".into()))
+            .await?;
+        Ok(found)
     }
 
     pub async fn enrolment_history(
@@ -817,6 +824,15 @@ impl Targeting {
         let change = self.registry.change(actor, reason)?;
         if self.engine().programme(programme_code).is_none() {
             return Err(RegistryError::Store(StoreError::NotFound));
+        }
+        if let Some(code) = territory
+            && sanad_domain::Territories::morocco().get(code).is_none()
+        {
+            return Err(invalid(
+                "territory",
+                "unknown_territory",
+                "the HCP code of a region, province or commune",
+            ));
         }
         let territories = policy::scope_territories(actor, territory)
             .map_err(|_| RegistryError::Forbidden(Permission::ManageTargeting.scope()))?;

@@ -486,12 +486,13 @@ fn model_version(text: &str) -> Result<u32, ApiError> {
         .ok_or_else(|| ApiError::bad_field("version", "format", "a whole number from 1"))
 }
 
-/// Makes a recorded model the one every household is scored with. Households are rescored by
-/// `sanad score --all` (each later write is scored with it at once).
+/// Makes a recorded model the one every household is scored with: each later write is scored with
+/// it at once, and the whole registry is rescored (and every programme re-checked) in the
+/// background, resumably (`sanad score --all` finishes an interrupted run).
 #[utoipa::path(post, path = "/api/v1/models/{id}/{version}/activate", tag = "targeting",
     params(("id" = String, Path, description = "Model id"), ("version" = u32, Path, description = "Model version")),
     request_body = Activate,
-    responses((status = 204, description = "Active"), (status = 404, body = Problem, content_type = "application/problem+json"),
+    responses((status = 202, description = "Active; the registry is being rescored"), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn activate_model(
     State(state): State<AppState>,
@@ -500,11 +501,26 @@ pub async fn activate_model(
     Json(body): Json<Activate>,
 ) -> Result<StatusCode, ApiError> {
     let version = model_version(&version)?;
-    targeting(&state)?
-        .activate_model(&actor, &id, version, &body.reason)
+    let t = targeting(&state)?.clone();
+    t.activate_model(&actor, &id, version, &body.reason)
         .await
         .map_err(not_found("model"))?;
-    Ok(StatusCode::NO_CONTENT)
+    tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        match t
+            .rescore_all(&actor, false, &sanad_app::store::NoProgress)
+            .await
+        {
+            Ok(s) => tracing::info!(
+                targeting.households = s.households,
+                targeting.transitions = s.run.transitions,
+                duration_ms = started.elapsed().as_millis() as u64,
+                "registry rescored after a model activation"
+            ),
+            Err(e) => tracing::error!(error = %e, "rescoring after a model activation failed"),
+        }
+    });
+    Ok(StatusCode::ACCEPTED)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
