@@ -106,3 +106,23 @@ def distinct_members(ctx, body):
     if ctx.operation.path.startswith("/api/v1/households"):
         return _members_are_distinct(body)
     return True
+
+# Targeting: a model file and the programme files shipped in the repository (the only texts that
+# define a model or a programme; any other string is refused with the position of its error).
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+MODEL = (ROOT / "crates/targeting/models/pmt-demo.toml").read_text(encoding="utf-8")
+PROGRAMMES = [
+    p.read_text(encoding="utf-8")
+    for p in sorted((ROOT / "crates/programmes/programmes").glob("*.toml"))
+]
+schemathesis.openapi.format("sanad-model", st.just(MODEL))
+schemathesis.openapi.format("sanad-programme", st.sampled_from(PROGRAMMES))
+schemathesis.openapi.format(
+    "sanad-enrolment-cursor",
+    st.one_of(
+        serials.map(lambda s: registry_id("H", s)),
+        st.tuples(serials, serials).map(
+            lambda t: registry_id("H", t[0]) + "/" + registry_id("P", t[1])
+        ),
+    ),
+)

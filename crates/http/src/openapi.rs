@@ -491,7 +491,7 @@ fn refine_schemas(doc: &mut Value) {
         .map(|c| c.code.as_str())
         .collect();
     let all: Vec<&str> = territories.all().map(|t| t.code.as_str()).collect();
-    let schemas = &mut doc["components"]["schemas"];
+    let mut schemas = &mut doc["components"]["schemas"];
     schemas["CommuneCode"] = json!({
         "type": "string",
         "description": "The HCP code of one of the communes (`GET /api/v1/territories?level=commune`).",
@@ -556,7 +556,70 @@ fn refine_schemas(doc: &mut Value) {
         "territory",
         territory_ref.clone(),
     );
-    parameter_schema(doc, "/api/v1/territories", "get", "parent", territory_ref);
+    parameter_schema(
+        doc,
+        "/api/v1/territories",
+        "get",
+        "parent",
+        territory_ref.clone(),
+    );
+    schemas = &mut doc["components"]["schemas"];
+    schemas["EnrolEligible"]["properties"]["territory"] = json!({
+        "description": "Only inside this region, province or commune (within the caller's territories).",
+        "oneOf": [territory_ref, {"type": "null"}],
+    });
+    for (schema, format, what) in [
+        (
+            "ImportModel",
+            "sanad-model",
+            "An index model file (TOML, or JSON)",
+        ),
+        (
+            "DryRunRequest",
+            "sanad-model",
+            "An index model file (TOML, or JSON)",
+        ),
+        (
+            "DefineProgramme",
+            "sanad-programme",
+            "A programme file (TOML, or JSON)",
+        ),
+    ] {
+        schemas[schema]["properties"]["definition"] = json!({
+            "type": "string",
+            "format": format,
+            "minLength": 1,
+            "description": format!(
+                "{what}: no JSON Schema can say what makes one valid; a file that does not \
+                 parse, names an unknown variable or field, or holds a rule that does not \
+                 compile is answered 422 with the field and the position of the error."
+            ),
+        });
+    }
+    schemas["ChangeEnrolment"]["properties"]["reason"] = json!({
+        "type": "string",
+        "pattern": "[A-Za-z0-9\u{0600}-\u{06FF}]",
+        "maxLength": 500,
+        "description": "Why the enrolment changes (required: at least one letter or digit).",
+    });
+    parameter_schema(
+        doc,
+        "/api/v1/models/{id}/{version}/activate",
+        "post",
+        "version",
+        json!({"type": "integer", "minimum": 1, "maximum": u32::MAX}),
+    );
+    parameter_schema(
+        doc,
+        "/api/v1/programmes/{code}/enrolments",
+        "get",
+        "after",
+        json!({"type": "string", "format": "sanad-enrolment-cursor",
+               "pattern": "^H[0-9]{11}(/P[0-9]{11})?$",
+               "examples": ["H00000000013", "H00000000013/P00000000021"],
+               "description": "`next_after` of the previous page: registry ids, whose last digit \
+                               is a Damm check digit (see `HouseholdId`)."}),
+    );
     merge(
         doc,
         "/components/schemas/HouseholdBody/properties/members",

@@ -27,26 +27,25 @@ fn targeting(state: &AppState) -> Result<&Targeting, ApiError> {
 }
 
 /// A language from the query, then from `Accept-Language`, French by default.
-fn language(query: Option<&str>, headers: &HeaderMap) -> Result<Lang, ApiError> {
-    if let Some(code) = query {
-        return Lang::parse(code)
-            .ok_or_else(|| ApiError::bad_field("lang", "unknown", "fr, ar or en"));
+fn language(query: Option<Lang>, headers: &HeaderMap) -> Lang {
+    if let Some(lang) = query {
+        return lang;
     }
-    Ok(headers
+    headers
         .get(axum::http::header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             v.split(',')
                 .find_map(|tag| Lang::parse(tag.split(';').next().unwrap_or("")))
         })
-        .unwrap_or(Lang::Fr))
+        .unwrap_or(Lang::Fr)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LangParams {
     /// `fr`, `ar` or `en` (default: from `Accept-Language`, else French).
-    pub lang: Option<String>,
+    pub lang: Option<Lang>,
 }
 
 /// A household's index, what raised or lowered it, and each programme's answer in plain words:
@@ -63,7 +62,7 @@ pub async fn household(
     Query(params): Query<LangParams>,
 ) -> Result<axum::Json<HouseholdTargeting>, ApiError> {
     let id = parse_household_id(&id)?;
-    let lang = language(params.lang.as_deref(), &headers)?;
+    let lang = language(params.lang, &headers);
     let view = targeting(&state)?
         .household(&actor, id, lang, &purpose(&headers))
         .await
