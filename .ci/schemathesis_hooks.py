@@ -126,3 +126,12 @@ schemathesis.openapi.format(
         ),
     ),
 )
+schemathesis.openapi.format(
+    "sanad-rule",
+    st.sampled_from([
+        "household.index <= 9.32",
+        "household.size >= 5 && household.area == 'rural'",
+        "members.exists(m, m.age >= 60)",
+        "size(members.filter(m, m.age < 18)) >= 3",
+    ]),
+)

@@ -110,6 +110,7 @@ pub fn router(state: AppState) -> Router {
             "/programmes",
             get(api::targeting::programmes).post(api::targeting::define_programme),
         )
+        .route("/programmes/count", post(api::targeting::count_rule))
         .route("/programmes/{code}", get(api::targeting::programme))
         .route("/programmes/{code}/enrol", post(api::targeting::enrol))
         .route(

@@ -60,6 +60,7 @@ partner system, or the session cookie of `POST /api/v1/auth/login` (with its CSR
         api::targeting::import_model,
         api::targeting::activate_model,
         api::targeting::dry_run,
+        api::targeting::count_rule,
     ),
     modifiers(&SecurityAddon),
     security(("basic" = []), ("api_key" = [])),
@@ -229,6 +230,7 @@ pub const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/programmes", "get", "list_programmes"),
     ("/api/v1/programmes", "post", "define_programme"),
     ("/api/v1/programmes/{code}", "get", "get_programme"),
+    ("/api/v1/programmes/count", "post", "count_rule"),
     ("/api/v1/programmes/{code}/enrol", "post", "enrol_eligible"),
     (
         "/api/v1/programmes/{code}/enrolments",
@@ -596,6 +598,14 @@ fn refine_schemas(doc: &mut Value) {
             ),
         });
     }
+    schemas["CountRule"]["properties"]["rule"] = json!({
+        "type": "string",
+        "format": "sanad-rule",
+        "minLength": 1,
+        "maxLength": 4096,
+        "description": "A CEL condition over `household` and `members` (see the programmes' \
+                        README); one that does not compile is answered 422 with its position.",
+    });
     schemas["ChangeEnrolment"]["properties"]["reason"] = json!({
         "type": "string",
         "pattern": "[A-Za-z0-9\u{0600}-\u{06FF}]",

@@ -389,6 +389,34 @@ async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_
             asd["message"]
         );
     }
+    // A manager tries a rule over the registry before writing it into a programme.
+    let rule = json!({"rule": "household.size >= 5 && household.area == 'rural'"});
+    let (s, c) = app
+        .call("POST", "/api/v1/programmes/count", "manager", Some(rule))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{c}");
+    assert_eq!(
+        (c["households"].as_u64(), c["admitted"].as_u64()),
+        (Some(1), Some(1)),
+        "{c}"
+    );
+    let bad = json!({"rule": "household.size >= 'five'"});
+    let (s, c) = app
+        .call("POST", "/api/v1/programmes/count", "manager", Some(bad))
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{c}");
+    assert!(
+        c["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("column"),
+        "{c}"
+    );
+    let any = json!({"rule": "household.size >= 5"});
+    let (s, _) = app
+        .call("POST", "/api/v1/programmes/count", "agent", Some(any))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, counts) = app
         .call(
             "GET",

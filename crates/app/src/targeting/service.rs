@@ -34,6 +34,24 @@ pub struct Targeting {
     store: Arc<dyn TargetingStore>,
     programmes: Arc<dyn ProgrammeStore>,
     engine: Arc<RwLock<Arc<Engine>>>,
+    /// The registry's facts in memory for counting rules, with when they were loaded.
+    counting: Arc<tokio::sync::Mutex<Option<(Instant, Arc<FactsSnapshot>)>>>,
+}
+
+/// How long the facts loaded for counting rules are reused before they are read again.
+pub const COUNT_SNAPSHOT_SECONDS: u64 = 600;
+
+/// What a rule admits over the registry.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RuleCount {
+    pub households: u64,
+    pub admitted: u64,
+    pub refused: u64,
+    /// Households the rule could not decide (no index yet, or over its budget).
+    pub undecided: u64,
+    /// Seconds the count took, and the age of the facts it ran on.
+    pub count_seconds: f64,
+    pub facts_age_seconds: f64,
 }
 
 fn invalid(field: &str, code: &'static str, message: impl Into<String>) -> RegistryError {
@@ -222,6 +240,7 @@ impl Targeting {
             store,
             programmes,
             engine: Arc::default(),
+            counting: Arc::default(),
         }
     }
 
@@ -732,6 +751,39 @@ impl Targeting {
             households,
             indexes,
             loaded_in: started.elapsed(),
+        })
+    }
+
+    /// How many households `rule` admits, over facts of the registry loaded at most
+    /// [`COUNT_SNAPSHOT_SECONDS`] ago (loaded now when older).
+    pub async fn count(&self, actor: &Actor, rule: &str) -> Result<RuleCount, RegistryError> {
+        require(actor, Permission::ManageTargeting)?;
+        let rule = compile_rule(rule)?;
+        let snapshot = {
+            let mut cached = self.counting.lock().await;
+            match cached.as_ref() {
+                Some((at, s)) if at.elapsed().as_secs() < COUNT_SNAPSHOT_SECONDS => {
+                    (s.clone(), *at)
+                }
+                _ => {
+                    let s = Arc::new(self.snapshot(actor, &crate::store::NoProgress).await?);
+                    let at = Instant::now();
+                    *cached = Some((at, s.clone()));
+                    (s, at)
+                }
+            }
+        };
+        let (loaded, at) = snapshot;
+        let (tally, took) = tokio::task::spawn_blocking(move || count_rule(&rule, &loaded))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?;
+        Ok(RuleCount {
+            households: (tally.admitted + tally.refused + tally.errors) as u64,
+            admitted: tally.admitted as u64,
+            refused: tally.refused as u64,
+            undecided: tally.errors as u64,
+            count_seconds: took.as_secs_f64(),
+            facts_age_seconds: at.elapsed().as_secs_f64(),
         })
     }
 

@@ -127,7 +127,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     }
     println!();
     println!(
-        "API benchmark: release={} cores={} targeting={} (load generator on the same cores)",
+        "API benchmark: release={} targeting={} cores={} (load generator on the same cores)",
         !cfg!(debug_assertions),
         if args.no_targeting {
             "off"

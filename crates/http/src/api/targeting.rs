@@ -543,3 +543,24 @@ pub async fn dry_run(
         .await?;
     Ok(axum::Json(run))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CountRule {
+    /// A CEL condition over `household` and `members`, e.g. `household.index <= 9.32`.
+    pub rule: String,
+}
+
+/// How many households of the registry a rule admits (a threshold tried before a programme is
+/// defined). Counted over the registry's facts in memory, loaded at most ten minutes before.
+#[utoipa::path(post, path = "/api/v1/programmes/count", tag = "targeting", request_body = CountRule,
+    responses((status = 200, body = sanad_app::targeting::service::RuleCount),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn count_rule(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Json(body): Json<CountRule>,
+) -> Result<axum::Json<sanad_app::targeting::service::RuleCount>, ApiError> {
+    Ok(axum::Json(
+        targeting(&state)?.count(&actor, &body.rule).await?,
+    ))
+}
