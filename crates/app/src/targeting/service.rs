@@ -35,8 +35,11 @@ pub struct Targeting {
     programmes: Arc<dyn ProgrammeStore>,
     engine: Arc<RwLock<Arc<Engine>>>,
     /// The registry's facts in memory for counting rules, with when they were loaded.
-    counting: Arc<tokio::sync::Mutex<Option<(Instant, Arc<FactsSnapshot>)>>>,
+    counting: Arc<tokio::sync::Mutex<Option<LoadedFacts>>>,
 }
+
+/// Facts loaded for counting, and when.
+type LoadedFacts = (Instant, Arc<FactsSnapshot>);
 
 /// How long the facts loaded for counting rules are reused before they are read again.
 pub const COUNT_SNAPSHOT_SECONDS: u64 = 600;
