@@ -8,41 +8,14 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Lang {
-    Fr,
-    Ar,
-    En,
-}
+pub use sanad_domain::Lang;
 
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::Fr, Lang::Ar, Lang::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::Ar => "ar",
-            Lang::En => "en",
-        }
-    }
-
-    /// Accepts `fr`, `ar`, `en` and regional tags such as `fr-MA` or `ar_MA`.
-    pub fn parse(tag: &str) -> Option<Lang> {
-        let primary = tag.split(['-', '_']).next()?.to_ascii_lowercase();
-        match primary.as_str() {
-            "fr" => Some(Lang::Fr),
-            "ar" => Some(Lang::Ar),
-            "en" => Some(Lang::En),
-            _ => None,
-        }
-    }
-
-    fn source(self) -> &'static str {
-        match self {
-            Lang::Fr => include_str!("../locales/fr.ftl"),
-            Lang::Ar => include_str!("../locales/ar.ftl"),
-            Lang::En => include_str!("../locales/en.ftl"),
-        }
+/// The Fluent file of a language.
+fn source(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fr => include_str!("../locales/fr.ftl"),
+        Lang::Ar => include_str!("../locales/ar.ftl"),
+        Lang::En => include_str!("../locales/en.ftl"),
     }
 }
 
@@ -60,7 +33,7 @@ fn catalogue(lang: Lang) -> &'static Catalogue {
 fn build(lang: Lang) -> Catalogue {
     // The files are part of this crate and checked by its tests; a syntax error in one still
     // yields the entries that parsed rather than no messages at all.
-    let resource = match FluentResource::try_new(lang.source().to_owned()) {
+    let resource = match FluentResource::try_new(source(lang).to_owned()) {
         Ok(r) => r,
         Err((r, _)) => r,
     };
@@ -142,7 +115,7 @@ mod tests {
     fn the_files_parse_cleanly() {
         for lang in Lang::ALL {
             assert!(
-                FluentResource::try_new(lang.source().to_owned()).is_ok(),
+                FluentResource::try_new(source(lang).to_owned()).is_ok(),
                 "{} has a syntax error",
                 lang.code()
             );

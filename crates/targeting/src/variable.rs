@@ -9,29 +9,8 @@ use sanad_domain::{
 };
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A language the explanations are written in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Lang {
-    Fr,
-    Ar,
-    En,
-}
-
-impl Lang {
-    pub const ALL: [Lang; 3] = [Lang::Fr, Lang::Ar, Lang::En];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::Ar => "ar",
-            Lang::En => "en",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Lang> {
-        Lang::ALL.into_iter().find(|l| l.code() == text)
-    }
-}
+/// The language an explanation is written in (one type for every crate that writes words).
+pub use sanad_domain::Lang;
 
 /// Declares the catalogue: variant, stable code, and its name in French, Arabic and English, each
 /// written so that it can open a sentence ("le nombre de pièces par personne a relevé…").

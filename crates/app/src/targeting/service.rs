@@ -650,10 +650,10 @@ impl Targeting {
                     .iter()
                     .map(|c| ContributionView {
                         variable: c.variable.code().to_string(),
-                        label: c.variable.label(target_lang(lang)).to_string(),
+                        label: c.variable.label(lang).to_string(),
                         value: c.value,
                         effect: c.effect,
-                        sentence: c.sentence(target_lang(lang)),
+                        sentence: c.sentence(lang),
                     })
                     .collect();
                 contributions.sort_by(|a, b| b.effect.abs().total_cmp(&a.effect.abs()));
@@ -670,7 +670,7 @@ impl Targeting {
             }
             _ => None,
         };
-        let pl = programme_lang(lang);
+        let pl = lang;
         let programmes = engine
             .programmes()
             .iter()
@@ -961,13 +961,4 @@ pub fn unit_code(unit: Unit) -> &'static str {
         Unit::Household => "household",
         Unit::Person => "person",
     }
-}
-
-// The index and programme crates name the same three languages.
-fn programme_lang(lang: Lang) -> sanad_programmes::Lang {
-    sanad_programmes::Lang::parse(lang.code()).unwrap_or(sanad_programmes::Lang::Fr)
-}
-
-fn target_lang(lang: Lang) -> sanad_targeting::Lang {
-    sanad_targeting::Lang::parse(lang.code()).unwrap_or(sanad_targeting::Lang::Fr)
 }
