@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod duplicates;
 pub mod exchange;
 pub mod keyring;
+pub mod payments;
 pub mod policy;
 pub mod registry;
 pub mod store;

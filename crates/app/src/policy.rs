@@ -25,6 +25,12 @@ pub enum Permission {
     ReadTargeting,
     /// Import and activate index models, define programmes, move enrolments.
     ManageTargeting,
+    /// Cycles, entitlements, payments and adhesions (scoped like the registry; a citizen, their
+    /// own household).
+    ReadPayments,
+    /// Prepare and approve cycles (approval by another manager than the one who prepared), set
+    /// payment means, export batches, import answers.
+    ManagePayments,
 }
 
 impl Permission {
@@ -39,10 +45,12 @@ impl Permission {
             Permission::ReadStatistics => "statistics:read",
             Permission::ReadTargeting => "targeting:read",
             Permission::ManageTargeting => "targeting:manage",
+            Permission::ReadPayments => "payments:read",
+            Permission::ManagePayments => "payments:manage",
         }
     }
 
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ReadRegistry,
         Permission::WriteRegistry,
         Permission::ReviewDuplicates,
@@ -51,6 +59,8 @@ impl Permission {
         Permission::ReadStatistics,
         Permission::ReadTargeting,
         Permission::ManageTargeting,
+        Permission::ReadPayments,
+        Permission::ManagePayments,
     ];
 }
 
@@ -59,19 +69,31 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
         // A citizen reads their own household (checked against the account's household).
-        Role::Citizen => matches!(permission, ReadRegistry | ReadStatistics | ReadTargeting),
+        Role::Citizen => matches!(
+            permission,
+            ReadRegistry | ReadStatistics | ReadTargeting | ReadPayments
+        ),
         Role::Agent => matches!(
             permission,
-            ReadRegistry | WriteRegistry | ReadStatistics | ReadTargeting
+            ReadRegistry | WriteRegistry | ReadStatistics | ReadTargeting | ReadPayments
         ),
-        Role::Supervisor => matches!(permission, ReadRegistry | ReadStatistics | ReadTargeting),
+        Role::Supervisor => matches!(
+            permission,
+            ReadRegistry | ReadStatistics | ReadTargeting | ReadPayments
+        ),
         Role::Manager => matches!(
             permission,
-            ReadRegistry | ReviewDuplicates | ReadStatistics | ReadTargeting | ManageTargeting
+            ReadRegistry
+                | ReviewDuplicates
+                | ReadStatistics
+                | ReadTargeting
+                | ManageTargeting
+                | ReadPayments
+                | ManagePayments
         ),
         Role::Auditor => matches!(
             permission,
-            ReadRegistry | ReadAuditTrail | ReadStatistics | ReadTargeting
+            ReadRegistry | ReadAuditTrail | ReadStatistics | ReadTargeting | ReadPayments
         ),
         Role::Admin => true,
         // A partner system reads, within the scopes of its API key.

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use sanad_app::payments::PaymentStore;
 use sanad_app::{KeyringStore, ProgrammeStore, RegistryStore, StoreError, TargetingStore};
 
 mod access_log;
@@ -105,7 +106,8 @@ impl Database {
                 Ports {
                     registry: Arc::new(s.clone()),
                     targeting: Arc::new(s.clone()),
-                    programmes: Arc::new(s),
+                    programmes: Arc::new(s.clone()),
+                    payments: Arc::new(s),
                 }
             }
             Database::Postgres(p) => {
@@ -113,7 +115,8 @@ impl Database {
                 Ports {
                     registry: Arc::new(p.clone()),
                     targeting: Arc::new(p.clone()),
-                    programmes: Arc::new(p),
+                    programmes: Arc::new(p.clone()),
+                    payments: Arc::new(p),
                 }
             }
         }
@@ -134,6 +137,7 @@ pub struct Ports {
     pub registry: Arc<dyn RegistryStore>,
     pub targeting: Arc<dyn TargetingStore>,
     pub programmes: Arc<dyn ProgrammeStore>,
+    pub payments: Arc<dyn PaymentStore>,
 }
 
 /// What a write refused because its data key was rotated away while the process ran expected.

@@ -65,6 +65,28 @@ include!("log_ops.rs");
 include!("keyring_ops.rs");
 include!("targeting_ops.rs");
 
+/// Rows of a JSON array of arrays bound as `$1` (text), as a table `j` with the columns named and
+/// typed.
+fn json_rows(columns: &[(&str, &str)]) -> String {
+    let cols: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, ty))| format!("(r.value ->> {i})::{ty} AS {name}"))
+        .collect();
+    format!(
+        "(SELECT {} FROM jsonb_array_elements($1::jsonb) AS r(value)) AS j",
+        cols.join(", ")
+    )
+}
+
+/// Rows per JSON statement of a bulk write.
+const JSON_ROWS_PER_STATEMENT: usize = 10_000;
+
+/// A ten-digit pick-up code, drawn by the database for each payment.
+const RANDOM_CODE: &str = "lpad((floor(random() * 10000000000))::bigint::text, 10, '0')";
+
+include!("payment_ops.rs");
+
 /// The advisory lock that queues bulk imports behind each other.
 const IMPORT_LOCK: i64 = 0x5341_4e41_4400_0001;
 
@@ -222,6 +244,7 @@ impl PgStore {
 
 keyring_store!(PgStore);
 targeting_store!(PgStore);
+impl_payment_store!(PgStore);
 
 impl PgStore {
     async fn finish_rescore_impl(

@@ -46,6 +46,25 @@ include!("log_ops.rs");
 include!("keyring_ops.rs");
 include!("targeting_ops.rs");
 
+/// Rows of a JSON array of arrays bound as `$1`, as a table `j` with the columns named (their
+/// types are for PostgreSQL; SQLite takes the JSON values as they are).
+fn json_rows(columns: &[(&str, &str)]) -> String {
+    let cols: Vec<String> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| format!("json_extract(value, '$[{i}]') AS {name}"))
+        .collect();
+    format!("(SELECT {} FROM json_each($1)) AS j", cols.join(", "))
+}
+
+/// Rows per JSON statement of a bulk write.
+const JSON_ROWS_PER_STATEMENT: usize = 10_000;
+
+/// A ten-digit pick-up code, drawn by the database for each payment.
+const RANDOM_CODE: &str = "printf('%010d', abs(random() % 10000000000))";
+
+include!("payment_ops.rs");
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     ctx: Ctx,
@@ -132,6 +151,7 @@ impl SqliteStore {
 
 keyring_store!(SqliteStore);
 targeting_store!(SqliteStore);
+impl_payment_store!(SqliteStore);
 
 impl SqliteStore {
     /// Closes the run, then folds the write-ahead log back into the database: the run's reads

@@ -19,6 +19,8 @@ pub struct TestDb {
     /// The targeting and programme ports of the same database.
     pub targeting: Arc<dyn sanad_app::TargetingStore>,
     pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
+    /// The payments port of the same database.
+    pub payments: Arc<dyn sanad_app::payments::PaymentStore>,
     /// The master key the store seals with (a fresh one per test database).
     pub data_key: [u8; 32],
     pub url: String,
@@ -71,6 +73,7 @@ async fn sqlite_database(migrate: bool) -> TestDb {
         keyring: Arc::new(store.clone()),
         targeting: Arc::new(store.clone()),
         programmes: Arc::new(store.clone()),
+        payments: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: Some(store),
@@ -165,6 +168,7 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
         keyring: Arc::new(store.clone()),
         targeting: Arc::new(store.clone()),
         programmes: Arc::new(store.clone()),
+        payments: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: None,
