@@ -1,0 +1,337 @@
+//! Small shared pieces of the file formats: an output buffer with XML escaping and truncation,
+//! amounts and dates as the files spell them, and a reader wrapper that counts lines and checks
+//! UTF-8 for the XML reader.
+
+use std::io::{self, BufRead, Read, Write};
+
+use sanad_domain::money::Amount;
+use time::Date;
+
+/// Bytes waiting to be written; flushed to the underlying writer in large blocks so that a writer
+/// given an unbuffered file still streams fast.
+pub(crate) struct Out<W: Write> {
+    pub(crate) w: W,
+    pub(crate) buf: Vec<u8>,
+    pub(crate) written: u64,
+}
+
+const FLUSH_AT: usize = 1 << 16;
+
+impl<W: Write> Out<W> {
+    pub(crate) fn new(w: W) -> Self {
+        Out {
+            w,
+            buf: Vec::with_capacity(FLUSH_AT + 4096),
+            written: 0,
+        }
+    }
+
+    pub(crate) fn raw(&mut self, s: &str) {
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+
+    /// Writes text escaped for XML content or attribute values, with control characters (which
+    /// XML 1.0 forbids, and which would break the one-record-per-line layout) turned into spaces,
+    /// cut to at most `max_chars` characters on a character boundary.
+    pub(crate) fn xml(&mut self, s: &str, max_chars: usize) {
+        let s = truncate_chars(s, max_chars);
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let replacement: &[u8] = match b {
+                b'&' => b"&amp;",
+                b'<' => b"&lt;",
+                b'>' => b"&gt;",
+                b'"' => b"&quot;",
+                0..=0x1f | 0x7f => b" ",
+                _ => continue,
+            };
+            self.buf.extend_from_slice(&bytes[start..i]);
+            self.buf.extend_from_slice(replacement);
+            start = i + 1;
+        }
+        self.buf.extend_from_slice(&bytes[start..]);
+    }
+
+    pub(crate) fn amount(&mut self, amount: Amount) {
+        self.decimal(amount.centimes());
+    }
+
+    /// Centimes as a decimal with two places, `1234.50`.
+    pub(crate) fn decimal(&mut self, centimes: i64) {
+        if centimes < 0 {
+            self.buf.push(b'-');
+        }
+        let c = centimes.unsigned_abs();
+        self.uint(c / 100);
+        let cents = (c % 100) as u8;
+        self.buf.extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10]);
+    }
+
+    pub(crate) fn uint(&mut self, mut n: u64) {
+        let mut tmp = [0u8; 20];
+        let mut i = tmp.len();
+        loop {
+            i -= 1;
+            tmp[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.buf.extend_from_slice(&tmp[i..]);
+    }
+
+    pub(crate) fn date(&mut self, d: Date) {
+        let (y, m, day) = (d.year(), u8::from(d.month()), d.day());
+        // Years outside 0..=9999 are refused before they reach here.
+        let y = y.clamp(0, 9999) as u16;
+        self.buf.extend_from_slice(&[
+            b'0' + (y / 1000) as u8,
+            b'0' + (y / 100 % 10) as u8,
+            b'0' + (y / 10 % 10) as u8,
+            b'0' + (y % 10) as u8,
+            b'-',
+            b'0' + m / 10,
+            b'0' + m % 10,
+            b'-',
+            b'0' + day / 10,
+            b'0' + day % 10,
+        ]);
+    }
+
+    /// Hands the buffer to the writer once it is large.
+    pub(crate) fn maybe_flush(&mut self) -> io::Result<()> {
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn flush_buf(&mut self) -> io::Result<()> {
+        self.w.write_all(&self.buf)?;
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
+    pub(crate) fn finish(mut self) -> io::Result<W> {
+        self.flush_buf()?;
+        self.w.flush()?;
+        Ok(self.w)
+    }
+}
+
+/// The longest prefix of `s` with at most `max_chars` characters.
+pub(crate) fn truncate_chars(s: &str, max_chars: usize) -> &str {
+    if s.len() <= max_chars {
+        return s;
+    }
+    match s.char_indices().nth(max_chars) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// Reads an amount as the files write it: digits, optionally a `.` and at most two decimals
+/// (further decimals are accepted only when they are zeros, as XML decimals may carry them).
+/// A `,` is refused: in a machine file it means the producer used a locale format.
+pub(crate) fn parse_amount(text: &str) -> Result<Amount, String> {
+    let bad = || format!("expected a decimal amount with at most 2 decimals, found {text:?}");
+    let (whole, frac) = match text.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 12 || !all_digits(whole) || !all_digits(frac) {
+        return Err(bad());
+    }
+    if text.ends_with('.') {
+        return Err(bad());
+    }
+    let (cents, rest) = frac.split_at(frac.len().min(2));
+    if rest.bytes().any(|b| b != b'0') {
+        return Err(bad());
+    }
+    let mut centimes: i64 = 0;
+    for b in whole.bytes() {
+        centimes = centimes * 10 + i64::from(b - b'0');
+    }
+    let mut c = 0i64;
+    for (i, b) in cents.bytes().enumerate() {
+        c += i64::from(b - b'0') * if i == 0 { 10 } else { 1 };
+    }
+    centimes = centimes * 100 + c;
+    Amount::from_centimes(centimes)
+        .ok_or_else(|| format!("expected an amount below one thousand million dirhams, found {text:?}"))
+}
+
+/// Reads `YYYY-MM-DD`, and the date part of `YYYY-MM-DDThh:mm:ss...`.
+pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
+    let bad = || format!("expected a date YYYY-MM-DD, found {text:?}");
+    let b = text.as_bytes();
+    if b.len() < 10 || (b.len() > 10 && b[10] != b'T') || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| -> Result<u32, String> {
+        let mut n = 0u32;
+        for &d in &b[r] {
+            if !d.is_ascii_digit() {
+                return Err(bad());
+            }
+            n = n * 10 + u32::from(d - b'0');
+        }
+        Ok(n)
+    };
+    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let month = time::Month::try_from(m as u8).map_err(|_| bad())?;
+    Date::from_calendar_date(y as i32, month, d as u8).map_err(|_| bad())
+}
+
+/// Wraps the XML reader's input: counts the newlines of what the parser has consumed (so that an
+/// event can be placed on its line) and checks that those bytes are UTF-8, remembering the line
+/// of the first byte that is not.
+pub(crate) struct LineTracker<R> {
+    inner: R,
+    state: Utf8Lines,
+}
+
+/// What [`LineTracker`] has seen so far; kept apart from the inner reader so that the bytes being
+/// consumed can be scanned in place while the inner reader's buffer is borrowed.
+struct Utf8Lines {
+    newlines: u64,
+    pending: Vec<u8>,
+    bad: Option<(u64, u8)>,
+}
+
+impl<R: BufRead> LineTracker<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        LineTracker {
+            inner,
+            state: Utf8Lines {
+                newlines: 0,
+                pending: Vec::with_capacity(4),
+                bad: None,
+            },
+        }
+    }
+
+    /// The line the parser is on: 1 + the newlines consumed so far.
+    pub(crate) fn line(&self) -> u64 {
+        self.state.newlines + 1
+    }
+
+    /// The line and value of the first byte that is not UTF-8, if any.
+    pub(crate) fn bad_utf8(&self) -> Option<(u64, u8)> {
+        self.state.bad
+    }
+
+    /// A multi-byte character cut at the very end of the input is an encoding error too.
+    pub(crate) fn at_end(&mut self) {
+        let s = &mut self.state;
+        if !s.pending.is_empty() && s.bad.is_none() {
+            s.bad = Some((s.newlines + 1, s.pending[0]));
+        }
+    }
+}
+
+impl Utf8Lines {
+    fn scan(&mut self, mut chunk: &[u8]) {
+        if self.bad.is_none() {
+            // Finish a character split across two reads.
+            while !self.pending.is_empty() && !chunk.is_empty() {
+                self.pending.push(chunk[0]);
+                chunk = &chunk[1..];
+                match std::str::from_utf8(&self.pending) {
+                    Ok(_) => self.pending.clear(),
+                    Err(e) if e.error_len().is_none() && self.pending.len() < 4 => {}
+                    Err(_) => {
+                        self.bad = Some((self.newlines + 1, self.pending[0]));
+                        self.pending.clear();
+                    }
+                }
+            }
+            if self.bad.is_none()
+                && let Err(e) = std::str::from_utf8(chunk)
+            {
+                let at = e.valid_up_to();
+                match e.error_len() {
+                    None => self.pending.extend_from_slice(&chunk[at..]),
+                    Some(_) => {
+                        let line = self.newlines + 1 + count_newlines(&chunk[..at]);
+                        self.bad = Some((line, chunk[at]));
+                    }
+                }
+            }
+        }
+        self.newlines += count_newlines(chunk);
+    }
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+}
+
+impl<R: BufRead> Read for LineTracker<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = {
+            let buf = self.inner.fill_buf()?;
+            let n = buf.len().min(out.len());
+            out[..n].copy_from_slice(&buf[..n]);
+            n
+        };
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for LineTracker<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        // The inner buffer still holds the bytes being consumed, so asking for it again does no
+        // I/O; they are scanned where they are.
+        if let Ok(buf) = self.inner.fill_buf() {
+            let n = amt.min(buf.len());
+            self.state.scan(&buf[..n]);
+        }
+        self.inner.consume(amt);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_strictly() {
+        assert_eq!(parse_amount("12.5").unwrap().centimes(), 1250);
+        assert_eq!(parse_amount("12").unwrap().centimes(), 1200);
+        assert_eq!(parse_amount("0.07").unwrap().centimes(), 7);
+        assert_eq!(parse_amount("12.50000").unwrap().centimes(), 1250);
+        for bad in ["12,5", "", ".5", "12.", "-1", "+1", "1.234", "1e3", " 1", "9999999999999"] {
+            assert!(parse_amount(bad).is_err(), "{bad} accepted");
+        }
+        assert_eq!(
+            parse_amount("12,5").unwrap_err(),
+            "expected a decimal amount with at most 2 decimals, found \"12,5\""
+        );
+    }
+
+    #[test]
+    fn dates_are_read() {
+        assert_eq!(parse_date("2026-01-31").unwrap().to_string(), "2026-01-31");
+        assert_eq!(parse_date("2026-01-31T10:00:00Z").unwrap().to_string(), "2026-01-31");
+        assert!(parse_date("2026-02-30").is_err());
+        assert!(parse_date("31/01/2026").is_err());
+    }
+
+    #[test]
+    fn truncation_keeps_characters_whole() {
+        assert_eq!(truncate_chars("محمد", 2), "مح");
+        assert_eq!(truncate_chars("abc", 5), "abc");
+    }
+}
