@@ -9,6 +9,7 @@ use sanad_app::store::{Change, ImportOutcome};
 
 mod api;
 mod dedup;
+mod payments;
 mod targeting;
 
 #[derive(clap::Subcommand)]
@@ -49,6 +50,10 @@ pub enum BenchCommand {
     /// score every household, re-evaluate every programme and persist (twice: creating, then
     /// rewriting), count a rule over the registry, and print the targeting errors.
     Targeting(targeting::TargetingArgs),
+    /// Import and score a generated population, enrol every household in a transfer with a means
+    /// of payment, then time a cycle computed, approved and exported as pain.001, and the
+    /// provider's answers (camt.054 and CSV) reconciled.
+    Payments(payments::PaymentsArgs),
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -75,6 +80,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Audit { persons, postgres } => audit(persons, postgres).await,
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Targeting(args) => targeting::run(args).await,
+        BenchCommand::Payments(args) => payments::run(args).await,
     }
 }
 

@@ -26,6 +26,8 @@ pub struct Opened {
     /// The targeting and programme ports of the same database.
     pub targeting: Arc<dyn sanad_app::TargetingStore>,
     pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
+    /// The payments port of the same database.
+    pub payments: Arc<dyn sanad_app::payments::PaymentStore>,
     pub keyring: Arc<dyn KeyringStore>,
     /// The audit key, unless it was optional and its file is missing.
     pub audit_key: Option<ed25519_dalek::SigningKey>,
@@ -80,6 +82,7 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         registry: ports.registry,
         targeting: ports.targeting,
         programmes: ports.programmes,
+        payments: ports.payments,
         keyring,
         audit_key,
         audit_file,

@@ -105,6 +105,12 @@ enum Command {
         #[command(subcommand)]
         command: targeting::ProgrammeCommand,
     },
+    /// Payment cycles: compute the entitlements of a month, approve them (a second operator).
+    Cycle(payments::CycleArgs),
+    /// Payments: how households are paid, the files for providers, their answers.
+    Pay(payments::PayArgs),
+    /// AMO-Tadamon adhesions: the file for the insurer and its answer.
+    Adhesion(payments::AdhesionArgs),
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -332,6 +338,15 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Programme { command } => targeting::programme(&settings, &command)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Cycle(args) => payments::cycle(&settings, &args)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Pay(args) => payments::pay(&settings, &args)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Adhesion(args) => payments::adhesion(&settings, &args)
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Bench { command } => bench::run(command).await.map(|_| ExitCode::SUCCESS),

@@ -239,6 +239,78 @@ async fn op_set_payment_means(db: &Ctx, m: &MeansRecord, change: &Change) -> Res
     Ok(())
 }
 
+async fn op_import_payment_means(
+    db: &Ctx,
+    rows: &[MeansRecord],
+    change: &Change,
+) -> Result<u64, StoreError> {
+    let at = sanad_domain::audit::storable_time(change.at);
+    let mut tx = begin_write(db).await?;
+    let mut written = 0u64;
+    let mut digest = String::new();
+    for chunk in rows.chunks(JSON_ROWS_PER_STATEMENT) {
+        let json: Vec<serde_json::Value> = chunk
+            .iter()
+            .map(|m| serde_json::json!([serial_h(m.household_id), m.kind, m.details, m.holder]))
+            .collect();
+        let source = json_rows(&[
+            ("household_id", "BIGINT"),
+            ("kind", "TEXT"),
+            ("details", "TEXT"),
+            ("holder", "TEXT"),
+        ]);
+        let missing: Option<i64> = sqlx::query_scalar(AssertSqlSafe(format!(
+            "SELECT j.household_id FROM {source} LEFT JOIN households h ON h.id = j.household_id \
+             WHERE h.id IS NULL LIMIT 1"
+        )))
+        .bind(serde_json::Value::Array(json.clone()).to_string())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if let Some(h) = missing {
+            return Err(conflict(
+                "household_id",
+                "unknown_household",
+                format!(
+                    "a household of the registry: {} does not exist (nothing was recorded)",
+                    crate::rows::household_id(h)?
+                ),
+            ));
+        }
+        let sql = format!(
+            "INSERT INTO payment_means (household_id, kind, details, holder, updated_by, updated_at) \
+             SELECT household_id, kind, details, holder, $2, $3 FROM {source} WHERE TRUE \
+             ON CONFLICT (household_id) DO UPDATE SET kind = excluded.kind, details = excluded.details, \
+             holder = excluded.holder, updated_by = excluded.updated_by, updated_at = excluded.updated_at"
+        );
+        written += sqlx::query(AssertSqlSafe(sql))
+            .bind(serde_json::Value::Array(json).to_string())
+            .bind(&change.actor)
+            .bind(at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?
+            .rows_affected();
+        for m in chunk {
+            digest.push_str(&format!("{}\t{}\t{}\n", m.household_id, m.kind, m.details));
+        }
+    }
+    let entry = payment_entry(
+        &change.actor,
+        "payment_means.import",
+        "payment_means_batch",
+        String::new(),
+        serde_json::json!({
+            "count": rows.len(),
+            "reason": change.reason,
+            "sha256": sanad_app::targeting::sha256_hex(digest.as_bytes()),
+        }),
+    );
+    append_audit(&mut tx, at, vec![entry]).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(written)
+}
+
 async fn op_payment_means(db: &Ctx, household: HouseholdId) -> Result<Option<MeansRecord>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -1491,6 +1563,9 @@ macro_rules! impl_payment_store {
             }
             async fn payment_means(&self, household: HouseholdId) -> Result<Option<MeansRecord>, StoreError> {
                 op_payment_means(&self.ctx, household).await
+            }
+            async fn import_payment_means(&self, rows: &[MeansRecord], change: &Change) -> Result<u64, StoreError> {
+                op_import_payment_means(&self.ctx, rows, change).await
             }
             async fn cycle_inputs(&self, programme_code: &str, after: Option<HouseholdId>, upto: HouseholdId) -> Result<Vec<CycleInput>, StoreError> {
                 op_cycle_inputs(&self.ctx, programme_code, after, upto).await

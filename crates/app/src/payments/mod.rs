@@ -689,6 +689,15 @@ pub trait PaymentStore: Send + Sync + 'static {
         household: HouseholdId,
     ) -> Result<Option<MeansRecord>, StoreError>;
 
+    /// Records the means of many households in one transaction (a file from a bank or the
+    /// registry's own import); a household that does not exist fails the whole lot. Returns how
+    /// many were written.
+    async fn import_payment_means(
+        &self,
+        rows: &[MeansRecord],
+        change: &Change,
+    ) -> Result<u64, StoreError>;
+
     /// Enrolled beneficiaries of a programme in the households after `after` up to `upto`
     /// (included), in household and person order.
     async fn cycle_inputs(

@@ -154,13 +154,13 @@ fn read_truth(path: &Path) -> anyhow::Result<HashMap<HouseholdId, f64>> {
     Ok(out)
 }
 
-async fn one(
-    backend: &'static str,
+/// A fresh database at `url` with the generated population in `data` imported, the demo index
+/// model active and the shipped programmes defined (nothing scored yet); and the import's time.
+pub(super) async fn populated(
+    backend: &str,
     url: &str,
     data: &Path,
-    truth: &HashMap<HouseholdId, f64>,
-    rule: &sanad_programmes::Rule,
-) -> anyhow::Result<Figures> {
+) -> anyhow::Result<(sanad_storage::Ports, Targeting, u64, f64)> {
     let database = sanad_storage::Database::connect(url).await?;
     database.migrate().await?;
     let ports = database.ports(Arc::new(sanad_app::crypto::DataCipher::random()?));
@@ -200,6 +200,18 @@ async fn one(
             .define_programme(&actor, text, "benchmark")
             .await?;
     }
+    Ok((ports, targeting, report.households_written, import_s))
+}
+
+async fn one(
+    backend: &'static str,
+    url: &str,
+    data: &Path,
+    truth: &HashMap<HouseholdId, f64>,
+    rule: &sanad_programmes::Rule,
+) -> anyhow::Result<Figures> {
+    let (_ports, targeting, households, import_s) = populated(backend, url, data).await?;
+    let actor = Actor::system("bench");
     eprintln!("{backend}: first scoring…");
     let started = Instant::now();
     let first = targeting.rescore_all(&actor, true, &NoProgress).await?;
@@ -214,7 +226,7 @@ async fn one(
     let (evaluation, _) = targeting.evaluate(&actor, truth).await?;
     Ok(Figures {
         backend,
-        households: report.households_written,
+        households,
         import_s,
         first_s,
         first,
