@@ -16,7 +16,7 @@ mod text;
 
 use std::fmt;
 
-
+pub use answer::{AnswerLine, Outcome, read_answer_csv, read_camt054};
 pub use means::{Means, MeansKind};
 pub use pain001::{BatchHeader, Debtor, Pain001Writer, Transfer, WriteError};
 pub use rib::{Rib, RibError, rib_key};
@@ -42,7 +42,11 @@ impl ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, field {}: {}", self.line, self.field, self.message)
+        write!(
+            f,
+            "line {}, field {}: {}",
+            self.line, self.field, self.message
+        )
     }
 }
 

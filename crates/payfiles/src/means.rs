@@ -93,7 +93,9 @@ impl Means {
 
     pub fn holder(&self) -> &str {
         match self {
-            Means::Bank { holder, .. } | Means::Wallet { holder, .. } | Means::Cash { holder, .. } => holder,
+            Means::Bank { holder, .. }
+            | Means::Wallet { holder, .. }
+            | Means::Cash { holder, .. } => holder,
         }
     }
 
@@ -114,7 +116,9 @@ impl Means {
         present("holder", self.holder())?;
         match self {
             Means::Bank { .. } => Ok(()),
-            Means::Wallet { phone, provider, .. } => {
+            Means::Wallet {
+                phone, provider, ..
+            } => {
                 present("provider", provider)?;
                 check_phone(phone)
             }
@@ -219,18 +223,24 @@ mod tests {
         assert_eq!(wallet.kind(), MeansKind::Wallet);
         assert_eq!(wallet.holder(), "Aicha");
 
-        assert!(serde_json::from_str::<Means>(
-            r#"{"kind":"wallet","phone":"0612345678","provider":"IAM","holder":"Aicha"}"#
-        )
-        .is_err());
-        assert!(serde_json::from_str::<Means>(
-            r#"{"kind":"cash","agency":"","reference":"X1","holder":"Aicha"}"#
-        )
-        .is_err());
-        assert!(serde_json::from_str::<Means>(
-            r#"{"kind":"bank","rib":"011519000001205000534920","holder":"Aicha"}"#
-        )
-        .is_err());
+        assert!(
+            serde_json::from_str::<Means>(
+                r#"{"kind":"wallet","phone":"0612345678","provider":"IAM","holder":"Aicha"}"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<Means>(
+                r#"{"kind":"cash","agency":"","reference":"X1","holder":"Aicha"}"#
+            )
+            .is_err()
+        );
+        assert!(
+            serde_json::from_str::<Means>(
+                r#"{"kind":"bank","rib":"011519000001205000534920","holder":"Aicha"}"#
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -128,7 +128,10 @@ pub(crate) fn check_text(field: &str, value: &str) -> Result<(), WriteError> {
 /// country, 2 letters or digits, optionally 3 more.
 fn check_bic(bic: &str) -> Result<(), WriteError> {
     let b = bic.as_bytes();
-    let alnum = |r: std::ops::Range<usize>| b[r].iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    let alnum = |r: std::ops::Range<usize>| {
+        b[r].iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    };
     let ok = (b.len() == 8 || b.len() == 11)
         && alnum(0..4)
         && b[4..6].iter().all(u8::is_ascii_uppercase)
@@ -136,7 +139,10 @@ fn check_bic(bic: &str) -> Result<(), WriteError> {
     if ok {
         Ok(())
     } else {
-        Err(invalid("debtor.agent_bic", format!("expected a BIC of 8 or 11 characters, found {bic:?}")))
+        Err(invalid(
+            "debtor.agent_bic",
+            format!("expected a BIC of 8 or 11 characters, found {bic:?}"),
+        ))
     }
 }
 
@@ -160,7 +166,9 @@ pub(crate) fn check_header(header: &BatchHeader) -> Result<(), WriteError> {
     if header.control_sum < 0 {
         return Err(invalid("control_sum", "must not be negative"));
     }
-    if !(0..=9999).contains(&header.execution_date.year()) || !(0..=9999).contains(&header.created_at.year()) {
+    if !(0..=9999).contains(&header.execution_date.year())
+        || !(0..=9999).contains(&header.created_at.year())
+    {
         return Err(invalid("execution_date", "a year between 0 and 9999"));
     }
     Ok(())
@@ -174,7 +182,9 @@ pub(crate) fn check_transfer(kind: MeansKind, t: &Transfer<'_>) -> Result<(), Wr
         });
     }
     check_id("end_to_end_id", t.end_to_end_id, 35)?;
-    t.means.check().map_err(|e| invalid(&format!("means.{}", e.field), e.message))?;
+    t.means
+        .check()
+        .map_err(|e| invalid(&format!("means.{}", e.field), e.message))?;
     if let Means::Wallet { provider, .. } = t.means {
         check_id("means.provider", provider, 35)?;
     }
@@ -186,7 +196,9 @@ pub(crate) fn check_transfer(kind: MeansKind, t: &Transfer<'_>) -> Result<(), Wr
 
 /// Formats a date-time as `xs:dateTime` to the second, with its offset.
 pub(crate) fn date_time(t: OffsetDateTime) -> Result<String, WriteError> {
-    let t = t.replace_nanosecond(0).map_err(|e| invalid("created_at", e.to_string()))?;
+    let t = t
+        .replace_nanosecond(0)
+        .map_err(|e| invalid("created_at", e.to_string()))?;
     t.format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| invalid("created_at", e.to_string()))
 }
@@ -235,7 +247,9 @@ impl<W: Write> Pain001Writer<W> {
             MeansKind::Wallet => "WALLET",
             MeansKind::Cash => "CASH",
         });
-        out.raw("</Prtry></LclInstrm><CtgyPurp><Cd>SSBE</Cd></CtgyPurp></PmtTpInf><ReqdExctnDt><Dt>");
+        out.raw(
+            "</Prtry></LclInstrm><CtgyPurp><Cd>SSBE</Cd></CtgyPurp></PmtTpInf><ReqdExctnDt><Dt>",
+        );
         out.date(header.execution_date);
         out.raw("</Dt></ReqdExctnDt>\n<Dbtr><Nm>");
         out.xml(&header.debtor.name, 140);
@@ -340,7 +354,8 @@ impl<W: Write> Pain001Writer<W> {
                 sum: self.sum,
             });
         }
-        self.out.raw("</PmtInf>\n</CstmrCdtTrfInitn>\n</Document>\n");
+        self.out
+            .raw("</PmtInf>\n</CstmrCdtTrfInitn>\n</Document>\n");
         Ok(self.out.finish()?)
     }
 

@@ -84,7 +84,11 @@ impl Rib {
 
     /// Builds a RIB from its bank (3 digits), locality (3) and account (16) codes, computing the key.
     pub fn from_parts(bank: &str, city: &str, account: &str) -> Result<Rib, RibError> {
-        for (part, value, expected) in [("bank", bank, 3), ("locality", city, 3), ("account", account, 16)] {
+        for (part, value, expected) in [
+            ("bank", bank, 3),
+            ("locality", city, 3),
+            ("account", account, 16),
+        ] {
             if value.len() != expected || !value.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(RibError::Part {
                     part,
@@ -214,7 +218,10 @@ mod tests {
     #[test]
     fn serde_checks_the_key() {
         let rib: Rib = serde_json::from_str("\"011519000001205000534921\"").unwrap();
-        assert_eq!(serde_json::to_string(&rib).unwrap(), "\"011519000001205000534921\"");
+        assert_eq!(
+            serde_json::to_string(&rib).unwrap(),
+            "\"011519000001205000534921\""
+        );
         assert!(serde_json::from_str::<Rib>("\"011519000001205000534920\"").is_err());
     }
 

@@ -7,6 +7,8 @@ use std::io::{self, BufRead, Read, Write};
 use sanad_domain::money::Amount;
 use time::Date;
 
+use crate::ParseError;
+
 /// Bytes waiting to be written; flushed to the underlying writer in large blocks so that a writer
 /// given an unbuffered file still streams fast.
 pub(crate) struct Out<W: Write> {
@@ -65,7 +67,8 @@ impl<W: Write> Out<W> {
         let c = centimes.unsigned_abs();
         self.uint(c / 100);
         let cents = (c % 100) as u8;
-        self.buf.extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10]);
+        self.buf
+            .extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10]);
     }
 
     pub(crate) fn uint(&mut self, mut n: u64) {
@@ -162,8 +165,9 @@ pub(crate) fn parse_amount(text: &str) -> Result<Amount, String> {
         c += i64::from(b - b'0') * if i == 0 { 10 } else { 1 };
     }
     centimes = centimes * 100 + c;
-    Amount::from_centimes(centimes)
-        .ok_or_else(|| format!("expected an amount below one thousand million dirhams, found {text:?}"))
+    Amount::from_centimes(centimes).ok_or_else(|| {
+        format!("expected an amount below one thousand million dirhams, found {text:?}")
+    })
 }
 
 /// Reads `YYYY-MM-DD`, and the date part of `YYYY-MM-DDThh:mm:ss...`.
@@ -301,6 +305,166 @@ impl<R: BufRead> BufRead for LineTracker<R> {
     }
 }
 
+/// A CSV file read record by record with its columns found by name in the header line, its
+/// fields decoded as UTF-8 one by one so that an encoding error names its column.
+pub(crate) struct CsvInput<R: Read> {
+    rdr: csv::Reader<R>,
+    rec: csv::ByteRecord,
+    columns: &'static [&'static str],
+    required: &'static [&'static str],
+    index: Vec<Option<usize>>,
+    started: bool,
+    failed: bool,
+    line: u64,
+}
+
+impl<R: Read> CsvInput<R> {
+    pub(crate) fn new(
+        r: R,
+        columns: &'static [&'static str],
+        required: &'static [&'static str],
+    ) -> Self {
+        let rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .buffer_capacity(1 << 16)
+            .from_reader(r);
+        CsvInput {
+            rdr,
+            rec: csv::ByteRecord::new(),
+            columns,
+            required,
+            index: Vec::new(),
+            started: false,
+            failed: false,
+            line: 1,
+        }
+    }
+
+    fn read_header(&mut self) -> Result<(), ParseError> {
+        let header = self
+            .rdr
+            .byte_headers()
+            .map_err(|e| ParseError::new(1, "header", e.to_string()))?
+            .clone();
+        let names: Vec<&[u8]> = header.iter().map(trim_bytes).collect();
+        self.index = self
+            .columns
+            .iter()
+            .map(|c| names.iter().position(|n| *n == c.as_bytes()))
+            .collect();
+        for (c, i) in self.columns.iter().zip(&self.index) {
+            if i.is_none() && self.required.contains(c) {
+                return Err(ParseError::new(
+                    1,
+                    *c,
+                    format!(
+                        "the header line has no column {c:?} (expected {})",
+                        self.columns.join(",")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves to the next record: `None` at the end, its line number, or why it cannot be read.
+    /// After a header or I/O error nothing more is read.
+    pub(crate) fn advance(&mut self) -> Option<Result<u64, ParseError>> {
+        if self.failed {
+            return None;
+        }
+        if !self.started {
+            self.started = true;
+            if let Err(e) = self.read_header() {
+                self.failed = true;
+                return Some(Err(e));
+            }
+        }
+        match self.rdr.read_byte_record(&mut self.rec) {
+            Ok(false) => None,
+            Ok(true) => {
+                self.line = self
+                    .rec
+                    .position()
+                    .map_or(self.line + 1, csv::Position::line);
+                Some(Ok(self.line))
+            }
+            Err(e) => {
+                let line = e.position().map_or(self.line + 1, csv::Position::line);
+                self.line = line;
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
+                        format!("expected {expected_len} fields as in the header line, found {len}")
+                    }
+                    csv::ErrorKind::Io(_) => {
+                        self.failed = true;
+                        e.to_string()
+                    }
+                    _ => e.to_string(),
+                };
+                Some(Err(ParseError::new(line, "record", message)))
+            }
+        }
+    }
+
+    /// The field of column `columns[i]` of the current record, trimmed; empty when the file has
+    /// no such (optional) column.
+    pub(crate) fn field(&self, i: usize) -> Result<&str, ParseError> {
+        let Some(Some(at)) = self.index.get(i) else {
+            return Ok("");
+        };
+        let bytes = trim_bytes(self.rec.get(*at).unwrap_or_default());
+        std::str::from_utf8(bytes).map_err(|e| {
+            let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+            ParseError::new(
+                self.line,
+                self.columns[i],
+                format!("the file is not UTF-8: byte 0x{byte:02x} in this field"),
+            )
+        })
+    }
+}
+
+fn trim_bytes(b: &[u8]) -> &[u8] {
+    b.trim_ascii()
+}
+
+/// Text for a CSV field on one line: line breaks and other control characters become spaces.
+pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        s.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .into()
+    } else {
+        s.into()
+    }
+}
+
+/// Remembers which (outcome, id) pairs a file has already given, and on which line.
+#[derive(Default)]
+pub(crate) struct Seen {
+    lines: std::collections::HashMap<Box<[u8]>, u64>,
+    key: Vec<u8>,
+}
+
+impl Seen {
+    /// The line of the earlier record with the same id and outcome tag, if any; else records this one.
+    pub(crate) fn check(&mut self, tag: u8, id: &str, line: u64) -> Option<u64> {
+        self.key.clear();
+        self.key.push(tag);
+        self.key.extend_from_slice(id.as_bytes());
+        if let Some(first) = self.lines.get(self.key.as_slice()) {
+            return Some(*first);
+        }
+        self.lines.insert(self.key.as_slice().into(), line);
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -312,7 +476,18 @@ mod tests {
         assert_eq!(parse_amount("12").unwrap().centimes(), 1200);
         assert_eq!(parse_amount("0.07").unwrap().centimes(), 7);
         assert_eq!(parse_amount("12.50000").unwrap().centimes(), 1250);
-        for bad in ["12,5", "", ".5", "12.", "-1", "+1", "1.234", "1e3", " 1", "9999999999999"] {
+        for bad in [
+            "12,5",
+            "",
+            ".5",
+            "12.",
+            "-1",
+            "+1",
+            "1.234",
+            "1e3",
+            " 1",
+            "9999999999999",
+        ] {
             assert!(parse_amount(bad).is_err(), "{bad} accepted");
         }
         assert_eq!(
@@ -324,7 +499,10 @@ mod tests {
     #[test]
     fn dates_are_read() {
         assert_eq!(parse_date("2026-01-31").unwrap().to_string(), "2026-01-31");
-        assert_eq!(parse_date("2026-01-31T10:00:00Z").unwrap().to_string(), "2026-01-31");
+        assert_eq!(
+            parse_date("2026-01-31T10:00:00Z").unwrap().to_string(),
+            "2026-01-31"
+        );
         assert!(parse_date("2026-02-30").is_err());
         assert!(parse_date("31/01/2026").is_err());
     }
