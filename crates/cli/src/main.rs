@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod commands;
 mod dedup_explain;
+mod payments;
 mod progress;
 mod settings;
 mod targeting;

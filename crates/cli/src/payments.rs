@@ -24,7 +24,12 @@ use crate::settings::Settings;
 pub struct Operator {
     /// Who runs the command (kept in the audit trail; a cycle is approved by another name than
     /// the one that prepared it).
-    #[arg(long, env = "SANAD_OPERATOR", default_value = "sanad-cli", global = true)]
+    #[arg(
+        long,
+        env = "SANAD_OPERATOR",
+        default_value = "sanad-cli",
+        global = true
+    )]
     pub operator: String,
 }
 
@@ -85,13 +90,24 @@ pub struct PayArgs {
 #[derive(Args)]
 pub struct PayerArgs {
     /// The paying agency's name on the files.
-    #[arg(long, env = "SANAD_PAYER_NAME", default_value = "Agence Nationale du Soutien Social")]
+    #[arg(
+        long,
+        env = "SANAD_PAYER_NAME",
+        default_value = "Agence Nationale du Soutien Social"
+    )]
     pub payer_name: String,
     /// The paying agency's account (IBAN or RIB).
-    #[arg(long, env = "SANAD_PAYER_ACCOUNT", default_value = "MA64011780000001230001040173")]
+    #[arg(
+        long,
+        env = "SANAD_PAYER_ACCOUNT",
+        default_value = "MA64011780000001230001040173"
+    )]
     pub payer_account: String,
     #[arg(long, env = "SANAD_PAYER_BIC")]
     pub payer_bic: Option<String>,
+    /// The cash network whose agencies pay cash pick-ups.
+    #[arg(long, env = "SANAD_CASH_NETWORK", default_value = "CASH-NETWORK")]
+    pub cash_network: String,
 }
 
 impl PayerArgs {
@@ -100,6 +116,7 @@ impl PayerArgs {
             name: self.payer_name.clone(),
             account: self.payer_account.clone(),
             bic: self.payer_bic.clone(),
+            cash_network: self.cash_network.clone(),
         }
     }
 }
@@ -325,7 +342,9 @@ fn means_json(
     holder: &str,
 ) -> anyhow::Result<String> {
     let v = match (rib, wallet, agency) {
-        (Some(rib), None, None) => serde_json::json!({"kind": "bank", "rib": rib, "holder": holder}),
+        (Some(rib), None, None) => {
+            serde_json::json!({"kind": "bank", "rib": rib, "holder": holder})
+        }
         (None, Some(phone), None) => serde_json::json!({
             "kind": "wallet", "phone": phone, "provider": provider.unwrap_or(""), "holder": holder
         }),
@@ -368,11 +387,7 @@ pub async fn pay(settings: &Settings, args: &PayArgs) -> anyhow::Result<()> {
         PayCommand::ImportMeans { file, reason } => {
             let rows = read_means_csv(file)?;
             let n = payments
-                .store()
-                .import_payment_means(
-                    &rows,
-                    &payments.registry().change(&actor, reason)?,
-                )
+                .import_means(&actor, &rows, reason)
                 .await
                 .with_context(|| format!("in {}", file.display()))?;
             println!("{n} households' means recorded");
@@ -504,7 +519,11 @@ fn read_means_csv(path: &Path) -> anyhow::Result<Vec<MeansRecord>> {
     for (i, row) in reader.records().enumerate() {
         let line = i + 2;
         let row = row.with_context(|| format!("{}, row {line}", path.display()))?;
-        let get = |c: Option<usize>| c.and_then(|c| row.get(c)).map(str::trim).filter(|v| !v.is_empty());
+        let get = |c: Option<usize>| {
+            c.and_then(|c| row.get(c))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
         let h = HouseholdId::parse(row.get(hc).unwrap_or(""))
             .map_err(|e| anyhow::anyhow!("{}, row {line}, household_id: {e}", path.display()))?;
         let kind = row.get(kc).unwrap_or("").trim();
@@ -513,7 +532,9 @@ fn read_means_csv(path: &Path) -> anyhow::Result<Vec<MeansRecord>> {
             "bank" => means_json(get(rc), None, None, None, holder),
             "wallet" => means_json(None, get(pc).or(Some("")), get(prc), None, holder),
             "cash" => means_json(None, None, None, get(ac).or(Some("")), holder),
-            other => Err(anyhow::anyhow!("kind: bank, wallet or cash, found {other:?}")),
+            other => Err(anyhow::anyhow!(
+                "kind: bank, wallet or cash, found {other:?}"
+            )),
         }
         .map_err(|e| anyhow::anyhow!("{}, row {line}: {e}", path.display()))?;
         let means = check_means(&json)

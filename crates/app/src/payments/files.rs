@@ -103,6 +103,8 @@ pub struct Payer {
     pub name: String,
     pub account: String,
     pub bic: Option<String>,
+    /// The network whose agencies pay cash (the creditor agent of cash batches).
+    pub cash_network: String,
 }
 
 impl Default for Payer {
@@ -111,6 +113,7 @@ impl Default for Payer {
             name: "Agence Nationale du Soutien Social".into(),
             account: "MA64011780000001230001040173".into(),
             bic: None,
+            cash_network: "CASH-NETWORK".into(),
         }
     }
 }
@@ -227,7 +230,8 @@ impl Payments {
             count: batch.payments,
             control_sum: batch.total,
             kind,
-            provider: None,
+            // Wallet transfers name their own operator; cash goes through one network.
+            provider: (kind == MeansKind::Cash).then(|| payer.cash_network.clone()),
         };
         let remittance = format!("{} {}", cycle.programme_code, cycle.period);
         let hashing = Hashing {
@@ -240,8 +244,12 @@ impl Payments {
             Csv(CsvBatchWriter<Hashing<W>>),
         }
         let mut writer = match format {
-            BatchFormat::Pain001 => Any::Xml(Pain001Writer::start(hashing, &header).map_err(internal)?),
-            BatchFormat::Csv => Any::Csv(CsvBatchWriter::start(hashing, &header).map_err(internal)?),
+            BatchFormat::Pain001 => {
+                Any::Xml(Pain001Writer::start(hashing, &header).map_err(internal)?)
+            }
+            BatchFormat::Csv => {
+                Any::Csv(CsvBatchWriter::start(hashing, &header).map_err(internal)?)
+            }
         };
         let mut after = None;
         let mut records = 0u64;
@@ -297,7 +305,13 @@ impl Payments {
             .create(path)
             .map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
         let (file, written) = self
-            .write_batch(actor, &b, format, payer, std::io::BufWriter::with_capacity(1 << 20, file))
+            .write_batch(
+                actor,
+                &b,
+                format,
+                payer,
+                std::io::BufWriter::with_capacity(1 << 20, file),
+            )
             .await?;
         let file = file
             .into_inner()
@@ -348,8 +362,9 @@ impl Payments {
             hasher: sha2::Sha256::new(),
             bytes: 0,
         };
-        let mut w = AdhesionWriter::start(hashing, &format!("SANAD-AB{}", batch.id), batch.adhesions)
-            .map_err(internal)?;
+        let mut w =
+            AdhesionWriter::start(hashing, &format!("SANAD-AB{}", batch.id), batch.adhesions)
+                .map_err(internal)?;
         let mut after = None;
         let mut records = 0u64;
         loop {
@@ -432,7 +447,10 @@ impl Payments {
                 adhesion_ref: l.adhesion_id,
                 accepted: match l.outcome {
                     AdhesionOutcome::Accepted { insurer_number } => Ok(insurer_number),
-                    AdhesionOutcome::Rejected { reason_code, reason } => Err((reason_code, reason)),
+                    AdhesionOutcome::Rejected {
+                        reason_code,
+                        reason,
+                    } => Err((reason_code, reason)),
                 },
             });
         }
@@ -457,11 +475,17 @@ pub fn read_answer(bytes: &[u8], format: AnswerFormat) -> Result<Vec<AnswerItem>
         amount: l.amount.centimes(),
         outcome: match l.outcome {
             answer::Outcome::Paid => Outcome::Paid,
-            answer::Outcome::Failed { reason_code, reason } => Outcome::Failed {
+            answer::Outcome::Failed {
+                reason_code,
+                reason,
+            } => Outcome::Failed {
                 code: reason_code,
                 reason,
             },
-            answer::Outcome::Reversed { reason_code, reason } => Outcome::Reversed {
+            answer::Outcome::Reversed {
+                reason_code,
+                reason,
+            } => Outcome::Reversed {
                 code: reason_code,
                 reason,
             },
@@ -489,4 +513,59 @@ pub fn read_answer(bytes: &[u8], format: AnswerFormat) -> Result<Vec<AnswerItem>
         ));
     }
     Ok(out)
+}
+
+/// A provider's answer to a batch, as tests and benchmarks play the provider: every payment paid
+/// on the batch's day, but one in `fail_every` failed as a closed account (none when 0).
+pub async fn simulated_answer(
+    payments: &Payments,
+    actor: &Actor,
+    batch: &Batch,
+    format: AnswerFormat,
+    fail_every: u64,
+) -> Result<Vec<u8>, RegistryError> {
+    let mut lines = Vec::with_capacity(batch.payments as usize);
+    let mut after = None;
+    let mut n = 0u64;
+    loop {
+        let page = payments
+            .batch_payments(actor, batch.id, after, PAGE)
+            .await?;
+        let Some(last) = page.last().map(|p| p.id) else {
+            break;
+        };
+        for p in &page {
+            n += 1;
+            let outcome = if fail_every > 0 && n % fail_every == 0 {
+                answer::Outcome::Failed {
+                    reason_code: "AC04".into(),
+                    reason: "closed account".into(),
+                }
+            } else {
+                answer::Outcome::Paid
+            };
+            lines.push(AnswerLine {
+                line: 0,
+                end_to_end_id: p.end_to_end_id.clone(),
+                amount: Amount::from_centimes(p.amount)
+                    .ok_or_else(|| internal("amount out of range"))?,
+                outcome,
+                booked_on: Some(batch.created_at.date()),
+            });
+        }
+        after = Some(last);
+    }
+    let out = match format {
+        AnswerFormat::Camt054 => answer::write_camt054(
+            Vec::new(),
+            &answer::NotificationHeader {
+                message_id: format!("ANS-B{}", batch.id),
+                created_at: batch.created_at,
+                account: Payer::default().account,
+            },
+            &lines,
+        ),
+        AnswerFormat::Csv => answer::write_answer_csv(Vec::new(), &lines),
+    };
+    out.map_err(internal)
 }

@@ -13,6 +13,7 @@
 //! - an answer file is recorded by its SHA-256, unique, in the transaction that applies it, and
 //!   each payment it changes is updated only from the state the answer was checked against.
 
+pub mod files;
 pub mod service;
 
 pub use service::Payments;

@@ -148,6 +148,21 @@ impl Payments {
         Ok(self.store.set_payment_means(&record, &change).await?)
     }
 
+    /// Records the means of many households at once (checked by the caller), all or none.
+    pub async fn import_means(
+        &self,
+        actor: &Actor,
+        rows: &[MeansRecord],
+        reason: &str,
+    ) -> Result<u64, RegistryError> {
+        require(actor, Permission::ManagePayments)?;
+        let change = self.registry.change(actor, reason)?;
+        if !policy::scope_territories(actor, None).is_ok_and(|t| t.is_empty()) {
+            return Err(RegistryError::Forbidden(Permission::ManagePayments.scope()));
+        }
+        Ok(self.store.import_payment_means(rows, &change).await?)
+    }
+
     pub async fn means(
         &self,
         actor: &Actor,

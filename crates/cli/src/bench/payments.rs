@@ -173,8 +173,7 @@ async fn one(
     files: &Path,
 ) -> anyhow::Result<Figures> {
     let started = Instant::now();
-    let (ports, targeting, households, _) =
-        super::targeting::populated(backend, url, data).await?;
+    let (ports, targeting, households, _) = super::targeting::populated(backend, url, data).await?;
     let actor = Actor::system("bench-maker");
     let checker = Actor::system("bench-checker");
     targeting
@@ -229,7 +228,14 @@ async fn one(
     eprintln!("{backend}: computing the cycle…");
     let t = Instant::now();
     let outcome = payments
-        .prepare_cycle(&actor, "bench-transfer", "2026-01", None, "benchmark", &NoProgress)
+        .prepare_cycle(
+            &actor,
+            "bench-transfer",
+            "2026-01",
+            None,
+            "benchmark",
+            &NoProgress,
+        )
         .await?;
     let compute_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
@@ -239,9 +245,7 @@ async fn one(
     let approve_s = t.elapsed().as_secs_f64();
     eprintln!("{backend}: exporting…");
     let t = Instant::now();
-    let batches = payments
-        .open_batches(&actor, cycle.id, "benchmark")
-        .await?;
+    let batches = payments.open_batches(&actor, cycle.id, "benchmark").await?;
     let mut export_bytes = 0u64;
     let mut paths = Vec::new();
     for b in &batches {
@@ -265,7 +269,8 @@ async fn one(
         } else {
             AnswerFormat::Csv
         };
-        let bytes = sanad_app::payments::files::simulated_answer(&payments, &actor, b, format, 50).await?;
+        let bytes =
+            sanad_app::payments::files::simulated_answer(&payments, &actor, b, format, 50).await?;
         eprintln!("{backend}: reconciling {} ({} lines)…", b.kind, b.payments);
         let t = Instant::now();
         let r = payments
