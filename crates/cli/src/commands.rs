@@ -225,8 +225,14 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         targeting.programmes = engine.programmes().len() as u64,
         "targeting ready"
     );
+    let payments = sanad_app::payments::Payments::new(
+        registry.clone(),
+        targeting.clone(),
+        opened.payments.clone(),
+    );
     let mut state = sanad_http::AppState::new(registry)
         .with_targeting(targeting)
+        .with_payments(payments)
         .with_rate_limits(
             settings.auth_failures_per_minute,
             settings.anonymous_requests_per_minute,

@@ -40,6 +40,8 @@ pub struct AppState {
     pub audit_verifier_key: Option<String>,
     /// Index models, programmes and enrolments; without it their endpoints answer 503.
     pub targeting: Option<sanad_app::Targeting>,
+    /// Cycles, payments and adhesions; without it their endpoints answer 503.
+    pub payments: Option<sanad_app::payments::Payments>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -53,6 +55,7 @@ impl AppState {
             oidc: None,
             audit_verifier_key: None,
             targeting: None,
+            payments: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),
@@ -62,6 +65,12 @@ impl AppState {
     /// Serves the targeting endpoints with this context (built on the same registry).
     pub fn with_targeting(mut self, targeting: sanad_app::Targeting) -> Self {
         self.targeting = Some(targeting);
+        self
+    }
+
+    /// Serves the payment endpoints with this context (built on the same registry and targeting).
+    pub fn with_payments(mut self, payments: sanad_app::payments::Payments) -> Self {
+        self.payments = Some(payments);
         self
     }
 
@@ -131,6 +140,34 @@ pub fn router(state: AppState) -> Router {
             "/models/{id}/{version}/activate",
             post(api::targeting::activate_model),
         )
+        .route(
+            "/households/{id}/payment-means",
+            get(api::payments::get_means).put(api::payments::set_means),
+        )
+        .route(
+            "/cycles",
+            get(api::payments::cycles).post(api::payments::prepare_cycle),
+        )
+        .route("/cycles/{id}", get(api::payments::cycle))
+        .route("/cycles/{id}/approve", post(api::payments::approve_cycle))
+        .route("/cycles/{id}/cancel", post(api::payments::cancel_cycle))
+        .route(
+            "/cycles/{id}/entitlements",
+            get(api::payments::entitlements),
+        )
+        .route("/cycles/{id}/batches", post(api::payments::open_batches))
+        .route("/batches/{id}/export", post(api::payments::export_batch))
+        .route("/reconciliations", post(api::payments::reconcile))
+        .route("/payments", get(api::payments::list_payments))
+        .route(
+            "/programmes/{code}/adhesion-batches",
+            post(api::payments::open_adhesions),
+        )
+        .route(
+            "/programmes/{code}/adhesion-batches/{id}/export",
+            post(api::payments::export_adhesions),
+        )
+        .route("/adhesion-answers", post(api::payments::adhesion_answer))
         .route("/duplicates", get(api::duplicates::list))
         .route("/duplicates/{id}/decision", post(api::duplicates::decide))
         .route("/persons/{id}/merge", post(api::duplicates::merge))

@@ -7,6 +7,7 @@ pub mod health;
 pub mod households;
 pub mod persons;
 pub mod session;
+pub mod payments;
 pub mod targeting;
 pub mod territories;
 

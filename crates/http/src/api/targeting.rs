@@ -290,7 +290,7 @@ pub struct EnrolmentPage {
     pub next_after: Option<String>,
 }
 
-fn enrolment_cursor(text: &str) -> Result<(HouseholdId, Option<PersonId>), ApiError> {
+pub(crate) fn enrolment_cursor(text: &str) -> Result<(HouseholdId, Option<PersonId>), ApiError> {
     let bad =
         |e: String| ApiError::bad_field("after", "cursor", format!("`next_after` of a page: {e}"));
     let (h, p) = match text.split_once('/') {
