@@ -418,7 +418,6 @@ struct Tx {
 pub fn read_camt054<R: BufRead>(r: R) -> Camt054Reader<R> {
     let mut xml = quick_xml::Reader::from_reader(LineTracker::new(r));
     let config = xml.config_mut();
-    config.trim_text(true);
     config.expand_empty_elements = true;
     Camt054Reader {
         xml,
@@ -495,7 +494,12 @@ fn slot_for(s: &[Tag], tag: Tag) -> Option<Slot> {
 
 impl<R: BufRead> Camt054Reader<R> {
     fn store(&mut self, slot: Slot, currency: String) {
-        let text = std::mem::take(&mut self.text);
+        // Text is kept as read (an entity splits it into several events, so trimming each would
+        // eat the spaces around it) and trimmed here as a whole; reason pieces are joined first.
+        let mut text = std::mem::take(&mut self.text);
+        if slot != Slot::ReasonText {
+            text = text.trim().to_owned();
+        }
         let tx = self.entry.transactions.last_mut();
         match slot {
             Slot::EntryAmt => self.entry.amount = Some((text, currency)),
@@ -571,10 +575,9 @@ impl<R: BufRead> Camt054Reader<R> {
             }
         };
         let reason_code = tx.reason_code.clone();
-        let reason = if tx.reason.is_empty() {
-            reason_text(&reason_code).unwrap_or_default().to_owned()
-        } else {
-            tx.reason.clone()
+        let reason = match tx.reason.trim() {
+            "" => reason_text(&reason_code).unwrap_or_default().to_owned(),
+            text => text.to_owned(),
         };
         let outcome = match entry.status.as_str() {
             "BOOK" if reversed => Outcome::Reversed {
