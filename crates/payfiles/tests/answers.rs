@@ -5,7 +5,9 @@ mod common;
 
 use common::mad;
 use proptest::prelude::*;
-use sanad_payfiles::amo::{AdhesionAnswer, AdhesionOutcome, read_adhesion_answer, write_adhesion_answer};
+use sanad_payfiles::amo::{
+    AdhesionAnswer, AdhesionOutcome, read_adhesion_answer, write_adhesion_answer,
+};
 use sanad_payfiles::answer::{NotificationHeader, write_answer_csv, write_camt054};
 use sanad_payfiles::{AnswerLine, Outcome, ParseError, read_answer_csv, read_camt054};
 use time::macros::{date, datetime};
@@ -30,7 +32,9 @@ fn a_good_csv_answer_is_read() {
     let file = format!(
         "{CSV_HEAD}P1,350.00,paid,,,2026-01-11\nP2,120.5,failed,AC04,,\nP1,350.00,reversed,MD07,décédé,2026-01-20\n\"P3\",\"1\",failed,AM04,\"fonds, insuffisants\",\n"
     );
-    let lines: Vec<AnswerLine> = read_answer_csv(file.as_bytes()).map(Result::unwrap).collect();
+    let lines: Vec<AnswerLine> = read_answer_csv(file.as_bytes())
+        .map(Result::unwrap)
+        .collect();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0].line, 2);
     assert_eq!(lines[0].outcome, Outcome::Paid);
@@ -51,31 +55,42 @@ fn a_good_csv_answer_is_read() {
 #[test]
 fn bad_csv_answers_name_line_and_field() {
     let mut bad_encoding = CSV_HEAD.as_bytes().to_vec();
-    bad_encoding.extend_from_slice(b"P1,350.00,paid,,,\nP2,1.00,failed,AC01,Mauvais compte \xff,\n");
+    bad_encoding
+        .extend_from_slice(b"P1,350.00,paid,,,\nP2,1.00,failed,AC01,Mauvais compte \xff,\n");
     let e = one(csv_errors(&bad_encoding));
     assert_eq!((e.line, e.field.as_str()), (3, "reason"));
     assert!(e.message.contains("not UTF-8"), "{e}");
 
-    let e = one(csv_errors(format!("{CSV_HEAD}P1,350.00,paid,,,\nP2,1.00,paid,,,\nP1,350.00,paid,,,\n").as_bytes()));
+    let e = one(csv_errors(
+        format!("{CSV_HEAD}P1,350.00,paid,,,\nP2,1.00,paid,,,\nP1,350.00,paid,,,\n").as_bytes(),
+    ));
     assert_eq!((e.line, e.field.as_str()), (4, "end_to_end_id"));
     assert!(e.message.starts_with("duplicate of line 2"), "{e}");
 
     let e = one(csv_errors(format!("{CSV_HEAD}P1,,paid,,,\n").as_bytes()));
     assert_eq!((e.line, e.field.as_str()), (2, "amount"));
 
-    let e = one(csv_errors(format!("{CSV_HEAD}P1,350.00,paid,,,\nP2,\"12,5\",paid,,,\n").as_bytes()));
+    let e = one(csv_errors(
+        format!("{CSV_HEAD}P1,350.00,paid,,,\nP2,\"12,5\",paid,,,\n").as_bytes(),
+    ));
     assert_eq!(
         e.to_string(),
         "line 3, field amount: expected a decimal amount with at most 2 decimals, found \"12,5\""
     );
 
-    let e = one(csv_errors(format!("{CSV_HEAD}P1,350.00,lost,,,\n").as_bytes()));
+    let e = one(csv_errors(
+        format!("{CSV_HEAD}P1,350.00,lost,,,\n").as_bytes(),
+    ));
     assert_eq!((e.line, e.field.as_str()), (2, "status"));
 
-    let e = one(csv_errors(format!("{CSV_HEAD}P1,350.00,failed,,,\n").as_bytes()));
+    let e = one(csv_errors(
+        format!("{CSV_HEAD}P1,350.00,failed,,,\n").as_bytes(),
+    ));
     assert_eq!((e.line, e.field.as_str()), (2, "reason_code"));
 
-    let e = one(csv_errors(format!("{CSV_HEAD}P1,350.00,paid,,,2026-13-01\n").as_bytes()));
+    let e = one(csv_errors(
+        format!("{CSV_HEAD}P1,350.00,paid,,,2026-13-01\n").as_bytes(),
+    ));
     assert_eq!((e.line, e.field.as_str()), (2, "booked_on"));
 
     let e = one(csv_errors(format!("{CSV_HEAD}P1,350.00\n").as_bytes()));
@@ -111,13 +126,30 @@ fn a_camt054_is_read_with_lines_and_outcomes() {
         "{CAMT_HEAD}{}{}{}\
          <Ntry>\n  <Amt Ccy=\"MAD\">30.00</Amt>\n  <CdtDbtInd>CRDT</CdtDbtInd>\n  <RvslInd>true</RvslInd>\n  <Sts><Cd>BOOK</Cd></Sts>\n  <BookgDt><DtTm>2026-01-20T10:00:00</DtTm></BookgDt>\n  <NtryDtls>\n   <TxDtls>\n    <Refs><EndToEndId>P1</EndToEndId></Refs>\n    <RtrInf><Rsn><Cd>MD07</Cd></Rsn><AddtlInf>d&#233;c&#xe9;d&amp;</AddtlInf></RtrInf>\n   </TxDtls>\n  </NtryDtls>\n </Ntry>\n{CAMT_TAIL}",
         entry("P1", "30.00", "BOOK", ""),
-        entry("P2", "12.5", "RJCT", "<Amt Ccy=\"MAD\">12.50</Amt><RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf>"),
-        entry("P3", "7", "BOOK", "<RtrInf><Rsn><Cd>AC01</Cd></Rsn><AddtlInf>numéro</AddtlInf><AddtlInf> faux</AddtlInf></RtrInf>"),
+        entry(
+            "P2",
+            "12.5",
+            "RJCT",
+            "<Amt Ccy=\"MAD\">12.50</Amt><RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf>"
+        ),
+        entry(
+            "P3",
+            "7",
+            "BOOK",
+            "<RtrInf><Rsn><Cd>AC01</Cd></Rsn><AddtlInf>numéro</AddtlInf><AddtlInf> faux</AddtlInf></RtrInf>"
+        ),
     );
     let lines: Vec<AnswerLine> = read_camt054(file.as_bytes()).map(Result::unwrap).collect();
-    assert_eq!(lines.iter().map(|l| l.line).collect::<Vec<_>>(), [6, 7, 8, 16]);
+    assert_eq!(
+        lines.iter().map(|l| l.line).collect::<Vec<_>>(),
+        [6, 7, 8, 16]
+    );
     assert_eq!(lines[0].outcome, Outcome::Paid);
-    assert_eq!(lines[0].amount, mad(3_000), "the entry's amount when the transaction has none");
+    assert_eq!(
+        lines[0].amount,
+        mad(3_000),
+        "the entry's amount when the transaction has none"
+    );
     assert_eq!(
         lines[1].outcome,
         Outcome::Failed {
@@ -157,11 +189,19 @@ fn bad_camt054_files_name_line_and_field() {
     assert!(e.message.contains("0xff"), "{e}");
     assert_eq!(results.len(), 2, "nothing is read past an encoding error");
 
-    let e = one(camt_errors(camt(&[entry("P1", "1.00", "BOOK", ""), entry("P1", "1.00", "BOOK", "")]).as_bytes()));
+    let e = one(camt_errors(
+        camt(&[
+            entry("P1", "1.00", "BOOK", ""),
+            entry("P1", "1.00", "BOOK", ""),
+        ])
+        .as_bytes(),
+    ));
     assert_eq!((e.line, e.field.as_str()), (7, "EndToEndId"));
     assert!(e.message.starts_with("duplicate of line 6"), "{e}");
 
-    let e = one(camt_errors(camt(&[entry("P1", "12,5", "BOOK", "")]).as_bytes()));
+    let e = one(camt_errors(
+        camt(&[entry("P1", "12,5", "BOOK", "")]).as_bytes(),
+    ));
     assert_eq!(
         e.to_string(),
         "line 6, field Amt: expected a decimal amount with at most 2 decimals, found \"12,5\""
@@ -170,18 +210,26 @@ fn bad_camt054_files_name_line_and_field() {
     let e = one(camt_errors(camt(&[entry("P1", "", "BOOK", "")]).as_bytes()));
     assert_eq!((e.line, e.field.as_str()), (6, "Amt"));
 
-    let e = one(camt_errors(camt(&[entry("P1", "1.00", "PDNG", "")]).as_bytes()));
+    let e = one(camt_errors(
+        camt(&[entry("P1", "1.00", "PDNG", "")]).as_bytes(),
+    ));
     assert_eq!((e.line, e.field.as_str()), (6, "Sts"));
     assert!(e.message.contains("PDNG"));
 
-    let e = one(camt_errors(camt(&[entry("", "1.00", "BOOK", "")]).as_bytes()));
+    let e = one(camt_errors(
+        camt(&[entry("", "1.00", "BOOK", "")]).as_bytes(),
+    ));
     assert_eq!((e.line, e.field.as_str()), (6, "EndToEndId"));
 
-    let e = one(camt_errors(camt(&[entry("P1", "1.00", "BOOK", "<Amt Ccy=\"EUR\">1.00</Amt>")]).as_bytes()));
+    let e = one(camt_errors(
+        camt(&[entry("P1", "1.00", "BOOK", "<Amt Ccy=\"EUR\">1.00</Amt>")]).as_bytes(),
+    ));
     assert_eq!((e.line, e.field.as_str()), (6, "Amt"));
     assert!(e.message.contains("EUR"));
 
-    let e = one(camt_errors(b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Document/>"));
+    let e = one(camt_errors(
+        b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><Document/>",
+    ));
     assert_eq!(e.field, "encoding");
 
     let e = one(camt_errors(b"<Document><Other/></Document>"));
@@ -253,12 +301,21 @@ fn adhesion_answers_are_read_and_checked() {
     );
     let mut bad = b"adhesion_id,status,insurer_number,reason_code,reason\nA1,accepted,N1,,\nA2,rejected,,R1,caf\xe9\n".to_vec();
     bad.extend_from_slice(b"");
-    let e = read_adhesion_answer(bad.as_slice()).find_map(Result::err).unwrap();
+    let e = read_adhesion_answer(bad.as_slice())
+        .find_map(Result::err)
+        .unwrap();
     assert_eq!((e.line, e.field.as_str()), (3, "reason"));
 }
 
 fn outcome() -> impl Strategy<Value = Outcome> {
-    let code = prop::sample::select(vec!["AC01", "AC04", "AM04", "MD07", "X", "PROVIDER-CODE-17"]);
+    let code = prop::sample::select(vec![
+        "AC01",
+        "AC04",
+        "AM04",
+        "MD07",
+        "X",
+        "PROVIDER-CODE-17",
+    ]);
     prop_oneof![
         Just(Outcome::Paid),
         (code.clone(), "[a-zA-Z0-9 éàçمحد,;\"&<>']{1,250}").prop_map(|(c, r)| Outcome::Failed {
@@ -283,12 +340,22 @@ fn answer_lines() -> impl Strategy<Value = Vec<AnswerLine>> {
             .map(|(i, (c, outcome, day))| {
                 // A reason the reader would fill in from the code is written out, as it would be read.
                 let outcome = match outcome {
-                    Outcome::Failed { reason_code, reason } if reason.is_empty() => Outcome::Failed {
-                        reason: sanad_payfiles::answer::reason_text(&reason_code).unwrap_or_default().into(),
+                    Outcome::Failed {
+                        reason_code,
+                        reason,
+                    } if reason.is_empty() => Outcome::Failed {
+                        reason: sanad_payfiles::answer::reason_text(&reason_code)
+                            .unwrap_or_default()
+                            .into(),
                         reason_code,
                     },
-                    Outcome::Reversed { reason_code, reason } if reason.is_empty() => Outcome::Reversed {
-                        reason: sanad_payfiles::answer::reason_text(&reason_code).unwrap_or_default().into(),
+                    Outcome::Reversed {
+                        reason_code,
+                        reason,
+                    } if reason.is_empty() => Outcome::Reversed {
+                        reason: sanad_payfiles::answer::reason_text(&reason_code)
+                            .unwrap_or_default()
+                            .into(),
                         reason_code,
                     },
                     o => o,
@@ -298,7 +365,8 @@ fn answer_lines() -> impl Strategy<Value = Vec<AnswerLine>> {
                     end_to_end_id: format!("SANAD-P{i:08}"),
                     amount: mad(c),
                     outcome,
-                    booked_on: day.map(|d| date!(2025 - 01 - 01) + time::Duration::days(i64::from(d))),
+                    booked_on: day
+                        .map(|d| date!(2025 - 01 - 01) + time::Duration::days(i64::from(d))),
                 }
             })
             .collect()

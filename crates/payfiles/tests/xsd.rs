@@ -32,10 +32,16 @@ fn schemas() -> Option<(PathBuf, PathBuf)> {
         return unavailable("xmllint is not installed".into());
     }
     if !(pain.exists() && camt.exists()) {
-        let status = Command::new("sh").arg(manifest.join("fetch-xsd.sh")).status();
+        let status = Command::new("sh")
+            .arg(manifest.join("fetch-xsd.sh"))
+            .status();
         match status {
             Ok(s) if s.success() => {}
-            other => return unavailable(format!("fetch-xsd.sh failed ({other:?}); is pip available?")),
+            other => {
+                return unavailable(format!(
+                    "fetch-xsd.sh failed ({other:?}); is pip available?"
+                ));
+            }
         }
     }
     Some((pain, camt))
@@ -61,8 +67,14 @@ fn xmllint(schema: &Path, xml: &[u8]) -> Result<(), String> {
 }
 
 fn pain001(kind: MeansKind, means: &[Means]) -> Vec<u8> {
-    let amounts: Vec<i64> = (0..means.len() as i64).map(|i| 35_000 + i * 1_005).collect();
-    let mut w = Pain001Writer::start(Vec::new(), &header(kind, means.len() as u64, amounts.iter().sum())).unwrap();
+    let amounts: Vec<i64> = (0..means.len() as i64)
+        .map(|i| 35_000 + i * 1_005)
+        .collect();
+    let mut w = Pain001Writer::start(
+        Vec::new(),
+        &header(kind, means.len() as u64, amounts.iter().sum()),
+    )
+    .unwrap();
     for (i, (m, a)) in means.iter().zip(&amounts).enumerate() {
         let id = format!("SANAD-P{i:06}");
         w.push(&Transfer {
@@ -89,15 +101,27 @@ fn names() -> Vec<String> {
 fn pain001_of_each_means_kind_is_valid() {
     let Some((pain, _)) = schemas() else { return };
     let names = names();
-    let batches: [(MeansKind, fn(&str) -> Means); 3] =
-        [(MeansKind::Bank, bank), (MeansKind::Wallet, wallet), (MeansKind::Cash, cash)];
+    let batches: [(MeansKind, fn(&str) -> Means); 3] = [
+        (MeansKind::Bank, bank),
+        (MeansKind::Wallet, wallet),
+        (MeansKind::Cash, cash),
+    ];
     for (kind, make) in batches {
         let means: Vec<Means> = names.iter().map(|n| make(n)).collect();
         let xml = pain001(kind, &means);
         let text = String::from_utf8(xml.clone()).unwrap();
-        assert!(text.contains("فاطمة الزهراء"), "Arabic names are written as UTF-8 text");
-        assert!(text.contains("&amp; Fils &lt;SARL&gt;"), "names are escaped");
-        assert!(!text.contains(&"e".repeat(140)), "a long name is cut to 140 characters");
+        assert!(
+            text.contains("فاطمة الزهراء"),
+            "Arabic names are written as UTF-8 text"
+        );
+        assert!(
+            text.contains("&amp; Fils &lt;SARL&gt;"),
+            "names are escaped"
+        );
+        assert!(
+            !text.contains(&"e".repeat(140)),
+            "a long name is cut to 140 characters"
+        );
         if let Err(e) = xmllint(&pain, &xml) {
             panic!("{kind} pain.001 refused by the schema:\n{e}\n{text}");
         }
@@ -143,16 +167,31 @@ fn camt054_is_valid() {
     };
     let xml = write_camt054(Vec::new(), &header, &lines).unwrap();
     if let Err(e) = xmllint(&camt, &xml) {
-        panic!("camt.054 refused by the schema:\n{e}\n{}", String::from_utf8_lossy(&xml));
+        panic!(
+            "camt.054 refused by the schema:\n{e}\n{}",
+            String::from_utf8_lossy(&xml)
+        );
     }
 }
 
 #[test]
 fn the_check_can_fail() {
-    let Some((pain, camt)) = schemas() else { return };
+    let Some((pain, camt)) = schemas() else {
+        return;
+    };
     let xml = String::from_utf8(pain001(MeansKind::Bank, &[bank("Aicha")])).unwrap();
-    let broken = xml.replacen("<MsgId>SANAD-B000123</MsgId>", &format!("<MsgId>{}</MsgId>", "X".repeat(36)), 1);
+    let broken = xml.replacen(
+        "<MsgId>SANAD-B000123</MsgId>",
+        &format!("<MsgId>{}</MsgId>", "X".repeat(36)),
+        1,
+    );
     assert_ne!(broken, xml);
-    assert!(xmllint(&pain, broken.as_bytes()).is_err(), "a 36-character MsgId passed");
-    assert!(xmllint(&camt, xml.as_bytes()).is_err(), "a pain.001 passed as a camt.054");
+    assert!(
+        xmllint(&pain, broken.as_bytes()).is_err(),
+        "a 36-character MsgId passed"
+    );
+    assert!(
+        xmllint(&camt, xml.as_bytes()).is_err(),
+        "a pain.001 passed as a camt.054"
+    );
 }
