@@ -193,8 +193,12 @@ pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
 }
 
 /// Wraps the XML reader's input: counts the newlines of what the parser has consumed (so that an
-/// event can be placed on its line) and checks that those bytes are UTF-8, remembering the line
-/// of the first byte that is not.
+/// event can be placed on its line) and checks that the input is UTF-8, remembering the line of
+/// the first byte that is not once the parser gets there.
+///
+/// UTF-8 is checked a whole buffer at a time when the buffer is filled (the parser consumes a few
+/// bytes at a time, and checking those one by one cost a fifth of the reading time); newlines are
+/// counted as bytes are consumed.
 pub(crate) struct LineTracker<R> {
     inner: R,
     state: Utf8Lines,
@@ -204,7 +208,15 @@ pub(crate) struct LineTracker<R> {
 /// consumed can be scanned in place while the inner reader's buffer is borrowed.
 struct Utf8Lines {
     newlines: u64,
+    /// Bytes consumed by the parser.
+    consumed: u64,
+    /// Bytes checked as UTF-8 (ahead of `consumed`).
+    checked: u64,
+    /// The first bytes of a character cut at the end of the checked bytes.
     pending: Vec<u8>,
+    /// Where the first byte that is not UTF-8 is, and its value, once checked.
+    bad_at: Option<(u64, u8)>,
+    /// Its line and value, once the parser has consumed it.
     bad: Option<(u64, u8)>,
 }
 
@@ -214,7 +226,10 @@ impl<R: BufRead> LineTracker<R> {
             inner,
             state: Utf8Lines {
                 newlines: 0,
+                consumed: 0,
+                checked: 0,
                 pending: Vec::with_capacity(4),
+                bad_at: None,
                 bad: None,
             },
         }
@@ -225,7 +240,7 @@ impl<R: BufRead> LineTracker<R> {
         self.state.newlines + 1
     }
 
-    /// The line and value of the first byte that is not UTF-8, if any.
+    /// The line and value of the first byte that is not UTF-8, once the parser has reached it.
     pub(crate) fn bad_utf8(&self) -> Option<(u64, u8)> {
         self.state.bad
     }
@@ -233,42 +248,69 @@ impl<R: BufRead> LineTracker<R> {
     /// A multi-byte character cut at the very end of the input is an encoding error too.
     pub(crate) fn at_end(&mut self) {
         let s = &mut self.state;
-        if !s.pending.is_empty() && s.bad.is_none() {
-            s.bad = Some((s.newlines + 1, s.pending[0]));
+        if s.bad.is_none() {
+            if let Some(&first) = s.pending.first() {
+                s.bad = Some((s.newlines + 1, first));
+            } else if let Some((_, byte)) = s.bad_at {
+                s.bad = Some((s.newlines + 1, byte));
+            }
         }
     }
 }
 
 impl Utf8Lines {
-    fn scan(&mut self, mut chunk: &[u8]) {
-        if self.bad.is_none() {
-            // Finish a character split across two reads.
-            while !self.pending.is_empty() && !chunk.is_empty() {
-                self.pending.push(chunk[0]);
-                chunk = &chunk[1..];
-                match std::str::from_utf8(&self.pending) {
-                    Ok(_) => self.pending.clear(),
-                    Err(e) if e.error_len().is_none() && self.pending.len() < 4 => {}
-                    Err(_) => {
-                        self.bad = Some((self.newlines + 1, self.pending[0]));
-                        self.pending.clear();
-                    }
-                }
-            }
-            if self.bad.is_none()
-                && let Err(e) = std::str::from_utf8(chunk)
-            {
-                let at = e.valid_up_to();
-                match e.error_len() {
-                    None => self.pending.extend_from_slice(&chunk[at..]),
-                    Some(_) => {
-                        let line = self.newlines + 1 + count_newlines(&chunk[..at]);
-                        self.bad = Some((line, chunk[at]));
-                    }
+    /// Checks the bytes of `buf` (which starts at `consumed`) not checked yet.
+    fn check(&mut self, buf: &[u8]) {
+        if self.bad_at.is_some() {
+            return;
+        }
+        let end = self.consumed + buf.len() as u64;
+        if end <= self.checked {
+            return;
+        }
+        let from = (self.checked - self.consumed) as usize;
+        let mut chunk = &buf[from..];
+        let mut at = self.checked;
+        // Finish a character cut at the end of the previous buffer.
+        while !self.pending.is_empty() && !chunk.is_empty() {
+            self.pending.push(chunk[0]);
+            chunk = &chunk[1..];
+            at += 1;
+            match std::str::from_utf8(&self.pending) {
+                Ok(_) => self.pending.clear(),
+                Err(e) if e.error_len().is_none() && self.pending.len() < 4 => {}
+                Err(_) => {
+                    let start = at - self.pending.len() as u64;
+                    self.bad_at = Some((start, self.pending[0]));
+                    self.pending.clear();
+                    self.checked = end;
+                    return;
                 }
             }
         }
+        if let Err(e) = std::str::from_utf8(chunk) {
+            let valid = e.valid_up_to();
+            match e.error_len() {
+                None => self.pending.extend_from_slice(&chunk[valid..]),
+                Some(_) => self.bad_at = Some((at + valid as u64, chunk[valid])),
+            }
+        }
+        self.checked = end;
+    }
+
+    /// Counts the newlines of consumed bytes and notes the line of a bad byte among them.
+    fn consume(&mut self, chunk: &[u8]) {
+        let start = self.consumed;
+        let end = start + chunk.len() as u64;
+        if self.bad.is_none()
+            && let Some((at, byte)) = self.bad_at
+            && (start..end).contains(&at)
+        {
+            let before = count_newlines(&chunk[..(at - start) as usize]);
+            self.bad = Some((self.newlines + 1 + before, byte));
+        }
         self.newlines += count_newlines(chunk);
+        self.consumed = end;
     }
 }
 
@@ -279,7 +321,7 @@ fn count_newlines(bytes: &[u8]) -> u64 {
 impl<R: BufRead> Read for LineTracker<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let n = {
-            let buf = self.inner.fill_buf()?;
+            let buf = self.fill_buf()?;
             let n = buf.len().min(out.len());
             out[..n].copy_from_slice(&buf[..n]);
             n
@@ -291,7 +333,9 @@ impl<R: BufRead> Read for LineTracker<R> {
 
 impl<R: BufRead> BufRead for LineTracker<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        let buf = self.inner.fill_buf()?;
+        self.state.check(buf);
+        Ok(buf)
     }
 
     fn consume(&mut self, amt: usize) {
@@ -299,7 +343,7 @@ impl<R: BufRead> BufRead for LineTracker<R> {
         // I/O; they are scanned where they are.
         if let Ok(buf) = self.inner.fill_buf() {
             let n = amt.min(buf.len());
-            self.state.scan(&buf[..n]);
+            self.state.consume(&buf[..n]);
         }
         self.inner.consume(amt);
     }
@@ -445,23 +489,85 @@ pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Remembers which (outcome, id) pairs a file has already given, and on which line.
+///
+/// Files have millions of lines, so this avoids one allocation per key: the keys' bytes go one
+/// after the other into one arena, and the map goes from a key's 64-bit hash (foldhash, seeded at
+/// random per map, so hash floods cannot be planned) to its place in the arena. Two different keys
+/// with the same hash are told apart by comparing bytes and the later one kept in a small exact
+/// map, so a duplicate is never reported falsely.
 #[derive(Default)]
 pub(crate) struct Seen {
-    lines: std::collections::HashMap<Box<[u8]>, u64>,
+    hasher: foldhash::fast::RandomState,
+    by_hash: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<PreHashed>>,
+    arena: Vec<u8>,
+    /// Per key: its end in the arena (its start is the previous key's end) and its line.
+    keys: Vec<(u64, u64)>,
+    collided: std::collections::HashMap<Box<[u8]>, u64>,
     key: Vec<u8>,
 }
 
 impl Seen {
     /// The line of the earlier record with the same id and outcome tag, if any; else records this one.
     pub(crate) fn check(&mut self, tag: u8, id: &str, line: u64) -> Option<u64> {
+        use std::hash::BuildHasher;
         self.key.clear();
         self.key.push(tag);
         self.key.extend_from_slice(id.as_bytes());
-        if let Some(first) = self.lines.get(self.key.as_slice()) {
-            return Some(*first);
+        let hash = self.hasher.hash_one(self.key.as_slice());
+        match self.by_hash.get(&hash) {
+            Some(&at) => {
+                let at = at as usize;
+                let start = if at == 0 {
+                    0
+                } else {
+                    self.keys[at - 1].0 as usize
+                };
+                let (end, first) = self.keys[at];
+                if self.arena[start..end as usize] == self.key[..] {
+                    return Some(first);
+                }
+                if let Some(first) = self.collided.get(self.key.as_slice()) {
+                    return Some(*first);
+                }
+                self.collided.insert(self.key.as_slice().into(), line);
+                None
+            }
+            None => {
+                // Beyond 4 thousand million keys the exact map takes over.
+                let Ok(at) = u32::try_from(self.keys.len()) else {
+                    if let Some(first) = self.collided.get(self.key.as_slice()) {
+                        return Some(*first);
+                    }
+                    self.collided.insert(self.key.as_slice().into(), line);
+                    return None;
+                };
+                self.arena.extend_from_slice(&self.key);
+                self.keys.push((self.arena.len() as u64, line));
+                self.by_hash.insert(hash, at);
+                None
+            }
         }
-        self.lines.insert(self.key.as_slice().into(), line);
-        None
+    }
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+pub(crate) struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed with it; this path folds anything else in, for completeness.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -505,6 +611,18 @@ mod tests {
         );
         assert!(parse_date("2026-02-30").is_err());
         assert!(parse_date("31/01/2026").is_err());
+    }
+
+    #[test]
+    fn seen_tells_keys_apart() {
+        let mut seen = Seen::default();
+        assert_eq!(seen.check(b'P', "A1", 2), None);
+        assert_eq!(seen.check(b'R', "A1", 3), None);
+        assert_eq!(seen.check(b'P', "A11", 4), None);
+        assert_eq!(seen.check(b'P', "A1", 5), Some(2));
+        assert_eq!(seen.check(b'R', "A1", 6), Some(3));
+        assert_eq!(seen.check(b'P', "", 7), None);
+        assert_eq!(seen.check(b'P', "", 8), Some(7));
     }
 
     #[test]

@@ -413,3 +413,44 @@ proptest! {
         prop_assert_eq!(read, answers);
     }
 }
+
+#[test]
+fn characters_cut_between_reads_are_fine_and_bad_bytes_still_found() {
+    let lines: Vec<AnswerLine> = (0..50)
+        .map(|i| AnswerLine {
+            line: 0,
+            end_to_end_id: format!("P{i}"),
+            amount: mad(i),
+            outcome: Outcome::Failed {
+                reason_code: "AC04".into(),
+                reason: "الحساب مغلق — compte clôturé".into(),
+            },
+            booked_on: None,
+        })
+        .collect();
+    let xml = write_camt054(Vec::new(), &notification(), &lines).unwrap();
+    for capacity in [1, 2, 3, 5, 7, 64] {
+        let read: Vec<AnswerLine> =
+            read_camt054(std::io::BufReader::with_capacity(capacity, xml.as_slice()))
+                .map(Result::unwrap)
+                .collect();
+        assert_eq!(read.len(), 50, "capacity {capacity}");
+        assert_eq!(read[49].line, 55);
+    }
+    // Cut the 2-byte "é" of the 10th entry (line 15) in half.
+    let text = String::from_utf8(xml.clone()).unwrap();
+    let at = text.match_indices("clôturé").nth(9).unwrap().0 + "clôtur".len();
+    let mut bad = xml.clone();
+    bad.remove(at);
+    for capacity in [1, 3, 64, 1 << 16] {
+        let results: Vec<_> =
+            read_camt054(std::io::BufReader::with_capacity(capacity, bad.as_slice())).collect();
+        let e = results.last().unwrap().clone().unwrap_err();
+        assert_eq!(
+            (results.len(), e.line),
+            (10, 15),
+            "capacity {capacity}: {e}"
+        );
+        assert_eq!(e.field, "AddtlInf");
+    }
+}

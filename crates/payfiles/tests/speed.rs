@@ -28,24 +28,26 @@ fn one_million_lines() {
     let amount = |i: u64| mad(30_000 + (i % 50) as i64 * 100);
     let sum: i64 = (0..N).map(|i| amount(i).centimes()).sum();
 
-    let path = dir.path().join("pain.xml");
-    let t = Instant::now();
-    let mut w = Pain001Writer::start(
-        BufWriter::new(std::fs::File::create(&path).unwrap()),
-        &header(MeansKind::Bank, N, sum),
-    )
-    .unwrap();
-    for (i, id) in ids.iter().enumerate() {
-        w.push(&Transfer {
-            end_to_end_id: id,
-            amount: amount(i as u64),
-            means: &means[i % 100],
-            remittance: "ASD 2026-01",
-        })
+    if wanted("pain") {
+        let path = dir.path().join("pain.xml");
+        let t = Instant::now();
+        let mut w = Pain001Writer::start(
+            BufWriter::new(std::fs::File::create(&path).unwrap()),
+            &header(MeansKind::Bank, N, sum),
+        )
         .unwrap();
+        for (i, id) in ids.iter().enumerate() {
+            w.push(&Transfer {
+                end_to_end_id: id,
+                amount: amount(i as u64),
+                means: &means[i % 100],
+                remittance: "ASD 2026-01",
+            })
+            .unwrap();
+        }
+        w.finish().unwrap();
+        report("pain.001 write", t, std::fs::metadata(&path).unwrap().len());
     }
-    w.finish().unwrap();
-    report("pain.001 write", t, std::fs::metadata(&path).unwrap().len());
 
     let outcome = |i: u64| match i % 20 {
         0 => Outcome::Failed {
@@ -62,66 +64,76 @@ fn one_million_lines() {
         booked_on: Some(date!(2026 - 01 - 11)),
     };
 
-    let csv_path = dir.path().join("answer.csv");
-    let t = Instant::now();
-    let mut w =
-        AnswerCsvWriter::start(BufWriter::new(std::fs::File::create(&csv_path).unwrap())).unwrap();
-    for i in 0..N {
-        w.push(&line(i)).unwrap();
-    }
-    w.finish().unwrap();
-    report(
-        "answer CSV write",
-        t,
-        std::fs::metadata(&csv_path).unwrap().len(),
-    );
+    if wanted("csv") {
+        let csv_path = dir.path().join("answer.csv");
+        let t = Instant::now();
+        let mut w =
+            AnswerCsvWriter::start(BufWriter::new(std::fs::File::create(&csv_path).unwrap()))
+                .unwrap();
+        for i in 0..N {
+            w.push(&line(i)).unwrap();
+        }
+        w.finish().unwrap();
+        report(
+            "answer CSV write",
+            t,
+            std::fs::metadata(&csv_path).unwrap().len(),
+        );
 
-    let t = Instant::now();
-    let read = read_answer_csv(BufReader::new(std::fs::File::open(&csv_path).unwrap()))
+        let t = Instant::now();
+        let read = read_answer_csv(BufReader::new(std::fs::File::open(&csv_path).unwrap()))
+            .map(|r| r.unwrap())
+            .count() as u64;
+        assert_eq!(read, N);
+        report(
+            "answer CSV read",
+            t,
+            std::fs::metadata(&csv_path).unwrap().len(),
+        );
+    }
+
+    if wanted("camt") {
+        let camt_path = dir.path().join("answer.xml");
+        let t = Instant::now();
+        let notification = NotificationHeader {
+            message_id: "CAMT-1".into(),
+            created_at: datetime!(2026-01-11 18:00 UTC),
+            account: "011780000012345678901297".into(),
+        };
+        let mut w = Camt054Writer::start(
+            BufWriter::new(std::fs::File::create(&camt_path).unwrap()),
+            &notification,
+        )
+        .unwrap();
+        for i in 0..N {
+            w.push(&line(i)).unwrap();
+        }
+        w.finish().unwrap();
+        report(
+            "camt.054 write",
+            t,
+            std::fs::metadata(&camt_path).unwrap().len(),
+        );
+
+        let t = Instant::now();
+        let read = read_camt054(BufReader::with_capacity(
+            1 << 16,
+            std::fs::File::open(&camt_path).unwrap(),
+        ))
         .map(|r| r.unwrap())
         .count() as u64;
-    assert_eq!(read, N);
-    report(
-        "answer CSV read",
-        t,
-        std::fs::metadata(&csv_path).unwrap().len(),
-    );
-
-    let camt_path = dir.path().join("answer.xml");
-    let t = Instant::now();
-    let notification = NotificationHeader {
-        message_id: "CAMT-1".into(),
-        created_at: datetime!(2026-01-11 18:00 UTC),
-        account: "011780000012345678901297".into(),
-    };
-    let mut w = Camt054Writer::start(
-        BufWriter::new(std::fs::File::create(&camt_path).unwrap()),
-        &notification,
-    )
-    .unwrap();
-    for i in 0..N {
-        w.push(&line(i)).unwrap();
+        assert_eq!(read, N);
+        report(
+            "camt.054 read",
+            t,
+            std::fs::metadata(&camt_path).unwrap().len(),
+        );
     }
-    w.finish().unwrap();
-    report(
-        "camt.054 write",
-        t,
-        std::fs::metadata(&camt_path).unwrap().len(),
-    );
+}
 
-    let t = Instant::now();
-    let read = read_camt054(BufReader::with_capacity(
-        1 << 16,
-        std::fs::File::open(&camt_path).unwrap(),
-    ))
-    .map(|r| r.unwrap())
-    .count() as u64;
-    assert_eq!(read, N);
-    report(
-        "camt.054 read",
-        t,
-        std::fs::metadata(&camt_path).unwrap().len(),
-    );
+/// `SPEED_ONLY=camt` (or `csv`, `pain`) measures one format, for profiling.
+fn wanted(part: &str) -> bool {
+    std::env::var("SPEED_ONLY").map_or(true, |only| only == part)
 }
 
 fn report(what: &str, t: Instant, bytes: u64) {
