@@ -697,7 +697,7 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                     format!("the file is not UTF-8: byte 0x{byte:02x} on this line"),
                 )));
             }
-            let line = self.xml.get_ref().line();
+            let line = self.xml.get_mut().line();
             match event {
                 Err(e) => {
                     return self.fatal(ParseError::new(

@@ -2,6 +2,7 @@
 //! amounts and dates as the files spell them, and a reader wrapper that counts lines and checks
 //! UTF-8 for the XML reader.
 
+use std::collections::VecDeque;
 use std::io::{self, BufRead, Read, Write};
 
 use sanad_domain::money::Amount;
@@ -192,29 +193,31 @@ pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
     Date::from_calendar_date(y as i32, month, d as u8).map_err(|_| bad())
 }
 
-/// Wraps the XML reader's input: counts the newlines of what the parser has consumed (so that an
-/// event can be placed on its line) and checks that the input is UTF-8, remembering the line of
-/// the first byte that is not once the parser gets there.
+/// Wraps the XML reader's input: places the parser's position on its line and checks that the
+/// input is UTF-8, remembering the line of the first byte that is not once the parser gets there.
 ///
-/// UTF-8 is checked a whole buffer at a time when the buffer is filled (the parser consumes a few
-/// bytes at a time, and checking those one by one cost a fifth of the reading time); newlines are
-/// counted as bytes are consumed.
+/// The parser asks for its buffer and consumes a few bytes many times per element, so that path
+/// does nothing but add up: each new buffer is scanned once, when it first shows up, for UTF-8 and
+/// for where its newlines are; a line number is worked out only when asked for.
 pub(crate) struct LineTracker<R> {
     inner: R,
     state: Utf8Lines,
 }
 
-/// What [`LineTracker`] has seen so far; kept apart from the inner reader so that the bytes being
-/// consumed can be scanned in place while the inner reader's buffer is borrowed.
+/// What [`LineTracker`] has seen so far; kept apart from the inner reader so that a new buffer can
+/// be scanned in place while the inner reader's buffer is borrowed.
 struct Utf8Lines {
-    newlines: u64,
     /// Bytes consumed by the parser.
     consumed: u64,
-    /// Bytes checked as UTF-8 (ahead of `consumed`).
-    checked: u64,
-    /// The first bytes of a character cut at the end of the checked bytes.
+    /// Bytes scanned (ahead of `consumed`).
+    scanned: u64,
+    /// Newlines before the first offset in `newlines`.
+    lines_before: u64,
+    /// Offsets of the scanned newlines not yet passed by a line query.
+    newlines: VecDeque<u64>,
+    /// The first bytes of a character cut at the end of the scanned bytes.
     pending: Vec<u8>,
-    /// Where the first byte that is not UTF-8 is, and its value, once checked.
+    /// Where the first byte that is not UTF-8 is, and its value, once scanned.
     bad_at: Option<(u64, u8)>,
     /// Its line and value, once the parser has consumed it.
     bad: Option<(u64, u8)>,
@@ -225,9 +228,10 @@ impl<R: BufRead> LineTracker<R> {
         LineTracker {
             inner,
             state: Utf8Lines {
-                newlines: 0,
                 consumed: 0,
-                checked: 0,
+                scanned: 0,
+                lines_before: 0,
+                newlines: VecDeque::new(),
                 pending: Vec::with_capacity(4),
                 bad_at: None,
                 bad: None,
@@ -235,9 +239,10 @@ impl<R: BufRead> LineTracker<R> {
         }
     }
 
-    /// The line the parser is on: 1 + the newlines consumed so far.
-    pub(crate) fn line(&self) -> u64 {
-        self.state.newlines + 1
+    /// The line the parser is on: that of the last byte it consumed (1-based).
+    pub(crate) fn line(&mut self) -> u64 {
+        let at = self.state.consumed.saturating_sub(1);
+        self.state.line_of(at)
     }
 
     /// The line and value of the first byte that is not UTF-8, once the parser has reached it.
@@ -249,28 +254,51 @@ impl<R: BufRead> LineTracker<R> {
     pub(crate) fn at_end(&mut self) {
         let s = &mut self.state;
         if s.bad.is_none() {
+            let at = s.consumed.saturating_sub(1);
             if let Some(&first) = s.pending.first() {
-                s.bad = Some((s.newlines + 1, first));
-            } else if let Some((_, byte)) = s.bad_at {
-                s.bad = Some((s.newlines + 1, byte));
+                s.bad = Some((s.line_of(at), first));
+            } else if let Some((bad_at, byte)) = s.bad_at {
+                s.bad = Some((s.line_of(bad_at), byte));
             }
         }
     }
 }
 
 impl Utf8Lines {
-    /// Checks the bytes of `buf` (which starts at `consumed`) not checked yet.
-    fn check(&mut self, buf: &[u8]) {
+    /// The line of byte `at`; `at` must not go backwards from one call to the next.
+    fn line_of(&mut self, at: u64) -> u64 {
+        while let Some(&nl) = self.newlines.front() {
+            if nl >= at {
+                break;
+            }
+            self.newlines.pop_front();
+            self.lines_before += 1;
+        }
+        self.lines_before + 1
+    }
+
+    /// Scans the part of `buf` (which starts at `consumed`) not scanned yet.
+    #[inline]
+    fn see(&mut self, buf: &[u8]) {
+        let end = self.consumed + buf.len() as u64;
+        if end > self.scanned {
+            self.scan(buf, end);
+        }
+    }
+
+    #[cold]
+    fn scan(&mut self, buf: &[u8], end: u64) {
+        let from = (self.scanned - self.consumed) as usize;
+        let fresh = &buf[from..];
+        let base = self.scanned;
+        self.newlines
+            .extend(memchr::memchr_iter(b'\n', fresh).map(|i| base + i as u64));
+        self.scanned = end;
         if self.bad_at.is_some() {
             return;
         }
-        let end = self.consumed + buf.len() as u64;
-        if end <= self.checked {
-            return;
-        }
-        let from = (self.checked - self.consumed) as usize;
-        let mut chunk = &buf[from..];
-        let mut at = self.checked;
+        let mut chunk = fresh;
+        let mut at = base;
         // Finish a character cut at the end of the previous buffer.
         while !self.pending.is_empty() && !chunk.is_empty() {
             self.pending.push(chunk[0]);
@@ -283,7 +311,6 @@ impl Utf8Lines {
                     let start = at - self.pending.len() as u64;
                     self.bad_at = Some((start, self.pending[0]));
                     self.pending.clear();
-                    self.checked = end;
                     return;
                 }
             }
@@ -295,27 +322,18 @@ impl Utf8Lines {
                 Some(_) => self.bad_at = Some((at + valid as u64, chunk[valid])),
             }
         }
-        self.checked = end;
     }
 
-    /// Counts the newlines of consumed bytes and notes the line of a bad byte among them.
-    fn consume(&mut self, chunk: &[u8]) {
-        let start = self.consumed;
-        let end = start + chunk.len() as u64;
-        if self.bad.is_none()
-            && let Some((at, byte)) = self.bad_at
-            && (start..end).contains(&at)
+    #[inline]
+    fn consume(&mut self, amt: usize) {
+        self.consumed += amt as u64;
+        if let Some((at, byte)) = self.bad_at
+            && self.bad.is_none()
+            && at < self.consumed
         {
-            let before = count_newlines(&chunk[..(at - start) as usize]);
-            self.bad = Some((self.newlines + 1 + before, byte));
+            self.bad = Some((self.line_of(at), byte));
         }
-        self.newlines += count_newlines(chunk);
-        self.consumed = end;
     }
-}
-
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 impl<R: BufRead> Read for LineTracker<R> {
@@ -332,19 +350,16 @@ impl<R: BufRead> Read for LineTracker<R> {
 }
 
 impl<R: BufRead> BufRead for LineTracker<R> {
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         let buf = self.inner.fill_buf()?;
-        self.state.check(buf);
+        self.state.see(buf);
         Ok(buf)
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
-        // The inner buffer still holds the bytes being consumed, so asking for it again does no
-        // I/O; they are scanned where they are.
-        if let Ok(buf) = self.inner.fill_buf() {
-            let n = amt.min(buf.len());
-            self.state.consume(&buf[..n]);
-        }
+        self.state.consume(amt);
         self.inner.consume(amt);
     }
 }

@@ -101,7 +101,8 @@ fn names() -> Vec<String> {
 fn pain001_of_each_means_kind_is_valid() {
     let Some((pain, _)) = schemas() else { return };
     let names = names();
-    let batches: [(MeansKind, fn(&str) -> Means); 3] = [
+    type MakeMeans = fn(&str) -> Means;
+    let batches: [(MeansKind, MakeMeans); 3] = [
         (MeansKind::Bank, bank),
         (MeansKind::Wallet, wallet),
         (MeansKind::Cash, cash),
