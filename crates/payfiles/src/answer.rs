@@ -227,7 +227,8 @@ fn check_end_to_end_id(line: u64, field: &str, id: &str) -> Result<(), ParseErro
     if id.is_empty() {
         return Err(ParseError::new(line, field, "missing"));
     }
-    if id.chars().count() > 35 {
+    // A byte count within the limit means a character count within it; count only otherwise.
+    if id.len() > 35 && id.chars().count() > 35 {
         return Err(ParseError::new(
             line,
             field,
@@ -490,15 +491,10 @@ pub struct Camt054Reader<R: BufRead> {
     done: bool,
 }
 
-impl<R: BufRead> Camt054Reader<R> {
-    fn innermost(&self) -> &'static str {
-        innermost(&self.stack)
-    }
-
-    fn fatal(&mut self, e: ParseError) -> Option<Result<AnswerLine, ParseError>> {
-        self.done = true;
-        Some(Err(e))
-    }
+/// Ends the reading with `e`: past a syntax or encoding error nothing can be trusted.
+fn fatal(done: &mut bool, e: ParseError) -> Option<Result<AnswerLine, ParseError>> {
+    *done = true;
+    Some(Err(e))
 }
 
 /// The innermost element the reader knows, to name where an error is.
@@ -668,7 +664,7 @@ impl<R: BufRead> Camt054Reader<R> {
         self.xml.get_ref().bad_utf8().map(|(line, byte)| {
             ParseError::new(
                 line,
-                self.innermost(),
+                innermost(&self.stack),
                 format!("the file is not UTF-8: byte 0x{byte:02x} on this line"),
             )
         })
@@ -697,25 +693,31 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                     format!("the file is not UTF-8: byte 0x{byte:02x} on this line"),
                 )));
             }
-            let line = self.xml.get_mut().line();
             match event {
                 Err(e) => {
-                    return self.fatal(ParseError::new(
-                        line,
-                        self.innermost(),
-                        format!("not well-formed XML: {e}"),
-                    ));
+                    let line = self.xml.get_mut().line();
+                    return fatal(
+                        &mut self.done,
+                        ParseError::new(
+                            line,
+                            innermost(&self.stack),
+                            format!("not well-formed XML: {e}"),
+                        ),
+                    );
                 }
                 Ok(Event::Decl(decl)) => {
                     if let Some(Ok(enc)) = decl.encoding()
                         && !enc.eq_ignore_ascii_case(b"utf-8")
                     {
                         let enc = String::from_utf8_lossy(&enc).into_owned();
-                        return self.fatal(ParseError::new(
-                            line,
-                            "encoding",
-                            format!("expected UTF-8, found {enc:?}"),
-                        ));
+                        return fatal(
+                            &mut self.done,
+                            ParseError::new(
+                                self.xml.get_mut().line(),
+                                "encoding",
+                                format!("expected UTF-8, found {enc:?}"),
+                            ),
+                        );
                     }
                 }
                 Ok(Event::Start(start)) => {
@@ -733,8 +735,10 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                     }
                     match tag {
                         Tag::Notification => self.saw_notification = true,
-                        Tag::Ntry => self.entry.reset(line),
-                        Tag::TxDtls if self.stack.contains(&Tag::Ntry) => self.entry.start_tx(line),
+                        Tag::Ntry => self.entry.reset(self.xml.get_mut().line()),
+                        Tag::TxDtls if self.stack.contains(&Tag::Ntry) => {
+                            self.entry.start_tx(self.xml.get_mut().line())
+                        }
                         _ => {}
                     }
                     if slot.is_some() {
@@ -759,11 +763,14 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                         match text.xml10_content() {
                             Ok(t) => self.text.push_str(&t),
                             Err(e) => {
-                                return self.fatal(ParseError::new(
-                                    line,
-                                    self.innermost(),
-                                    format!("not UTF-8: {e}"),
-                                ));
+                                return fatal(
+                                    &mut self.done,
+                                    ParseError::new(
+                                        self.xml.get_mut().line(),
+                                        innermost(&self.stack),
+                                        format!("not UTF-8: {e}"),
+                                    ),
+                                );
                             }
                         }
                     }
@@ -787,11 +794,14 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                             Some(s) => self.text.push_str(&s),
                             None => {
                                 let name = String::from_utf8_lossy(&r).into_owned();
-                                return self.fatal(ParseError::new(
-                                    line,
-                                    self.innermost(),
-                                    format!("unknown entity &{name};"),
-                                ));
+                                return fatal(
+                                    &mut self.done,
+                                    ParseError::new(
+                                        self.xml.get_mut().line(),
+                                        innermost(&self.stack),
+                                        format!("unknown entity &{name};"),
+                                    ),
+                                );
                             }
                         }
                     }
@@ -799,7 +809,7 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                 Ok(Event::Eof) => {
                     self.xml.get_mut().at_end();
                     if let Some(e) = self.encoding_error() {
-                        return self.fatal(e);
+                        return fatal(&mut self.done, e);
                     }
                     self.done = true;
                     if !self.saw_notification {
