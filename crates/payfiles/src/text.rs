@@ -529,6 +529,11 @@ impl Seen {
         self.key.push(tag);
         self.key.extend_from_slice(id.as_bytes());
         let hash = self.hasher.hash_one(self.key.as_slice());
+        self.check_key(hash, line)
+    }
+
+    /// [`Seen::check`] for the key in `self.key`, whose hash is `hash`.
+    fn check_key(&mut self, hash: u64, line: u64) -> Option<u64> {
         match self.by_hash.get(&hash) {
             Some(&at) => {
                 let at = at as usize;
@@ -638,6 +643,22 @@ mod tests {
         assert_eq!(seen.check(b'R', "A1", 6), Some(3));
         assert_eq!(seen.check(b'P', "", 7), None);
         assert_eq!(seen.check(b'P', "", 8), Some(7));
+    }
+
+    #[test]
+    fn seen_tells_apart_keys_whose_hashes_collide() {
+        let mut seen = Seen::default();
+        let mut check = |key: &str, line| {
+            seen.key.clear();
+            seen.key.extend_from_slice(key.as_bytes());
+            seen.check_key(42, line)
+        };
+        assert_eq!(check("PA", 1), None);
+        assert_eq!(check("PB", 2), None, "same hash, other key");
+        assert_eq!(check("PC", 3), None);
+        assert_eq!(check("PA", 4), Some(1));
+        assert_eq!(check("PB", 5), Some(2));
+        assert_eq!(check("PC", 6), Some(3));
     }
 
     #[test]
