@@ -227,7 +227,8 @@ fn check_end_to_end_id(line: u64, field: &str, id: &str) -> Result<(), ParseErro
     if id.is_empty() {
         return Err(ParseError::new(line, field, "missing"));
     }
-    if id.chars().count() > 35 {
+    // A byte count within the limit means a character count within it; count only otherwise.
+    if id.len() > 35 && id.chars().count() > 35 {
         return Err(ParseError::new(
             line,
             field,
@@ -391,14 +392,19 @@ enum Slot {
     ReasonText,
 }
 
+/// The entry being read. Its strings are cleared and refilled from one entry to the next rather
+/// than allocated anew: a file has millions of entries.
 #[derive(Default)]
 struct Entry {
     line: u64,
+    /// The amount's text and its `Ccy`, when the element was there.
     amount: Option<(String, String)>,
     reversal: String,
     status: String,
     booked: String,
+    /// The transactions read so far are `transactions[..count]`; the rest are spare buffers.
     transactions: Vec<Tx>,
+    count: usize,
 }
 
 #[derive(Default)]
@@ -410,6 +416,40 @@ struct Tx {
     reason: String,
 }
 
+impl Entry {
+    fn reset(&mut self, line: u64) {
+        self.line = line;
+        self.amount = None;
+        self.reversal.clear();
+        self.status.clear();
+        self.booked.clear();
+        self.count = 0;
+    }
+
+    fn start_tx(&mut self, line: u64) {
+        if self.count == self.transactions.len() {
+            self.transactions.push(Tx::default());
+        }
+        let tx = &mut self.transactions[self.count];
+        tx.line = line;
+        tx.end_to_end_id.clear();
+        tx.amount = None;
+        tx.reason_code.clear();
+        tx.reason.clear();
+        self.count += 1;
+    }
+
+    fn current_tx(&mut self) -> Option<&mut Tx> {
+        self.count.checked_sub(1).map(|i| &mut self.transactions[i])
+    }
+}
+
+/// Puts `text` into `into`, reusing its allocation.
+fn set(into: &mut String, text: &str) {
+    into.clear();
+    into.push_str(text);
+}
+
 /// Reads a camt.054 notification: one answer record per `Ntry/NtryDtls/TxDtls`. The end-to-end id
 /// is `TxDtls/Refs/EndToEndId`; the amount `TxDtls/Amt`, or `Ntry/Amt` for an entry of one
 /// transaction; `Ntry/RvslInd` true means reversed; else `Ntry/Sts/Cd` `RJCT`, or a return reason
@@ -418,7 +458,6 @@ struct Tx {
 pub fn read_camt054<R: BufRead>(r: R) -> Camt054Reader<R> {
     let mut xml = quick_xml::Reader::from_reader(LineTracker::new(r));
     let config = xml.config_mut();
-    config.trim_text(true);
     config.expand_empty_elements = true;
     Camt054Reader {
         xml,
@@ -452,15 +491,10 @@ pub struct Camt054Reader<R: BufRead> {
     done: bool,
 }
 
-impl<R: BufRead> Camt054Reader<R> {
-    fn innermost(&self) -> &'static str {
-        innermost(&self.stack)
-    }
-
-    fn fatal(&mut self, e: ParseError) -> Option<Result<AnswerLine, ParseError>> {
-        self.done = true;
-        Some(Err(e))
-    }
+/// Ends the reading with `e`: past a syntax or encoding error nothing can be trusted.
+fn fatal(done: &mut bool, e: ParseError) -> Option<Result<AnswerLine, ParseError>> {
+    *done = true;
+    Some(Err(e))
 }
 
 /// The innermost element the reader knows, to name where an error is.
@@ -494,41 +528,46 @@ fn slot_for(s: &[Tag], tag: Tag) -> Option<Slot> {
 }
 
 impl<R: BufRead> Camt054Reader<R> {
-    fn store(&mut self, slot: Slot, currency: String) {
-        let text = std::mem::take(&mut self.text);
-        let tx = self.entry.transactions.last_mut();
+    fn store(&mut self, slot: Slot) {
+        // Text is kept as read (an entity splits it into several events, so trimming each would
+        // eat the spaces around it) and trimmed here as a whole; reason pieces are joined first.
+        let text = self.text.trim();
+        let entry = &mut self.entry;
         match slot {
-            Slot::EntryAmt => self.entry.amount = Some((text, currency)),
-            Slot::Reversal => self.entry.reversal = text,
-            Slot::Status => self.entry.status = text,
-            Slot::Booked => self.entry.booked = text,
+            Slot::EntryAmt => {
+                entry.amount = Some((text.to_owned(), std::mem::take(&mut self.currency)))
+            }
+            Slot::Reversal => set(&mut entry.reversal, text),
+            Slot::Status => set(&mut entry.status, text),
+            Slot::Booked => set(&mut entry.booked, text),
             Slot::EndToEnd => {
-                if let Some(tx) = tx {
-                    tx.end_to_end_id = text;
+                if let Some(tx) = entry.current_tx() {
+                    set(&mut tx.end_to_end_id, text);
                 }
             }
             Slot::TxAmt => {
-                if let Some(tx) = tx {
-                    tx.amount = Some((text, currency));
+                if let Some(tx) = entry.current_tx() {
+                    tx.amount = Some((text.to_owned(), std::mem::take(&mut self.currency)));
                 }
             }
             Slot::ReasonCode => {
-                if let Some(tx) = tx {
-                    tx.reason_code = text;
+                if let Some(tx) = entry.current_tx() {
+                    set(&mut tx.reason_code, text);
                 }
             }
             Slot::ReasonText => {
-                if let Some(tx) = tx {
-                    tx.reason.push_str(&text);
+                if let Some(tx) = entry.current_tx() {
+                    tx.reason.push_str(&self.text);
                 }
             }
         }
+        self.text.clear();
     }
 
     /// Turns a finished entry into its records, in file order.
     fn finish_entry(&mut self) {
-        let entry = std::mem::take(&mut self.entry);
-        if entry.transactions.is_empty() {
+        let entry = &self.entry;
+        if entry.count == 0 {
             self.ready.push_back(Err(ParseError::new(
                 entry.line,
                 "EndToEndId",
@@ -536,95 +575,96 @@ impl<R: BufRead> Camt054Reader<R> {
             )));
             return;
         }
-        let single = entry.transactions.len() == 1;
-        for tx in &entry.transactions {
-            let record = self.record(&entry, tx, single);
+        let single = entry.count == 1;
+        for tx in &entry.transactions[..entry.count] {
+            let record = record(entry, tx, single, &mut self.seen);
             self.ready.push_back(record);
         }
     }
+}
 
-    fn record(&mut self, entry: &Entry, tx: &Tx, single: bool) -> Result<AnswerLine, ParseError> {
-        let line = tx.line;
-        check_end_to_end_id(line, "EndToEndId", &tx.end_to_end_id)?;
-        let (amount, currency) = match (&tx.amount, &entry.amount) {
-            (Some(a), _) => a,
-            (None, Some(a)) if single => a,
-            _ => return Err(ParseError::new(line, "Amt", "missing")),
-        };
-        let amount = parse_amount(amount).map_err(|m| ParseError::new(line, "Amt", m))?;
-        if currency != "MAD" {
-            return Err(ParseError::new(
-                line,
-                "Amt",
-                format!("expected currency MAD, found {currency:?}"),
-            ));
-        }
-        let reversed = match entry.reversal.as_str() {
-            "" | "false" | "0" => false,
-            "true" | "1" => true,
-            other => {
-                return Err(ParseError::new(
-                    entry.line,
-                    "RvslInd",
-                    format!("expected true or false, found {other:?}"),
-                ));
-            }
-        };
-        let reason_code = tx.reason_code.clone();
-        let reason = if tx.reason.is_empty() {
-            reason_text(&reason_code).unwrap_or_default().to_owned()
-        } else {
-            tx.reason.clone()
-        };
-        let outcome = match entry.status.as_str() {
-            "BOOK" if reversed => Outcome::Reversed {
-                reason_code,
-                reason,
-            },
-            "RJCT" => Outcome::Failed {
-                reason_code,
-                reason,
-            },
-            "BOOK" if !tx.reason_code.is_empty() => Outcome::Failed {
-                reason_code,
-                reason,
-            },
-            "BOOK" => Outcome::Paid,
-            "" => return Err(ParseError::new(entry.line, "Sts", "missing")),
-            other => {
-                return Err(ParseError::new(
-                    entry.line,
-                    "Sts",
-                    format!("expected BOOK or RJCT (a final answer), found {other:?}"),
-                ));
-            }
-        };
-        let booked_on = if entry.booked.is_empty() {
-            None
-        } else {
-            Some(parse_date(&entry.booked).map_err(|m| ParseError::new(entry.line, "BookgDt", m))?)
-        };
-        if let Some(first) = self.seen.check(outcome.tag(), &tx.end_to_end_id, line) {
-            return Err(ParseError::new(
-                line,
-                "EndToEndId",
-                format!("duplicate of line {first}: the same payment with the same outcome"),
-            ));
-        }
-        Ok(AnswerLine {
+fn record(entry: &Entry, tx: &Tx, single: bool, seen: &mut Seen) -> Result<AnswerLine, ParseError> {
+    let line = tx.line;
+    check_end_to_end_id(line, "EndToEndId", &tx.end_to_end_id)?;
+    let (amount, currency) = match (&tx.amount, &entry.amount) {
+        (Some(a), _) => a,
+        (None, Some(a)) if single => a,
+        _ => return Err(ParseError::new(line, "Amt", "missing")),
+    };
+    let amount = parse_amount(amount).map_err(|m| ParseError::new(line, "Amt", m))?;
+    if currency != "MAD" {
+        return Err(ParseError::new(
             line,
-            end_to_end_id: tx.end_to_end_id.clone(),
-            amount,
-            outcome,
-            booked_on,
-        })
+            "Amt",
+            format!("expected currency MAD, found {currency:?}"),
+        ));
     }
+    let reversed = match entry.reversal.as_str() {
+        "" | "false" | "0" => false,
+        "true" | "1" => true,
+        other => {
+            return Err(ParseError::new(
+                entry.line,
+                "RvslInd",
+                format!("expected true or false, found {other:?}"),
+            ));
+        }
+    };
+    let reason_code = tx.reason_code.clone();
+    let reason = match tx.reason.trim() {
+        "" => reason_text(&reason_code).unwrap_or_default().to_owned(),
+        text => text.to_owned(),
+    };
+    let outcome = match entry.status.as_str() {
+        "BOOK" if reversed => Outcome::Reversed {
+            reason_code,
+            reason,
+        },
+        "RJCT" => Outcome::Failed {
+            reason_code,
+            reason,
+        },
+        "BOOK" if !tx.reason_code.is_empty() => Outcome::Failed {
+            reason_code,
+            reason,
+        },
+        "BOOK" => Outcome::Paid,
+        "" => return Err(ParseError::new(entry.line, "Sts", "missing")),
+        other => {
+            return Err(ParseError::new(
+                entry.line,
+                "Sts",
+                format!("expected BOOK or RJCT (a final answer), found {other:?}"),
+            ));
+        }
+    };
+    let booked_on = if entry.booked.is_empty() {
+        None
+    } else {
+        Some(parse_date(&entry.booked).map_err(|m| ParseError::new(entry.line, "BookgDt", m))?)
+    };
+    if let Some(first) = seen.check(outcome.tag(), &tx.end_to_end_id, line) {
+        return Err(ParseError::new(
+            line,
+            "EndToEndId",
+            format!("duplicate of line {first}: the same payment with the same outcome"),
+        ));
+    }
+    Ok(AnswerLine {
+        line,
+        end_to_end_id: tx.end_to_end_id.clone(),
+        amount,
+        outcome,
+        booked_on,
+    })
+}
 
+impl<R: BufRead> Camt054Reader<R> {
     fn encoding_error(&self) -> Option<ParseError> {
         self.xml.get_ref().bad_utf8().map(|(line, byte)| {
             ParseError::new(
                 line,
-                self.innermost(),
+                innermost(&self.stack),
                 format!("the file is not UTF-8: byte 0x{byte:02x} on this line"),
             )
         })
@@ -653,25 +693,31 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                     format!("the file is not UTF-8: byte 0x{byte:02x} on this line"),
                 )));
             }
-            let line = self.xml.get_ref().line();
             match event {
                 Err(e) => {
-                    return self.fatal(ParseError::new(
-                        line,
-                        self.innermost(),
-                        format!("not well-formed XML: {e}"),
-                    ));
+                    let line = self.xml.get_mut().line();
+                    return fatal(
+                        &mut self.done,
+                        ParseError::new(
+                            line,
+                            innermost(&self.stack),
+                            format!("not well-formed XML: {e}"),
+                        ),
+                    );
                 }
                 Ok(Event::Decl(decl)) => {
                     if let Some(Ok(enc)) = decl.encoding()
                         && !enc.eq_ignore_ascii_case(b"utf-8")
                     {
                         let enc = String::from_utf8_lossy(&enc).into_owned();
-                        return self.fatal(ParseError::new(
-                            line,
-                            "encoding",
-                            format!("expected UTF-8, found {enc:?}"),
-                        ));
+                        return fatal(
+                            &mut self.done,
+                            ParseError::new(
+                                self.xml.get_mut().line(),
+                                "encoding",
+                                format!("expected UTF-8, found {enc:?}"),
+                            ),
+                        );
                     }
                 }
                 Ok(Event::Start(start)) => {
@@ -689,17 +735,9 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                     }
                     match tag {
                         Tag::Notification => self.saw_notification = true,
-                        Tag::Ntry => {
-                            self.entry = Entry {
-                                line,
-                                ..Entry::default()
-                            };
-                        }
+                        Tag::Ntry => self.entry.reset(self.xml.get_mut().line()),
                         Tag::TxDtls if self.stack.contains(&Tag::Ntry) => {
-                            self.entry.transactions.push(Tx {
-                                line,
-                                ..Tx::default()
-                            })
+                            self.entry.start_tx(self.xml.get_mut().line())
                         }
                         _ => {}
                     }
@@ -714,8 +752,7 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                         && slot_for(&self.stack, tag) == Some(slot)
                     {
                         self.slot = None;
-                        let currency = std::mem::take(&mut self.currency);
-                        self.store(slot, currency);
+                        self.store(slot);
                     }
                     if tag == Tag::Ntry {
                         self.finish_entry();
@@ -726,11 +763,14 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                         match text.xml10_content() {
                             Ok(t) => self.text.push_str(&t),
                             Err(e) => {
-                                return self.fatal(ParseError::new(
-                                    line,
-                                    self.innermost(),
-                                    format!("not UTF-8: {e}"),
-                                ));
+                                return fatal(
+                                    &mut self.done,
+                                    ParseError::new(
+                                        self.xml.get_mut().line(),
+                                        innermost(&self.stack),
+                                        format!("not UTF-8: {e}"),
+                                    ),
+                                );
                             }
                         }
                     }
@@ -754,11 +794,14 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                             Some(s) => self.text.push_str(&s),
                             None => {
                                 let name = String::from_utf8_lossy(&r).into_owned();
-                                return self.fatal(ParseError::new(
-                                    line,
-                                    self.innermost(),
-                                    format!("unknown entity &{name};"),
-                                ));
+                                return fatal(
+                                    &mut self.done,
+                                    ParseError::new(
+                                        self.xml.get_mut().line(),
+                                        innermost(&self.stack),
+                                        format!("unknown entity &{name};"),
+                                    ),
+                                );
                             }
                         }
                     }
@@ -766,7 +809,7 @@ impl<R: BufRead> Iterator for Camt054Reader<R> {
                 Ok(Event::Eof) => {
                     self.xml.get_mut().at_end();
                     if let Some(e) = self.encoding_error() {
-                        return self.fatal(e);
+                        return fatal(&mut self.done, e);
                     }
                     self.done = true;
                     if !self.saw_notification {

@@ -100,7 +100,7 @@ impl<W: Write> CsvBatchWriter<W> {
             ])
             .map_err(csv_error)?;
         self.count += 1;
-        self.sum += t.amount.centimes();
+        self.sum = self.sum.saturating_add(t.amount.centimes());
         Ok(())
     }
 

@@ -338,7 +338,7 @@ impl<W: Write> Pain001Writer<W> {
         out.raw("</CdtTrfTxInf>\n");
         out.maybe_flush()?;
         self.count += 1;
-        self.sum += t.amount.centimes();
+        self.sum = self.sum.saturating_add(t.amount.centimes());
         Ok(())
     }
 

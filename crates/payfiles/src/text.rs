@@ -2,6 +2,7 @@
 //! amounts and dates as the files spell them, and a reader wrapper that counts lines and checks
 //! UTF-8 for the XML reader.
 
+use std::collections::VecDeque;
 use std::io::{self, BufRead, Read, Write};
 
 use sanad_domain::money::Amount;
@@ -192,19 +193,33 @@ pub(crate) fn parse_date(text: &str) -> Result<Date, String> {
     Date::from_calendar_date(y as i32, month, d as u8).map_err(|_| bad())
 }
 
-/// Wraps the XML reader's input: counts the newlines of what the parser has consumed (so that an
-/// event can be placed on its line) and checks that those bytes are UTF-8, remembering the line
-/// of the first byte that is not.
+/// Wraps the XML reader's input: places the parser's position on its line and checks that the
+/// input is UTF-8, remembering the line of the first byte that is not once the parser gets there.
+///
+/// The parser asks for its buffer and consumes a few bytes many times per element, so that path
+/// does nothing but add up: each new buffer is scanned once, when it first shows up, for UTF-8 and
+/// for where its newlines are; a line number is worked out only when asked for.
 pub(crate) struct LineTracker<R> {
     inner: R,
     state: Utf8Lines,
 }
 
-/// What [`LineTracker`] has seen so far; kept apart from the inner reader so that the bytes being
-/// consumed can be scanned in place while the inner reader's buffer is borrowed.
+/// What [`LineTracker`] has seen so far; kept apart from the inner reader so that a new buffer can
+/// be scanned in place while the inner reader's buffer is borrowed.
 struct Utf8Lines {
-    newlines: u64,
+    /// Bytes consumed by the parser.
+    consumed: u64,
+    /// Bytes scanned (ahead of `consumed`).
+    scanned: u64,
+    /// Newlines before the first offset in `newlines`.
+    lines_before: u64,
+    /// Offsets of the scanned newlines not yet passed by a line query.
+    newlines: VecDeque<u64>,
+    /// The first bytes of a character cut at the end of the scanned bytes.
     pending: Vec<u8>,
+    /// Where the first byte that is not UTF-8 is, and its value, once scanned.
+    bad_at: Option<(u64, u8)>,
+    /// Its line and value, once the parser has consumed it.
     bad: Option<(u64, u8)>,
 }
 
@@ -213,19 +228,24 @@ impl<R: BufRead> LineTracker<R> {
         LineTracker {
             inner,
             state: Utf8Lines {
-                newlines: 0,
+                consumed: 0,
+                scanned: 0,
+                lines_before: 0,
+                newlines: VecDeque::new(),
                 pending: Vec::with_capacity(4),
+                bad_at: None,
                 bad: None,
             },
         }
     }
 
-    /// The line the parser is on: 1 + the newlines consumed so far.
-    pub(crate) fn line(&self) -> u64 {
-        self.state.newlines + 1
+    /// The line the parser is on: that of the last byte it consumed (1-based).
+    pub(crate) fn line(&mut self) -> u64 {
+        let at = self.state.consumed.saturating_sub(1);
+        self.state.line_of(at)
     }
 
-    /// The line and value of the first byte that is not UTF-8, if any.
+    /// The line and value of the first byte that is not UTF-8, once the parser has reached it.
     pub(crate) fn bad_utf8(&self) -> Option<(u64, u8)> {
         self.state.bad
     }
@@ -233,53 +253,93 @@ impl<R: BufRead> LineTracker<R> {
     /// A multi-byte character cut at the very end of the input is an encoding error too.
     pub(crate) fn at_end(&mut self) {
         let s = &mut self.state;
-        if !s.pending.is_empty() && s.bad.is_none() {
-            s.bad = Some((s.newlines + 1, s.pending[0]));
+        if s.bad.is_none() {
+            let at = s.consumed.saturating_sub(1);
+            if let Some(&first) = s.pending.first() {
+                s.bad = Some((s.line_of(at), first));
+            } else if let Some((bad_at, byte)) = s.bad_at {
+                s.bad = Some((s.line_of(bad_at), byte));
+            }
         }
     }
 }
 
 impl Utf8Lines {
-    fn scan(&mut self, mut chunk: &[u8]) {
-        if self.bad.is_none() {
-            // Finish a character split across two reads.
-            while !self.pending.is_empty() && !chunk.is_empty() {
-                self.pending.push(chunk[0]);
-                chunk = &chunk[1..];
-                match std::str::from_utf8(&self.pending) {
-                    Ok(_) => self.pending.clear(),
-                    Err(e) if e.error_len().is_none() && self.pending.len() < 4 => {}
-                    Err(_) => {
-                        self.bad = Some((self.newlines + 1, self.pending[0]));
-                        self.pending.clear();
-                    }
-                }
+    /// The line of byte `at`; `at` must not go backwards from one call to the next.
+    fn line_of(&mut self, at: u64) -> u64 {
+        while let Some(&nl) = self.newlines.front() {
+            if nl >= at {
+                break;
             }
-            if self.bad.is_none()
-                && let Err(e) = std::str::from_utf8(chunk)
-            {
-                let at = e.valid_up_to();
-                match e.error_len() {
-                    None => self.pending.extend_from_slice(&chunk[at..]),
-                    Some(_) => {
-                        let line = self.newlines + 1 + count_newlines(&chunk[..at]);
-                        self.bad = Some((line, chunk[at]));
-                    }
+            self.newlines.pop_front();
+            self.lines_before += 1;
+        }
+        self.lines_before + 1
+    }
+
+    /// Scans the part of `buf` (which starts at `consumed`) not scanned yet.
+    #[inline]
+    fn see(&mut self, buf: &[u8]) {
+        let end = self.consumed + buf.len() as u64;
+        if end > self.scanned {
+            self.scan(buf, end);
+        }
+    }
+
+    #[cold]
+    fn scan(&mut self, buf: &[u8], end: u64) {
+        let from = (self.scanned - self.consumed) as usize;
+        let fresh = &buf[from..];
+        let base = self.scanned;
+        self.newlines
+            .extend(memchr::memchr_iter(b'\n', fresh).map(|i| base + i as u64));
+        self.scanned = end;
+        if self.bad_at.is_some() {
+            return;
+        }
+        let mut chunk = fresh;
+        let mut at = base;
+        // Finish a character cut at the end of the previous buffer.
+        while !self.pending.is_empty() && !chunk.is_empty() {
+            self.pending.push(chunk[0]);
+            chunk = &chunk[1..];
+            at += 1;
+            match std::str::from_utf8(&self.pending) {
+                Ok(_) => self.pending.clear(),
+                Err(e) if e.error_len().is_none() && self.pending.len() < 4 => {}
+                Err(_) => {
+                    let start = at - self.pending.len() as u64;
+                    self.bad_at = Some((start, self.pending[0]));
+                    self.pending.clear();
+                    return;
                 }
             }
         }
-        self.newlines += count_newlines(chunk);
+        if let Err(e) = std::str::from_utf8(chunk) {
+            let valid = e.valid_up_to();
+            match e.error_len() {
+                None => self.pending.extend_from_slice(&chunk[valid..]),
+                Some(_) => self.bad_at = Some((at + valid as u64, chunk[valid])),
+            }
+        }
     }
-}
 
-fn count_newlines(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+    #[inline]
+    fn consume(&mut self, amt: usize) {
+        self.consumed += amt as u64;
+        if let Some((at, byte)) = self.bad_at
+            && self.bad.is_none()
+            && at < self.consumed
+        {
+            self.bad = Some((self.line_of(at), byte));
+        }
+    }
 }
 
 impl<R: BufRead> Read for LineTracker<R> {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
         let n = {
-            let buf = self.inner.fill_buf()?;
+            let buf = self.fill_buf()?;
             let n = buf.len().min(out.len());
             out[..n].copy_from_slice(&buf[..n]);
             n
@@ -290,17 +350,16 @@ impl<R: BufRead> Read for LineTracker<R> {
 }
 
 impl<R: BufRead> BufRead for LineTracker<R> {
+    #[inline]
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        self.inner.fill_buf()
+        let buf = self.inner.fill_buf()?;
+        self.state.see(buf);
+        Ok(buf)
     }
 
+    #[inline]
     fn consume(&mut self, amt: usize) {
-        // The inner buffer still holds the bytes being consumed, so asking for it again does no
-        // I/O; they are scanned where they are.
-        if let Ok(buf) = self.inner.fill_buf() {
-            let n = amt.min(buf.len());
-            self.state.scan(&buf[..n]);
-        }
+        self.state.consume(amt);
         self.inner.consume(amt);
     }
 }
@@ -445,23 +504,90 @@ pub(crate) fn one_line(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Remembers which (outcome, id) pairs a file has already given, and on which line.
+///
+/// Files have millions of lines, so this avoids one allocation per key: the keys' bytes go one
+/// after the other into one arena, and the map goes from a key's 64-bit hash (foldhash, seeded at
+/// random per map, so hash floods cannot be planned) to its place in the arena. Two different keys
+/// with the same hash are told apart by comparing bytes and the later one kept in a small exact
+/// map, so a duplicate is never reported falsely.
 #[derive(Default)]
 pub(crate) struct Seen {
-    lines: std::collections::HashMap<Box<[u8]>, u64>,
+    hasher: foldhash::fast::RandomState,
+    by_hash: std::collections::HashMap<u64, u32, std::hash::BuildHasherDefault<PreHashed>>,
+    arena: Vec<u8>,
+    /// Per key: its end in the arena (its start is the previous key's end) and its line.
+    keys: Vec<(u64, u64)>,
+    collided: std::collections::HashMap<Box<[u8]>, u64>,
     key: Vec<u8>,
 }
 
 impl Seen {
     /// The line of the earlier record with the same id and outcome tag, if any; else records this one.
     pub(crate) fn check(&mut self, tag: u8, id: &str, line: u64) -> Option<u64> {
+        use std::hash::BuildHasher;
         self.key.clear();
         self.key.push(tag);
         self.key.extend_from_slice(id.as_bytes());
-        if let Some(first) = self.lines.get(self.key.as_slice()) {
-            return Some(*first);
+        let hash = self.hasher.hash_one(self.key.as_slice());
+        self.check_key(hash, line)
+    }
+
+    /// [`Seen::check`] for the key in `self.key`, whose hash is `hash`.
+    fn check_key(&mut self, hash: u64, line: u64) -> Option<u64> {
+        match self.by_hash.get(&hash) {
+            Some(&at) => {
+                let at = at as usize;
+                let start = if at == 0 {
+                    0
+                } else {
+                    self.keys[at - 1].0 as usize
+                };
+                let (end, first) = self.keys[at];
+                if self.arena[start..end as usize] == self.key[..] {
+                    return Some(first);
+                }
+                if let Some(first) = self.collided.get(self.key.as_slice()) {
+                    return Some(*first);
+                }
+                self.collided.insert(self.key.as_slice().into(), line);
+                None
+            }
+            None => {
+                // Beyond 4 thousand million keys the exact map takes over.
+                let Ok(at) = u32::try_from(self.keys.len()) else {
+                    if let Some(first) = self.collided.get(self.key.as_slice()) {
+                        return Some(*first);
+                    }
+                    self.collided.insert(self.key.as_slice().into(), line);
+                    return None;
+                };
+                self.arena.extend_from_slice(&self.key);
+                self.keys.push((self.arena.len() as u64, line));
+                self.by_hash.insert(hash, at);
+                None
+            }
         }
-        self.lines.insert(self.key.as_slice().into(), line);
-        None
+    }
+}
+
+/// A hasher for keys that are already hashes.
+#[derive(Default)]
+pub(crate) struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed with it; this path folds anything else in, for completeness.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
     }
 }
 
@@ -505,6 +631,34 @@ mod tests {
         );
         assert!(parse_date("2026-02-30").is_err());
         assert!(parse_date("31/01/2026").is_err());
+    }
+
+    #[test]
+    fn seen_tells_keys_apart() {
+        let mut seen = Seen::default();
+        assert_eq!(seen.check(b'P', "A1", 2), None);
+        assert_eq!(seen.check(b'R', "A1", 3), None);
+        assert_eq!(seen.check(b'P', "A11", 4), None);
+        assert_eq!(seen.check(b'P', "A1", 5), Some(2));
+        assert_eq!(seen.check(b'R', "A1", 6), Some(3));
+        assert_eq!(seen.check(b'P', "", 7), None);
+        assert_eq!(seen.check(b'P', "", 8), Some(7));
+    }
+
+    #[test]
+    fn seen_tells_apart_keys_whose_hashes_collide() {
+        let mut seen = Seen::default();
+        let mut check = |key: &str, line| {
+            seen.key.clear();
+            seen.key.extend_from_slice(key.as_bytes());
+            seen.check_key(42, line)
+        };
+        assert_eq!(check("PA", 1), None);
+        assert_eq!(check("PB", 2), None, "same hash, other key");
+        assert_eq!(check("PC", 3), None);
+        assert_eq!(check("PA", 4), Some(1));
+        assert_eq!(check("PB", 5), Some(2));
+        assert_eq!(check("PC", 6), Some(3));
     }
 
     #[test]
