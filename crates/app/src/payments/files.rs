@@ -167,6 +167,13 @@ pub fn payment_means(p: &Payment) -> Result<Means, RegistryError> {
 /// A means as given by a user, checked: a RIB with a wrong key, a phone not in E.164 form, an
 /// empty name are refused with the field. A cash means gets its pick-up code per payment.
 pub fn check_means(json: &str) -> Result<Means, RegistryError> {
+    // The account number first, so that a wrong key is named as such.
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(json)
+        && let Some(rib) = v.get("rib").and_then(|r| r.as_str())
+        && let Err(e) = sanad_payfiles::rib::Rib::parse(rib)
+    {
+        return Err(invalid("means.rib", "invalid_rib", e.to_string()));
+    }
     let means: Means = serde_json::from_str(json).map_err(|e| {
         invalid(
             "means",

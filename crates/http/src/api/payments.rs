@@ -8,7 +8,9 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine as _;
 use sanad_app::payments::files::{AnswerFormat, BatchFormat, Payer, check_means};
-use sanad_app::payments::service::{AdhesionAnswerOutcome, CycleOutcome, Payments, ReconcileOutcome};
+use sanad_app::payments::service::{
+    AdhesionAnswerOutcome, CycleOutcome, Payments, ReconcileOutcome,
+};
 use sanad_app::payments::{
     AdhesionBatch, Batch, Cycle, Entitlement, EntitlementFilter, Payment, PaymentFilter,
     PaymentState,
@@ -528,10 +530,7 @@ pub async fn export_adhesions(
     let (bytes, written) = p.write_adhesions(&actor, &batch, Vec::new()).await?;
     p.mark_adhesions_exported(&actor, id, &written.sha256)
         .await?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-        bytes,
-    ))
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes))
 }
 
 /// Reads the insurer's answer (accepted with its number, or rejected with a reason): all lines or
