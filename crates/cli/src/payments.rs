@@ -58,6 +58,13 @@ pub enum CycleCommand {
         #[arg(long, default_value = "cycle preparation")]
         reason: String,
     },
+    /// What a cycle would pay (entitlements, total, who is left out and why), writing nothing.
+    Preview {
+        #[arg(long)]
+        programme: String,
+        #[arg(long)]
+        period: String,
+    },
     /// Approve a computed cycle (another operator than the one who prepared it).
     Approve {
         id: i64,
@@ -171,6 +178,19 @@ pub enum PayCommand {
         #[arg(long)]
         format: Option<String>,
     },
+    /// Play the provider: write the answer to an exported batch (every payment paid, one in
+    /// `--fail-every` failed as a closed account), for tests, demonstrations and rehearsals.
+    SimulateAnswer {
+        #[arg(long)]
+        batch: i64,
+        #[arg(long)]
+        out: PathBuf,
+        /// camt054 or csv.
+        #[arg(long, default_value = "camt054")]
+        format: String,
+        #[arg(long, default_value_t = 0)]
+        fail_every: u64,
+    },
     /// Payments of a cycle or a household.
     List {
         #[arg(long)]
@@ -213,7 +233,15 @@ async fn open(settings: &Settings) -> anyhow::Result<Payments> {
     let registry = Registry::new(opened.registry);
     let targeting = Targeting::new(registry.clone(), opened.targeting, opened.programmes);
     targeting.load().await?;
-    Ok(Payments::new(registry, targeting, opened.payments))
+    let mut payments = Payments::new(registry, targeting, opened.payments);
+    // Rows per transaction of a cycle's computation (a tuning knob; the crash tests make it small).
+    if let Some(rows) = std::env::var("SANAD_CYCLE_BATCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        payments = payments.with_batch_rows(rows);
+    }
+    Ok(payments)
 }
 
 fn actor(operator: &Operator) -> Actor {
@@ -271,6 +299,22 @@ pub async fn cycle(settings: &Settings, args: &CycleArgs) -> anyhow::Result<()> 
             let out = out?;
             print_cycle(&out.cycle);
             for (why, n) in &out.skipped {
+                println!("  skipped {n}: {why}");
+            }
+            Ok(())
+        }
+        CycleCommand::Preview { programme, period } => {
+            let p = payments
+                .preview_cycle(&actor, programme, period, &sanad_app::store::NoProgress)
+                .await?;
+            println!(
+                "{} {}: {} entitlements  {} MAD (nothing written)",
+                p.programme_code,
+                p.period,
+                p.entitlements,
+                mad(p.total)
+            );
+            for (why, n) in &p.skipped {
                 println!("  skipped {n}: {why}");
             }
             Ok(())
@@ -457,6 +501,27 @@ pub async fn pay(settings: &Settings, args: &PayArgs) -> anyhow::Result<()> {
                 "reconciliation {}  {} lines: {} paid, {} failed, {} reversed, {} unchanged",
                 r.id, r.lines, r.paid, r.failed, r.reversed, r.unchanged
             );
+            Ok(())
+        }
+        PayCommand::SimulateAnswer {
+            batch,
+            out,
+            format,
+            fail_every,
+        } => {
+            let format = AnswerFormat::parse(format).context("--format: camt054 or csv")?;
+            let b = payments.batch(&actor, *batch).await?;
+            let bytes = sanad_app::payments::files::simulated_answer(
+                &payments,
+                &actor,
+                &b,
+                format,
+                *fail_every,
+            )
+            .await?;
+            std::fs::write(out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("answer to batch {batch} written to {}", out.display());
             Ok(())
         }
         PayCommand::List {

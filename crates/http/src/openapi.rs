@@ -64,6 +64,7 @@ partner system, or the session cookie of `POST /api/v1/auth/login` (with its CSR
         api::payments::set_means,
         api::payments::get_means,
         api::payments::prepare_cycle,
+        api::payments::preview_cycle,
         api::payments::cycles,
         api::payments::cycle,
         api::payments::approve_cycle,

@@ -336,7 +336,9 @@ impl Payments {
         pending
             .commit(true)
             .map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
+        crate::faults::point("export.written");
         let b = self.mark_exported(actor, batch, &written.sha256).await?;
+        crate::faults::point("export.recorded");
         Ok((b, written))
     }
 

@@ -158,6 +158,35 @@ pub async fn prepare_cycle(
     Ok((StatusCode::CREATED, axum::Json(out)))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PreviewCycle {
+    pub programme: String,
+    /// The month, `YYYY-MM`.
+    pub period: String,
+}
+
+/// What a cycle would pay (entitlements, total, who is left out and why), writing nothing.
+#[utoipa::path(post, path = "/api/v1/cycles/preview", tag = "payments", request_body = PreviewCycle,
+    responses((status = 200, body = CyclePreview), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn preview_cycle(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Json(body): Json<PreviewCycle>,
+) -> Result<axum::Json<CyclePreview>, ApiError> {
+    Ok(axum::Json(
+        payments(&state)?
+            .preview_cycle(
+                &actor,
+                &body.programme,
+                &body.period,
+                &sanad_app::store::NoProgress,
+            )
+            .await
+            .map_err(not_found("programme"))?,
+    ))
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CycleParams {
