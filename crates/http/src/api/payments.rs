@@ -9,7 +9,7 @@ use axum::response::IntoResponse;
 use base64::Engine as _;
 use sanad_app::payments::files::{AnswerFormat, BatchFormat, Payer, check_means};
 use sanad_app::payments::service::{
-    AdhesionAnswerOutcome, CycleOutcome, Payments, ReconcileOutcome,
+    AdhesionAnswerOutcome, CycleOutcome, CyclePreview, Payments, ReconcileOutcome,
 };
 use sanad_app::payments::{
     AdhesionBatch, Batch, Cycle, Entitlement, EntitlementFilter, Payment, PaymentFilter,
