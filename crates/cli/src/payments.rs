@@ -661,3 +661,60 @@ pub async fn adhesion(settings: &Settings, args: &AdhesionArgs) -> anyhow::Resul
         }
     }
 }
+
+/// The demo's payment means: every household without one gets a bank account, a wallet or a
+/// cash pick-up in turn (generated RIBs with valid keys), so that a manager can try a cycle.
+pub async fn demo_setup(settings: &Settings) -> anyhow::Result<()> {
+    let payments = open(settings).await?;
+    let store = payments.store().clone();
+    let actor = Actor::system("demo");
+    let opened = open_keyed(settings, false).await?;
+    let mut after = None;
+    let mut rows = Vec::new();
+    let now = time::OffsetDateTime::now_utc();
+    let mut n = 0u64;
+    loop {
+        let page = opened.targeting.index_rows(after, 50_000).await?;
+        let Some(last) = page.last().map(|r| r.household_id) else {
+            break;
+        };
+        // Set up once: a demo whose first household has a means was set up before.
+        if after.is_none() && store.payment_means(page[0].household_id).await?.is_some() {
+            return Ok(());
+        }
+        for r in &page {
+            n += 1;
+            let holder = format!("Titulaire {}", r.household_id);
+            let json = match n % 5 {
+                0 => means_json(None, Some(&format!("+2126{:08}", n % 100_000_000)), Some("MWALLET"), None, &holder)?,
+                1 => means_json(None, None, None, Some(&format!("AG{:04}", n % 500)), &holder)?,
+                _ => {
+                    let rib = sanad_payfiles::rib::Rib::from_parts(
+                        &format!("{:03}", [7, 11, 13, 145, 190][(n % 5) as usize]),
+                        &format!("{:03}", 780 + n % 100),
+                        &format!("{:016}", n),
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    means_json(Some(rib.digits()), None, None, None, &holder)?
+                }
+            };
+            let means = check_means(&json)?;
+            rows.push(MeansRecord {
+                household_id: r.household_id,
+                kind: means.kind().as_str().to_string(),
+                details: serde_json::to_string(&means)?,
+                holder: means.holder().to_string(),
+                updated_by: String::new(),
+                updated_at: now,
+            });
+        }
+        after = Some(last);
+    }
+    if !rows.is_empty() {
+        payments
+            .import_means(&actor, &rows, "demo: generated payment means")
+            .await?;
+        eprintln!("payments: {} households given a means of payment", rows.len());
+    }
+    Ok(())
+}
