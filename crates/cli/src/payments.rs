@@ -686,8 +686,20 @@ pub async fn demo_setup(settings: &Settings) -> anyhow::Result<()> {
             n += 1;
             let holder = format!("Titulaire {}", r.household_id);
             let json = match n % 5 {
-                0 => means_json(None, Some(&format!("+2126{:08}", n % 100_000_000)), Some("MWALLET"), None, &holder)?,
-                1 => means_json(None, None, None, Some(&format!("AG{:04}", n % 500)), &holder)?,
+                0 => means_json(
+                    None,
+                    Some(&format!("+2126{:08}", n % 100_000_000)),
+                    Some("MWALLET"),
+                    None,
+                    &holder,
+                )?,
+                1 => means_json(
+                    None,
+                    None,
+                    None,
+                    Some(&format!("AG{:04}", n % 500)),
+                    &holder,
+                )?,
                 _ => {
                     let rib = sanad_payfiles::rib::Rib::from_parts(
                         &format!("{:03}", [7, 11, 13, 145, 190][(n % 5) as usize]),
@@ -714,7 +726,10 @@ pub async fn demo_setup(settings: &Settings) -> anyhow::Result<()> {
         payments
             .import_means(&actor, &rows, "demo: generated payment means")
             .await?;
-        eprintln!("payments: {} households given a means of payment", rows.len());
+        eprintln!(
+            "payments: {} households given a means of payment",
+            rows.len()
+        );
     }
     Ok(())
 }

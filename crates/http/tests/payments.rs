@@ -460,7 +460,7 @@ async fn the_insured_members_go_to_the_insurer_once(db: TestDb) {
             Some(json!({"programme": "amo-tadamon", "period": "2026-04"})),
         )
         .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(s, StatusCode::CONFLICT);
     let (s, b) = app
         .call(
             "POST",

@@ -181,6 +181,27 @@ pub fn check_means(json: &str) -> Result<Means, RegistryError> {
             format!("a means of payment (bank with a valid RIB, wallet or cash): {e}"),
         )
     })?;
+    let code_ok = |v: &str| {
+        let n = v.chars().count();
+        (1..=35).contains(&n) && !v.chars().any(char::is_control) && v.trim() == v
+    };
+    match &means {
+        Means::Wallet { provider, .. } if !code_ok(provider) => {
+            return Err(invalid(
+                "means.provider",
+                "invalid_means",
+                "1 to 35 characters, no control character, no space at either end",
+            ));
+        }
+        Means::Cash { agency, .. } if !code_ok(agency) => {
+            return Err(invalid(
+                "means.agency",
+                "invalid_means",
+                "1 to 35 characters, no control character, no space at either end",
+            ));
+        }
+        _ => {}
+    }
     means.check().map_err(|e| {
         invalid(
             &format!("means.{}", e.field),
@@ -514,13 +535,8 @@ pub fn read_answer(bytes: &[u8], format: AnswerFormat) -> Result<Vec<AnswerItem>
             }
         }
     }
-    if out.is_empty() {
-        return Err(invalid(
-            "file",
-            "empty_answer",
-            "an answer with at least one payment line",
-        ));
-    }
+    // An answer with no line (a provider with nothing to report yet) is recorded, and changes
+    // nothing.
     Ok(out)
 }
 

@@ -274,14 +274,14 @@ impl Payments {
         let compiled = loaded.compiled.clone();
         let programme = compiled.programme().clone();
         if programme.frequency == Frequency::None {
-            return Err(invalid(
-                "programme",
-                "no_cash",
-                format!(
+            return Err(RegistryError::Store(StoreError::Conflict {
+                field: "programme".into(),
+                code: "no_cash",
+                message: format!(
                     "a programme that pays cash: {} pays none (its members are insured through adhesions)",
                     programme.code
                 ),
-            ));
+            }));
         }
         let cap = match budget_cap {
             Some(c) if c < 0 => {
@@ -739,11 +739,11 @@ impl Payments {
             return Err(RegistryError::Store(StoreError::NotFound));
         };
         if p.programme().unit != Unit::Person {
-            return Err(invalid(
-                "programme",
-                "not_per_person",
-                "a programme whose members are enrolled one by one (unit = person)",
-            ));
+            return Err(RegistryError::Store(StoreError::Conflict {
+                field: "programme".into(),
+                code: "not_per_person",
+                message: "a programme whose members are enrolled one by one (unit = person)".into(),
+            }));
         }
         Ok(self
             .store

@@ -208,6 +208,14 @@ pub async fn cycles(
     ))
 }
 
+fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=1000).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_field("limit", "range", "from 1 to 1000")),
+    }
+}
+
 fn cycle_id(text: &str) -> Result<i64, ApiError> {
     text.parse()
         .ok()
@@ -265,9 +273,14 @@ pub async fn approve_cycle(
     ))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CancelCycle {
+    pub reason: String,
+}
+
 /// Stops a cycle that is not approved (a reason is required).
 #[utoipa::path(post, path = "/api/v1/cycles/{id}/cancel", tag = "payments",
-    params(("id" = i64, Path, description = "Cycle id", minimum = 1)), request_body = Reason,
+    params(("id" = i64, Path, description = "Cycle id", minimum = 1)), request_body = CancelCycle,
     responses((status = 200, body = Cycle), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -275,7 +288,7 @@ pub async fn cancel_cycle(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-    Json(body): Json<Reason>,
+    Json(body): Json<CancelCycle>,
 ) -> Result<axum::Json<Cycle>, ApiError> {
     let id = cycle_id(&id)?;
     Ok(axum::Json(
@@ -315,7 +328,7 @@ pub async fn entitlements(
     Query(params): Query<EntitlementParams>,
 ) -> Result<axum::Json<EntitlementPage>, ApiError> {
     let id = cycle_id(&id)?;
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = page_limit(params.limit)?;
     let items = payments(&state)?
         .entitlements(
             &actor,
@@ -369,6 +382,7 @@ pub async fn open_batches(
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `pain001` (ISO 20022 pain.001.001.09, the default) or `csv`.
+    #[param(inline)]
     pub format: Option<BatchFormat>,
 }
 
@@ -426,6 +440,17 @@ pub struct AnswerFile {
     /// `camt054` or `csv`; guessed from the first byte when absent.
     #[serde(default)]
     pub format: Option<AnswerFormat>,
+    #[serde(default)]
+    pub content: Option<String>,
+    #[serde(default)]
+    pub content_base64: Option<String>,
+}
+
+/// The insurer's answer file, as text or base64 (one of the two).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AdhesionAnswerFile {
+    #[serde(default)]
+    pub file_name: String,
     #[serde(default)]
     pub content: Option<String>,
     #[serde(default)]
@@ -492,7 +517,7 @@ pub async fn list_payments(
     Caller(actor): Caller,
     Query(params): Query<PaymentParams>,
 ) -> Result<axum::Json<PaymentPage>, ApiError> {
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = page_limit(params.limit)?;
     let items = payments(&state)?
         .payments(
             &actor,
@@ -564,15 +589,20 @@ pub async fn export_adhesions(
 
 /// Reads the insurer's answer (accepted with its number, or rejected with a reason): all lines or
 /// none, exactly once.
-#[utoipa::path(post, path = "/api/v1/adhesion-answers", tag = "payments", request_body = AnswerFile,
+#[utoipa::path(post, path = "/api/v1/adhesion-answers", tag = "payments", request_body = AdhesionAnswerFile,
     responses((status = 200, body = AdhesionAnswerOutcome), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn adhesion_answer(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Json(body): Json<AnswerFile>,
+    Json(body): Json<AdhesionAnswerFile>,
 ) -> Result<axum::Json<AdhesionAnswerOutcome>, ApiError> {
-    let bytes = file_bytes(&body)?;
+    let bytes = file_bytes(&AnswerFile {
+        file_name: String::new(),
+        format: None,
+        content: body.content,
+        content_base64: body.content_base64,
+    })?;
     Ok(axum::Json(
         payments(&state)?
             .adhesion_answer_file(&actor, &bytes, &body.file_name)
