@@ -371,10 +371,7 @@ async fn a_household_is_paid_in_every_cash_programme_exactly_once(db: TestDb) {
         let cid = c["id"].as_i64().unwrap();
         let (_, sent) = pay(&app, cid, "pain001").await;
         let e = sent[0]["end_to_end_id"].as_str().unwrap();
-        let amount = format!(
-            "{}",
-            sanad_app::payments::mad(sent[0]["amount"].as_i64().unwrap())
-        );
+        let amount = sanad_app::payments::mad(sent[0]["amount"].as_i64().unwrap());
         let (s, r) = reconcile(
             &app,
             &answer_csv(&[(e, &amount, "paid", "")]),
