@@ -507,8 +507,8 @@ fn parameter_schema(doc: &mut Value, path: &str, method: &str, name: &str, schem
 fn refine_payments(doc: &mut Value) {
     let cursor = json!({"type": "string", "format": "sanad-enrolment-cursor",
         "pattern": "^H[0-9]{11}(/P[0-9]{11})?$",
-        "description": "`next_after` of the previous page: registry ids, whose last digit is a \
-                        Damm check digit (see `HouseholdId`)."});
+        "description": "`next_after` of the previous page: a position (`H` and 11 digits, \
+                        optionally `/P` and 11 digits), read from its serials."});
     parameter_schema(
         doc,
         "/api/v1/cycles/{id}/entitlements",

@@ -185,6 +185,13 @@ pub fn check_means(json: &str) -> Result<Means, RegistryError> {
         let n = v.chars().count();
         (1..=35).contains(&n) && !v.chars().any(char::is_control) && v.trim() == v
     };
+    if means.holder().chars().count() > 140 {
+        return Err(invalid(
+            "means.holder",
+            "invalid_means",
+            "a name of at most 140 characters",
+        ));
+    }
     match &means {
         Means::Wallet { provider, .. } if !code_ok(provider) => {
             return Err(invalid(

@@ -208,6 +208,36 @@ pub async fn cycles(
     ))
 }
 
+/// A page cursor `H<11 digits>[/P<11 digits>]` as a position: only the serials order the rows, so
+/// a cursor is not checked like an id (its check digit is ignored); serial 0 is the start.
+fn position(text: &str) -> Result<Option<(HouseholdId, Option<sanad_domain::PersonId>)>, ApiError> {
+    let bad = || {
+        ApiError::bad_field(
+            "after",
+            "cursor",
+            "`next_after` of a page: H and 11 digits, optionally /P and 11 digits",
+        )
+    };
+    let serial = |part: &str, prefix: char| -> Result<u64, ApiError> {
+        let digits = part.strip_prefix(prefix).ok_or_else(bad)?;
+        if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        digits[..10].parse().map_err(|_| bad())
+    };
+    let (h, p) = match text.split_once('/') {
+        Some((h, p)) => (serial(h, 'H')?, Some(serial(p, 'P')?)),
+        None => (serial(text, 'H')?, None),
+    };
+    let Some(household) = HouseholdId::from_serial(h) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        household,
+        p.and_then(sanad_domain::PersonId::from_serial),
+    )))
+}
+
 fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     match limit {
         None => Ok(100),
@@ -335,11 +365,7 @@ pub async fn entitlements(
             EntitlementFilter {
                 cycle_id: id,
                 household_id: params.household_id,
-                after: params
-                    .after
-                    .as_deref()
-                    .map(crate::api::targeting::enrolment_cursor)
-                    .transpose()?,
+                after: params.after.as_deref().map(position).transpose()?.flatten(),
                 limit,
             },
         )
@@ -458,6 +484,13 @@ pub struct AdhesionAnswerFile {
 }
 
 fn file_bytes(body: &AnswerFile) -> Result<Vec<u8>, ApiError> {
+    if body.file_name.chars().count() > 255 {
+        return Err(ApiError::bad_field(
+            "file_name",
+            "length",
+            "at most 255 characters",
+        ));
+    }
     match (&body.content, &body.content_base64) {
         (Some(text), None) => Ok(text.as_bytes().to_vec()),
         (None, Some(b64)) => base64::engine::general_purpose::STANDARD
@@ -598,7 +631,7 @@ pub async fn adhesion_answer(
     Json(body): Json<AdhesionAnswerFile>,
 ) -> Result<axum::Json<AdhesionAnswerOutcome>, ApiError> {
     let bytes = file_bytes(&AnswerFile {
-        file_name: String::new(),
+        file_name: body.file_name.clone(),
         format: None,
         content: body.content,
         content_base64: body.content_base64,
