@@ -537,20 +537,19 @@ fn refine_payments(doc: &mut Value) {
     schemas["SetMeans"]["properties"]["means"] = json!({
         "description": "How the household is paid.",
         "oneOf": [
-            {"type": "object", "required": ["kind", "rib", "holder"], "additionalProperties": false,
+            {"type": "object", "required": ["kind", "rib", "holder"],
              "properties": {"kind": {"const": "bank"},
                             "rib": {"type": "string", "format": "sanad-rib", "pattern": "^[0-9]{24}$",
                                     "description": "The 24-digit RIB (bank, locality, account, \
                                                     key); a wrong key is answered 422."},
                             "holder": holder.clone()}},
             {"type": "object", "required": ["kind", "phone", "provider", "holder"],
-             "additionalProperties": false,
              "properties": {"kind": {"const": "wallet"},
                             "phone": {"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$",
                                       "description": "E.164."},
                             "provider": code("The wallet operator"),
                             "holder": holder.clone()}},
-            {"type": "object", "required": ["kind", "agency", "holder"], "additionalProperties": false,
+            {"type": "object", "required": ["kind", "agency", "holder"],
              "properties": {"kind": {"const": "cash"},
                             "agency": code("The agency of the cash network"),
                             "holder": holder}},

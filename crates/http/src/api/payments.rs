@@ -466,10 +466,15 @@ pub struct AnswerFile {
     /// `camt054` or `csv`; guessed from the first byte when absent.
     #[serde(default)]
     pub format: Option<AnswerFormat>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "given")]
     pub content: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "given")]
     pub content_base64: Option<String>,
+}
+
+/// A field that may be left out but, when given, is a string (never `null`).
+fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
 }
 
 /// The insurer's answer file, as text or base64 (one of the two).
@@ -477,9 +482,9 @@ pub struct AnswerFile {
 pub struct AdhesionAnswerFile {
     #[serde(default)]
     pub file_name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "given")]
     pub content: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "given")]
     pub content_base64: Option<String>,
 }
 
