@@ -539,7 +539,7 @@ fn refine_payments(doc: &mut Value) {
         "oneOf": [
             {"type": "object", "required": ["kind", "rib", "holder"],
              "properties": {"kind": {"const": "bank"},
-                            "rib": {"type": "string", "format": "sanad-rib", "pattern": "^[0-9]{24}$",
+                            "rib": {"type": "string", "format": "sanad-rib", "minLength": 24, "maxLength": 24,
                                     "description": "The 24-digit RIB (bank, locality, account, \
                                                     key); a wrong key is answered 422."},
                             "holder": holder.clone()}},
@@ -559,8 +559,6 @@ fn refine_payments(doc: &mut Value) {
         "type": "object",
         "properties": {
             "file_name": {"type": "string", "maxLength": 255},
-            "format": {"type": ["string", "null"], "enum": ["camt054", "csv", null],
-                       "description": "Guessed from the first byte when absent."},
             "content": {"type": "string", "format": "sanad-answer-file", "minLength": 1,
                         "description": "The file as text. No schema can say what makes an answer \
                                         valid: a line naming a payment never issued, a wrong \
@@ -576,7 +574,6 @@ fn refine_payments(doc: &mut Value) {
     });
     let mut adhesion = answer.clone();
     if let Some(props) = adhesion["properties"].as_object_mut() {
-        props.remove("format");
         props.insert(
             "content".into(),
             json!({"type": "string", "format": "sanad-adhesion-answer",

@@ -41,7 +41,7 @@ async fn reconcile(app: &App, csv: &str, name: &str) -> (StatusCode, Value) {
         "POST",
         "/api/v1/reconciliations",
         "manager",
-        Some(json!({"file_name": name, "format": "csv", "content": csv})),
+        Some(json!({"file_name": name, "content": csv})),
     )
     .await
 }

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine as _;
-use sanad_app::payments::files::{AnswerFormat, BatchFormat, Payer, check_means};
+use sanad_app::payments::files::{BatchFormat, Payer, check_means};
 use sanad_app::payments::service::{
     AdhesionAnswerOutcome, CycleOutcome, CyclePreview, Payments, ReconcileOutcome,
 };
@@ -458,14 +458,12 @@ pub async fn export_batch(
     ))
 }
 
-/// A provider's answer file, as text or base64 (one of the two).
+/// A provider's answer file, as text or base64 (one of the two); camt.054 when it starts with `<`,
+/// CSV otherwise.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct AnswerFile {
     #[serde(default)]
     pub file_name: String,
-    /// `camt054` or `csv`; guessed from the first byte when absent.
-    #[serde(default)]
-    pub format: Option<AnswerFormat>,
     #[serde(default, deserialize_with = "given")]
     pub content: Option<String>,
     #[serde(default, deserialize_with = "given")]
@@ -523,7 +521,7 @@ pub async fn reconcile(
     let bytes = file_bytes(&body)?;
     Ok(axum::Json(
         payments(&state)?
-            .reconcile_file(&actor, &bytes, &body.file_name, body.format)
+            .reconcile_file(&actor, &bytes, &body.file_name, None)
             .await?,
     ))
 }
@@ -637,7 +635,6 @@ pub async fn adhesion_answer(
 ) -> Result<axum::Json<AdhesionAnswerOutcome>, ApiError> {
     let bytes = file_bytes(&AnswerFile {
         file_name: body.file_name.clone(),
-        format: None,
         content: body.content,
         content_base64: body.content_base64,
     })?;
