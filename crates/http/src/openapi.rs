@@ -268,6 +268,42 @@ pub const OPERATION_IDS: &[(&str, &str, &str)] = &[
         "post",
         "activate_model",
     ),
+    (
+        "/api/v1/households/{id}/payment-means",
+        "put",
+        "set_payment_means",
+    ),
+    (
+        "/api/v1/households/{id}/payment-means",
+        "get",
+        "get_payment_means",
+    ),
+    ("/api/v1/cycles", "post", "prepare_cycle"),
+    ("/api/v1/cycles", "get", "list_cycles"),
+    ("/api/v1/cycles/preview", "post", "preview_cycle"),
+    ("/api/v1/cycles/{id}", "get", "get_cycle"),
+    ("/api/v1/cycles/{id}/approve", "post", "approve_cycle"),
+    ("/api/v1/cycles/{id}/cancel", "post", "cancel_cycle"),
+    (
+        "/api/v1/cycles/{id}/entitlements",
+        "get",
+        "list_entitlements",
+    ),
+    ("/api/v1/cycles/{id}/batches", "post", "open_batches"),
+    ("/api/v1/batches/{id}/export", "post", "export_batch"),
+    ("/api/v1/reconciliations", "post", "reconcile_payments"),
+    ("/api/v1/payments", "get", "list_payments"),
+    (
+        "/api/v1/programmes/{code}/adhesion-batches",
+        "post",
+        "open_adhesion_batch",
+    ),
+    (
+        "/api/v1/programmes/{code}/adhesion-batches/{id}/export",
+        "post",
+        "export_adhesion_batch",
+    ),
+    ("/api/v1/adhesion-answers", "post", "import_adhesion_answer"),
 ];
 
 /// The proof bundles come from `sanad-tlog`, which stays free of the API's schema machinery (the
