@@ -680,6 +680,7 @@ async fn batch_in(tx: &mut Tx, id: i64) -> Result<Batch, StoreError> {
     row.ok_or(StoreError::NotFound)?.into_batch()
 }
 
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn op_open_batch(
     db: &Ctx,
     cycle: i64,
@@ -821,6 +822,7 @@ async fn op_batch_payments(
     rows.into_iter().map(PaymentRow::into_payment).collect()
 }
 
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn op_mark_exported(
     db: &Ctx,
     batch: i64,
@@ -1492,7 +1494,7 @@ macro_rules! impl_payment_store {
                 op_entitlements(&self.ctx, filter).await
             }
             async fn open_batch(&self, cycle: i64, kind: &str, change: &Change) -> Result<Option<Batch>, StoreError> {
-                op_open_batch(&self.ctx, cycle, kind, change).await
+                self.open_batch_impl(cycle, kind, change).await
             }
             async fn batch(&self, id: i64) -> Result<Option<Batch>, StoreError> {
                 op_batch(&self.ctx, id).await
@@ -1504,7 +1506,7 @@ macro_rules! impl_payment_store {
                 self.batch_payments_impl(batch, after, limit).await
             }
             async fn mark_exported(&self, batch: i64, file_sha256: &str, change: &Change) -> Result<Batch, StoreError> {
-                op_mark_exported(&self.ctx, batch, file_sha256, change).await
+                self.mark_exported_impl(batch, file_sha256, change).await
             }
             async fn payments(&self, filter: &PaymentFilter) -> Result<Vec<Payment>, StoreError> {
                 op_payments(&self.ctx, filter).await

@@ -313,7 +313,10 @@ impl PgStore {
         }
         let households: Vec<i64> = rows.iter().map(|e| serial_h(e.household_id)).collect();
         let persons: Vec<i64> = rows.iter().map(|e| person_key(e.person_id)).collect();
-        let versions: Vec<i64> = rows.iter().map(|e| i64::from(e.household_version)).collect();
+        let versions: Vec<i64> = rows
+            .iter()
+            .map(|e| i64::from(e.household_version))
+            .collect();
         let indexes: Vec<Option<f64>> = rows.iter().map(|e| e.index).collect();
         let amounts: Vec<i64> = rows.iter().map(|e| e.amount).collect();
         let added = sqlx::query(
@@ -385,6 +388,24 @@ impl PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn open_batch_impl(
+        &self,
+        cycle: i64,
+        kind: &str,
+        change: &Change,
+    ) -> Result<Option<sanad_app::payments::Batch>, StoreError> {
+        op_open_batch(&self.ctx, cycle, kind, change).await
+    }
+
+    async fn mark_exported_impl(
+        &self,
+        batch: i64,
+        file_sha256: &str,
+        change: &Change,
+    ) -> Result<sanad_app::payments::Batch, StoreError> {
+        op_mark_exported(&self.ctx, batch, file_sha256, change).await
     }
 
     async fn record_reconciliation_impl(

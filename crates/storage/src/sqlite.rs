@@ -61,7 +61,7 @@ fn json_rows(columns: &[(&str, &str)]) -> String {
 const JSON_ROWS_PER_STATEMENT: usize = 10_000;
 
 /// A ten-digit pick-up code, drawn by the database for each payment.
-const RANDOM_CODE: &str = "printf('%010d', abs(random() % 10000000000))";
+const RANDOM_CODE: &str = crate::sqlite_payments::RANDOM_CODE;
 
 include!("payment_ops.rs");
 
@@ -206,7 +206,10 @@ impl SqliteStore {
     async fn blocking<T: Send + 'static>(
         &self,
         writer: bool,
-        work: impl FnOnce(&crate::sqlite_targeting::BatchConnection, &std::path::Path) -> Result<T, StoreError>
+        work: impl FnOnce(
+            &crate::sqlite_targeting::BatchConnection,
+            &std::path::Path,
+        ) -> Result<T, StoreError>
         + Send
         + 'static,
     ) -> Result<T, StoreError> {
@@ -262,7 +265,9 @@ impl SqliteStore {
             crate::sqlite_payments::finish_cycle(c, p, cycle, &change2)
         })
         .await?;
-        op_cycle(&self.ctx, cycle).await?.ok_or(StoreError::NotFound)
+        op_cycle(&self.ctx, cycle)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     async fn batch_payments_impl(
@@ -287,6 +292,40 @@ impl SqliteStore {
             crate::sqlite_payments::payment_checks(c, p, &ids)
         })
         .await
+    }
+
+    async fn open_batch_impl(
+        &self,
+        cycle: i64,
+        kind: &str,
+        change: &Change,
+    ) -> Result<Option<sanad_app::payments::Batch>, StoreError> {
+        let (kind, change) = (kind.to_string(), change.clone());
+        let opened = self
+            .blocking(true, move |c, p| {
+                crate::sqlite_payments::open_batch(c, p, cycle, &kind, &change)
+            })
+            .await?;
+        match opened {
+            Some(id) => op_batch(&self.ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn mark_exported_impl(
+        &self,
+        batch: i64,
+        file_sha256: &str,
+        change: &Change,
+    ) -> Result<sanad_app::payments::Batch, StoreError> {
+        let (sha, change) = (file_sha256.to_string(), change.clone());
+        self.blocking(true, move |c, p| {
+            crate::sqlite_payments::mark_exported(c, p, batch, &sha, &change)
+        })
+        .await?;
+        op_batch(&self.ctx, batch)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     async fn record_reconciliation_impl(

@@ -11,8 +11,8 @@ use std::path::Path;
 use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
 use sanad_app::StoreError;
 use sanad_app::payments::{
-    CycleInput, Entitlement, NewReconciliation, Payment, PaymentCheck, PaymentState,
-    PaymentUpdate, end_to_end_id, payment_entry,
+    CycleInput, Entitlement, NewReconciliation, Payment, PaymentCheck, PaymentState, PaymentUpdate,
+    end_to_end_id, payment_entry,
 };
 use sanad_app::store::Change;
 use sanad_domain::audit::AuditEntry;
@@ -170,20 +170,15 @@ pub(crate) fn record_entitlements(
     })
 }
 
-/// What closing a cycle found: `None` when it was not computing any more (nothing done).
-pub(crate) struct Finished {
-    pub count: i64,
-    pub total: i64,
-}
-
 /// As the shared `finish_cycle`, in one `BEGIN IMMEDIATE` transaction: the count, total and
-/// digest of the entitlements, the cap checked, the cycle computed, its audit event.
+/// digest of the entitlements, the cap checked, the cycle computed, its audit event. A cycle no
+/// longer computing is left as it is.
 pub(crate) fn finish_cycle(
     conn: &BatchConnection,
     path: &Path,
     cycle: i64,
     change: &Change,
-) -> Result<Option<Finished>, StoreError> {
+) -> Result<(), StoreError> {
     use sha2::Digest as _;
     use std::fmt::Write as _;
     conn.with(path, |conn| {
@@ -203,7 +198,7 @@ pub(crate) fn finish_cycle(
             return Err(StoreError::NotFound);
         };
         if state != "computing" {
-            return Ok(None);
+            return Ok(());
         }
         // One pass in key order: the count, the total and the digest of every entitlement
         // (`household person version amount` a line), so a row forged later does not match the log.
@@ -269,7 +264,7 @@ pub(crate) fn finish_cycle(
             ),
         )?;
         tx.commit().map_err(err)?;
-        Ok(Some(Finished { count, total }))
+        Ok(())
     })
 }
 
@@ -476,5 +471,191 @@ pub(crate) fn record_reconciliation(
         )?;
         tx.commit().map_err(err)?;
         Ok(id)
+    })
+}
+
+/// A ten-digit pick-up code, drawn by the database for each payment.
+pub(crate) const RANDOM_CODE: &str = "printf('%010d', abs(random() % 10000000000))";
+
+/// As the shared `open_batch`, on the batch connection (its page cache holds the indexes of a
+/// cycle of millions of payments; the writer's would spill them to the log): the batch still open
+/// for this kind, or a new one with every entitlement still owed by this means, or none. Gives the
+/// batch's id.
+pub(crate) fn open_batch(
+    conn: &BatchConnection,
+    path: &Path,
+    cycle: i64,
+    kind: &str,
+    change: &Change,
+) -> Result<Option<i64>, StoreError> {
+    conn.with(path, |conn| {
+        let at = sanad_domain::audit::storable_time(change.at);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        let state: Option<String> = tx
+            .query_row("SELECT state FROM cycles WHERE id = ?1", [cycle], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(err)?;
+        let Some(state) = state else {
+            return Err(StoreError::NotFound);
+        };
+        if state != "approved" {
+            return Err(conflict(
+                "cycle",
+                "cycle_not_approved",
+                format!(
+                    "an approved cycle: cycle {cycle} is {state} (a second manager approves it before any file leaves)"
+                ),
+            ));
+        }
+        let open: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM payment_batches WHERE cycle_id = ?1 AND kind = ?2 AND state = 'open'",
+                params![cycle, kind],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(err)?;
+        if let Some(id) = open {
+            tx.commit().map_err(err)?;
+            return Ok(Some(id));
+        }
+        let id: i64 = tx
+            .query_row(
+                "INSERT INTO payment_batches (cycle_id, kind, state, created_by, created_at) \
+                 VALUES (?1, ?2, 'open', ?3, ?4) RETURNING id",
+                params![cycle, kind, change.actor, ts(at)],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        // Owed: no live attempt (pending, sent or paid). The attempt number follows the failed or
+        // reversed ones; the unique index on live attempts refuses a second one whatever happens.
+        let added = tx
+            .execute(
+                &format!(
+                    "INSERT INTO payments (cycle_id, household_id, person_id, batch_id, attempt, amount, kind, \
+                     means, holder, reference, state) \
+                     SELECT e.cycle_id, e.household_id, e.person_id, ?2, \
+                     1 + (SELECT COUNT(*) FROM payments q WHERE q.cycle_id = e.cycle_id \
+                          AND q.household_id = e.household_id AND q.person_id = e.person_id), \
+                     e.amount, m.kind, m.details, m.holder, {RANDOM_CODE}, 'pending' \
+                     FROM entitlements e JOIN payment_means m ON m.household_id = e.household_id \
+                     WHERE e.cycle_id = ?1 AND m.kind = ?3 AND e.amount > 0 AND NOT EXISTS ( \
+                       SELECT 1 FROM payments l WHERE l.cycle_id = e.cycle_id AND l.household_id = e.household_id \
+                       AND l.person_id = e.person_id AND l.state IN ('pending', 'sent', 'paid')) \
+                     ORDER BY e.household_id, e.person_id"
+                ),
+                params![cycle, id, kind],
+            )
+            .map_err(err)?;
+        if added == 0 {
+            // Nothing owed by this means: no empty batch is kept.
+            drop(tx);
+            return Ok(None);
+        }
+        let (count, total): (i64, Option<i64>) = tx
+            .query_row(
+                "SELECT COUNT(*), SUM(amount) FROM payments WHERE batch_id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(err)?;
+        let total = total.unwrap_or(0);
+        tx.execute(
+            "UPDATE payment_batches SET payments = ?2, total = ?3 WHERE id = ?1",
+            params![id, count, total],
+        )
+        .map_err(err)?;
+        append_audit(
+            &tx,
+            at,
+            payment_entry(
+                &change.actor,
+                "batch.open",
+                "payment_batch",
+                id.to_string(),
+                serde_json::json!({
+                    "cycle": cycle,
+                    "kind": kind,
+                    "payments": count,
+                    "total": total,
+                }),
+            ),
+        )?;
+        tx.commit().map_err(err)?;
+        Ok(Some(id))
+    })
+}
+
+/// As the shared `mark_exported`, on the batch connection: the batch's payments sent, the batch
+/// exported with its file's digest (the same digest again does nothing; another is refused).
+pub(crate) fn mark_exported(
+    conn: &BatchConnection,
+    path: &Path,
+    batch: i64,
+    file_sha256: &str,
+    change: &Change,
+) -> Result<(), StoreError> {
+    conn.with(path, |conn| {
+        let at = sanad_domain::audit::storable_time(change.at);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(err)?;
+        type Head = (String, Option<String>, i64, i64, i64);
+        let head: Option<Head> = tx
+            .query_row(
+                "SELECT state, file_sha256, cycle_id, payments, total FROM payment_batches WHERE id = ?1",
+                [batch],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()
+            .map_err(err)?;
+        let Some((state, sha, cycle, payments, total)) = head else {
+            return Err(StoreError::NotFound);
+        };
+        if state == "exported" {
+            if sha.as_deref() == Some(file_sha256) {
+                return Ok(());
+            }
+            return Err(conflict(
+                "file_sha256",
+                "batch_exported",
+                format!(
+                    "the file already handed over for batch {batch} (SHA-256 {})",
+                    sha.unwrap_or_default()
+                ),
+            ));
+        }
+        tx.execute(
+            "UPDATE payments SET state = 'sent' WHERE batch_id = ?1 AND state = 'pending'",
+            [batch],
+        )
+        .map_err(err)?;
+        tx.execute(
+            "UPDATE payment_batches SET state = 'exported', exported_at = ?2, file_sha256 = ?3 WHERE id = ?1",
+            params![batch, ts(at), file_sha256],
+        )
+        .map_err(err)?;
+        append_audit(
+            &tx,
+            at,
+            payment_entry(
+                &change.actor,
+                "batch.export",
+                "payment_batch",
+                batch.to_string(),
+                serde_json::json!({
+                    "cycle": cycle,
+                    "payments": payments,
+                    "total": total,
+                    "file_sha256": file_sha256,
+                }),
+            ),
+        )?;
+        tx.commit().map_err(err)?;
+        Ok(())
     })
 }

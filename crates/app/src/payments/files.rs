@@ -341,7 +341,10 @@ impl Payments {
             .map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
         let t = std::time::Instant::now();
         let b = self.mark_exported(actor, batch, &written.sha256).await?;
-        tracing::debug!(batch.mark_ms = t.elapsed().as_millis() as u64, "batch marked exported");
+        tracing::debug!(
+            batch.mark_ms = t.elapsed().as_millis() as u64,
+            "batch marked exported"
+        );
         Ok((b, written))
     }
 
@@ -359,7 +362,10 @@ impl Payments {
         let t = std::time::Instant::now();
         let lines = read_answer(bytes, format)?;
         let sha = hex::encode(sha2::Sha256::digest(bytes));
-        tracing::debug!(reconcile.read_ms = t.elapsed().as_millis() as u64, "answer read");
+        tracing::debug!(
+            reconcile.read_ms = t.elapsed().as_millis() as u64,
+            "answer read"
+        );
         self.reconcile(actor, &lines, &sha, file_name, format.as_str())
             .await
     }

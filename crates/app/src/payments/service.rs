@@ -561,7 +561,11 @@ impl Payments {
             if let Some(b) = self.store.open_batch(cycle, kind, &change).await? {
                 out.push(b);
             }
-            tracing::debug!(batch.kind = kind, batch.open_ms = t.elapsed().as_millis() as u64, "batch opened");
+            tracing::debug!(
+                batch.kind = kind,
+                batch.open_ms = t.elapsed().as_millis() as u64,
+                "batch opened"
+            );
         }
         Ok(out)
     }
