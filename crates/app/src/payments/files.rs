@@ -241,15 +241,15 @@ impl Payments {
         };
         enum Any<W: Write> {
             Xml(Pain001Writer<Hashing<W>>),
-            Csv(CsvBatchWriter<Hashing<W>>),
+            Csv(Box<CsvBatchWriter<Hashing<W>>>),
         }
         let mut writer = match format {
             BatchFormat::Pain001 => {
                 Any::Xml(Pain001Writer::start(hashing, &header).map_err(internal)?)
             }
-            BatchFormat::Csv => {
-                Any::Csv(CsvBatchWriter::start(hashing, &header).map_err(internal)?)
-            }
+            BatchFormat::Csv => Any::Csv(Box::new(
+                CsvBatchWriter::start(hashing, &header).map_err(internal)?,
+            )),
         };
         let mut after = None;
         let mut records = 0u64;
@@ -556,7 +556,7 @@ pub async fn simulated_answer(
         };
         for p in &page {
             n += 1;
-            let outcome = if fail_every > 0 && n % fail_every == 0 {
+            let outcome = if fail_every > 0 && n.is_multiple_of(fail_every) {
                 answer::Outcome::Failed {
                     reason_code: "AC04".into(),
                     reason: "closed account".into(),

@@ -256,10 +256,7 @@ impl Payments {
         let mut facts = facts_store
             .facts_batch(after, CYCLE_BATCH, period_start)
             .await?;
-        loop {
-            let Some(last) = facts.last().map(|f| f.household_id) else {
-                break;
-            };
+        while let Some(last) = facts.last().map(|f| f.household_id) {
             // The next step's facts are read while this step's enrolments are (on SQLite, on
             // another connection; on PostgreSQL, another pooled connection).
             let t = Instant::now();
