@@ -135,3 +135,30 @@ schemathesis.openapi.format(
         "size(members.filter(m, m.age < 18)) >= 3",
     ]),
 )
+
+# Payments: ISO 20022 identifiers, a RIB with its key (97 - (first 22 digits × 100 mod 97)), and
+# answer files. An answer naming no payment (its header only) is the one file valid whatever the
+# registry holds; every other is checked line by line against the payments issued.
+schemathesis.openapi.format(
+    "sanad-code", st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", min_size=1, max_size=35)
+)
+
+
+def rib(first22: str) -> str:
+    key = 97 - (int(first22) * 100) % 97
+    return f"{first22}{key:02d}"
+
+
+schemathesis.openapi.format("sanad-rib", st.text("0123456789", min_size=22, max_size=22).map(rib))
+ANSWER_CSV = "end_to_end_id,amount,status,reason_code,reason,booked_on\n"
+schemathesis.openapi.format("sanad-answer-file", st.just(ANSWER_CSV))
+schemathesis.openapi.format(
+    "sanad-answer-file-base64",
+    st.just(__import__("base64").b64encode(ANSWER_CSV.encode()).decode()),
+)
+ADHESION_CSV = "adhesion_id,status,insurer_number,reason_code,reason\n"
+schemathesis.openapi.format("sanad-adhesion-answer", st.just(ADHESION_CSV))
+schemathesis.openapi.format(
+    "sanad-adhesion-answer-base64",
+    st.just(__import__("base64").b64encode(ADHESION_CSV.encode()).decode()),
+)

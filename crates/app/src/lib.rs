@@ -9,6 +9,7 @@ pub mod auth;
 pub mod crypto;
 pub mod duplicates;
 pub mod exchange;
+pub mod faults;
 pub mod keyring;
 pub mod payments;
 pub mod policy;

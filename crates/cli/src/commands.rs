@@ -959,6 +959,7 @@ pub async fn demo(
         eprintln!("reusing the demo database ({existing} households)");
     }
     crate::targeting::demo_setup(settings).await?;
+    crate::payments::demo_setup(settings).await?;
     // Fresh passwords at every start: nothing to remember, nothing left guessable.
     let mut lines = Vec::new();
     for role in Role::ALL {

@@ -58,6 +58,13 @@ pub enum CycleCommand {
         #[arg(long, default_value = "cycle preparation")]
         reason: String,
     },
+    /// What a cycle would pay (entitlements, total, who is left out and why), writing nothing.
+    Preview {
+        #[arg(long)]
+        programme: String,
+        #[arg(long)]
+        period: String,
+    },
     /// Approve a computed cycle (another operator than the one who prepared it).
     Approve {
         id: i64,
@@ -171,6 +178,19 @@ pub enum PayCommand {
         #[arg(long)]
         format: Option<String>,
     },
+    /// Play the provider: write the answer to an exported batch (every payment paid, one in
+    /// `--fail-every` failed as a closed account), for tests, demonstrations and rehearsals.
+    SimulateAnswer {
+        #[arg(long)]
+        batch: i64,
+        #[arg(long)]
+        out: PathBuf,
+        /// camt054 or csv.
+        #[arg(long, default_value = "camt054")]
+        format: String,
+        #[arg(long, default_value_t = 0)]
+        fail_every: u64,
+    },
     /// Payments of a cycle or a household.
     List {
         #[arg(long)]
@@ -213,7 +233,15 @@ async fn open(settings: &Settings) -> anyhow::Result<Payments> {
     let registry = Registry::new(opened.registry);
     let targeting = Targeting::new(registry.clone(), opened.targeting, opened.programmes);
     targeting.load().await?;
-    Ok(Payments::new(registry, targeting, opened.payments))
+    let mut payments = Payments::new(registry, targeting, opened.payments);
+    // Rows per transaction of a cycle's computation (a tuning knob; the crash tests make it small).
+    if let Some(rows) = std::env::var("SANAD_CYCLE_BATCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        payments = payments.with_batch_rows(rows);
+    }
+    Ok(payments)
 }
 
 fn actor(operator: &Operator) -> Actor {
@@ -271,6 +299,22 @@ pub async fn cycle(settings: &Settings, args: &CycleArgs) -> anyhow::Result<()> 
             let out = out?;
             print_cycle(&out.cycle);
             for (why, n) in &out.skipped {
+                println!("  skipped {n}: {why}");
+            }
+            Ok(())
+        }
+        CycleCommand::Preview { programme, period } => {
+            let p = payments
+                .preview_cycle(&actor, programme, period, &sanad_app::store::NoProgress)
+                .await?;
+            println!(
+                "{} {}: {} entitlements  {} MAD (nothing written)",
+                p.programme_code,
+                p.period,
+                p.entitlements,
+                mad(p.total)
+            );
+            for (why, n) in &p.skipped {
                 println!("  skipped {n}: {why}");
             }
             Ok(())
@@ -459,6 +503,27 @@ pub async fn pay(settings: &Settings, args: &PayArgs) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        PayCommand::SimulateAnswer {
+            batch,
+            out,
+            format,
+            fail_every,
+        } => {
+            let format = AnswerFormat::parse(format).context("--format: camt054 or csv")?;
+            let b = payments.batch(&actor, *batch).await?;
+            let bytes = sanad_app::payments::files::simulated_answer(
+                &payments,
+                &actor,
+                &b,
+                format,
+                *fail_every,
+            )
+            .await?;
+            std::fs::write(out, &bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!("answer to batch {batch} written to {}", out.display());
+            Ok(())
+        }
         PayCommand::List {
             cycle,
             household: h,
@@ -595,4 +660,76 @@ pub async fn adhesion(settings: &Settings, args: &AdhesionArgs) -> anyhow::Resul
             Ok(())
         }
     }
+}
+
+/// The demo's payment means: every household without one gets a bank account, a wallet or a
+/// cash pick-up in turn (generated RIBs with valid keys), so that a manager can try a cycle.
+pub async fn demo_setup(settings: &Settings) -> anyhow::Result<()> {
+    let payments = open(settings).await?;
+    let store = payments.store().clone();
+    let actor = Actor::system("demo");
+    let opened = open_keyed(settings, false).await?;
+    let mut after = None;
+    let mut rows = Vec::new();
+    let now = time::OffsetDateTime::now_utc();
+    let mut n = 0u64;
+    loop {
+        let page = opened.targeting.index_rows(after, 50_000).await?;
+        let Some(last) = page.last().map(|r| r.household_id) else {
+            break;
+        };
+        // Set up once: a demo whose first household has a means was set up before.
+        if after.is_none() && store.payment_means(page[0].household_id).await?.is_some() {
+            return Ok(());
+        }
+        for r in &page {
+            n += 1;
+            let holder = format!("Titulaire {}", r.household_id);
+            let json = match n % 5 {
+                0 => means_json(
+                    None,
+                    Some(&format!("+2126{:08}", n % 100_000_000)),
+                    Some("MWALLET"),
+                    None,
+                    &holder,
+                )?,
+                1 => means_json(
+                    None,
+                    None,
+                    None,
+                    Some(&format!("AG{:04}", n % 500)),
+                    &holder,
+                )?,
+                _ => {
+                    let rib = sanad_payfiles::rib::Rib::from_parts(
+                        &format!("{:03}", [7, 11, 13, 145, 190][(n % 5) as usize]),
+                        &format!("{:03}", 780 + n % 100),
+                        &format!("{:016}", n),
+                    )
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    means_json(Some(rib.digits()), None, None, None, &holder)?
+                }
+            };
+            let means = check_means(&json)?;
+            rows.push(MeansRecord {
+                household_id: r.household_id,
+                kind: means.kind().as_str().to_string(),
+                details: serde_json::to_string(&means)?,
+                holder: means.holder().to_string(),
+                updated_by: String::new(),
+                updated_at: now,
+            });
+        }
+        after = Some(last);
+    }
+    if !rows.is_empty() {
+        payments
+            .import_means(&actor, &rows, "demo: generated payment means")
+            .await?;
+        eprintln!(
+            "payments: {} households given a means of payment",
+            rows.len()
+        );
+    }
+    Ok(())
 }

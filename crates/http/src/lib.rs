@@ -148,6 +148,7 @@ pub fn router(state: AppState) -> Router {
             "/cycles",
             get(api::payments::cycles).post(api::payments::prepare_cycle),
         )
+        .route("/cycles/preview", post(api::payments::preview_cycle))
         .route("/cycles/{id}", get(api::payments::cycle))
         .route("/cycles/{id}/approve", post(api::payments::approve_cycle))
         .route("/cycles/{id}/cancel", post(api::payments::cancel_cycle))

@@ -64,6 +64,7 @@ partner system, or the session cookie of `POST /api/v1/auth/login` (with its CSR
         api::payments::set_means,
         api::payments::get_means,
         api::payments::prepare_cycle,
+        api::payments::preview_cycle,
         api::payments::cycles,
         api::payments::cycle,
         api::payments::approve_cycle,
@@ -501,6 +502,95 @@ fn parameter_schema(doc: &mut Value, path: &str, method: &str, name: &str, schem
     }
 }
 
+/// The payment operations: what a month, a means of payment, a cursor and an answer file look
+/// like, as far as a schema can say; the rest (a RIB's key, a file's lines) by a custom format.
+fn refine_payments(doc: &mut Value) {
+    let cursor = json!({"type": "string", "format": "sanad-enrolment-cursor",
+        "pattern": "^H[0-9]{11}(/P[0-9]{11})?$",
+        "description": "`next_after` of the previous page: a position (`H` and 11 digits, \
+                        optionally `/P` and 11 digits), read from its serials."});
+    parameter_schema(
+        doc,
+        "/api/v1/cycles/{id}/entitlements",
+        "get",
+        "after",
+        cursor,
+    );
+    let schemas = &mut doc["components"]["schemas"];
+    let period = json!({"type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
+        "examples": ["2026-04"], "description": "The month paid, `YYYY-MM`."});
+    schemas["PrepareCycle"]["properties"]["period"] = period.clone();
+    schemas["PreviewCycle"]["properties"]["period"] = period;
+    schemas["CancelCycle"]["properties"]["reason"] = json!({
+        "type": "string",
+        "pattern": "[A-Za-z0-9\u{0600}-\u{06FF}]",
+        "maxLength": 500,
+        "description": "Why the cycle is stopped (required: at least one letter or digit).",
+    });
+    let code = |what: &str| {
+        json!({"type": "string", "format": "sanad-code", "minLength": 1, "maxLength": 35,
+               "description": format!("{what}: 1 to 35 characters, no control character, no \
+                                       space at either end (as ISO 20022 identifiers).")})
+    };
+    let holder = json!({"type": "string", "pattern": "\\S", "maxLength": 140,
+                        "description": "The holder's name (not blank)."});
+    schemas["SetMeans"]["properties"]["means"] = json!({
+        "description": "How the household is paid.",
+        "oneOf": [
+            {"type": "object", "required": ["kind", "rib", "holder"],
+             "properties": {"kind": {"const": "bank"},
+                            "rib": {"type": "string", "format": "sanad-rib", "minLength": 24, "maxLength": 24,
+                                    "description": "The 24-digit RIB (bank, locality, account, \
+                                                    key); a wrong key is answered 422."},
+                            "holder": holder.clone()}},
+            {"type": "object", "required": ["kind", "phone", "provider", "holder"],
+             "properties": {"kind": {"const": "wallet"},
+                            "phone": {"type": "string", "pattern": "^\\+[1-9][0-9]{7,14}$",
+                                      "description": "E.164."},
+                            "provider": code("The wallet operator"),
+                            "holder": holder.clone()}},
+            {"type": "object", "required": ["kind", "agency", "holder"],
+             "properties": {"kind": {"const": "cash"},
+                            "agency": code("The agency of the cash network"),
+                            "holder": holder}},
+        ],
+    });
+    let answer = json!({
+        "type": "object",
+        "properties": {
+            "file_name": {"type": "string", "maxLength": 255},
+            "content": {"type": "string", "format": "sanad-answer-file", "minLength": 1,
+                        "description": "The file as text. No schema can say what makes an answer \
+                                        valid: a line naming a payment never issued, a wrong \
+                                        amount, a duplicate or a bad field is answered 422 with \
+                                        its line."},
+            "content_base64": {"type": "string", "format": "sanad-answer-file-base64",
+                               "minLength": 1,
+                               "description": "The file's bytes in base64 (for a file that may \
+                                               not be UTF-8)."},
+        },
+        "oneOf": [{"required": ["content"], "not": {"required": ["content_base64"]}},
+                  {"required": ["content_base64"], "not": {"required": ["content"]}}],
+    });
+    let mut adhesion = answer.clone();
+    if let Some(props) = adhesion["properties"].as_object_mut() {
+        props.insert(
+            "content".into(),
+            json!({"type": "string", "format": "sanad-adhesion-answer",
+            "minLength": 1, "description": "The insurer's answer as text (adhesion_id, status, \
+            insurer_number, reason_code, reason); a bad line is answered 422 with its line."}),
+        );
+        props.insert(
+            "content_base64".into(),
+            json!({"type": "string",
+            "format": "sanad-adhesion-answer-base64", "minLength": 1,
+            "description": "The file's bytes in base64."}),
+        );
+    }
+    schemas["AnswerFile"] = answer;
+    schemas["AdhesionAnswerFile"] = adhesion;
+}
+
 fn refine_schemas(doc: &mut Value) {
     let territories = sanad_domain::Territories::morocco();
     let communes: Vec<&str> = territories
@@ -646,6 +736,7 @@ fn refine_schemas(doc: &mut Value) {
                "description": "`next_after` of the previous page: registry ids, whose last digit \
                                is a Damm check digit (see `HouseholdId`)."}),
     );
+    refine_payments(doc);
     merge(
         doc,
         "/components/schemas/HouseholdBody/properties/members",

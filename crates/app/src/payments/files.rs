@@ -167,6 +167,13 @@ pub fn payment_means(p: &Payment) -> Result<Means, RegistryError> {
 /// A means as given by a user, checked: a RIB with a wrong key, a phone not in E.164 form, an
 /// empty name are refused with the field. A cash means gets its pick-up code per payment.
 pub fn check_means(json: &str) -> Result<Means, RegistryError> {
+    // The account number first, so that a wrong key is named as such.
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(json)
+        && let Some(rib) = v.get("rib").and_then(|r| r.as_str())
+        && let Err(e) = sanad_payfiles::rib::Rib::parse(rib)
+    {
+        return Err(invalid("means.rib", "invalid_rib", e.to_string()));
+    }
     let means: Means = serde_json::from_str(json).map_err(|e| {
         invalid(
             "means",
@@ -174,6 +181,34 @@ pub fn check_means(json: &str) -> Result<Means, RegistryError> {
             format!("a means of payment (bank with a valid RIB, wallet or cash): {e}"),
         )
     })?;
+    let code_ok = |v: &str| {
+        let n = v.chars().count();
+        (1..=35).contains(&n) && !v.chars().any(char::is_control) && v.trim() == v
+    };
+    if means.holder().chars().count() > 140 {
+        return Err(invalid(
+            "means.holder",
+            "invalid_means",
+            "a name of at most 140 characters",
+        ));
+    }
+    match &means {
+        Means::Wallet { provider, .. } if !code_ok(provider) => {
+            return Err(invalid(
+                "means.provider",
+                "invalid_means",
+                "1 to 35 characters, no control character, no space at either end",
+            ));
+        }
+        Means::Cash { agency, .. } if !code_ok(agency) => {
+            return Err(invalid(
+                "means.agency",
+                "invalid_means",
+                "1 to 35 characters, no control character, no space at either end",
+            ));
+        }
+        _ => {}
+    }
     means.check().map_err(|e| {
         invalid(
             &format!("means.{}", e.field),
@@ -339,12 +374,14 @@ impl Payments {
         pending
             .commit(true)
             .map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
+        crate::faults::point("export.written");
         let t = std::time::Instant::now();
         let b = self.mark_exported(actor, batch, &written.sha256).await?;
         tracing::debug!(
             batch.mark_ms = t.elapsed().as_millis() as u64,
             "batch marked exported"
         );
+        crate::faults::point("export.recorded");
         Ok((b, written))
     }
 
@@ -525,13 +562,8 @@ pub fn read_answer(bytes: &[u8], format: AnswerFormat) -> Result<Vec<AnswerItem>
             }
         }
     }
-    if out.is_empty() {
-        return Err(invalid(
-            "file",
-            "empty_answer",
-            "an answer with at least one payment line",
-        ));
-    }
+    // An answer with no line (a provider with nothing to report yet) is recorded, and changes
+    // nothing.
     Ok(out)
 }
 

@@ -71,6 +71,22 @@ pub struct CycleOutcome {
     pub skipped: std::collections::BTreeMap<String, u64>,
 }
 
+/// What a cycle would pay, before it is prepared.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CyclePreview {
+    pub programme_code: String,
+    pub period: String,
+    pub entitlements: u64,
+    /// In centimes.
+    pub total: i64,
+    pub skipped: std::collections::BTreeMap<String, u64>,
+}
+
+enum Run {
+    Written(CycleOutcome),
+    Preview(CyclePreview),
+}
+
 /// What reading an answer file did.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReconcileOutcome {
@@ -100,6 +116,8 @@ pub struct Payments {
     registry: Registry,
     targeting: Targeting,
     store: Arc<dyn PaymentStore>,
+    /// Entitlements written per transaction of a cycle's computation.
+    batch_rows: usize,
 }
 
 impl Payments {
@@ -108,7 +126,14 @@ impl Payments {
             registry,
             targeting,
             store,
+            batch_rows: CYCLE_BATCH as usize,
         }
+    }
+
+    /// Writes a cycle's entitlements `rows` at a time (default [`CYCLE_BATCH`]).
+    pub fn with_batch_rows(mut self, rows: usize) -> Payments {
+        self.batch_rows = rows.max(1);
+        self
     }
 
     pub fn store(&self) -> &Arc<dyn PaymentStore> {
@@ -190,6 +215,56 @@ impl Payments {
         reason: &str,
         progress: &dyn Progress,
     ) -> Result<CycleOutcome, RegistryError> {
+        match self
+            .run_cycle(
+                actor,
+                programme_code,
+                period,
+                budget_cap,
+                reason,
+                progress,
+                true,
+            )
+            .await?
+        {
+            Run::Written(out) => Ok(out),
+            Run::Preview(_) => Err(RegistryError::Store(StoreError::Internal(
+                "a cycle run to write wrote nothing".into(),
+            ))),
+        }
+    }
+
+    /// What a cycle would pay, computed as [`Payments::prepare_cycle`] does, without writing
+    /// anything (no cycle is started).
+    pub async fn preview_cycle(
+        &self,
+        actor: &Actor,
+        programme_code: &str,
+        period: &str,
+        progress: &dyn Progress,
+    ) -> Result<CyclePreview, RegistryError> {
+        match self
+            .run_cycle(actor, programme_code, period, None, "", progress, false)
+            .await?
+        {
+            Run::Preview(p) => Ok(p),
+            Run::Written(_) => Err(RegistryError::Store(StoreError::Internal(
+                "a preview wrote a cycle".into(),
+            ))),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn run_cycle(
+        &self,
+        actor: &Actor,
+        programme_code: &str,
+        period: &str,
+        budget_cap: Option<i64>,
+        reason: &str,
+        progress: &dyn Progress,
+        write: bool,
+    ) -> Result<Run, RegistryError> {
         require(actor, Permission::ManagePayments)?;
         let change = self.registry.change(actor, reason)?;
         let period_start = parse_period(period)?;
@@ -200,14 +275,14 @@ impl Payments {
         let compiled = loaded.compiled.clone();
         let programme = compiled.programme().clone();
         if programme.frequency == Frequency::None {
-            return Err(invalid(
-                "programme",
-                "no_cash",
-                format!(
+            return Err(RegistryError::Store(StoreError::Conflict {
+                field: "programme".into(),
+                code: "no_cash",
+                message: format!(
                     "a programme that pays cash: {} pays none (its members are insured through adhesions)",
                     programme.code
                 ),
-            ));
+            }));
         }
         let cap = match budget_cap {
             Some(c) if c < 0 => {
@@ -227,6 +302,7 @@ impl Payments {
             .into_iter()
             .find(|c| c.period == period);
         let resume_after = match &existing {
+            _ if !write => None,
             Some(c) if c.state == CycleState::Computing => c.last_household,
             Some(c) => {
                 return Err(RegistryError::Store(StoreError::Conflict {
@@ -351,6 +427,15 @@ impl Payments {
             after = Some(last);
             facts = next;
         }
+        if !write {
+            return Ok(Run::Preview(CyclePreview {
+                programme_code: programme.code.clone(),
+                period: period.to_string(),
+                entitlements: computed.iter().map(|(_, e, _)| e.len() as u64).sum(),
+                total,
+                skipped,
+            }));
+        }
         if resume_after.is_none()
             && let Some(cap) = cap
             && total > cap
@@ -395,11 +480,12 @@ impl Payments {
             }));
             pending_skipped += left;
             done += 1;
-            if rows.len() >= CYCLE_BATCH as usize || i + 1 == count {
+            if rows.len() >= self.batch_rows || i + 1 == count {
                 written += self
                     .store
                     .record_entitlements(cycle.id, &rows, household, pending_skipped)
                     .await?;
+                crate::faults::point("cycle.write");
                 rows.clear();
                 pending_skipped = 0;
                 progress.advance(done);
@@ -415,11 +501,12 @@ impl Payments {
             cycle.finish_ms = t.elapsed().as_millis() as u64,
             "cycle computed"
         );
-        Ok(CycleOutcome {
+        crate::faults::point("cycle.finished");
+        Ok(Run::Written(CycleOutcome {
             cycle,
             written,
             skipped,
-        })
+        }))
     }
 
     pub async fn approve_cycle(
@@ -430,7 +517,9 @@ impl Payments {
     ) -> Result<Cycle, RegistryError> {
         require(actor, Permission::ManagePayments)?;
         let change = self.registry.change(actor, reason)?;
-        Ok(self.store.approve_cycle(cycle, &change).await?)
+        let c = self.store.approve_cycle(cycle, &change).await?;
+        crate::faults::point("cycle.approved");
+        Ok(c)
     }
 
     pub async fn cancel_cycle(
@@ -557,6 +646,7 @@ impl Payments {
             let t = Instant::now();
             if let Some(b) = self.store.open_batch(cycle, kind, &change).await? {
                 out.push(b);
+                crate::faults::point("batch.opened");
             }
             tracing::debug!(
                 batch.kind = kind,
@@ -644,6 +734,7 @@ impl Payments {
         let t = Instant::now();
         let (updates, counts) = plan_reconciliation(lines, &current).map_err(line_error)?;
         let plan_t = t.elapsed();
+        crate::faults::point("reconcile.checked");
         let t = Instant::now();
         let file = NewReconciliation {
             file_sha256: file_sha256.to_string(),
@@ -662,6 +753,7 @@ impl Payments {
             reconcile.record_ms = t.elapsed().as_millis() as u64,
             "answer reconciled"
         );
+        crate::faults::point("reconcile.recorded");
         Ok(ReconcileOutcome {
             reconciliation: r,
             already_imported: false,
@@ -683,11 +775,11 @@ impl Payments {
             return Err(RegistryError::Store(StoreError::NotFound));
         };
         if p.programme().unit != Unit::Person {
-            return Err(invalid(
-                "programme",
-                "not_per_person",
-                "a programme whose members are enrolled one by one (unit = person)",
-            ));
+            return Err(RegistryError::Store(StoreError::Conflict {
+                field: "programme".into(),
+                code: "not_per_person",
+                message: "a programme whose members are enrolled one by one (unit = person)".into(),
+            }));
         }
         Ok(self
             .store

@@ -5,9 +5,9 @@ pub mod dto;
 pub mod duplicates;
 pub mod health;
 pub mod households;
+pub mod payments;
 pub mod persons;
 pub mod session;
-pub mod payments;
 pub mod targeting;
 pub mod territories;
 

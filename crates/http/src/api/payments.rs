@@ -7,8 +7,10 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use base64::Engine as _;
-use sanad_app::payments::files::{AnswerFormat, BatchFormat, Payer, check_means};
-use sanad_app::payments::service::{AdhesionAnswerOutcome, CycleOutcome, Payments, ReconcileOutcome};
+use sanad_app::payments::files::{BatchFormat, Payer, check_means};
+use sanad_app::payments::service::{
+    AdhesionAnswerOutcome, CycleOutcome, CyclePreview, Payments, ReconcileOutcome,
+};
 use sanad_app::payments::{
     AdhesionBatch, Batch, Cycle, Entitlement, EntitlementFilter, Payment, PaymentFilter,
     PaymentState,
@@ -156,6 +158,35 @@ pub async fn prepare_cycle(
     Ok((StatusCode::CREATED, axum::Json(out)))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PreviewCycle {
+    pub programme: String,
+    /// The month, `YYYY-MM`.
+    pub period: String,
+}
+
+/// What a cycle would pay (entitlements, total, who is left out and why), writing nothing.
+#[utoipa::path(post, path = "/api/v1/cycles/preview", tag = "payments", request_body = PreviewCycle,
+    responses((status = 200, body = CyclePreview), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")))]
+pub async fn preview_cycle(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Json(body): Json<PreviewCycle>,
+) -> Result<axum::Json<CyclePreview>, ApiError> {
+    Ok(axum::Json(
+        payments(&state)?
+            .preview_cycle(
+                &actor,
+                &body.programme,
+                &body.period,
+                &sanad_app::store::NoProgress,
+            )
+            .await
+            .map_err(not_found("programme"))?,
+    ))
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CycleParams {
@@ -175,6 +206,44 @@ pub async fn cycles(
             .cycles(&actor, params.programme.as_deref())
             .await?,
     ))
+}
+
+/// A page cursor `H<11 digits>[/P<11 digits>]` as a position: only the serials order the rows, so
+/// a cursor is not checked like an id (its check digit is ignored); serial 0 is the start.
+fn position(text: &str) -> Result<Option<(HouseholdId, Option<sanad_domain::PersonId>)>, ApiError> {
+    let bad = || {
+        ApiError::bad_field(
+            "after",
+            "cursor",
+            "`next_after` of a page: H and 11 digits, optionally /P and 11 digits",
+        )
+    };
+    let serial = |part: &str, prefix: char| -> Result<u64, ApiError> {
+        let digits = part.strip_prefix(prefix).ok_or_else(bad)?;
+        if digits.len() != 11 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        digits[..10].parse().map_err(|_| bad())
+    };
+    let (h, p) = match text.split_once('/') {
+        Some((h, p)) => (serial(h, 'H')?, Some(serial(p, 'P')?)),
+        None => (serial(text, 'H')?, None),
+    };
+    let Some(household) = HouseholdId::from_serial(h) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        household,
+        p.and_then(sanad_domain::PersonId::from_serial),
+    )))
+}
+
+fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(100),
+        Some(n) if (1..=1000).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::bad_field("limit", "range", "from 1 to 1000")),
+    }
 }
 
 fn cycle_id(text: &str) -> Result<i64, ApiError> {
@@ -234,9 +303,14 @@ pub async fn approve_cycle(
     ))
 }
 
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct CancelCycle {
+    pub reason: String,
+}
+
 /// Stops a cycle that is not approved (a reason is required).
 #[utoipa::path(post, path = "/api/v1/cycles/{id}/cancel", tag = "payments",
-    params(("id" = i64, Path, description = "Cycle id", minimum = 1)), request_body = Reason,
+    params(("id" = i64, Path, description = "Cycle id", minimum = 1)), request_body = CancelCycle,
     responses((status = 200, body = Cycle), (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -244,7 +318,7 @@ pub async fn cancel_cycle(
     State(state): State<AppState>,
     Caller(actor): Caller,
     Path(id): Path<String>,
-    Json(body): Json<Reason>,
+    Json(body): Json<CancelCycle>,
 ) -> Result<axum::Json<Cycle>, ApiError> {
     let id = cycle_id(&id)?;
     Ok(axum::Json(
@@ -284,18 +358,14 @@ pub async fn entitlements(
     Query(params): Query<EntitlementParams>,
 ) -> Result<axum::Json<EntitlementPage>, ApiError> {
     let id = cycle_id(&id)?;
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = page_limit(params.limit)?;
     let items = payments(&state)?
         .entitlements(
             &actor,
             EntitlementFilter {
                 cycle_id: id,
                 household_id: params.household_id,
-                after: params
-                    .after
-                    .as_deref()
-                    .map(crate::api::targeting::enrolment_cursor)
-                    .transpose()?,
+                after: params.after.as_deref().map(position).transpose()?.flatten(),
                 limit,
             },
         )
@@ -338,6 +408,7 @@ pub async fn open_batches(
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// `pain001` (ISO 20022 pain.001.001.09, the default) or `csv`.
+    #[param(inline)]
     pub format: Option<BatchFormat>,
 }
 
@@ -387,21 +458,42 @@ pub async fn export_batch(
     ))
 }
 
-/// A provider's answer file, as text or base64 (one of the two).
+/// A provider's answer file, as text or base64 (one of the two); camt.054 when it starts with `<`,
+/// CSV otherwise.
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct AnswerFile {
     #[serde(default)]
     pub file_name: String,
-    /// `camt054` or `csv`; guessed from the first byte when absent.
-    #[serde(default)]
-    pub format: Option<AnswerFormat>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "given")]
     pub content: Option<String>,
+    #[serde(default, deserialize_with = "given")]
+    pub content_base64: Option<String>,
+}
+
+/// A field that may be left out but, when given, is a string (never `null`).
+fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    String::deserialize(d).map(Some)
+}
+
+/// The insurer's answer file, as text or base64 (one of the two).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AdhesionAnswerFile {
     #[serde(default)]
+    pub file_name: String,
+    #[serde(default, deserialize_with = "given")]
+    pub content: Option<String>,
+    #[serde(default, deserialize_with = "given")]
     pub content_base64: Option<String>,
 }
 
 fn file_bytes(body: &AnswerFile) -> Result<Vec<u8>, ApiError> {
+    if body.file_name.chars().count() > 255 {
+        return Err(ApiError::bad_field(
+            "file_name",
+            "length",
+            "at most 255 characters",
+        ));
+    }
     match (&body.content, &body.content_base64) {
         (Some(text), None) => Ok(text.as_bytes().to_vec()),
         (None, Some(b64)) => base64::engine::general_purpose::STANDARD
@@ -429,7 +521,7 @@ pub async fn reconcile(
     let bytes = file_bytes(&body)?;
     Ok(axum::Json(
         payments(&state)?
-            .reconcile_file(&actor, &bytes, &body.file_name, body.format)
+            .reconcile_file(&actor, &bytes, &body.file_name, None)
             .await?,
     ))
 }
@@ -461,7 +553,7 @@ pub async fn list_payments(
     Caller(actor): Caller,
     Query(params): Query<PaymentParams>,
 ) -> Result<axum::Json<PaymentPage>, ApiError> {
-    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = page_limit(params.limit)?;
     let items = payments(&state)?
         .payments(
             &actor,
@@ -528,23 +620,24 @@ pub async fn export_adhesions(
     let (bytes, written) = p.write_adhesions(&actor, &batch, Vec::new()).await?;
     p.mark_adhesions_exported(&actor, id, &written.sha256)
         .await?;
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
-        bytes,
-    ))
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes))
 }
 
 /// Reads the insurer's answer (accepted with its number, or rejected with a reason): all lines or
 /// none, exactly once.
-#[utoipa::path(post, path = "/api/v1/adhesion-answers", tag = "payments", request_body = AnswerFile,
+#[utoipa::path(post, path = "/api/v1/adhesion-answers", tag = "payments", request_body = AdhesionAnswerFile,
     responses((status = 200, body = AdhesionAnswerOutcome), (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
 pub async fn adhesion_answer(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Json(body): Json<AnswerFile>,
+    Json(body): Json<AdhesionAnswerFile>,
 ) -> Result<axum::Json<AdhesionAnswerOutcome>, ApiError> {
-    let bytes = file_bytes(&body)?;
+    let bytes = file_bytes(&AnswerFile {
+        file_name: body.file_name.clone(),
+        content: body.content,
+        content_base64: body.content_base64,
+    })?;
     Ok(axum::Json(
         payments(&state)?
             .adhesion_answer_file(&actor, &bytes, &body.file_name)

@@ -164,4 +164,3 @@ pub async fn set_up_targeting(app: &App) {
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
 }
-
