@@ -14,6 +14,7 @@ mod postgres;
 mod rows;
 mod sqlite;
 mod sqlite_bulk;
+mod sqlite_payments;
 mod sqlite_targeting;
 mod sqlite_writer;
 #[cfg(feature = "testkit")]

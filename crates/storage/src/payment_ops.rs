@@ -337,6 +337,7 @@ async fn op_payment_means(db: &Ctx, household: HouseholdId) -> Result<Option<Mea
     }))
 }
 
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn op_cycle_inputs(
     db: &Ctx,
     programme_code: &str,
@@ -445,77 +446,7 @@ async fn op_start_cycle(db: &Ctx, c: &NewCycle, change: &Change) -> Result<Cycle
     Ok(cycle)
 }
 
-async fn op_record_entitlements(
-    db: &Ctx,
-    cycle: i64,
-    rows: &[Entitlement],
-    last: HouseholdId,
-    skipped: u64,
-) -> Result<u64, StoreError> {
-    let mut tx = begin_write(db).await?;
-    let state: Option<String> = sqlx::query_scalar("SELECT state FROM cycles WHERE id = $1")
-        .bind(cycle)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?;
-    match state.as_deref() {
-        None => return Err(StoreError::NotFound),
-        Some("computing") => {}
-        Some(other) => {
-            return Err(conflict(
-                "cycle",
-                "cycle_not_computing",
-                format!("a cycle being computed: cycle {cycle} is {other}"),
-            ));
-        }
-    }
-    let mut added = 0u64;
-    for chunk in rows.chunks(JSON_ROWS_PER_STATEMENT) {
-        let json: Vec<serde_json::Value> = chunk
-            .iter()
-            .map(|e| {
-                serde_json::json!([
-                    serial_h(e.household_id),
-                    person_key(e.person_id),
-                    e.household_version,
-                    e.index,
-                    e.amount
-                ])
-            })
-            .collect();
-        let source = json_rows(&[
-            ("household_id", "BIGINT"),
-            ("person_id", "BIGINT"),
-            ("household_version", "BIGINT"),
-            ("pmt_index", "DOUBLE PRECISION"),
-            ("amount", "BIGINT"),
-        ]);
-        let sql = format!(
-            "INSERT INTO entitlements (cycle_id, household_id, person_id, household_version, \
-             pmt_index, amount) SELECT $2, household_id, person_id, household_version, pmt_index, \
-             amount FROM {source} WHERE TRUE ON CONFLICT (cycle_id, household_id, person_id) DO NOTHING"
-        );
-        let done = sqlx::query(AssertSqlSafe(sql))
-            .bind(serde_json::Value::Array(json).to_string())
-            .bind(cycle)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        added += done.rows_affected();
-    }
-    sqlx::query(
-        "UPDATE cycles SET last_household = $2, skipped = skipped + $3 WHERE id = $1",
-    )
-    .bind(cycle)
-    .bind(serial_h(last))
-    .bind(i64::try_from(skipped).unwrap_or(i64::MAX))
-    .execute(&mut *tx)
-    .await
-    .map_err(db_error)?;
-    tx.commit().await.map_err(db_error)?;
-    Ok(added)
-}
-
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn op_finish_cycle(db: &Ctx, cycle: i64, change: &Change) -> Result<Cycle, StoreError> {
     let at = sanad_domain::audit::storable_time(change.at);
     let mut tx = begin_write(db).await?;
@@ -572,32 +503,19 @@ async fn op_finish_cycle(db: &Ctx, cycle: i64, change: &Change) -> Result<Cycle,
 }
 
 /// SHA-256 over the entitlements of a cycle, one line each (`household person version amount`)
-/// in key order.
+/// in key order, worked out by the server (PostgreSQL only: on SQLite, `sqlite_payments` hashes
+/// the rows as it reads them): millions of rows need not cross the connection.
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn entitlements_digest(tx: &mut Tx, cycle: i64) -> Result<String, StoreError> {
-    use sha2::Digest as _;
-    let mut hasher = sha2::Sha256::new();
-    let mut after = (0i64, -1i64);
-    loop {
-        let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT household_id, person_id, household_version, amount FROM entitlements \
-             WHERE cycle_id = $1 AND (household_id > $2 OR (household_id = $2 AND person_id > $3)) \
-             ORDER BY household_id, person_id LIMIT 50000",
-        )
-        .bind(cycle)
-        .bind(after.0)
-        .bind(after.1)
-        .fetch_all(&mut **tx)
-        .await
-        .map_err(db_error)?;
-        let Some(&(h, p, _, _)) = rows.last() else {
-            break;
-        };
-        for (h, p, v, a) in &rows {
-            hasher.update(format!("{h}\t{p}\t{v}\t{a}\n").as_bytes());
-        }
-        after = (h, p);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    sqlx::query_scalar(
+        "SELECT encode(sha256(convert_to(COALESCE(string_agg(household_id::text || E'\\t' || \
+         person_id::text || E'\\t' || household_version::text || E'\\t' || amount::text || E'\\n', '' \
+         ORDER BY household_id, person_id), ''), 'UTF8')), 'hex') FROM entitlements WHERE cycle_id = $1",
+    )
+    .bind(cycle)
+    .fetch_one(&mut **tx)
+    .await
+    .map_err(db_error)
 }
 
 async fn op_approve_cycle(db: &Ctx, cycle: i64, change: &Change) -> Result<Cycle, StoreError> {
@@ -762,6 +680,7 @@ async fn batch_in(tx: &mut Tx, id: i64) -> Result<Batch, StoreError> {
     row.ok_or(StoreError::NotFound)?.into_batch()
 }
 
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn op_open_batch(
     db: &Ctx,
     cycle: i64,
@@ -882,6 +801,7 @@ async fn op_batches(db: &Ctx, cycle: i64) -> Result<Vec<Batch>, StoreError> {
     rows.into_iter().map(BatchRow::into_batch).collect()
 }
 
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn op_batch_payments(
     db: &Ctx,
     batch: i64,
@@ -902,6 +822,7 @@ async fn op_batch_payments(
     rows.into_iter().map(PaymentRow::into_payment).collect()
 }
 
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn op_mark_exported(
     db: &Ctx,
     batch: i64,
@@ -981,30 +902,6 @@ async fn op_payments(db: &Ctx, f: &PaymentFilter) -> Result<Vec<Payment>, StoreE
     rows.into_iter().map(PaymentRow::into_payment).collect()
 }
 
-async fn op_payment_checks(db: &Ctx, ids: &[i64]) -> Result<Vec<PaymentCheck>, StoreError> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(JSON_ROWS_PER_STATEMENT) {
-        let json = serde_json::Value::from(chunk.iter().map(|i| serde_json::json!([i])).collect::<Vec<_>>());
-        let source = json_rows(&[("id", "BIGINT")]);
-        let sql = format!(
-            "SELECT p.id, p.state, p.amount FROM payments p JOIN {source} ON p.id = j.id"
-        );
-        let rows: Vec<(i64, String, i64)> = sqlx::query_as(AssertSqlSafe(sql))
-            .bind(json.to_string())
-            .fetch_all(&db.pool)
-            .await
-            .map_err(db_error)?;
-        for (id, state, amount) in rows {
-            out.push(PaymentCheck {
-                id,
-                state: crate::rows::vocab("payment state", &state, PaymentState::parse)?,
-                amount,
-            });
-        }
-    }
-    Ok(out)
-}
-
 async fn op_reconciliation(db: &Ctx, sha: &str) -> Result<Option<Reconciliation>, StoreError> {
     let sql = format!("SELECT {RECONCILIATION_COLUMNS} FROM reconciliations WHERE file_sha256 = $1");
     let row: Option<ReconciliationRow> = sqlx::query_as(AssertSqlSafe(sql))
@@ -1015,6 +912,7 @@ async fn op_reconciliation(db: &Ctx, sha: &str) -> Result<Option<Reconciliation>
     row.map(ReconciliationRow::into_record).transpose()
 }
 
+#[allow(dead_code)] // On SQLite, `sqlite_payments` takes this path (see the `*_impl` methods).
 async fn op_record_reconciliation(
     db: &Ctx,
     file: &NewReconciliation,
@@ -1553,7 +1451,8 @@ async fn op_adhesions(
     rows.into_iter().map(AdhesionRow::into_adhesion).collect()
 }
 
-/// The port on this backend's context; the store types delegate to it.
+/// The port on this backend's context; the store types delegate to it. The bulk paths go through
+/// each store's `*_impl` methods: SQLite runs them on its batch connections (`sqlite_payments`).
 macro_rules! impl_payment_store {
     ($store:ty) => {
         #[async_trait]
@@ -1568,16 +1467,16 @@ macro_rules! impl_payment_store {
                 op_import_payment_means(&self.ctx, rows, change).await
             }
             async fn cycle_inputs(&self, programme_code: &str, after: Option<HouseholdId>, upto: HouseholdId) -> Result<Vec<CycleInput>, StoreError> {
-                op_cycle_inputs(&self.ctx, programme_code, after, upto).await
+                self.cycle_inputs_impl(programme_code, after, upto).await
             }
             async fn start_cycle(&self, cycle: &NewCycle, change: &Change) -> Result<Cycle, StoreError> {
                 op_start_cycle(&self.ctx, cycle, change).await
             }
             async fn record_entitlements(&self, cycle: i64, rows: &[Entitlement], last: HouseholdId, skipped: u64) -> Result<u64, StoreError> {
-                op_record_entitlements(&self.ctx, cycle, rows, last, skipped).await
+                self.record_entitlements_impl(cycle, rows, last, skipped).await
             }
             async fn finish_cycle(&self, cycle: i64, change: &Change) -> Result<Cycle, StoreError> {
-                op_finish_cycle(&self.ctx, cycle, change).await
+                self.finish_cycle_impl(cycle, change).await
             }
             async fn approve_cycle(&self, cycle: i64, change: &Change) -> Result<Cycle, StoreError> {
                 op_approve_cycle(&self.ctx, cycle, change).await
@@ -1595,7 +1494,7 @@ macro_rules! impl_payment_store {
                 op_entitlements(&self.ctx, filter).await
             }
             async fn open_batch(&self, cycle: i64, kind: &str, change: &Change) -> Result<Option<Batch>, StoreError> {
-                op_open_batch(&self.ctx, cycle, kind, change).await
+                self.open_batch_impl(cycle, kind, change).await
             }
             async fn batch(&self, id: i64) -> Result<Option<Batch>, StoreError> {
                 op_batch(&self.ctx, id).await
@@ -1604,22 +1503,22 @@ macro_rules! impl_payment_store {
                 op_batches(&self.ctx, cycle).await
             }
             async fn batch_payments(&self, batch: i64, after: Option<i64>, limit: u32) -> Result<Vec<Payment>, StoreError> {
-                op_batch_payments(&self.ctx, batch, after, limit).await
+                self.batch_payments_impl(batch, after, limit).await
             }
             async fn mark_exported(&self, batch: i64, file_sha256: &str, change: &Change) -> Result<Batch, StoreError> {
-                op_mark_exported(&self.ctx, batch, file_sha256, change).await
+                self.mark_exported_impl(batch, file_sha256, change).await
             }
             async fn payments(&self, filter: &PaymentFilter) -> Result<Vec<Payment>, StoreError> {
                 op_payments(&self.ctx, filter).await
             }
             async fn payment_checks(&self, ids: &[i64]) -> Result<Vec<PaymentCheck>, StoreError> {
-                op_payment_checks(&self.ctx, ids).await
+                self.payment_checks_impl(ids).await
             }
             async fn reconciliation(&self, file_sha256: &str) -> Result<Option<Reconciliation>, StoreError> {
                 op_reconciliation(&self.ctx, file_sha256).await
             }
             async fn record_reconciliation(&self, file: &NewReconciliation, updates: &[PaymentUpdate], change: &Change) -> Result<Reconciliation, StoreError> {
-                op_record_reconciliation(&self.ctx, file, updates, change).await
+                self.record_reconciliation_impl(file, updates, change).await
             }
             async fn open_adhesion_batch(&self, programme_code: &str, change: &Change) -> Result<Option<AdhesionBatch>, StoreError> {
                 op_open_adhesion_batch(&self.ctx, programme_code, change).await

@@ -274,6 +274,150 @@ impl PgStore {
     }
 }
 
+/// The bulk paths of payments (see `impl_payment_store!`): the shared code, but bulk rows travel
+/// as typed arrays (`UNNEST`), which the server reads without parsing JSON.
+impl PgStore {
+    async fn cycle_inputs_impl(
+        &self,
+        programme_code: &str,
+        after: Option<HouseholdId>,
+        upto: HouseholdId,
+    ) -> Result<Vec<sanad_app::payments::CycleInput>, StoreError> {
+        op_cycle_inputs(&self.ctx, programme_code, after, upto).await
+    }
+
+    async fn record_entitlements_impl(
+        &self,
+        cycle: i64,
+        rows: &[sanad_app::payments::Entitlement],
+        last: HouseholdId,
+        skipped: u64,
+    ) -> Result<u64, StoreError> {
+        let mut tx = begin_write(&self.ctx).await?;
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM cycles WHERE id = $1 FOR UPDATE")
+                .bind(cycle)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        match state.as_deref() {
+            None => return Err(StoreError::NotFound),
+            Some("computing") => {}
+            Some(other) => {
+                return Err(StoreError::Conflict {
+                    field: "cycle".into(),
+                    code: "cycle_not_computing",
+                    message: format!("a cycle being computed: cycle {cycle} is {other}"),
+                });
+            }
+        }
+        let households: Vec<i64> = rows.iter().map(|e| serial_h(e.household_id)).collect();
+        let persons: Vec<i64> = rows.iter().map(|e| person_key(e.person_id)).collect();
+        let versions: Vec<i64> = rows
+            .iter()
+            .map(|e| i64::from(e.household_version))
+            .collect();
+        let indexes: Vec<Option<f64>> = rows.iter().map(|e| e.index).collect();
+        let amounts: Vec<i64> = rows.iter().map(|e| e.amount).collect();
+        let added = sqlx::query(
+            "INSERT INTO entitlements (cycle_id, household_id, person_id, household_version, \
+             pmt_index, amount) SELECT $1, h, p, v, i, a \
+             FROM UNNEST($2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::DOUBLE PRECISION[], $6::BIGINT[]) \
+             AS r(h, p, v, i, a) ON CONFLICT (cycle_id, household_id, person_id) DO NOTHING",
+        )
+        .bind(cycle)
+        .bind(&households)
+        .bind(&persons)
+        .bind(&versions)
+        .bind(&indexes)
+        .bind(&amounts)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        sqlx::query("UPDATE cycles SET last_household = $2, skipped = skipped + $3 WHERE id = $1")
+            .bind(cycle)
+            .bind(serial_h(last))
+            .bind(i64::try_from(skipped).unwrap_or(i64::MAX))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(added)
+    }
+
+    async fn finish_cycle_impl(
+        &self,
+        cycle: i64,
+        change: &Change,
+    ) -> Result<sanad_app::payments::Cycle, StoreError> {
+        op_finish_cycle(&self.ctx, cycle, change).await
+    }
+
+    async fn batch_payments_impl(
+        &self,
+        batch: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<sanad_app::payments::Payment>, StoreError> {
+        op_batch_payments(&self.ctx, batch, after, limit).await
+    }
+
+    async fn payment_checks_impl(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<sanad_app::payments::PaymentCheck>, StoreError> {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT p.id, p.state, p.amount FROM payments p \
+             JOIN UNNEST($1::BIGINT[]) AS j(id) ON p.id = j.id",
+        )
+        .bind(ids)
+        .fetch_all(&self.ctx.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter()
+            .map(|(id, state, amount)| {
+                Ok(sanad_app::payments::PaymentCheck {
+                    id,
+                    state: crate::rows::vocab(
+                        "payment state",
+                        &state,
+                        sanad_app::payments::PaymentState::parse,
+                    )?,
+                    amount,
+                })
+            })
+            .collect()
+    }
+
+    async fn open_batch_impl(
+        &self,
+        cycle: i64,
+        kind: &str,
+        change: &Change,
+    ) -> Result<Option<sanad_app::payments::Batch>, StoreError> {
+        op_open_batch(&self.ctx, cycle, kind, change).await
+    }
+
+    async fn mark_exported_impl(
+        &self,
+        batch: i64,
+        file_sha256: &str,
+        change: &Change,
+    ) -> Result<sanad_app::payments::Batch, StoreError> {
+        op_mark_exported(&self.ctx, batch, file_sha256, change).await
+    }
+
+    async fn record_reconciliation_impl(
+        &self,
+        file: &sanad_app::payments::NewReconciliation,
+        updates: &[sanad_app::payments::PaymentUpdate],
+        change: &Change,
+    ) -> Result<sanad_app::payments::Reconciliation, StoreError> {
+        op_record_reconciliation(&self.ctx, file, updates, change).await
+    }
+}
+
 /// Appends one field in COPY text format: `\N` for NULL, backslash escapes for the separators.
 fn field(out: &mut String, value: Option<&str>) {
     if !out.is_empty() && !out.ends_with('\n') {

@@ -61,7 +61,7 @@ fn json_rows(columns: &[(&str, &str)]) -> String {
 const JSON_ROWS_PER_STATEMENT: usize = 10_000;
 
 /// A ten-digit pick-up code, drawn by the database for each payment.
-const RANDOM_CODE: &str = "printf('%010d', abs(random() % 10000000000))";
+const RANDOM_CODE: &str = crate::sqlite_payments::RANDOM_CODE;
 
 include!("payment_ops.rs");
 
@@ -199,6 +199,152 @@ impl SqliteStore {
         .map_err(|e| StoreError::Internal(e.to_string()))?
     }
 }
+
+/// The bulk paths of payments, on the batch connections (`crate::sqlite_payments`), off the async
+/// runtime's threads: reads on the reader, writes on the batch writer.
+impl SqliteStore {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        writer: bool,
+        work: impl FnOnce(
+            &crate::sqlite_targeting::BatchConnection,
+            &std::path::Path,
+        ) -> Result<T, StoreError>
+        + Send
+        + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = if writer {
+            self.batch.clone()
+        } else {
+            self.batch_reader.clone()
+        };
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || work(&conn, &path))
+            .await
+            .map_err(|e| StoreError::Internal(e.to_string()))?
+    }
+
+    async fn cycle_inputs_impl(
+        &self,
+        programme_code: &str,
+        after: Option<HouseholdId>,
+        upto: HouseholdId,
+    ) -> Result<Vec<sanad_app::payments::CycleInput>, StoreError> {
+        let code = programme_code.to_string();
+        let (after, upto) = (after.map(serial_h).unwrap_or(0), serial_h(upto));
+        // On the batch connection: the cycle's computation reads the next facts on the reader
+        // meanwhile, and writes nothing before every input is read.
+        self.blocking(true, move |c, p| {
+            crate::sqlite_payments::cycle_inputs(c, p, &code, after, upto)
+        })
+        .await
+    }
+
+    async fn record_entitlements_impl(
+        &self,
+        cycle: i64,
+        rows: &[sanad_app::payments::Entitlement],
+        last: HouseholdId,
+        skipped: u64,
+    ) -> Result<u64, StoreError> {
+        let rows = rows.to_vec();
+        let last = serial_h(last);
+        self.blocking(true, move |c, p| {
+            crate::sqlite_payments::record_entitlements(c, p, cycle, &rows, last, skipped)
+        })
+        .await
+    }
+
+    async fn finish_cycle_impl(
+        &self,
+        cycle: i64,
+        change: &Change,
+    ) -> Result<sanad_app::payments::Cycle, StoreError> {
+        let change2 = change.clone();
+        self.blocking(true, move |c, p| {
+            crate::sqlite_payments::finish_cycle(c, p, cycle, &change2)
+        })
+        .await?;
+        op_cycle(&self.ctx, cycle)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn batch_payments_impl(
+        &self,
+        batch: i64,
+        after: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<sanad_app::payments::Payment>, StoreError> {
+        let after = after.unwrap_or(0);
+        self.blocking(false, move |c, p| {
+            crate::sqlite_payments::batch_payments(c, p, batch, after, limit)
+        })
+        .await
+    }
+
+    async fn payment_checks_impl(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<sanad_app::payments::PaymentCheck>, StoreError> {
+        let ids = ids.to_vec();
+        self.blocking(false, move |c, p| {
+            crate::sqlite_payments::payment_checks(c, p, &ids)
+        })
+        .await
+    }
+
+    async fn open_batch_impl(
+        &self,
+        cycle: i64,
+        kind: &str,
+        change: &Change,
+    ) -> Result<Option<sanad_app::payments::Batch>, StoreError> {
+        let (kind, change) = (kind.to_string(), change.clone());
+        let opened = self
+            .blocking(true, move |c, p| {
+                crate::sqlite_payments::open_batch(c, p, cycle, &kind, &change)
+            })
+            .await?;
+        match opened {
+            Some(id) => op_batch(&self.ctx, id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn mark_exported_impl(
+        &self,
+        batch: i64,
+        file_sha256: &str,
+        change: &Change,
+    ) -> Result<sanad_app::payments::Batch, StoreError> {
+        let (sha, change) = (file_sha256.to_string(), change.clone());
+        self.blocking(true, move |c, p| {
+            crate::sqlite_payments::mark_exported(c, p, batch, &sha, &change)
+        })
+        .await?;
+        op_batch(&self.ctx, batch)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    async fn record_reconciliation_impl(
+        &self,
+        file: &sanad_app::payments::NewReconciliation,
+        updates: &[sanad_app::payments::PaymentUpdate],
+        change: &Change,
+    ) -> Result<sanad_app::payments::Reconciliation, StoreError> {
+        let (file2, updates, change2) = (file.clone(), updates.to_vec(), change.clone());
+        self.blocking(true, move |c, p| {
+            crate::sqlite_payments::record_reconciliation(c, p, &file2, &updates, &change2)
+        })
+        .await?;
+        op_reconciliation(&self.ctx, &file.file_sha256)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+}
+
 audit_log_store!(SqliteStore);
 
 registry_store!(SqliteStore {

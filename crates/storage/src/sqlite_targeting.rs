@@ -24,7 +24,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::rows::{amount, corrupt, household_id, person_id, serial_h, serial_p, vocab};
 
-fn err(e: rusqlite::Error) -> StoreError {
+pub(crate) fn err(e: rusqlite::Error) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(ref f, _)
             if matches!(
@@ -49,7 +49,7 @@ impl std::fmt::Debug for BatchConnection {
 }
 
 impl BatchConnection {
-    fn with<T>(
+    pub(crate) fn with<T>(
         &self,
         path: &Path,
         work: impl FnOnce(&mut Connection) -> Result<T, StoreError>,

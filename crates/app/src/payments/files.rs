@@ -288,11 +288,15 @@ impl Payments {
         };
         let mut after = None;
         let mut records = 0u64;
+        let (mut read_t, mut write_t) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
         loop {
+            let t = std::time::Instant::now();
             let page = self.batch_payments(actor, batch.id, after, PAGE).await?;
+            read_t += t.elapsed();
             let Some(last) = page.last().map(|p| p.id) else {
                 break;
             };
+            let t = std::time::Instant::now();
             for p in &page {
                 let means = payment_means(p)?;
                 let amount = Amount::from_centimes(p.amount)
@@ -309,8 +313,14 @@ impl Payments {
                 }
                 records += 1;
             }
+            write_t += t.elapsed();
             after = Some(last);
         }
+        tracing::debug!(
+            batch.read_ms = read_t.as_millis() as u64,
+            batch.write_ms = write_t.as_millis() as u64,
+            "batch file written"
+        );
         let hashing = match writer {
             Any::Xml(w) => w.finish().map_err(internal)?,
             Any::Csv(w) => w.finish().map_err(internal)?,
@@ -365,7 +375,12 @@ impl Payments {
             .commit(true)
             .map_err(|e| internal(format!("cannot write {}: {e}", path.display())))?;
         crate::faults::point("export.written");
+        let t = std::time::Instant::now();
         let b = self.mark_exported(actor, batch, &written.sha256).await?;
+        tracing::debug!(
+            batch.mark_ms = t.elapsed().as_millis() as u64,
+            "batch marked exported"
+        );
         crate::faults::point("export.recorded");
         Ok((b, written))
     }
@@ -381,8 +396,13 @@ impl Payments {
         format: Option<AnswerFormat>,
     ) -> Result<ReconcileOutcome, RegistryError> {
         let format = format.unwrap_or_else(|| AnswerFormat::sniff(bytes));
+        let t = std::time::Instant::now();
         let lines = read_answer(bytes, format)?;
         let sha = hex::encode(sha2::Sha256::digest(bytes));
+        tracing::debug!(
+            reconcile.read_ms = t.elapsed().as_millis() as u64,
+            "answer read"
+        );
         self.reconcile(actor, &lines, &sha, file_name, format.as_str())
             .await
     }

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sanad_domain::{HouseholdId, ValidationErrors};
 use sanad_programmes::{Frequency, Unit};
@@ -326,16 +327,22 @@ impl Payments {
         let mut total: i64 = 0;
         let mut after = resume_after;
         let mut households = 0u64;
-        loop {
-            let facts = self
-                .targeting
-                .store()
-                .facts_batch(after, CYCLE_BATCH, period_start)
-                .await?;
-            let Some(last) = facts.last().map(|f| f.household_id) else {
-                break;
-            };
-            let inputs = self.store.cycle_inputs(programme_code, after, last).await?;
+        let (mut read_t, mut decide_t) = (Duration::ZERO, Duration::ZERO);
+        let facts_store = self.targeting.store();
+        let mut facts = facts_store
+            .facts_batch(after, CYCLE_BATCH, period_start)
+            .await?;
+        while let Some(last) = facts.last().map(|f| f.household_id) {
+            // The next step's facts are read while this step's enrolments are (on SQLite, on
+            // another connection; on PostgreSQL, another pooled connection).
+            let t = Instant::now();
+            let (inputs, next) = tokio::join!(
+                self.store.cycle_inputs(programme_code, after, last),
+                facts_store.facts_batch(Some(last), CYCLE_BATCH, period_start),
+            );
+            let (inputs, next) = (inputs?, next?);
+            read_t += t.elapsed();
+            let t = Instant::now();
             let mut by_household: HashMap<HouseholdId, Vec<&super::CycleInput>> = HashMap::new();
             for i in &inputs {
                 by_household.entry(i.household_id).or_default().push(i);
@@ -414,9 +421,11 @@ impl Payments {
                 }
                 computed.push((f.household_id, owed, left));
             }
+            decide_t += t.elapsed();
             households += facts.len() as u64;
             progress.advance(households);
             after = Some(last);
+            facts = next;
         }
         if !write {
             return Ok(Run::Preview(CyclePreview {
@@ -444,6 +453,7 @@ impl Payments {
         }
 
         // Then write, resumably.
+        let write_t = Instant::now();
         let cycle = self
             .store
             .start_cycle(
@@ -481,7 +491,16 @@ impl Payments {
                 progress.advance(done);
             }
         }
+        let write_t = write_t.elapsed();
+        let t = Instant::now();
         let cycle = self.store.finish_cycle(cycle.id, &change).await?;
+        tracing::debug!(
+            cycle.read_ms = read_t.as_millis() as u64,
+            cycle.decide_ms = decide_t.as_millis() as u64,
+            cycle.write_ms = write_t.as_millis() as u64,
+            cycle.finish_ms = t.elapsed().as_millis() as u64,
+            "cycle computed"
+        );
         crate::faults::point("cycle.finished");
         Ok(Run::Written(CycleOutcome {
             cycle,
@@ -624,10 +643,16 @@ impl Payments {
         let change = self.registry.change(actor, reason)?;
         let mut out = Vec::new();
         for kind in KINDS {
+            let t = Instant::now();
             if let Some(b) = self.store.open_batch(cycle, kind, &change).await? {
                 out.push(b);
                 crate::faults::point("batch.opened");
             }
+            tracing::debug!(
+                batch.kind = kind,
+                batch.open_ms = t.elapsed().as_millis() as u64,
+                "batch opened"
+            );
         }
         Ok(out)
     }
@@ -691,6 +716,7 @@ impl Payments {
                 already_imported: true,
             });
         }
+        let t0 = Instant::now();
         let mut ids: Vec<i64> = lines
             .iter()
             .filter_map(|l| super::payment_of(&l.end_to_end_id))
@@ -704,8 +730,12 @@ impl Payments {
             .into_iter()
             .map(|c| (c.id, c))
             .collect();
+        let checks_t = t0.elapsed();
+        let t = Instant::now();
         let (updates, counts) = plan_reconciliation(lines, &current).map_err(line_error)?;
+        let plan_t = t.elapsed();
         crate::faults::point("reconcile.checked");
+        let t = Instant::now();
         let file = NewReconciliation {
             file_sha256: file_sha256.to_string(),
             file_name: file_name.to_string(),
@@ -717,6 +747,12 @@ impl Payments {
             .store
             .record_reconciliation(&file, &updates, &change)
             .await?;
+        tracing::debug!(
+            reconcile.checks_ms = checks_t.as_millis() as u64,
+            reconcile.plan_ms = plan_t.as_millis() as u64,
+            reconcile.record_ms = t.elapsed().as_millis() as u64,
+            "answer reconciled"
+        );
         crate::faults::point("reconcile.recorded");
         Ok(ReconcileOutcome {
             reconciliation: r,
