@@ -416,7 +416,7 @@ pub struct ExportParams {
 /// same file every time: asking again gives the same bytes.
 #[utoipa::path(post, path = "/api/v1/batches/{id}/export", tag = "payments",
     params(("id" = i64, Path, description = "Batch id", minimum = 1), ExportParams),
-    responses((status = 200, description = "The file", content_type = "application/xml", body = String),
+    responses((status = 200, description = "The file (pain.001 XML or CSV), as a download", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")))]
@@ -438,13 +438,9 @@ pub async fn export_batch(
     {
         p.mark_exported(&actor, id, &written.sha256).await?;
     }
-    let content_type = match format {
-        BatchFormat::Pain001 => "application/xml",
-        BatchFormat::Csv => "text/csv; charset=utf-8",
-    };
     Ok((
         [
-            (header::CONTENT_TYPE, content_type.to_string()),
+            (header::CONTENT_TYPE, "application/octet-stream".to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!(
