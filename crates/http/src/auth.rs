@@ -345,17 +345,19 @@ pub async fn form_csrf(
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     let (mut parts, body) = request.into_parts();
-    let is_form = parts
+    let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';').next().is_some_and(|m| {
-                m.trim()
-                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-            })
-        });
-    if !is_form
+        .unwrap_or("")
+        .to_string();
+    let media = content_type.split(';').next().unwrap_or("").trim();
+    let is_form = media.eq_ignore_ascii_case("application/x-www-form-urlencoded");
+    let boundary = media
+        .eq_ignore_ascii_case("multipart/form-data")
+        .then(|| multipart_boundary(&content_type))
+        .flatten();
+    if !(is_form || boundary.is_some())
         || is_safe(&parts.method)
         || parts.headers.contains_key(CSRF_HEADER)
         || session_token(&parts).is_none()
@@ -371,10 +373,13 @@ pub async fn form_csrf(
     struct Field {
         csrf_token: Option<String>,
     }
-    if let Ok(Field {
-        csrf_token: Some(token),
-    }) = serde_urlencoded::from_bytes::<Field>(&bytes)
-    {
+    let token = match &boundary {
+        Some(boundary) => multipart_field(&bytes, boundary, CSRF_FIELD),
+        None => serde_urlencoded::from_bytes::<Field>(&bytes)
+            .ok()
+            .and_then(|f| f.csrf_token),
+    };
+    if let Some(token) = token {
         parts.extensions.insert(FormCsrf(token));
     }
     next.run(axum::extract::Request::from_parts(
@@ -382,6 +387,49 @@ pub async fn form_csrf(
         axum::body::Body::from(bytes),
     ))
     .await
+}
+
+/// The boundary of a `multipart/form-data` content type.
+fn multipart_boundary(content_type: &str) -> Option<String> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (name, value) = p.trim().split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"').to_string())
+            .filter(|b| !b.is_empty() && b.len() <= 200)
+    })
+}
+
+/// The text value of one small field of a multipart body (the CSRF token of an upload form);
+/// files and other fields are left to the handler.
+fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let wanted = format!("name=\"{name}\"");
+    let text = body;
+    let mut at = 0;
+    while let Some(start) = find(&text[at..], delimiter.as_bytes()).map(|i| i + at) {
+        let part = start + delimiter.len();
+        let headers_end = find(&text[part..], b"\r\n\r\n").map(|i| i + part)?;
+        let headers = std::str::from_utf8(&text[part..headers_end]).ok()?;
+        let value_start = headers_end + 4;
+        let next = find(&text[value_start..], delimiter.as_bytes()).map(|i| i + value_start)?;
+        let is_wanted = headers.lines().any(|l| {
+            l.to_ascii_lowercase().starts_with("content-disposition")
+                && l.contains(&wanted)
+                && !l.contains("filename=")
+        });
+        if is_wanted {
+            let value = std::str::from_utf8(&text[value_start..next]).ok()?;
+            let value = value.strip_suffix("\r\n").unwrap_or(value);
+            return (value.len() <= 256).then(|| value.to_string());
+        }
+        at = next;
+    }
+    None
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn is_safe(method: &axum::http::Method) -> bool {
@@ -441,4 +489,24 @@ pub fn purpose(parts: &axum::http::HeaderMap) -> sanad_app::registry::Purpose {
         .filter(|s| !s.trim().is_empty())
         .unwrap_or_else(|| "consultation".to_string());
     sanad_app::registry::Purpose(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_csrf_field_of_an_upload_form_is_read() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\nname=\"csrf_token\"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc123\r\n--XyZ--\r\n";
+        assert_eq!(
+            multipart_field(body, "XyZ", CSRF_FIELD).as_deref(),
+            Some("abc123")
+        );
+        assert_eq!(multipart_field(body, "other", CSRF_FIELD), None);
+        assert_eq!(
+            multipart_boundary("multipart/form-data; boundary=\"XyZ\"").as_deref(),
+            Some("XyZ")
+        );
+        assert_eq!(multipart_boundary("multipart/form-data"), None);
+    }
 }

@@ -53,6 +53,21 @@ impl ApiError {
         self.status
     }
 
+    /// The stable machine code (`validation`, `not_found` …).
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The detail sentence, when there is one.
+    pub fn detail_text(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+
+    /// The fields at fault, for input errors.
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self

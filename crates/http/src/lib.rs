@@ -1,5 +1,5 @@
 //! Sanad's HTTP layer: the REST API under `/api/v1` (OpenAPI 3.1 document and an offline
-//! documentation page), the home page, the login pages (password form and OpenID Connect), and the
+//! documentation page), the pages of the web window (`pages`, rendered by the `web` crate), the login pages (password form and OpenID Connect), and the
 //! middleware around them.
 
 use std::sync::Arc;
@@ -19,11 +19,11 @@ pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
-mod home;
 pub mod login;
 pub mod oidc;
 pub mod openapi;
 pub mod page;
+pub mod pages;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 1 << 20;
@@ -187,19 +187,20 @@ pub fn router(state: AppState) -> Router {
         .into();
 
     // The documentation page initialises Swagger UI with an inline script, so the strict policy
-    // (no inline script at all) covers everything else.
+    // (no inline script or style at all) covers everything else.
     let strict = Router::new()
-        .route("/", get(home::home))
+        .merge(pages::routes())
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/auth/oidc/start", get(oidc::start))
         .route("/auth/oidc/callback", get(oidc::callback))
         .nest("/api/v1", api)
+        .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(auth::form_csrf))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(
-                "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
             ),
         ));
     Router::new()

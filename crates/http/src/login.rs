@@ -11,8 +11,10 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::api::session::{RequestParts, close_session, open_session};
-use crate::auth::{CSRF_FIELD, authenticate, client_of, same_secret, verify_login};
-use crate::page::{self, Lang, escape, safe_next};
+use crate::auth::{authenticate, client_of, same_secret, verify_login};
+use crate::page::{self, Lang, safe_next};
+use sanad_web::Shell;
+use sanad_web::views::common::{LoginPage, Provider};
 
 /// The cookie holding the login form's anti-forgery token.
 pub const LOGIN_CSRF_COOKIE: &str = "sanad_login_csrf";
@@ -44,59 +46,30 @@ fn login_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     .unwrap_or(HeaderValue::from_static("sanad_login_csrf=; Max-Age=0"))
 }
 
-/// The login form, with `message` above it when the previous attempt failed.
+/// The login form, with the message `error` (a wording key) above it when the previous attempt
+/// failed.
 fn form(
     state: &AppState,
     lang: Lang,
     status: StatusCode,
     token: &str,
     next: &str,
-    message: Option<&str>,
+    error: Option<&str>,
 ) -> Response {
-    let t = lang.t();
-    let alert = message
-        .map(|m| format!("<p class=\"error\" role=\"alert\">{}</p>\n", escape(m)))
-        .unwrap_or_default();
-    let provider = state
-        .oidc
-        .as_ref()
-        .map(|oidc| {
-            let start = format!("/auth/oidc/start?next={}", page::form_encode(next));
-            format!(
-                "<p>{or}</p>\n<p><a class=\"provider button\" href=\"{href}\">{with} {name}</a></p>\n",
-                or = escape(t.or),
-                href = escape(&start),
-                with = escape(t.with_provider),
-                name = escape(oidc.provider_name()),
-            )
-        })
-        .unwrap_or_default();
-    let body = format!(
-        r#"<nav><a href="/login?lang={other}" lang="{other}">{other_name}</a></nav>
-<h2>{title}</h2>
-{alert}<form method="post" action="/login">
-<input type="hidden" name="{field}" value="{token}">
-<input type="hidden" name="next" value="{next}">
-<input type="hidden" name="lang" value="{code}">
-<label for="username">{username}</label>
-<input type="text" id="username" name="username" autocomplete="username" autocapitalize="none" spellcheck="false" required>
-<label for="password">{password}</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit">{submit}</button>
-</form>
-{provider}"#,
-        other = t.other_code,
-        other_name = escape(t.other_language),
-        title = escape(t.title),
-        field = LOGIN_CSRF_FIELD,
-        token = escape(token),
-        next = escape(next),
-        code = lang.code(),
-        username = escape(t.username),
-        password = escape(t.password),
-        submit = escape(t.submit),
-    );
-    let mut response = page::html(status, page::document(lang, t.title, &body));
+    let t = sanad_web::Tr::new(lang);
+    let provider = state.oidc.as_ref().map(|oidc| Provider {
+        href: format!("/auth/oidc/start?next={}", page::form_encode(next)),
+        name: oidc.provider_name().to_string(),
+    });
+    let here = format!("/login?next={}", page::form_encode(next));
+    let view = LoginPage {
+        shell: Shell::new(lang, t.t("login-title"), &here),
+        token: token.to_string(),
+        next: next.to_string(),
+        error: error.map(|key| t.t(key)),
+        provider,
+    };
+    let mut response = crate::pages::render_status(status, &view);
     response.headers_mut().insert(
         header::SET_COOKIE,
         login_cookie(state, token, LOGIN_FORM_MINUTES * 60),
@@ -114,14 +87,14 @@ pub async fn show(
     let query: LoginQuery = query
         .and_then(|q| serde_urlencoded::from_str(&q).ok())
         .unwrap_or_default();
-    let lang = Lang::parse(query.lang.as_deref());
+    let lang = page::lang_or(query.lang.as_deref(), &parts.headers);
     let next = safe_next(query.next.as_deref());
     let token = match page::cookie(&parts.headers, LOGIN_CSRF_COOKIE) {
         Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()) => t.to_string(),
         _ => match random_secret(16) {
             Ok(t) => t,
             Err(_) => {
-                return page::message(StatusCode::INTERNAL_SERVER_ERROR, lang, lang.t().error);
+                return page::message(StatusCode::INTERNAL_SERVER_ERROR, lang, "error-internal");
             }
         },
     };
@@ -136,10 +109,10 @@ pub async fn submit(
     body: Bytes,
 ) -> Response {
     let Ok(sent) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return page::message(StatusCode::BAD_REQUEST, Lang::Fr, Lang::Fr.t().bad_request);
+        let lang = crate::pages::lang_of(&parts.headers);
+        return page::message(StatusCode::BAD_REQUEST, lang, "login-bad-request");
     };
-    let lang = Lang::parse(sent.lang.as_deref());
-    let t = lang.t();
+    let lang = page::lang_or(sent.lang.as_deref(), &parts.headers);
     let cookie = page::cookie(&parts.headers, LOGIN_CSRF_COOKIE);
     let token = match (cookie, sent.login_csrf.as_deref()) {
         (Some(cookie), Some(field)) if !cookie.is_empty() && same_secret(cookie, field) => {
@@ -147,20 +120,20 @@ pub async fn submit(
         }
         _ => {
             tracing::warn!("login form refused: missing or wrong anti-forgery token");
-            return page::message(StatusCode::FORBIDDEN, lang, t.expired_form);
+            return page::message(StatusCode::FORBIDDEN, lang, "login-expired");
         }
     };
     let next = safe_next(sent.next.as_deref());
     let client = client_of(&parts);
     if state.limiter.blocked(&client) {
         tracing::warn!("authentication rate limit reached");
-        return page::message(StatusCode::TOO_MANY_REQUESTS, lang, t.too_many);
+        return page::message(StatusCode::TOO_MANY_REQUESTS, lang, "login-too-many");
     }
     let username = sent.username.unwrap_or_default();
     let password = sent.password.unwrap_or_default();
     let actor = match verify_login(&state, username.trim(), &password).await {
         Ok(actor) => actor,
-        Err(e) => return page::message(e.status(), lang, t.error),
+        Err(e) => return page::message(e.status(), lang, "error-internal"),
     };
     let Some(actor) = actor else {
         state.limiter.fail(&client);
@@ -171,12 +144,12 @@ pub async fn submit(
             StatusCode::UNAUTHORIZED,
             &token,
             &next,
-            Some(t.failed),
+            Some("login-failed"),
         );
     };
     let session = match open_session(&state, &actor).await {
         Ok(s) => s,
-        Err(e) => return page::message(e.status(), lang, t.error),
+        Err(e) => return page::message(e.status(), lang, "error-internal"),
     };
     let mut response = page::see_other(&next);
     let headers = response.headers_mut();
@@ -188,14 +161,15 @@ pub async fn submit(
 /// `POST /logout`: a form carrying the session's CSRF token in `csrf_token`; closes the session
 /// and goes back to the login page.
 pub async fn logout(State(state): State<AppState>, RequestParts(parts): RequestParts) -> Response {
+    let lang = crate::pages::lang_of(&parts.headers);
     match authenticate(&parts, &state).await {
         Ok(caller) if caller.session_csrf.is_some() => {}
         Ok(_) => return page::see_other("/login"),
         Err(e) if e.status() == StatusCode::UNAUTHORIZED => return page::see_other("/login"),
         Err(e) if e.status() == StatusCode::FORBIDDEN => {
-            return page::message(StatusCode::FORBIDDEN, Lang::Fr, Lang::Fr.t().expired_form);
+            return page::message(StatusCode::FORBIDDEN, lang, "login-expired");
         }
-        Err(e) => return page::message(e.status(), Lang::Fr, Lang::Fr.t().error),
+        Err(e) => return page::message(e.status(), lang, "error-internal"),
     }
     match close_session(&state, &parts).await {
         Ok(clear) => {
@@ -203,15 +177,6 @@ pub async fn logout(State(state): State<AppState>, RequestParts(parts): RequestP
             response.headers_mut().insert(header::SET_COOKIE, clear);
             response
         }
-        Err(e) => page::message(e.status(), Lang::Fr, Lang::Fr.t().error),
+        Err(e) => page::message(e.status(), lang, "error-internal"),
     }
-}
-
-/// The logout form of a page shown to a session caller.
-pub fn logout_form(csrf: &str, label: &str) -> String {
-    format!(
-        "<form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{}\"><button type=\"submit\">{}</button></form>",
-        escape(csrf),
-        escape(label)
-    )
 }

@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::api::session::{RequestParts, open_session};
 use crate::auth::same_secret;
-use crate::page::{self, Lang, escape, form_encode, safe_next};
+use crate::page::{self, Lang, form_encode, safe_next};
 
 /// The cookie that binds a login in progress to the browser that started it. SameSite=Lax, not
 /// Strict: it must come back with the provider's cross-site redirect to the callback.
@@ -101,31 +101,18 @@ impl Refusal {
         }
     }
 
-    fn page(self) -> Response {
-        let (fr, ar) = (Lang::Fr.t(), Lang::Ar.t());
-        let (status, fr_text, ar_text) = match self {
-            Refusal::Unreachable => (
-                StatusCode::BAD_GATEWAY,
-                fr.oidc_unreachable,
-                ar.oidc_unreachable,
-            ),
-            Refusal::Internal => (StatusCode::INTERNAL_SERVER_ERROR, fr.error, ar.error),
-            Refusal::UnknownAccount | Refusal::LockedAccount => (
-                StatusCode::FORBIDDEN,
-                fr.oidc_no_account,
-                ar.oidc_no_account,
-            ),
-            Refusal::BadState => (StatusCode::FORBIDDEN, fr.oidc_failed, ar.oidc_failed),
-            _ => (StatusCode::UNAUTHORIZED, fr.oidc_failed, ar.oidc_failed),
+    /// The page that tells the reader, in their language, why the login did not happen.
+    fn page(self, lang: Lang) -> Response {
+        let (status, key) = match self {
+            Refusal::Unreachable => (StatusCode::BAD_GATEWAY, "login-oidc-unreachable"),
+            Refusal::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "error-internal"),
+            Refusal::UnknownAccount | Refusal::LockedAccount => {
+                (StatusCode::FORBIDDEN, "login-oidc-no-account")
+            }
+            Refusal::BadState => (StatusCode::FORBIDDEN, "login-oidc-failed"),
+            _ => (StatusCode::UNAUTHORIZED, "login-oidc-failed"),
         };
-        let body = format!(
-            "<p class=\"error\" role=\"alert\">{}</p>\n<p class=\"error\" lang=\"ar\" dir=\"rtl\">{}</p>\n<p><a href=\"/login\">{}</a> · <a href=\"/login?lang=ar\" lang=\"ar\">{}</a></p>",
-            escape(fr_text),
-            escape(ar_text),
-            escape(fr.back_to_login),
-            escape(ar.back_to_login),
-        );
-        page::html(status, page::document(Lang::Fr, fr.title, &body))
+        page::message(status, lang, key)
     }
 }
 
@@ -591,14 +578,19 @@ fn flow_cookie(state: &AppState, value: &str, max_age: u64) -> HeaderValue {
     .unwrap_or(HeaderValue::from_static("sanad_oidc=; Max-Age=0"))
 }
 
-fn disabled() -> Response {
-    page::message(StatusCode::NOT_FOUND, Lang::Fr, Lang::Fr.t().not_found)
+fn disabled(lang: Lang) -> Response {
+    page::message(StatusCode::NOT_FOUND, lang, "error-not-found")
 }
 
 /// `GET /auth/oidc/start`: sends the browser to the provider.
-pub async fn start(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+pub async fn start(
+    State(state): State<AppState>,
+    RequestParts(parts): RequestParts,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let lang = crate::pages::lang_of(&parts.headers);
     let Some(oidc) = state.oidc.clone() else {
-        return disabled();
+        return disabled(lang);
     };
     let query: StartQuery = query
         .and_then(|q| serde_urlencoded::from_str(&q).ok())
@@ -623,7 +615,7 @@ pub async fn start(State(state): State<AppState>, RawQuery(query): RawQuery) -> 
                 oidc.failure = refusal.reason(),
                 "OpenID Connect login not started"
             );
-            refusal.page()
+            refusal.page(lang)
         }
     }
 }
@@ -638,8 +630,9 @@ pub async fn callback(
     RequestParts(parts): RequestParts,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let lang = crate::pages::lang_of(&parts.headers);
     let Some(oidc) = state.oidc.clone() else {
-        return disabled();
+        return disabled(lang);
     };
     let query: CallbackQuery = query
         .and_then(|q| serde_urlencoded::from_str(&q).ok())
@@ -656,20 +649,20 @@ pub async fn callback(
         Ok((actor, next)) => match open_session(&state, &actor).await {
             Ok(session) => {
                 tracing::info!(auth.scheme = "oidc", "login through OpenID Connect");
-                let mut response = logged_in(&next);
+                let mut response = logged_in(lang, &next);
                 response
                     .headers_mut()
                     .append(header::SET_COOKIE, session.cookie);
                 response
             }
-            Err(e) => page::message(e.status(), Lang::Fr, Lang::Fr.t().error),
+            Err(e) => page::message(e.status(), lang, "error-internal"),
         },
         Err(refusal) => {
             tracing::warn!(
                 oidc.failure = refusal.reason(),
                 "OpenID Connect login refused"
             );
-            refusal.page()
+            refusal.page(lang)
         }
     };
     response
@@ -680,21 +673,19 @@ pub async fn callback(
 
 /// The page that follows a successful login: it moves on to `next` at once (a meta refresh, as
 /// no script may run) and offers a link for browsers that do not.
-fn logged_in(next: &str) -> Response {
-    let fr = Lang::Fr.t();
-    let ar = Lang::Ar.t();
-    let next = escape(next);
-    let body = format!(
-        "<p>{} <span lang=\"ar\" dir=\"rtl\">{}</span></p>\n<p><a href=\"{next}\">{} / <span lang=\"ar\" dir=\"rtl\">{}</span></a></p>",
-        escape(fr.logged_in),
-        escape(ar.logged_in),
-        escape(fr.continue_to),
-        escape(ar.continue_to),
-    );
-    let document = page::document(Lang::Fr, fr.logged_in, &body).replacen(
-        "<meta charset=\"utf-8\">",
-        &format!("<meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0;url={next}\">"),
-        1,
-    );
-    page::html(StatusCode::OK, document)
+fn logged_in(lang: Lang, next: &str) -> Response {
+    let t = sanad_web::Tr::new(lang);
+    let view = sanad_web::views::common::MessagePage {
+        shell: sanad_web::Shell::new(lang, t.t("login-logged-in"), next),
+        heading: t.t("login-logged-in"),
+        text: t.t("login-logged-in"),
+        kind: "ok",
+        icon: "check",
+        link: Some(sanad_web::views::common::Link {
+            href: next.to_string(),
+            label: t.t("login-continue"),
+        }),
+        refresh: Some(next.to_string()),
+    };
+    crate::pages::render(&view)
 }

@@ -1,9 +1,9 @@
-//! The frame of the server-rendered pages (login, errors, home): escaping, the document shell with
-//! its language and direction, and the French and Arabic wording of the login pages. No inline
-//! script anywhere: the content security policy forbids it.
+//! What the server-rendered pages share at the HTTP level: escaping, no-store HTML responses,
+//! redirects, the safe `next` of a login, cookies, and the login's message pages (rendered by the
+//! `web` crate's templates). No inline script anywhere: the content security policy forbids it.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(text: &str) -> String {
@@ -14,159 +14,34 @@ pub fn escape(text: &str) -> String {
         .replace('\'', "&#39;")
 }
 
-/// The language of a page.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Fr,
-    Ar,
+pub use sanad_web::Lang;
+
+/// The language a login page asks for (`?lang=`, the form's `lang` field), else the reader's.
+pub fn lang_or(code: Option<&str>, headers: &HeaderMap) -> Lang {
+    code.and_then(Lang::from_code)
+        .unwrap_or_else(|| crate::pages::lang_of(headers))
 }
 
-impl Lang {
-    /// `ar` gives Arabic; anything else French.
-    pub fn parse(code: Option<&str>) -> Lang {
-        match code {
-            Some("ar") => Lang::Ar,
-            _ => Lang::Fr,
-        }
-    }
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Fr => "fr",
-            Lang::Ar => "ar",
-        }
-    }
-
-    pub fn dir(self) -> &'static str {
-        match self {
-            Lang::Fr => "ltr",
-            Lang::Ar => "rtl",
-        }
-    }
-
-    pub fn t(self) -> &'static Texts {
-        match self {
-            Lang::Fr => &FR,
-            Lang::Ar => &AR,
-        }
-    }
-}
-
-/// The words of the login pages in one language.
-pub struct Texts {
-    pub title: &'static str,
-    pub username: &'static str,
-    pub password: &'static str,
-    pub submit: &'static str,
-    pub with_provider: &'static str,
-    pub or: &'static str,
-    pub failed: &'static str,
-    pub other_language: &'static str,
-    pub other_code: &'static str,
-    pub back_to_login: &'static str,
-    pub expired_form: &'static str,
-    pub too_many: &'static str,
-    pub bad_request: &'static str,
-    pub logged_in: &'static str,
-    pub continue_to: &'static str,
-    pub logout: &'static str,
-    pub oidc_failed: &'static str,
-    pub oidc_unreachable: &'static str,
-    pub oidc_no_account: &'static str,
-    pub not_found: &'static str,
-    pub error: &'static str,
-}
-
-static FR: Texts = Texts {
-    title: "Connexion",
-    username: "Identifiant",
-    password: "Mot de passe",
-    submit: "Se connecter",
-    with_provider: "Se connecter avec",
-    or: "ou",
-    failed: "Identifiant ou mot de passe incorrect, ou compte bloqué temporairement.",
-    other_language: "العربية",
-    other_code: "ar",
-    back_to_login: "Retour à la page de connexion",
-    expired_form: "Ce formulaire a expiré ou ne vient pas de cette page. Rechargez la page de connexion et réessayez.",
-    too_many: "Trop de tentatives depuis cette adresse. Attendez une minute avant de réessayer.",
-    bad_request: "La demande est mal formée.",
-    logged_in: "Vous êtes connecté.",
-    continue_to: "Continuer",
-    logout: "Se déconnecter",
-    oidc_failed: "La connexion par le fournisseur d'identité a échoué. Recommencez depuis la page de connexion.",
-    oidc_unreachable: "Le fournisseur d'identité est injoignable pour le moment. Utilisez votre mot de passe ou réessayez plus tard.",
-    oidc_no_account: "Aucun compte Sanad actif ne correspond à cette identité. Demandez à un administrateur de créer ou débloquer votre compte.",
-    not_found: "Cette page n'existe pas.",
-    error: "Une erreur est survenue de notre côté ; elle a été consignée.",
-};
-
-static AR: Texts = Texts {
-    title: "تسجيل الدخول",
-    username: "اسم المستخدم",
-    password: "كلمة المرور",
-    submit: "دخول",
-    with_provider: "الدخول عبر",
-    or: "أو",
-    failed: "اسم المستخدم أو كلمة المرور غير صحيحة، أو الحساب موقوف مؤقتا.",
-    other_language: "Français",
-    other_code: "fr",
-    back_to_login: "العودة إلى صفحة الدخول",
-    expired_form: "انتهت صلاحية هذه الاستمارة أو أنها لا تأتي من هذه الصفحة. أعد تحميل صفحة الدخول وحاول مجددا.",
-    too_many: "محاولات كثيرة من هذا العنوان. انتظر دقيقة قبل المحاولة مجددا.",
-    bad_request: "الطلب غير سليم.",
-    logged_in: "تم تسجيل دخولك.",
-    continue_to: "متابعة",
-    logout: "تسجيل الخروج",
-    oidc_failed: "فشل الدخول عبر مزود الهوية. أعد المحاولة من صفحة الدخول.",
-    oidc_unreachable: "مزود الهوية غير متاح حاليا. استعمل كلمة المرور أو حاول لاحقا.",
-    oidc_no_account: "لا يوجد حساب نشط في سند يطابق هذه الهوية. اطلب من المسؤول إنشاء حسابك أو رفع الإيقاف عنه.",
-    not_found: "هذه الصفحة غير موجودة.",
-    error: "حدث خطأ من جهتنا وتم تسجيله.",
-};
-
-const STYLE: &str = "body { font-family: system-ui, 'Noto Sans Arabic', sans-serif; margin: 2rem auto; max-width: 28rem; padding: 0 1rem; color: #1d2a33; }
-label { display: block; margin-block: .8rem .2rem; } input[type=text], input[type=password] { width: 100%; padding: .5rem; box-sizing: border-box; }
-button, .button { margin-block-start: 1rem; padding: .55rem 1.2rem; font: inherit; cursor: pointer; }
-.error { color: #8a1f11; background: #fbeae5; padding: .6rem .8rem; border-radius: .3rem; }
-.provider { display: inline-block; border: 1px solid #1d2a33; border-radius: .3rem; text-decoration: none; color: inherit; }
-nav { margin-block-end: 1.5rem; text-align: end; }";
-
-/// A whole document in one language.
-pub fn document(lang: Lang, title: &str, body: &str) -> String {
-    format!(
-        r#"<!doctype html>
-<html lang="{code}" dir="{dir}">
-<head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} — Sanad</title>
-<style>
-{STYLE}
-</style></head>
-<body>
-<h1>Sanad <span lang="ar" dir="rtl">سند</span></h1>
-{body}
-</body></html>"#,
-        code = lang.code(),
-        dir = lang.dir(),
-        title = escape(title),
+/// A page with a message (the wording key `key`) and a link back to the login page, answered
+/// with `status`.
+pub fn message(status: StatusCode, lang: Lang, key: &str) -> Response {
+    let t = sanad_web::Tr::new(lang);
+    crate::pages::message_page(
+        lang,
+        "/login",
+        status,
+        "login-title",
+        t.t(key),
+        Some(sanad_web::views::common::Link {
+            href: format!("/login?lang={}", lang.code()),
+            label: t.t("core-back-login"),
+        }),
     )
-}
-
-/// A page with a message and a link back to the login page, answered with `status`.
-pub fn message(status: StatusCode, lang: Lang, text: &str) -> Response {
-    let t = lang.t();
-    let body = format!(
-        "<p class=\"error\" role=\"alert\">{}</p>\n<p><a href=\"/login?lang={}\">{}</a></p>",
-        escape(text),
-        lang.code(),
-        escape(t.back_to_login),
-    );
-    html(status, document(lang, t.title, &body))
 }
 
 /// An HTML response that no cache keeps (pages carry CSRF tokens and the caller's name).
 pub fn html(status: StatusCode, document: String) -> Response {
-    let mut response = (status, Html(document)).into_response();
+    let mut response = (status, axum::response::Html(document)).into_response();
     no_store(response.headers_mut());
     response
 }

@@ -169,7 +169,10 @@ async fn a_social_worker_logs_in_with_the_form_sees_the_home_page_and_logs_out()
     );
     assert!(page.body.contains("Mot de passe"));
     assert!(
-        !page.body.contains("<script"),
+        page.body
+            .split("<script")
+            .skip(1)
+            .all(|tag| tag.trim_start().starts_with("src=")),
         "the CSP forbids inline script"
     );
     assert!(
@@ -205,7 +208,8 @@ async fn a_social_worker_logs_in_with_the_form_sees_the_home_page_and_logs_out()
     let home = browser.get("/", &[&session]).await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(
-        home.body.contains("<strong>agent1</strong> (agent)"),
+        home.body
+            .contains("<span class=\"user-name\">agent1</span>"),
         "{}",
         home.body
     );
