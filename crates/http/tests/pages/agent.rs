@@ -1,0 +1,1 @@
+//! The agent pages, as a browser uses them.

@@ -1,0 +1,1 @@
+//! The auditor pages, as a browser uses them.

@@ -1,0 +1,1 @@
+//! The citizen pages, as a browser uses them.

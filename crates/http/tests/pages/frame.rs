@@ -1,0 +1,80 @@
+//! The frame every page shares: languages, navigation, assets, pages that do not exist.
+
+use axum::http::{StatusCode, header};
+use sanad_storage::testkit;
+
+use super::{App, sound};
+
+#[tokio::test]
+async fn every_role_gets_a_home_in_each_language_with_its_navigation() {
+    let app = App::new(testkit::sqlite().await).await;
+    for user in ["agent", "manager", "auditor"] {
+        for lang in ["ar", "fr", "en"] {
+            let s = app.session(user, lang).await;
+            let home = app.page(&s, "/").await;
+            assert_eq!(home.status, StatusCode::OK, "{user} {lang}: {}", home.body);
+            sound(&home, lang);
+            assert!(
+                home.body.contains("aria-current=\"page\""),
+                "{user}: the current entry is marked"
+            );
+            assert!(home.body.contains(&format!(
+                "href=\"/lang/{}?next=/\"",
+                if lang == "ar" { "fr" } else { "ar" }
+            )));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_language_switch_remembers_the_choice_and_comes_back() {
+    let app = App::new(testkit::sqlite().await).await;
+    let s = app.session("agent", "fr").await;
+    let switch = app.page(&s, "/lang/ar?next=/search%3Fq%3D1").await;
+    assert_eq!(switch.status, StatusCode::SEE_OTHER);
+    assert_eq!(switch.location(), "/search?q=1");
+    let cookie = switch.headers[header::SET_COOKIE].to_str().unwrap();
+    assert!(
+        cookie.starts_with("sanad_lang=ar;") && cookie.contains("Max-Age=31536000"),
+        "{cookie}"
+    );
+    // Somewhere else is never a way back.
+    let away = app.page(&s, "/lang/en?next=https://evil.example").await;
+    assert_eq!(away.location(), "/");
+}
+
+#[tokio::test]
+async fn a_page_that_does_not_exist_answers_in_the_readers_language() {
+    let app = App::new(testkit::sqlite().await).await;
+    let page = app.anonymous("/no/such/page", "ar").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    sound(&page, "ar");
+    assert!(page.has("الصفحة غير موجودة"));
+    let api = app.call("GET", "/api/v1/no/such", "agent", None).await;
+    assert_eq!(
+        api.0,
+        StatusCode::NOT_FOUND,
+        "the API keeps its problem documents"
+    );
+}
+
+#[tokio::test]
+async fn assets_are_served_with_their_digest_and_kept_a_year() {
+    let app = App::new(testkit::sqlite().await).await;
+    let s = app.session("agent", "fr").await;
+    let home = app.page(&s, "/").await;
+    for name in ["sanad.css", "htmx.min.js", "sanad.js"] {
+        let url = sanad_web::assets::url(name);
+        assert!(home.body.contains(&url), "{name} linked from the page");
+        let asset = app.anonymous(&url, "fr").await;
+        assert_eq!(asset.status, StatusCode::OK, "{name}");
+        assert_eq!(
+            asset.headers[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+    }
+    let stale = app.anonymous("/assets/000000000000/sanad.css", "fr").await;
+    assert_eq!(stale.status, StatusCode::NOT_FOUND);
+    let licences = app.anonymous("/assets/licences", "fr").await;
+    assert!(licences.body.contains("SIL Open Font License"));
+}

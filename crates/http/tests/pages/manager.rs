@@ -1,0 +1,1 @@
+//! The manager pages, as a browser uses them.

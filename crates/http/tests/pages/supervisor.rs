@@ -1,0 +1,1 @@
+//! The supervisor pages, as a browser uses them.
