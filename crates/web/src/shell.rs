@@ -89,8 +89,14 @@ impl Shell {
 
     /// An icon from the sprite, hidden from screen readers (a word always stands beside it).
     pub fn icon(&self, id: &str) -> String {
+        // Icons that point along the line of reading are mirrored in Arabic.
+        let class = if matches!(id, "arrow" | "logout" | "undo") {
+            "icon flip"
+        } else {
+            "icon"
+        };
         format!(
-            "<svg class=\"icon\" aria-hidden=\"true\" focusable=\"false\"><use href=\"{}#{}\"></use></svg>",
+            "<svg class=\"{class}\" aria-hidden=\"true\" focusable=\"false\"><use href=\"{}#{}\"></use></svg>",
             self.icons,
             id.replace(['"', '<', '>', '&'], "")
         )
