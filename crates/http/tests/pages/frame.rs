@@ -78,3 +78,21 @@ async fn assets_are_served_with_their_digest_and_kept_a_year() {
     let licences = app.anonymous("/assets/licences", "fr").await;
     assert!(licences.body.contains("SIL Open Font License"));
 }
+
+#[tokio::test]
+async fn pages_and_assets_travel_gzipped_when_the_browser_accepts_it() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt as _;
+    let app = App::new(testkit::sqlite().await).await;
+    for uri in ["/login".to_string(), sanad_web::assets::url("htmx.min.js")] {
+        let req = Request::get(&uri)
+            .header(header::ACCEPT, "text/html")
+            .header(header::ACCEPT_ENCODING, "gzip")
+            .body(Body::empty())
+            .unwrap();
+        let res = app.app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{uri}");
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip", "{uri}");
+    }
+}
