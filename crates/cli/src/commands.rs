@@ -239,6 +239,7 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         );
     state.secure_cookies = settings.secure_cookies;
     state.audit_verifier_key = Some(verifier_key);
+    state.keyring = Some(opened.keyring.clone());
     if let Some(config) = settings.oidc.client()? {
         let oidc = std::sync::Arc::new(
             sanad_http::oidc::Oidc::new(config)

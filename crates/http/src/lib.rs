@@ -42,6 +42,9 @@ pub struct AppState {
     pub targeting: Option<sanad_app::Targeting>,
     /// Cycles, payments and adhesions; without it their endpoints answer 503.
     pub payments: Option<sanad_app::payments::Payments>,
+    /// The keys port, so that the audit page trusts the earlier audit keys the current one
+    /// endorses; without it only the current key is trusted.
+    pub keyring: Option<Arc<dyn sanad_app::KeyringStore>>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -56,6 +59,7 @@ impl AppState {
             audit_verifier_key: None,
             targeting: None,
             payments: None,
+            keyring: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),

@@ -240,7 +240,8 @@ impl Tr {
 
     /// A message with a count (`$n`), for plural forms; the number is shown formatted for the
     /// language.
-    pub fn tn(&self, key: &str, n: i64) -> String {
+    pub fn tn(&self, key: &str, n: impl Whole) -> String {
+        let n = n.whole();
         let mut args = FluentArgs::new();
         args.set("n", FluentValue::from(n));
         args.set("count", crate::format::number(self.lang, n));
@@ -248,7 +249,8 @@ impl Tr {
     }
 
     /// A message with a count and one text argument.
-    pub fn tn1(&self, key: &str, n: i64, name: &str, value: impl Display) -> String {
+    pub fn tn1(&self, key: &str, n: impl Whole, name: &str, value: impl Display) -> String {
+        let n = n.whole();
         let mut args = FluentArgs::new();
         args.set("n", FluentValue::from(n));
         args.set("count", crate::format::number(self.lang, n));
