@@ -27,6 +27,17 @@ pub struct PossibleDuplicate {
     pub explanation: serde_json::Value,
 }
 
+/// A person of the registry that a member about to be registered may be.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Candidate {
+    /// Index of the member in the submitted household.
+    pub member: usize,
+    pub duplicate_of: PersonId,
+    pub probability: f64,
+    #[schema(value_type = Object)]
+    pub explanation: serde_json::Value,
+}
+
 /// The record the matcher sees of a person.
 pub fn record_of(person: &Person, commune: Option<&str>) -> Record {
     let d = &person.data;
@@ -226,6 +237,57 @@ impl DuplicateChecker {
 
     pub fn is_ready(&self) -> bool {
         self.index.read().map(|i| i.is_some()).unwrap_or(false)
+    }
+
+    /// Looks up the new members of a household not yet saved; the index is left as it was.
+    pub fn preview(&self, input: &sanad_domain::HouseholdInput) -> Vec<Candidate> {
+        let Ok(guard) = self.index.read() else {
+            return Vec::new();
+        };
+        let Some(index) = guard.as_ref() else {
+            return Vec::new();
+        };
+        let mut members = Vec::new();
+        let mut records = Vec::new();
+        for (i, m) in input.members.iter().enumerate() {
+            let Some(id) = PersonId::from_serial(i as u64 + 1) else {
+                continue;
+            };
+            let person = Person {
+                id,
+                household_id: None,
+                merged_into: None,
+                data: m.data.clone(),
+            };
+            let mut r = record_of(&person, Some(&input.data.commune_code));
+            // Not an id of the registry: the index must not take it for one.
+            r.id = format!("new-{i}");
+            r.household_id = Some("new".into());
+            members.push(i);
+            records.push(r);
+        }
+        forget_household_phones(&mut records);
+        let mut found = Vec::new();
+        for (&i, record) in members.iter().zip(&records) {
+            if input.members[i].person_id.is_some() {
+                continue;
+            }
+            for c in index.candidates(record, 5) {
+                let Ok(other) = PersonId::parse(&c.id) else {
+                    continue;
+                };
+                if input.members.iter().any(|m| m.person_id == Some(other)) {
+                    continue;
+                }
+                found.push(Candidate {
+                    member: i,
+                    duplicate_of: other,
+                    probability: (c.probability * 1000.0).round() / 1000.0,
+                    explanation: explanation_json(&c.explanation),
+                });
+            }
+        }
+        found
     }
 
     /// Looks up each new member (not those already in the registry), then adds them to the index.

@@ -73,9 +73,15 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
             permission,
             ReadRegistry | ReadStatistics | ReadTargeting | ReadPayments
         ),
+        // An agent reviews the duplicates of the centre's territory.
         Role::Agent => matches!(
             permission,
-            ReadRegistry | WriteRegistry | ReadStatistics | ReadTargeting | ReadPayments
+            ReadRegistry
+                | WriteRegistry
+                | ReviewDuplicates
+                | ReadStatistics
+                | ReadTargeting
+                | ReadPayments
         ),
         Role::Supervisor => matches!(
             permission,

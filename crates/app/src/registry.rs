@@ -379,9 +379,11 @@ impl Registry {
         purpose: &Purpose,
     ) -> Result<Vec<DuplicatePair>, RegistryError> {
         require(actor, Permission::ReviewDuplicates)?;
+        let territories = policy::scope_territories(actor, None)
+            .map_err(|_| RegistryError::Forbidden("territory"))?;
         let pairs = self
             .store
-            .duplicate_pairs(status, after, limit.clamp(1, MAX_PAGE))
+            .duplicate_pairs(status, &territories, after, limit.clamp(1, MAX_PAGE))
             .await?;
         let ids = pairs
             .iter()
@@ -389,6 +391,37 @@ impl Registry {
             .collect();
         self.log_read(actor, "person", ids, purpose).await?;
         Ok(pairs)
+    }
+
+    /// A pair of the queue, when one of its persons lives in the actor's territories.
+    pub async fn duplicate_pair(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<DuplicatePair, RegistryError> {
+        require(actor, Permission::ReviewDuplicates)?;
+        let territories = policy::scope_territories(actor, None)
+            .map_err(|_| RegistryError::Forbidden("territory"))?;
+        // The first pair after `id - 1` in the actor's scope is this one, if it is in scope.
+        let found = self
+            .store
+            .duplicate_pairs(None, &territories, id.saturating_sub(1), 1)
+            .await?;
+        found
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| hidden(actor))
+    }
+
+    /// Likely duplicates of a household's members already in the registry, before it is saved:
+    /// what the agent is warned of. Nothing is recorded.
+    pub fn preview_duplicates(
+        &self,
+        actor: &Actor,
+        input: &HouseholdInput,
+    ) -> Result<Vec<crate::duplicates::Candidate>, RegistryError> {
+        require(actor, Permission::WriteRegistry)?;
+        Ok(self.duplicates.preview(input))
     }
 
     pub async fn decide_duplicate_pair(
@@ -399,6 +432,9 @@ impl Registry {
         reason: &str,
     ) -> Result<DuplicatePair, RegistryError> {
         require(actor, Permission::ReviewDuplicates)?;
+        if !actor.territories.is_empty() {
+            self.duplicate_pair(actor, id).await?;
+        }
         let change = self.change(actor, reason)?;
         Ok(self
             .store
@@ -415,6 +451,12 @@ impl Registry {
         reason: &str,
     ) -> Result<PersonMerge, RegistryError> {
         require(actor, Permission::ReviewDuplicates)?;
+        if !actor.territories.is_empty() {
+            // Both records must be the actor's to see.
+            let purpose = Purpose("merge".into());
+            self.person(actor, merged, &purpose).await?;
+            self.person(actor, kept, &purpose).await?;
+        }
         let change = self.change(actor, reason)?;
         Ok(self.store.merge_persons(kept, merged, &change).await?)
     }

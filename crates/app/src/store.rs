@@ -491,10 +491,12 @@ pub trait RegistryStore: crate::audit_log::AuditLogStore + Send + Sync + 'static
         change: &Change,
     ) -> Result<u64, StoreError>;
 
-    /// Pairs in id order, optionally of one status.
+    /// Pairs in id order, optionally of one status; with `territories`, only pairs with at least
+    /// one person living in one of them (a centre reviews its own territory).
     async fn duplicate_pairs(
         &self,
         status: Option<PairStatus>,
+        territories: &[String],
         after: i64,
         limit: u32,
     ) -> Result<Vec<DuplicatePair>, StoreError>;

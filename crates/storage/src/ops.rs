@@ -1436,6 +1436,7 @@ async fn op_add_duplicate_candidates(
 async fn op_duplicate_pairs(
     db: &Ctx,
     status: Option<PairStatus>,
+    territories: &[String],
     after: i64,
     limit: u32,
 ) -> Result<Vec<DuplicatePair>, StoreError> {
@@ -1444,6 +1445,14 @@ async fn op_duplicate_pairs(
     q.push_bind(after);
     if let Some(status) = status {
         q.push(" AND status = ").push_bind(status.as_str());
+    }
+    if !territories.is_empty() {
+        q.push(
+            " AND EXISTS (SELECT 1 FROM persons p JOIN households h ON h.id = p.household_id \
+             WHERE p.id IN (duplicate_pairs.person_a, duplicate_pairs.person_b)",
+        );
+        push_territories(&mut q, territories)?;
+        q.push(")");
     }
     q.push(" ORDER BY id LIMIT ").push_bind(i64::from(limit));
     let rows: Vec<PairRow> = q.build_query_as().fetch_all(pool).await.map_err(db_error)?;
@@ -1910,10 +1919,11 @@ macro_rules! registry_store {
             async fn duplicate_pairs(
                 &self,
                 status: Option<PairStatus>,
+                territories: &[String],
                 after: i64,
                 limit: u32,
             ) -> Result<Vec<DuplicatePair>, StoreError> {
-                op_duplicate_pairs(&self.ctx, status, after, limit).await
+                op_duplicate_pairs(&self.ctx, status, territories, after, limit).await
             }
 
             async fn decide_duplicate_pair(

@@ -1109,11 +1109,22 @@ async fn duplicates_are_reviewed_merged_and_unmerged(store: Arc<dyn RegistryStor
         "a pair is queued once"
     );
     let pending = store
-        .duplicate_pairs(Some(PairStatus::Pending), 0, 10)
+        .duplicate_pairs(Some(PairStatus::Pending), &[], 0, 10)
         .await
         .unwrap();
     assert_eq!(pending.len(), 2);
     assert!(pending[0].person_a < pending[0].person_b);
+    // A centre sees the pairs of its own territory only.
+    let here = store
+        .duplicate_pairs(Some(PairStatus::Pending), &["01".into()], 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(here.len(), 2, "pairs of region 01");
+    let elsewhere = store
+        .duplicate_pairs(Some(PairStatus::Pending), &["06".into()], 0, 10)
+        .await
+        .unwrap();
+    assert!(elsewhere.is_empty(), "no pair lives in region 06");
     assert_eq!(pending[0].explanation["first_name"], "exact");
 
     // The heads' pair is rejected; deciding it again is refused.
@@ -1163,7 +1174,7 @@ async fn duplicates_are_reviewed_merged_and_unmerged(store: Arc<dyn RegistryStor
     assert_eq!((now.version, now.members.len()), (2, 4));
     assert_eq!(
         store
-            .duplicate_pairs(Some(PairStatus::Accepted), 0, 10)
+            .duplicate_pairs(Some(PairStatus::Accepted), &[], 0, 10)
             .await
             .unwrap()
             .len(),

@@ -111,6 +111,7 @@ macro_rules! files {
 /// Every wording file, one per language and area. An area added here must exist in all three.
 pub static FILES: &[WordingFile] = files!(
     "core",
+    "registry",
     "citizen",
     "agent",
     "manager",

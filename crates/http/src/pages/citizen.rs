@@ -1,4 +1,5 @@
-//! The citizen pages.
+//! The citizen's pages: their household (members, index explained, programmes, payments) and the
+//! declaration of a change.
 
 use axum::Router;
 use axum::extract::State;
@@ -7,9 +8,9 @@ use axum::response::Response;
 use super::Ctx;
 use crate::AppState;
 
-/// The citizen's home.
+/// The citizen's home: their own household.
 pub async fn home(state: State<AppState>, ctx: Ctx) -> Response {
-    super::supervisor::home(state, ctx).await
+    super::household::own(state, ctx).await
 }
 
 pub fn routes() -> Router<AppState> {

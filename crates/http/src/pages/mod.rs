@@ -24,6 +24,7 @@ pub mod admin;
 pub mod agent;
 pub mod auditor;
 pub mod citizen;
+pub mod household;
 pub mod manager;
 pub mod supervisor;
 
@@ -278,7 +279,14 @@ pub fn error_page(lang: Lang, path: &str, e: &ApiError) -> Response {
     let (heading, text) = match status {
         StatusCode::NOT_FOUND => ("error-not-found-title", t.t("error-not-found")),
         StatusCode::FORBIDDEN => ("error-forbidden-title", t.t("error-forbidden")),
-        StatusCode::CONFLICT => ("error-title", t.t("error-conflict")),
+        // A rule of the registry refused the change: say which, as the registry words it.
+        StatusCode::CONFLICT => match e.detail_text() {
+            Some(detail) if !detail.is_empty() => (
+                "error-title",
+                format!("{} ({detail})", t.t("error-refused")),
+            ),
+            _ => ("error-title", t.t("error-conflict")),
+        },
         StatusCode::SERVICE_UNAVAILABLE => ("error-title", t.t("error-unavailable")),
         s if s.is_client_error() => {
             let fields: Vec<String> = e

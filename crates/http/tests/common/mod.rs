@@ -26,6 +26,8 @@ pub fn basic(user: &str) -> String {
 pub struct App {
     pub app: axum::Router,
     pub db: TestDb,
+    /// The registry behind the router (its duplicate checker can be trained after seeding).
+    pub registry: Registry,
 }
 
 impl App {
@@ -55,11 +57,11 @@ impl App {
             db.payments.clone(),
         );
         let app = router(
-            AppState::new(registry)
+            AppState::new(registry.clone())
                 .with_targeting(targeting)
                 .with_payments(payments),
         );
-        App { app, db }
+        App { app, db, registry }
     }
 
     pub async fn call(

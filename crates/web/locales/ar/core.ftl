@@ -69,4 +69,5 @@ error-forbidden-title = الولوج مرفوض
 error-forbidden = دورك لا يسمح بفتح هذه الصفحة.
 error-bad-request = الطلب ناقص أو غير سليم.
 error-conflict = تم تعديل هذا الملف في الأثناء. أعد تحميل الصفحة وابدأ من جديد.
+error-refused = رفض السجل هذا التغيير
 error-unavailable = هذه الخدمة غير متوفرة على هذا الخادم حاليا.

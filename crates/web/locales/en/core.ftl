@@ -69,4 +69,5 @@ error-forbidden-title = Access refused
 error-forbidden = Your role does not allow you to open this page.
 error-bad-request = The request is incomplete or malformed.
 error-conflict = This record was changed in the meantime. Reload the page and start again.
+error-refused = The registry refused this change
 error-unavailable = This service is not available on this server for now.

@@ -69,4 +69,5 @@ error-forbidden-title = Accès refusé
 error-forbidden = Votre rôle ne permet pas d'ouvrir cette page.
 error-bad-request = La demande est incomplète ou mal formée.
 error-conflict = Ce dossier a été modifié entre-temps. Rechargez la page et recommencez.
+error-refused = Le registre a refusé ce changement
 error-unavailable = Ce service n'est pas disponible sur ce serveur pour le moment.

@@ -7,4 +7,5 @@ pub mod auditor;
 pub mod citizen;
 pub mod common;
 pub mod manager;
+pub mod registry;
 pub mod supervisor;
