@@ -869,7 +869,7 @@ async fn cycles_page(state: &AppState, ctx: &Ctx, input: CyclesInput) -> Respons
                         } else {
                             return ctx.error(e);
                         };
-                        problem = Some(problem_of(t, &e));
+                        problem = Some(self::problem(t, &e));
                     }
                 }
             }
@@ -896,10 +896,6 @@ async fn cycles_page(state: &AppState, ctx: &Ctx, input: CyclesInput) -> Respons
         manage,
     };
     render_status(status, &view)
-}
-
-fn problem_of(t: Tr, e: &ApiError) -> Problem {
-    problem(t, e)
 }
 
 fn cycle_form(pairs: &[(String, String)]) -> CycleForm {
