@@ -299,7 +299,11 @@ async fn programmes(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQ
     render(&view)
 }
 
-async fn programme_in_force(state: &AppState, ctx: &Ctx, code: &str) -> Result<Programme, ApiError> {
+async fn programme_in_force(
+    state: &AppState,
+    ctx: &Ctx,
+    code: &str,
+) -> Result<Programme, ApiError> {
     targeting(state)?
         .programmes(&ctx.actor)
         .await?
@@ -534,9 +538,7 @@ async fn model_record(
     id: &str,
     version: &str,
 ) -> Result<ModelRecord, ApiError> {
-    let version: u32 = version
-        .parse()
-        .map_err(|_| ApiError::not_found("model"))?;
+    let version: u32 = version.parse().map_err(|_| ApiError::not_found("model"))?;
     targeting(state)?
         .models(&ctx.actor)
         .await?
@@ -805,7 +807,7 @@ async fn cycles_page(state: &AppState, ctx: &Ctx, input: CyclesInput) -> Respons
         Ok(l) => l,
         Err(e) => return ctx.error(e),
     };
-    list.sort_by(|a, b| b.id.cmp(&a.id));
+    list.sort_by_key(|c| std::cmp::Reverse(c.id));
     let manage = allows(&ctx.actor, Permission::ManagePayments);
     let lang = domain_lang(ctx.lang);
     let CyclesInput {
@@ -843,9 +845,8 @@ async fn cycles_page(state: &AppState, ctx: &Ctx, input: CyclesInput) -> Respons
                 };
                 match run {
                     Ok(p) => {
-                        let cap = cap.or_else(|| {
-                            chosen.and_then(|c| c.budget_cap.map(|a| a.centimes()))
-                        });
+                        let cap =
+                            cap.or_else(|| chosen.and_then(|c| c.budget_cap.map(|a| a.centimes())));
                         shown = Some(Preview {
                             programme: chosen
                                 .map(|c| c.names.get(lang).to_string())
@@ -1132,7 +1133,9 @@ async fn cycle(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) 
 /// The cycle page again after a refused action, or the error page for what is not a refusal.
 async fn refused(state: &AppState, ctx: &Ctx, id: i64, e: ApiError) -> Response {
     let status = e.status();
-    if !status.is_client_error() || status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND
+    if !status.is_client_error()
+        || status == StatusCode::FORBIDDEN
+        || status == StatusCode::NOT_FOUND
     {
         return ctx.error(e);
     }
@@ -1299,7 +1302,9 @@ async fn reconcile(
                 let name = field.file_name().unwrap_or("").to_string();
                 match field.bytes().await {
                     Ok(bytes) => file = Some((name, bytes.to_vec())),
-                    Err(_) => return ctx.error(ApiError::bad_request("the file could not be read")),
+                    Err(_) => {
+                        return ctx.error(ApiError::bad_request("the file could not be read"));
+                    }
                 }
             }
             Ok(Some(_)) => {}

@@ -5,8 +5,8 @@
 //! holds together in the three languages; an agent sees none of them.
 
 use axum::http::{StatusCode, header};
-use serde_json::json;
 use sanad_storage::testkit;
+use serde_json::json;
 
 use super::{App, household, set_up_targeting, sound};
 
@@ -57,10 +57,19 @@ async fn a_manager_tries_a_condition_sees_the_error_then_the_counts_by_region_an
     let page = app
         .page(&s, "/manage/programmes?rule=household.index%20%3C%3D")
         .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     sound(&page, "en");
     assert!(page.has("id=\"rule-error\""), "{}", page.body);
-    assert!(page.has("The condition cannot be read at line 1"), "{}", page.body);
+    assert!(
+        page.has("The condition cannot be read at line 1"),
+        "{}",
+        page.body
+    );
     let page = app
         .page(
             &s,
@@ -82,10 +91,18 @@ async fn a_manager_tries_a_condition_sees_the_error_then_the_counts_by_region_an
         .submit(
             &s,
             "/manage/programmes/asd-family/try",
-            &[("cond-0", threshold), ("cond-1", "members.exists(m, m.age <")],
+            &[
+                ("cond-0", threshold),
+                ("cond-1", "members.exists(m, m.age <"),
+            ],
         )
         .await;
-    assert_eq!(broken.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", broken.body);
+    assert_eq!(
+        broken.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        broken.body
+    );
     sound(&broken, "en");
     assert!(broken.has("id=\"cond-1-error\""), "{}", broken.body);
     assert!(!broken.has("would be eligible"), "nothing counted");
@@ -132,7 +149,11 @@ async fn a_manager_tries_a_condition_sees_the_error_then_the_counts_by_region_an
     assert_eq!(p["version"], 2, "{p}");
     assert_eq!(p["conditions"][1]["expression"], simpler);
     let page = app.page(&s, saved.location()).await;
-    assert!(page.has("The new version of the programme is saved"), "{}", page.body);
+    assert!(
+        page.has("The new version of the programme is saved"),
+        "{}",
+        page.body
+    );
 }
 
 #[tokio::test]
@@ -176,7 +197,10 @@ async fn one_manager_prepares_a_cycle_another_approves_it_and_a_bad_answer_chang
         .await;
     assert_eq!(prepared.status, StatusCode::SEE_OTHER, "{}", prepared.body);
     let location = prepared.location().to_string();
-    assert!(location.ends_with("?done=done-cycle-prepared"), "{location}");
+    assert!(
+        location.ends_with("?done=done-cycle-prepared"),
+        "{location}"
+    );
     let path = location.split('?').next().unwrap().to_string();
     let id: i64 = path.rsplit('/').next().unwrap().parse().unwrap();
     let page = app.page(&first, &location).await;
@@ -203,7 +227,11 @@ async fn one_manager_prepares_a_cycle_another_approves_it_and_a_bad_answer_chang
     // A second manager approves it and makes its batches.
     let second = app.session("manager2", "en").await;
     let approved = app
-        .submit(&second, &format!("{path}/approve"), &[("reason", "checked")])
+        .submit(
+            &second,
+            &format!("{path}/approve"),
+            &[("reason", "checked")],
+        )
         .await;
     assert_eq!(approved.status, StatusCode::SEE_OTHER, "{}", approved.body);
     assert_eq!(
@@ -249,7 +277,10 @@ async fn one_manager_prepares_a_cycle_another_approves_it_and_a_bad_answer_chang
             None,
         )
         .await;
-    let e2e = sent["items"][0]["end_to_end_id"].as_str().unwrap().to_string();
+    let e2e = sent["items"][0]["end_to_end_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let bad = format!(
         "end_to_end_id,amount,status,reason_code,reason,booked_on\n{e2e},900.00,paid,,,2026-04-05\nSANAD-999999,100.00,paid,,,2026-04-05\n"
     );
@@ -261,7 +292,12 @@ async fn one_manager_prepares_a_cycle_another_approves_it_and_a_bad_answer_chang
             ("file", "answer.csv", bad.as_bytes()),
         )
         .await;
-    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", page.body);
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
     sound(&page, "en");
     assert!(page.has("Line 3 of the file is wrong"), "{}", page.body);
     assert!(page.has("Nothing was changed."));
@@ -338,11 +374,19 @@ async fn every_manager_page_holds_together_in_three_languages_and_an_agent_sees_
 
     // An auditor reads the lists and a cycle, and changes nothing.
     let auditor = app.session("auditor", "fr").await;
-    for path in ["/manage/programmes", "/manage/models", "/manage/cycles", &cycle] {
+    for path in [
+        "/manage/programmes",
+        "/manage/models",
+        "/manage/cycles",
+        &cycle,
+    ] {
         let page = app.page(&auditor, path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
         sound(&page, "fr");
-        assert!(!page.has("name=\"reason\""), "{path}: no form for an auditor");
+        assert!(
+            !page.has("name=\"reason\""),
+            "{path}: no form for an auditor"
+        );
     }
 
     let agent = app.session("agent", "fr").await;
