@@ -2,6 +2,7 @@
 //! and export the registry) and the storage port they need. Storage backends implement
 //! [`store::RegistryStore`]; the HTTP layer and the CLI call the use-cases.
 
+pub mod accounts;
 pub mod atomic;
 pub mod audit;
 pub mod audit_log;
@@ -17,6 +18,7 @@ pub mod registry;
 pub mod store;
 pub mod targeting;
 
+pub use accounts::AccountStore;
 pub use auth::{Actor, Role};
 pub use keyring::KeyringStore;
 pub use registry::Registry;

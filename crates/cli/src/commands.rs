@@ -29,6 +29,8 @@ pub struct Opened {
     /// The payments port of the same database.
     pub payments: Arc<dyn sanad_app::payments::PaymentStore>,
     pub keyring: Arc<dyn KeyringStore>,
+    /// The accounts port of the same database.
+    pub accounts: Arc<dyn sanad_app::AccountStore>,
     /// The audit key, unless it was optional and its file is missing.
     pub audit_key: Option<ed25519_dalek::SigningKey>,
     /// The data key file and its fingerprint.
@@ -77,7 +79,9 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
     };
     let fingerprint = cipher.fingerprint().to_string();
     let ports = database.ports(Arc::new(cipher));
+    let accounts = database.accounts();
     Ok(Opened {
+        accounts,
         data_key: (data_file, fingerprint),
         registry: ports.registry,
         targeting: ports.targeting,
@@ -240,6 +244,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     state.secure_cookies = settings.secure_cookies;
     state.audit_verifier_key = Some(verifier_key);
     state.keyring = Some(opened.keyring.clone());
+    state.accounts = Some(sanad_app::accounts::Accounts::new(
+        opened.registry.clone(),
+        opened.accounts.clone(),
+    ));
     if let Some(config) = settings.oidc.client()? {
         let oidc = std::sync::Arc::new(
             sanad_http::oidc::Oidc::new(config)

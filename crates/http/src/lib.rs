@@ -45,6 +45,8 @@ pub struct AppState {
     /// The keys port, so that the audit page trusts the earlier audit keys the current one
     /// endorses; without it only the current key is trusted.
     pub keyring: Option<Arc<dyn sanad_app::KeyringStore>>,
+    /// The administration of accounts and API keys (pages of the administrator).
+    pub accounts: Option<sanad_app::accounts::Accounts>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -60,6 +62,7 @@ impl AppState {
             targeting: None,
             payments: None,
             keyring: None,
+            accounts: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),

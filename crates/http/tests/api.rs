@@ -308,7 +308,10 @@ async fn an_agent_registers_reads_updates_and_finds_a_household() {
     assert_eq!(stats[0]["persons"], 3);
     let (status, home, _) = app.call("GET", "/", Some(&app.basic), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(home.as_str().unwrap().contains("name=\"q\""), "the agent's home is the search");
+    assert!(
+        home.as_str().unwrap().contains("name=\"q\""),
+        "the agent's home is the search"
+    );
 }
 
 #[tokio::test]

@@ -80,6 +80,14 @@ impl Database {
         }
     }
 
+    /// The accounts port of the same database.
+    pub fn accounts(&self) -> Arc<dyn sanad_app::AccountStore> {
+        match self {
+            Database::Sqlite(s) => Arc::new(s.clone()),
+            Database::Postgres(p) => Arc::new(p.clone()),
+        }
+    }
+
     pub fn keyring(&self) -> Arc<dyn KeyringStore> {
         match self {
             Database::Sqlite(s) => Arc::new(s.clone()),

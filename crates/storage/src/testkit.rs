@@ -16,6 +16,8 @@ pub struct TestDb {
     pub store: Arc<dyn RegistryStore>,
     /// The keys port of the same database.
     pub keyring: Arc<dyn sanad_app::KeyringStore>,
+    /// The accounts port of the same database.
+    pub accounts: Arc<dyn sanad_app::AccountStore>,
     /// The targeting and programme ports of the same database.
     pub targeting: Arc<dyn sanad_app::TargetingStore>,
     pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
@@ -71,6 +73,7 @@ async fn sqlite_database(migrate: bool) -> TestDb {
     TestDb {
         store: Arc::new(store.clone()),
         keyring: Arc::new(store.clone()),
+        accounts: Arc::new(store.clone()),
         targeting: Arc::new(store.clone()),
         programmes: Arc::new(store.clone()),
         payments: Arc::new(store.clone()),
@@ -166,6 +169,7 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
     Some(TestDb {
         store: Arc::new(store.clone()),
         keyring: Arc::new(store.clone()),
+        accounts: Arc::new(store.clone()),
         targeting: Arc::new(store.clone()),
         programmes: Arc::new(store.clone()),
         payments: Arc::new(store.clone()),

@@ -56,11 +56,14 @@ impl App {
             targeting.clone(),
             db.payments.clone(),
         );
-        let app = router(
-            AppState::new(registry.clone())
-                .with_targeting(targeting)
-                .with_payments(payments),
-        );
+        let mut state = AppState::new(registry.clone())
+            .with_targeting(targeting)
+            .with_payments(payments);
+        state.accounts = Some(sanad_app::accounts::Accounts::new(
+            db.store.clone(),
+            db.accounts.clone(),
+        ));
+        let app = router(state);
         App { app, db, registry }
     }
 

@@ -127,7 +127,12 @@ fn regex_like_missing_key(body: &str) -> bool {
 impl App {
     /// Opens a session for `user` (password `pass <user>`), reading pages in `lang`.
     pub async fn session(&self, user: &str, lang: &'static str) -> Session {
-        let (status, v) = self.call_login(user).await;
+        self.session_with(user, &format!("pass {user}"), lang).await
+    }
+
+    /// Opens a session with a password of one's own.
+    pub async fn session_with(&self, user: &str, password: &str, lang: &'static str) -> Session {
+        let (status, v) = self.call_login(user, password).await;
         assert_eq!(status, StatusCode::OK, "login of {user}: {v}");
         Session {
             cookie: v["cookie"].as_str().unwrap().to_string(),
@@ -136,11 +141,25 @@ impl App {
         }
     }
 
-    async fn call_login(&self, user: &str) -> (StatusCode, serde_json::Value) {
+    /// An API call with a key (`Authorization: Bearer`).
+    pub async fn call_key(&self, method: &str, uri: &str, key: &str) -> (StatusCode, String) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header(header::AUTHORIZATION, format!("Bearer {key}"))
+            .body(Body::empty())
+            .unwrap();
+        let res = self.app.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    async fn call_login(&self, user: &str, password: &str) -> (StatusCode, serde_json::Value) {
         let req = Request::post("/api/v1/auth/login")
             .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(
-                json!({"username": user, "password": format!("pass {user}")}).to_string(),
+                json!({"username": user, "password": password}).to_string(),
             ))
             .unwrap();
         let res = self.app.clone().oneshot(req).await.unwrap();
