@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod crypto;
+pub mod declarations;
 pub mod duplicates;
 pub mod exchange;
 pub mod faults;

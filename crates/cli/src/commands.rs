@@ -31,6 +31,8 @@ pub struct Opened {
     pub keyring: Arc<dyn KeyringStore>,
     /// The accounts port of the same database.
     pub accounts: Arc<dyn sanad_app::AccountStore>,
+    /// The declarations port of the same database.
+    pub declarations: Arc<dyn sanad_app::declarations::DeclarationStore>,
     /// The audit key, unless it was optional and its file is missing.
     pub audit_key: Option<ed25519_dalek::SigningKey>,
     /// The data key file and its fingerprint.
@@ -78,10 +80,13 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         _ => files.data.clone(),
     };
     let fingerprint = cipher.fingerprint().to_string();
-    let ports = database.ports(Arc::new(cipher));
+    let cipher = Arc::new(cipher);
+    let declarations = database.declarations(cipher.clone());
+    let ports = database.ports(cipher);
     let accounts = database.accounts();
     Ok(Opened {
         accounts,
+        declarations,
         data_key: (data_file, fingerprint),
         registry: ports.registry,
         targeting: ports.targeting,
@@ -244,6 +249,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
     state.secure_cookies = settings.secure_cookies;
     state.audit_verifier_key = Some(verifier_key);
     state.keyring = Some(opened.keyring.clone());
+    state.declarations = Some(sanad_app::declarations::Declarations::new(
+        state.registry.clone(),
+        opened.declarations.clone(),
+    ));
     state.accounts = Some(sanad_app::accounts::Accounts::new(
         opened.registry.clone(),
         opened.accounts.clone(),

@@ -47,6 +47,8 @@ pub struct AppState {
     pub keyring: Option<Arc<dyn sanad_app::KeyringStore>>,
     /// The administration of accounts and API keys (pages of the administrator).
     pub accounts: Option<sanad_app::accounts::Accounts>,
+    /// Changes households declare (the citizen's and the centre's pages).
+    pub declarations: Option<sanad_app::declarations::Declarations>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -63,6 +65,7 @@ impl AppState {
             payments: None,
             keyring: None,
             accounts: None,
+            declarations: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),

@@ -80,6 +80,17 @@ impl Database {
         }
     }
 
+    /// The declarations port of the same database.
+    pub fn declarations(
+        &self,
+        cipher: Arc<sanad_app::crypto::DataCipher>,
+    ) -> Arc<dyn sanad_app::declarations::DeclarationStore> {
+        match self {
+            Database::Sqlite(s) => Arc::new(s.with_cipher(cipher)),
+            Database::Postgres(p) => Arc::new(p.with_cipher(cipher)),
+        }
+    }
+
     /// The accounts port of the same database.
     pub fn accounts(&self) -> Arc<dyn sanad_app::AccountStore> {
         match self {

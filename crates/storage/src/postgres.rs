@@ -64,6 +64,7 @@ const INTEGRATOR_LOCK: i64 = 0x5341_4e41_4400_0002;
 include!("log_ops.rs");
 include!("keyring_ops.rs");
 include!("account_ops.rs");
+include!("declaration_ops.rs");
 include!("targeting_ops.rs");
 
 /// Rows of a JSON array of arrays bound as `$1` (text), as a table `j` with the columns named and
@@ -245,6 +246,7 @@ impl PgStore {
 
 keyring_store!(PgStore);
 account_store!(PgStore);
+declaration_store!(PgStore);
 targeting_store!(PgStore);
 impl_payment_store!(PgStore);
 

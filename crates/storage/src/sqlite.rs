@@ -45,6 +45,7 @@ async fn lead_integration(_tx: &mut Tx) -> Result<bool, StoreError> {
 include!("log_ops.rs");
 include!("keyring_ops.rs");
 include!("account_ops.rs");
+include!("declaration_ops.rs");
 include!("targeting_ops.rs");
 
 /// Rows of a JSON array of arrays bound as `$1`, as a table `j` with the columns named (their
@@ -152,6 +153,7 @@ impl SqliteStore {
 
 keyring_store!(SqliteStore);
 account_store!(SqliteStore);
+declaration_store!(SqliteStore);
 targeting_store!(SqliteStore);
 impl_payment_store!(SqliteStore);
 

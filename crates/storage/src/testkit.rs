@@ -18,6 +18,8 @@ pub struct TestDb {
     pub keyring: Arc<dyn sanad_app::KeyringStore>,
     /// The accounts port of the same database.
     pub accounts: Arc<dyn sanad_app::AccountStore>,
+    /// The declarations port of the same database.
+    pub declarations: Arc<dyn sanad_app::declarations::DeclarationStore>,
     /// The targeting and programme ports of the same database.
     pub targeting: Arc<dyn sanad_app::TargetingStore>,
     pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
@@ -74,6 +76,7 @@ async fn sqlite_database(migrate: bool) -> TestDb {
         store: Arc::new(store.clone()),
         keyring: Arc::new(store.clone()),
         accounts: Arc::new(store.clone()),
+        declarations: Arc::new(store.clone()),
         targeting: Arc::new(store.clone()),
         programmes: Arc::new(store.clone()),
         payments: Arc::new(store.clone()),
@@ -170,6 +173,7 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
         store: Arc::new(store.clone()),
         keyring: Arc::new(store.clone()),
         accounts: Arc::new(store.clone()),
+        declarations: Arc::new(store.clone()),
         targeting: Arc::new(store.clone()),
         programmes: Arc::new(store.clone()),
         payments: Arc::new(store.clone()),

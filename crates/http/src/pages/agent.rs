@@ -1107,6 +1107,14 @@ pub fn routes() -> Router<AppState> {
         .route("/households/new", get(new_form).post(create))
         .route("/households/{id}", get(super::household::page))
         .route("/households/{id}/edit", get(edit_form).post(update))
+        .route(
+            "/households/{id}/declare",
+            get(super::declare::form_assisted).post(super::declare::submit_assisted),
+        )
+        .route(
+            "/households/{id}/declarations/{declaration}/documents/{sha}",
+            get(super::declare::document),
+        )
         .route("/review", get(review))
         .route("/review/{id}/merge", post(merge))
         .route("/review/{id}/reject", post(reject))

@@ -14,5 +14,8 @@ pub async fn home(state: State<AppState>, ctx: Ctx) -> Response {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route(
+        "/me/change",
+        axum::routing::get(super::declare::form_own).post(super::declare::submit_own),
+    )
 }

@@ -9,8 +9,10 @@ use sanad_app::payments::{PaymentFilter, PaymentState};
 use sanad_app::targeting::EnrolmentState;
 use sanad_app::targeting::service::{HouseholdTargeting, ProgrammeView};
 use sanad_domain::{Household, HouseholdId, Person, Territories};
+use sanad_web::views::common::Link;
 use sanad_web::views::registry::{
-    EffectRow, Fact, HouseholdPage, HouseholdView, IndexView, MemberRow, PaymentRow, ProgrammeRow,
+    DeclarationRow, EffectRow, Fact, HouseholdPage, HouseholdView, IndexView, MemberRow,
+    PaymentRow, ProgrammeRow,
 };
 use sanad_web::{Lang, Tr};
 
@@ -250,6 +252,40 @@ pub async fn view(
             .map_err(ApiError::from)?,
         None => Vec::new(),
     };
+    let declared = match &state.declarations {
+        Some(service) => service.of_household(&ctx.actor, id).await?,
+        None => Vec::new(),
+    };
+    let declarations = declared
+        .iter()
+        .map(|x| DeclarationRow {
+            date: t.date(&x.declared_at.date()),
+            kind: t.t(&format!("kind-{}", x.kind)),
+            details: x.details.clone(),
+            happened_on: x
+                .happened_on
+                .as_deref()
+                .and_then(|d| {
+                    time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                        .ok()
+                })
+                .map(|d| t.date(&d))
+                .unwrap_or_default(),
+            status: t.t(&format!("declaration-status-{}", x.status)),
+            by: x.declared_by.clone(),
+            documents: x
+                .documents
+                .iter()
+                .map(|doc| Link {
+                    href: format!(
+                        "/households/{id}/declarations/{}/documents/{}",
+                        x.id, doc.sha256
+                    ),
+                    label: doc.name.clone(),
+                })
+                .collect(),
+        })
+        .collect();
     let d = &household.data;
     let area = d
         .area
@@ -340,6 +376,7 @@ pub async fn view(
             .map(|x| x.programmes.iter().map(|p| programme_row(t, p)).collect())
             .unwrap_or_default(),
         payments: payments.iter().map(|p| payment_row(t, p)).collect(),
+        declarations,
     };
     Ok((household, view))
 }
@@ -370,7 +407,15 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
             sanad_app::policy::Permission::WriteRegistry,
         )
         .then(|| format!("/households/{}/edit", household.id)),
-        declare: own.then(|| "/me/change".to_string()),
+        declare: if own {
+            Some("/me/change".to_string())
+        } else {
+            sanad_app::policy::role_grants(
+                ctx.actor.role,
+                sanad_app::policy::Permission::WriteRegistry,
+            )
+            .then(|| format!("/households/{}/declare", household.id))
+        },
     };
     render(&page)
 }

@@ -24,6 +24,7 @@ pub mod admin;
 pub mod agent;
 pub mod auditor;
 pub mod citizen;
+pub mod declare;
 pub mod household;
 pub mod manager;
 pub mod supervisor;

@@ -59,6 +59,10 @@ impl App {
         let mut state = AppState::new(registry.clone())
             .with_targeting(targeting)
             .with_payments(payments);
+        state.declarations = Some(sanad_app::declarations::Declarations::new(
+            registry.clone(),
+            db.declarations.clone(),
+        ));
         state.accounts = Some(sanad_app::accounts::Accounts::new(
             db.store.clone(),
             db.accounts.clone(),

@@ -219,3 +219,42 @@ vocab-asset-motorcycle = دراجة نارية
 vocab-asset-car = سيارة
 vocab-asset-livestock = ماشية
 vocab-asset-agricultural_land = أرض فلاحية
+
+declare-title = التصريح بتغيير
+declare-assisted-title = التصريح بتغيير لفائدة الأسرة { $id }
+declare-intro = أخبرنا بما تغيّر في أسرتك. يُعاد اتخاذ القرار بشأن برامجك بمجرد أن يتحقق المركز من التغيير.
+declare-what = ما الذي تغيّر؟
+declare-documents-asked = الوثائق المطلوبة:
+declare-details-legend = التغيير
+declare-when = متى حدث ذلك؟
+declare-details = في بضع كلمات
+declare-details-hint = مثلا: اسم المولود ويوم الولادة.
+declare-documents = الوثائق
+declare-documents-hint = { $count ->
+    [one] ملف واحد على الأكثر، PDF أو JPEG أو PNG، لا يتجاوز 900 كيلوبايت.
+    [two] ملفان على الأكثر، PDF أو JPEG أو PNG، لا يتجاوز كل منهما 900 كيلوبايت.
+    [few] { $count } ملفات على الأكثر، PDF أو JPEG أو PNG، لا يتجاوز كل منها 900 كيلوبايت.
+   *[other] { $count } ملفا على الأكثر، PDF أو JPEG أو PNG، لا يتجاوز كل منها 900 كيلوبايت.
+}
+declare-submit = إرسال التصريح
+declarations-title = التغييرات المصرح بها
+declaration-status-received = تم التوصل به، في انتظار تحقق المركز
+household-declare = التصريح بتغيير لفائدة هذه الأسرة
+kind-birth = ولادة في الأسرة
+kind-member_left = غادر أحد الأفراد الأسرة أو توفي
+kind-moved = انتقلت الأسرة إلى سكن آخر
+kind-income = تغيّر الدخل
+kind-dwelling = تغيّر السكن
+kind-disability = إعاقة
+kind-other = شيء آخر
+doc-birth-certificate = رسم الولادة
+doc-death-or-residence = رسم الوفاة أو شهادة السكنى الجديدة
+doc-residence-certificate = شهادة السكنى بالعنوان الجديد
+doc-income-statement = ما يثبت الدخل (ورقة الأداء، المعاش، تصريح بالشرف)
+doc-rent-or-title = عقد الكراء أو رسم الملكية
+doc-disability-card = بطاقة الإعاقة أو شهادة طبية
+done-change-declared = تم التوصل بتصريحك. سيتحقق منه المركز وستُخبر بالنتيجة.
+form-error-file_type = لا تُقبل إلا ملفات PDF وJPEG وPNG.
+form-error-active_pdf = يحتوي ملف PDF هذا على برامج نصية أو ملفات مرفقة: أرسل ملف PDF بسيطا أو صورة.
+form-error-too_large = يتجاوز هذا الملف 900 كيلوبايت.
+form-error-empty = هذا الملف فارغ.

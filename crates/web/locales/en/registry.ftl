@@ -213,3 +213,40 @@ vocab-asset-motorcycle = Motorcycle
 vocab-asset-car = Car
 vocab-asset-livestock = Livestock
 vocab-asset-agricultural_land = Farm land
+
+declare-title = Declare a change
+declare-assisted-title = Declare a change for household { $id }
+declare-intro = Tell us what changed in your household. The decision on your programmes is taken again once the centre has checked it.
+declare-what = What changed?
+declare-documents-asked = Documents asked for:
+declare-details-legend = The change
+declare-when = When did it happen?
+declare-details = In a few words
+declare-details-hint = For example: the name of the baby and the day of the birth.
+declare-documents = Documents
+declare-documents-hint = { $count ->
+    [one] At most { $count } file, PDF, JPEG or PNG, 900 KB each.
+   *[other] At most { $count } files, PDF, JPEG or PNG, 900 KB each.
+}
+declare-submit = Send the declaration
+declarations-title = Declared changes
+declaration-status-received = Received, to be checked by the centre
+household-declare = Declare a change for this household
+kind-birth = A birth in the household
+kind-member_left = Someone left the household or died
+kind-moved = The household moved
+kind-income = The income changed
+kind-dwelling = The dwelling changed
+kind-disability = A disability
+kind-other = Something else
+doc-birth-certificate = the birth certificate
+doc-death-or-residence = the death certificate or the new residence certificate
+doc-residence-certificate = the residence certificate of the new address
+doc-income-statement = a statement of income (pay slip, pension, declaration on honour)
+doc-rent-or-title = the rent contract or the title deed
+doc-disability-card = the disability card or a medical certificate
+done-change-declared = Your declaration was received. The centre will check it and you will be told the result.
+form-error-file_type = Only PDF, JPEG and PNG files are accepted.
+form-error-active_pdf = This PDF contains scripts or attached files: send a plain PDF or a photo.
+form-error-too_large = This file is larger than 900 KB.
+form-error-empty = This file is empty.

@@ -213,3 +213,40 @@ vocab-asset-motorcycle = Moto
 vocab-asset-car = Voiture
 vocab-asset-livestock = Bétail
 vocab-asset-agricultural_land = Terre agricole
+
+declare-title = Déclarer un changement
+declare-assisted-title = Déclarer un changement pour le ménage { $id }
+declare-intro = Dites-nous ce qui a changé dans votre ménage. La décision sur vos programmes est reprise dès que le centre l'a vérifié.
+declare-what = Qu'est-ce qui a changé ?
+declare-documents-asked = Documents demandés :
+declare-details-legend = Le changement
+declare-when = Quand cela s'est-il passé ?
+declare-details = En quelques mots
+declare-details-hint = Par exemple : le prénom du bébé et le jour de la naissance.
+declare-documents = Documents
+declare-documents-hint = { $count ->
+    [one] Au plus { $count } fichier, PDF, JPEG ou PNG, 900 Ko chacun.
+   *[other] Au plus { $count } fichiers, PDF, JPEG ou PNG, 900 Ko chacun.
+}
+declare-submit = Envoyer la déclaration
+declarations-title = Changements déclarés
+declaration-status-received = Reçue, à vérifier par le centre
+household-declare = Déclarer un changement pour ce ménage
+kind-birth = Une naissance dans le ménage
+kind-member_left = Une personne a quitté le ménage ou est décédée
+kind-moved = Le ménage a déménagé
+kind-income = Le revenu a changé
+kind-dwelling = Le logement a changé
+kind-disability = Un handicap
+kind-other = Autre chose
+doc-birth-certificate = l'acte de naissance
+doc-death-or-residence = l'acte de décès ou le nouveau certificat de résidence
+doc-residence-certificate = le certificat de résidence de la nouvelle adresse
+doc-income-statement = un justificatif de revenu (bulletin de paie, pension, déclaration sur l'honneur)
+doc-rent-or-title = le contrat de bail ou le titre de propriété
+doc-disability-card = la carte de handicap ou un certificat médical
+done-change-declared = Votre déclaration a été reçue. Le centre va la vérifier et vous serez informé du résultat.
+form-error-file_type = Seuls les fichiers PDF, JPEG et PNG sont acceptés.
+form-error-active_pdf = Ce PDF contient des scripts ou des fichiers joints : envoyez un PDF simple ou une photo.
+form-error-too_large = Ce fichier dépasse 900 Ko.
+form-error-empty = Ce fichier est vide.

@@ -78,6 +78,45 @@ pub struct PaymentRow {
     pub reason: String,
 }
 
+/// A change the household declared.
+#[derive(Debug, Clone)]
+pub struct DeclarationRow {
+    pub date: String,
+    pub kind: String,
+    pub details: String,
+    pub happened_on: String,
+    pub status: String,
+    pub by: String,
+    pub documents: Vec<crate::views::common::Link>,
+}
+
+/// A kind of change with the documents it asks for.
+#[derive(Debug, Clone)]
+pub struct KindChoice {
+    pub value: String,
+    pub label: String,
+    pub documents: Vec<String>,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "registry/declare.html")]
+pub struct DeclarePage {
+    pub shell: Shell,
+    pub t: Tr,
+    pub heading: String,
+    pub action: String,
+    pub kinds: Vec<KindChoice>,
+    pub kind_error: Option<String>,
+    pub happened_on: Field,
+    pub details: Field,
+    pub documents_error: Option<String>,
+    /// An agent declares for the citizen: their consent is asked for.
+    pub assisted: bool,
+    pub consent_error: Option<String>,
+    pub max_documents: usize,
+}
+
 /// A household as a page shows it.
 #[derive(Debug, Clone)]
 pub struct HouseholdView {
@@ -91,6 +130,7 @@ pub struct HouseholdView {
     pub index: Option<IndexView>,
     pub programmes: Vec<ProgrammeRow>,
     pub payments: Vec<PaymentRow>,
+    pub declarations: Vec<DeclarationRow>,
 }
 
 #[derive(Template)]
