@@ -67,7 +67,22 @@ async function shot(page, name) {
     await page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
     if (width === 360) {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      check(overflow <= 1, `${name}: the page is ${overflow}px wider than a 360 px screen`);
+      if (overflow > 1) {
+        // Name the deepest elements that stick out, to say what to fix.
+        const culprits = await page.evaluate(() => {
+          const out = [];
+          for (const el of document.querySelectorAll("body *")) {
+            const r = el.getBoundingClientRect();
+            const inside = [...el.children].some((c) => c.getBoundingClientRect().right > window.innerWidth + 1);
+            if ((r.right > window.innerWidth + 1 || r.left < -1) && !inside) {
+              out.push(`${el.tagName.toLowerCase()}${el.className ? "." + String(el.className).split(" ").join(".") : ""}`);
+            }
+            if (out.length >= 5) break;
+          }
+          return out.join(", ");
+        });
+        check(false, `${name}: the page is ${overflow}px wider than a 360 px screen (${culprits})`);
+      }
     }
   }
   await page.setViewportSize(size);
