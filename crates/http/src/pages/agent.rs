@@ -170,12 +170,18 @@ fn choices<T: Copy + PartialEq>(
     prefix: &str,
     selected: Option<T>,
 ) -> Vec<Choice> {
-    all.iter()
-        .map(|&v| Choice {
+    // Nothing chosen yet: a first entry that says so, so that no value is taken for granted.
+    let none = selected.is_none().then(|| Choice {
+        value: String::new(),
+        label: t.t("form-choose"),
+        selected: true,
+    });
+    none.into_iter()
+        .chain(all.iter().map(|&v| Choice {
             value: code(v).to_string(),
             label: t.t(&format!("{prefix}{}", code(v))),
             selected: Some(v) == selected,
-        })
+        }))
         .collect()
 }
 
@@ -434,6 +440,16 @@ impl FormValues {
                     .ok()
             };
             let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
+            for (name, missing) in [
+                ("relation", m.relation.is_none()),
+                ("sex", m.sex.is_none()),
+                ("schooling", m.schooling.is_none()),
+                ("occupation", m.occupation.is_none()),
+            ] {
+                if missing {
+                    bad(k(name), "required");
+                }
+            }
             members.push(MemberInput {
                 person_id,
                 data: PersonData {
@@ -699,6 +715,8 @@ fn compared(t: Tr, explanation: &serde_json::Value) -> Vec<Fact> {
         return Vec::new();
     };
     map.iter()
+        // The household compared is always another one: it says nothing to the agent.
+        .filter(|(field, _)| field.as_str() != "household")
         .filter_map(|(field, v)| {
             let level = v.get("level").and_then(|l| l.as_str()).unwrap_or("");
             let word = match level {
@@ -971,6 +989,7 @@ async fn review(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery
             .as_object()
             .map(|m| {
                 m.iter()
+                    .filter(|(field, _)| field.as_str() != "household")
                     .map(|(field, v)| {
                         let level = v
                             .get("level")

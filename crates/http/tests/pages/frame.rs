@@ -96,3 +96,79 @@ async fn pages_and_assets_travel_gzipped_when_the_browser_accepts_it() {
         assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip", "{uri}");
     }
 }
+
+/// Wording keys the pages build from codes (vocabularies, states, kinds, scopes) exist in every
+/// language: the wording test cannot see them in the templates.
+#[test]
+fn every_code_a_page_shows_has_its_words_in_each_language() {
+    use sanad_domain::vocab::{
+        Asset, Disability, DwellingType, Occupation, Relation, Schooling, Sex, Tenure,
+    };
+    let mut keys: Vec<String> = Vec::new();
+    keys.extend(
+        Relation::ALL
+            .iter()
+            .map(|v| format!("vocab-relation-{}", v.as_str())),
+    );
+    keys.extend(Sex::ALL.iter().map(|v| format!("vocab-sex-{}", v.as_str())));
+    keys.extend(
+        Disability::ALL
+            .iter()
+            .map(|v| format!("vocab-disability-{}", v.as_str())),
+    );
+    keys.extend(
+        Schooling::ALL
+            .iter()
+            .map(|v| format!("vocab-schooling-{}", v.as_str())),
+    );
+    keys.extend(
+        Occupation::ALL
+            .iter()
+            .map(|v| format!("vocab-occupation-{}", v.as_str())),
+    );
+    keys.extend(
+        DwellingType::ALL
+            .iter()
+            .map(|v| format!("vocab-dwelling-{}", v.as_str())),
+    );
+    keys.extend(
+        Tenure::ALL
+            .iter()
+            .map(|v| format!("vocab-tenure-{}", v.as_str())),
+    );
+    keys.extend(
+        Asset::ALL
+            .iter()
+            .map(|v| format!("vocab-asset-{}", v.as_str())),
+    );
+    keys.extend(
+        sanad_app::payments::PaymentState::ALL
+            .iter()
+            .map(|s| format!("payment-state-{}", s.as_str())),
+    );
+    keys.extend(
+        sanad_app::targeting::EnrolmentState::ALL
+            .iter()
+            .map(|s| format!("programme-state-{}", s.as_str())),
+    );
+    for (kind, docs) in sanad_app::declarations::KINDS {
+        keys.push(format!("kind-{kind}"));
+        keys.extend(docs.iter().map(|d| d.to_string()));
+    }
+    keys.extend(
+        sanad_app::policy::Permission::ALL
+            .iter()
+            .map(|p| format!("scope-{}", p.scope().replace(':', "-"))),
+    );
+    keys.push("declaration-status-received".into());
+    for area in ["urban", "rural"] {
+        keys.push(format!("household-area-{area}"));
+    }
+    for lang in sanad_web::Lang::ALL {
+        let missing: Vec<&String> = keys
+            .iter()
+            .filter(|k| !sanad_web::i18n::has(lang, k))
+            .collect();
+        assert!(missing.is_empty(), "{}: {missing:?}", lang.code());
+    }
+}

@@ -40,6 +40,8 @@ export default async function ({ base, open, login, axe, shot, check }) {
     await page.fill("#m0-last_name_ar", person.lastAr);
     await page.fill("#m0-birth_date", person.birth);
     await page.selectOption("#m0-sex", person.sex);
+    await page.selectOption("#m0-schooling", "primary");
+    await page.selectOption("#m0-occupation", "employed");
   };
   await fill();
   // Consent first: without it nothing is saved.

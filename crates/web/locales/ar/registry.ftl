@@ -258,3 +258,4 @@ form-error-file_type = لا تُقبل إلا ملفات PDF وJPEG وPNG.
 form-error-active_pdf = يحتوي ملف PDF هذا على برامج نصية أو ملفات مرفقة: أرسل ملف PDF بسيطا أو صورة.
 form-error-too_large = يتجاوز هذا الملف 900 كيلوبايت.
 form-error-empty = هذا الملف فارغ.
+form-choose = اختر…

@@ -250,3 +250,4 @@ form-error-file_type = Only PDF, JPEG and PNG files are accepted.
 form-error-active_pdf = This PDF contains scripts or attached files: send a plain PDF or a photo.
 form-error-too_large = This file is larger than 900 KB.
 form-error-empty = This file is empty.
+form-choose = Choose…

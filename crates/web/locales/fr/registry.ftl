@@ -250,3 +250,4 @@ form-error-file_type = Seuls les fichiers PDF, JPEG et PNG sont acceptés.
 form-error-active_pdf = Ce PDF contient des scripts ou des fichiers joints : envoyez un PDF simple ou une photo.
 form-error-too_large = Ce fichier dépasse 900 Ko.
 form-error-empty = Ce fichier est vide.
+form-choose = Choisir…
