@@ -16,6 +16,7 @@ pub mod keyring;
 pub mod payments;
 pub mod policy;
 pub mod registry;
+pub mod search;
 pub mod store;
 pub mod targeting;
 

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use sanad_domain::household::fold_for_search;
 use sanad_domain::{
     Household, HouseholdId, HouseholdInput, NationalId, Person, PersonId, PhoneNumber, Territories,
     ValidationErrors,
@@ -349,11 +348,9 @@ impl Registry {
         } else if let Ok(nid) = NationalId::parse(text) {
             query.national_id = Some(nid.as_str().to_string());
         } else {
-            query.name_words = fold_for_search(text)
-                .split(' ')
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect();
+            let words = crate::search::query_words(text);
+            query.name_words = words.iter().map(|(w, _)| w.clone()).collect();
+            query.name_sounds = words.into_iter().map(|(_, s)| s).collect();
             if query.name_words.is_empty() {
                 return Err(ValidationErrors::one(
                     "q",

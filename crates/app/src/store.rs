@@ -81,6 +81,9 @@ pub struct PersonQuery {
     pub phone: Option<String>,
     /// Words that must all appear in the person's names (Latin or Arabic), case and accents ignored.
     pub name_words: Vec<String>,
+    /// The consonant skeleton of each word of `name_words`, when it has one: the word also
+    /// matches a person whose names sound alike, in either script.
+    pub name_sounds: Vec<Option<String>>,
     /// Only persons whose household lies in one of these (empty = everywhere).
     pub territories: Vec<String>,
     /// Whether persons without a household may be returned.

@@ -239,7 +239,7 @@ async fn insert_person(
     .bind(d.disability.as_str())
     .bind(d.schooling.as_str())
     .bind(d.occupation.as_str())
-    .bind(d.search_key())
+    .bind(sanad_app::search::stored_search_key(d))
     .bind(phone_hash)
     .bind(phone_enc)
     .execute(&mut **tx)
@@ -280,7 +280,7 @@ async fn attach_person(
     .bind(d.disability.as_str())
     .bind(d.schooling.as_str())
     .bind(d.occupation.as_str())
-    .bind(d.search_key())
+    .bind(sanad_app::search::stored_search_key(d))
     .bind(serial_p(id))
     .bind(phone_hash)
     .bind(phone_enc)
@@ -680,10 +680,17 @@ async fn op_search_persons(db: &Ctx, query: &PersonQuery) -> Result<Vec<Person>,
         q.push(" AND p.phone_hash = ")
             .push_bind(db.cipher.lookup_hash(phone.as_str()));
     }
-    for word in &query.name_words {
-        // Words are folded to letters and digits, so they hold no LIKE wildcard.
-        q.push(" AND p.search_name LIKE ")
-            .push_bind(format!("%{word}%"));
+    for (i, word) in query.name_words.iter().enumerate() {
+        // Words are folded to letters and digits, so they hold no LIKE wildcard; a word matches
+        // the folded names, or by its skeleton the names' skeletons (after the mark).
+        q.push(" AND (p.search_name LIKE ").push_bind(format!("%{word}%"));
+        if let Some(Some(sound)) = query.name_sounds.get(i) {
+            q.push(" OR p.search_name LIKE ").push_bind(format!(
+                "%{}% {sound}%",
+                sanad_app::search::SOUNDS_MARK
+            ));
+        }
+        q.push(")");
     }
     push_territories(&mut q, &query.territories)?;
     if !query.include_unattached {

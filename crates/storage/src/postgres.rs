@@ -649,7 +649,7 @@ registry_store!(PgStore {
                 field(out, Some(d.disability.as_str()));
                 field(out, Some(d.schooling.as_str()));
                 field(out, Some(d.occupation.as_str()));
-                field(out, Some(&d.search_key()));
+                field(out, Some(&sanad_app::search::stored_search_key(d)));
                 let (phone_hash, phone_enc) = sealed_phone(&self.ctx.cipher, d.phone.as_ref())?;
                 field(out, phone_hash.as_deref());
                 field(out, phone_enc.as_deref());

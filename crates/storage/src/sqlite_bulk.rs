@@ -303,7 +303,7 @@ fn derive(cipher: &DataCipher, p: &Person) -> Result<Derived, StoreError> {
     Ok(Derived {
         nid: seal(cipher, d.national_id.as_ref().map(|n| n.as_str()))?,
         phone: seal(cipher, d.phone.as_ref().map(|n| n.as_str()))?,
-        search_key: d.search_key(),
+        search_key: sanad_app::search::stored_search_key(d),
     })
 }
 
