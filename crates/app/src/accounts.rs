@@ -32,6 +32,30 @@ pub trait AccountStore: Send + Sync + 'static {
     async fn accounts(&self, after: &str, limit: u32) -> Result<Vec<Account>, StoreError>;
     /// The API keys, of one account or of all, newest last.
     async fn api_keys(&self, username: Option<&str>) -> Result<Vec<ApiKeyInfo>, StoreError>;
+    /// Creates or replaces an account (unlocking it), with its audit event, in one transaction.
+    async fn save_account(
+        &self,
+        account: &Account,
+        event: AuditEntry,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Adds an API key (its hash) with its audit event, in one transaction.
+    async fn add_key(
+        &self,
+        username: &str,
+        key_hash: &str,
+        scopes: &[String],
+        event: AuditEntry,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Revokes the active keys whose hash starts with `id` (at least 12 hex characters), with
+    /// the audit event, in one transaction; returns how many.
+    async fn revoke_key(
+        &self,
+        id: &str,
+        event: AuditEntry,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Characters of a key's hash that name it.
@@ -91,26 +115,14 @@ impl Accounts {
         Ok(self.store.api_keys(username).await?)
     }
 
-    async fn audit(
-        &self,
-        actor: &Actor,
-        action: &str,
-        id: &str,
-        details: serde_json::Value,
-    ) -> Result<(), RegistryError> {
-        self.registry
-            .append_audit_event(
-                AuditEntry {
-                    actor: actor.username.clone(),
-                    action: action.into(),
-                    entity_type: "account".into(),
-                    entity_id: id.into(),
-                    details: details.to_string(),
-                },
-                OffsetDateTime::now_utc(),
-            )
-            .await?;
-        Ok(())
+    fn event(actor: &Actor, action: &str, id: &str, details: serde_json::Value) -> AuditEntry {
+        AuditEntry {
+            actor: actor.username.clone(),
+            action: action.into(),
+            entity_type: "account".into(),
+            entity_id: id.into(),
+            details: details.to_string(),
+        }
     }
 
     /// Creates or changes an account (a change also unlocks it).
@@ -158,8 +170,7 @@ impl Accounts {
         let mut account = Account::new(&username, change.role, password_hash);
         account.territories = change.territories.clone();
         account.household_id = change.household_id;
-        self.registry.upsert_account(&account).await?;
-        self.audit(
+        let event = Accounts::event(
             actor,
             if existing.is_some() {
                 "account.update"
@@ -172,8 +183,10 @@ impl Accounts {
                 "territories": change.territories.join(" "),
                 "password_changed": change.password.is_some(),
             }),
-        )
-        .await?;
+        );
+        self.store
+            .save_account(&account, event, OffsetDateTime::now_utc())
+            .await?;
         Ok(account)
     }
 
@@ -194,28 +207,29 @@ impl Accounts {
         }
         let key = random_secret(32).map_err(|e| StoreError::Internal(e.to_string()))?;
         let hash = api_key_hash(&key);
-        self.registry.add_api_key(username, &hash, scopes).await?;
         let id = hash[..KEY_ID_CHARS].to_string();
-        self.audit(
+        let event = Accounts::event(
             actor,
             "api_key.create",
             &id,
             serde_json::json!({"account": username, "scopes": scopes.join(" ")}),
-        )
-        .await?;
+        );
+        self.store
+            .add_key(username, &hash, scopes, event, OffsetDateTime::now_utc())
+            .await?;
         Ok((key, id))
     }
 
     pub async fn revoke_key(&self, actor: &Actor, id: &str) -> Result<(), RegistryError> {
         require(actor, Permission::ManageAccounts)?;
+        let event = Accounts::event(actor, "api_key.revoke", id, serde_json::json!({}));
         let n = self
-            .registry
-            .revoke_api_key(id, OffsetDateTime::now_utc())
+            .store
+            .revoke_key(id, event, OffsetDateTime::now_utc())
             .await?;
         if n == 0 {
             return Err(StoreError::NotFound.into());
         }
-        self.audit(actor, "api_key.revoke", id, serde_json::json!({}))
-            .await
+        Ok(())
     }
 }
