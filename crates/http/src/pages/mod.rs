@@ -117,6 +117,10 @@ impl Ctx {
         });
         shell.nav = nav(self.actor.role, t, self.path_only());
         shell.csrf = self.csrf.clone();
+        // A citizen's pages use no partial update: htmx is left out, for a slow rural link.
+        if self.actor.role == Role::Citizen {
+            shell.htmx = String::new();
+        }
         shell.flash = self.done().map(|key| Flash {
             kind: "ok",
             text: t.t(&key),
