@@ -7,6 +7,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod crypto;
+pub mod dashboard;
 pub mod duplicates;
 pub mod exchange;
 pub mod faults;
@@ -18,6 +19,7 @@ pub mod store;
 pub mod targeting;
 
 pub use auth::{Actor, Role};
+pub use dashboard::{Dashboard, DashboardStore};
 pub use keyring::KeyringStore;
 pub use registry::Registry;
 pub use store::{RegistryStore, StoreError};

@@ -108,7 +108,8 @@ impl Database {
                     registry: Arc::new(s.clone()),
                     targeting: Arc::new(s.clone()),
                     programmes: Arc::new(s.clone()),
-                    payments: Arc::new(s),
+                    payments: Arc::new(s.clone()),
+                    dashboard: Arc::new(s),
                 }
             }
             Database::Postgres(p) => {
@@ -117,7 +118,8 @@ impl Database {
                     registry: Arc::new(p.clone()),
                     targeting: Arc::new(p.clone()),
                     programmes: Arc::new(p.clone()),
-                    payments: Arc::new(p),
+                    payments: Arc::new(p.clone()),
+                    dashboard: Arc::new(p),
                 }
             }
         }
@@ -139,6 +141,7 @@ pub struct Ports {
     pub targeting: Arc<dyn TargetingStore>,
     pub programmes: Arc<dyn ProgrammeStore>,
     pub payments: Arc<dyn PaymentStore>,
+    pub dashboard: Arc<dyn sanad_app::DashboardStore>,
 }
 
 /// What a write refused because its data key was rotated away while the process ran expected.
