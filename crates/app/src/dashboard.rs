@@ -124,10 +124,21 @@ pub struct Figures {
     pub enrolments: Vec<ProvinceEnrolment>,
     pub under_threshold: Vec<ProgrammeUnder>,
     pub paid: Vec<CyclePaid>,
+    /// Each programme's latest cycle with a payment made, anywhere: `(programme, cycle, period)`
+    /// (a territory paid nothing in it shows none paid, not an older cycle).
+    pub last_cycles: Vec<(String, i64, String)>,
     pub months: Vec<MonthCount>,
 }
 
 impl Figures {
+    /// A programme's latest cycle with a payment made.
+    pub fn last_cycle(&self, programme: &str) -> Option<(i64, &str)> {
+        self.last_cycles
+            .iter()
+            .find(|(p, _, _)| p == programme)
+            .map(|(_, id, period)| (*id, period.as_str()))
+    }
+
     /// The figures of the provinces inside the actor's territories. A province is seen whole or
     /// not at all: an account bound to communes sees no province figures (they would count the
     /// neighbouring communes too).
@@ -161,6 +172,7 @@ impl Figures {
                 .filter(|p| sees(&p.province_code))
                 .cloned()
                 .collect(),
+            last_cycles: self.last_cycles.clone(),
             months: self
                 .months
                 .iter()
@@ -285,6 +297,16 @@ impl Dashboard {
             }
         }
         let paid = self.store.paid_by_cycle().await?;
+        let mut last_cycles: Vec<(String, i64, String)> = Vec::new();
+        for p in &paid {
+            match last_cycles.iter_mut().find(|(code, _, _)| *code == p.programme_code) {
+                Some(last) if last.1 < p.cycle_id => {
+                    *last = (p.programme_code.clone(), p.cycle_id, p.period.clone())
+                }
+                Some(_) => {}
+                None => last_cycles.push((p.programme_code.clone(), p.cycle_id, p.period.clone())),
+            }
+        }
         let months = self.store.registrations_by_month().await?;
         let took = started.elapsed();
         tracing::info!(
@@ -299,6 +321,7 @@ impl Dashboard {
             enrolments,
             under_threshold,
             paid,
+            last_cycles,
             months,
         })
     }
@@ -325,6 +348,7 @@ mod tests {
             enrolments: Vec::new(),
             under_threshold: Vec::new(),
             paid: Vec::new(),
+            last_cycles: Vec::new(),
             months: vec![MonthCount {
                 month: "2026-01".into(),
                 province_code: "01.051".into(),

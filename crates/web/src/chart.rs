@@ -47,7 +47,7 @@ pub fn bars(bars: &[Bar], label: &str, y_title: &str, number: impl Fn(f64) -> St
     let mut svg = String::with_capacity(4096 + bars.len() * 200);
     let _ = write!(
         svg,
-        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{}\">",
         escape(label)
     );
     let max = bars.iter().map(|b| b.value).fold(0.0, f64::max);

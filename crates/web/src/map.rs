@@ -382,7 +382,7 @@ pub fn choropleth(
     let mut svg = String::with_capacity(64 * 1024);
     let _ = write!(
         svg,
-        "<svg class=\"map\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" aria-label=\"{}\">",
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {} {}\" aria-label=\"{}\">",
         frame.width,
         frame.height,
         escape(label)

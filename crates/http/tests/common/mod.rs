@@ -54,10 +54,14 @@ impl App {
             targeting.clone(),
             db.payments.clone(),
         );
+        // Figures read again for every page: the stories look right after a write.
+        let dashboard = sanad_app::Dashboard::new(db.dashboard.clone(), Some(targeting.clone()))
+            .with_max_age(std::time::Duration::ZERO);
         let app = router(
             AppState::new(registry)
                 .with_targeting(targeting)
-                .with_payments(payments),
+                .with_payments(payments)
+                .with_dashboard(dashboard),
         );
         App { app, db }
     }
