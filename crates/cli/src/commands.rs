@@ -234,6 +234,13 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         opened.payments.clone(),
     );
     let dashboard = sanad_app::Dashboard::new(opened.dashboard.clone(), Some(targeting.clone()));
+    // The first dashboard after start-up finds its figures read.
+    let warming = dashboard.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warming.refresh().await {
+            tracing::error!(error = %e, "the dashboard's figures could not be read");
+        }
+    });
     let mut state = sanad_http::AppState::new(registry)
         .with_targeting(targeting)
         .with_payments(payments)
