@@ -420,7 +420,13 @@ fn page(ctx: &Ctx, f: &Figures, s: &Shown<'_>) -> DashboardPage {
         frame,
         &areas,
         &t.t2("supervisor-map-label", "measure", &measure, "place", &place),
-        |from, to| t.t2("supervisor-range", "from", format(from), "to", format(to)),
+        |from, to| {
+            if format(from) == format(to) {
+                format(to)
+            } else {
+                t.t2("supervisor-range", "from", format(from), "to", format(to))
+            }
+        },
         &t.t("supervisor-no-data"),
     );
 
