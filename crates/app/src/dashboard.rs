@@ -299,7 +299,10 @@ impl Dashboard {
         let paid = self.store.paid_by_cycle().await?;
         let mut last_cycles: Vec<(String, i64, String)> = Vec::new();
         for p in &paid {
-            match last_cycles.iter_mut().find(|(code, _, _)| *code == p.programme_code) {
+            match last_cycles
+                .iter_mut()
+                .find(|(code, _, _)| *code == p.programme_code)
+            {
                 Some(last) if last.1 < p.cycle_id => {
                     *last = (p.programme_code.clone(), p.cycle_id, p.period.clone())
                 }
@@ -367,7 +370,10 @@ mod tests {
         assert_eq!(f.provinces[0].province_code, "05.081");
         assert!(f.months.is_empty());
         actor.territories = vec!["05.081.01.01".into()];
-        assert!(figures().scoped(&actor).provinces.is_empty(), "a commune sees no province");
+        assert!(
+            figures().scoped(&actor).provinces.is_empty(),
+            "a commune sees no province"
+        );
         actor.territories = Vec::new();
         assert_eq!(figures().scoped(&actor).provinces.len(), 2);
     }

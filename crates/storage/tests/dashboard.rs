@@ -150,7 +150,10 @@ async fn households_are_counted_per_province_programme_cycle_and_month(db: &Test
     // Index 9.1 and 9.2 are at or under 9.2; 9.5 is above.
     let under = d.under_threshold(9.2).await.unwrap();
     assert_eq!(under.len(), 1);
-    assert_eq!((under[0].province_code.as_str(), under[0].households), ("01.511", 2));
+    assert_eq!(
+        (under[0].province_code.as_str(), under[0].households),
+        ("01.511", 2)
+    );
 
     // Two of the three enrolled, the third still only eligible.
     for h in &tanger[..2] {
@@ -167,7 +170,10 @@ async fn households_are_counted_per_province_programme_cycle_and_month(db: &Test
             .map(|e| e.households)
             .unwrap_or(0)
     };
-    assert_eq!((n(EnrolmentState::Enrolled), n(EnrolmentState::Eligible)), (2, 1));
+    assert_eq!(
+        (n(EnrolmentState::Enrolled), n(EnrolmentState::Eligible)),
+        (2, 1)
+    );
     assert!(states.iter().all(|e| e.province_code == "01.511"));
 
     // A cycle pays the two enrolled; one payment comes back paid.
@@ -213,10 +219,16 @@ async fn households_are_counted_per_province_programme_cycle_and_month(db: &Test
         })
         .collect();
     assert_eq!(rows.len(), 2);
-    p.record_entitlements(c.id, &rows, tanger[2], 0).await.unwrap();
+    p.record_entitlements(c.id, &rows, tanger[2], 0)
+        .await
+        .unwrap();
     p.finish_cycle(c.id, &by("m1")).await.unwrap();
     p.approve_cycle(c.id, &by("m2")).await.unwrap();
-    let b = p.open_batch(c.id, "bank", &by("m1")).await.unwrap().unwrap();
+    let b = p
+        .open_batch(c.id, "bank", &by("m1"))
+        .await
+        .unwrap()
+        .unwrap();
     let pays = p.batch_payments(b.id, None, 100).await.unwrap();
     p.mark_exported(b.id, "sha-file", &by("m1")).await.unwrap();
     let update = |id, to| PaymentUpdate {
@@ -247,7 +259,11 @@ async fn households_are_counted_per_province_programme_cycle_and_month(db: &Test
     assert_eq!(paid.len(), 1, "{paid:?}");
     let row = &paid[0];
     assert_eq!(
-        (row.programme_code.as_str(), row.cycle_id, row.period.as_str()),
+        (
+            row.programme_code.as_str(),
+            row.cycle_id,
+            row.period.as_str()
+        ),
         ("CASH", c.id, "2026-04")
     );
     assert_eq!(

@@ -128,7 +128,10 @@ mod tests {
         let svg = bars(&data, "per month", "households", |v| format!("{v}"));
         assert_eq!(svg.matches("<rect").count(), 3);
         assert!(svg.contains("<title>2026-02: 20</title>"));
-        assert!(svg.contains(">30<"), "the axis reaches the largest value: {svg}");
+        assert!(
+            svg.contains(">30<"),
+            "the axis reaches the largest value: {svg}"
+        );
         assert!(!svg.contains("style="));
         assert!(bars(&[], "none", "households", |v| format!("{v}")).ends_with("</svg>"));
     }

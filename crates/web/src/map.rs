@@ -29,8 +29,7 @@ pub const RAMP: [&str; CLASSES] = ["#e3f1ec", "#a9d5c7", "#64b09c", "#2b8572", "
 pub const NO_DATA: &str = "#eeeeee";
 
 const REGIONS_GEOJSON: &str = include_str!("../../../data/territories/morocco_regions.geojson");
-const PROVINCES_GEOJSON: &str =
-    include_str!("../../../data/territories/morocco_provinces.geojson");
+const PROVINCES_GEOJSON: &str = include_str!("../../../data/territories/morocco_provinces.geojson");
 
 /// A point in longitude and latitude, or in viewport units once projected.
 type Point = [f64; 2];
@@ -477,7 +476,9 @@ mod tests {
 
     #[test]
     fn a_straight_line_keeps_its_ends_only() {
-        let line: Vec<Point> = (0..50).map(|i| [f64::from(i), 2.0 * f64::from(i)]).collect();
+        let line: Vec<Point> = (0..50)
+            .map(|i| [f64::from(i), 2.0 * f64::from(i)])
+            .collect();
         assert_eq!(simplify(&line, 0.1), vec![[0.0, 0.0], [49.0, 98.0]]);
         let bent = vec![[0.0, 0.0], [5.0, 5.0], [10.0, 0.0]];
         assert_eq!(simplify(&bent, 1.0).len(), 3);
@@ -505,7 +506,10 @@ mod tests {
         }];
         let c = choropleth(regions(), &areas, "map", |a, b| format!("{a}–{b}"), "none");
         assert!(c.svg.contains("<a href=\"/?region=05&amp;measure=gap\""));
-        assert!(c.svg.contains("<title>Fès-Meknès: 12 &lt;&amp;&gt;</title>"));
+        assert!(
+            c.svg
+                .contains("<title>Fès-Meknès: 12 &lt;&amp;&gt;</title>")
+        );
         assert_eq!(c.svg.matches("<path").count(), 12);
         assert_eq!(c.legend.len(), 2, "one class and the grey of the others");
         assert!(!c.svg.contains("style="));

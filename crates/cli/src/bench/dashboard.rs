@@ -154,7 +154,11 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
             .with_payments(payments)
             .with_dashboard(dashboard.clone()),
     );
-    let mut account = Account::new("bench-supervisor", Role::Supervisor, hash_password("bench")?);
+    let mut account = Account::new(
+        "bench-supervisor",
+        Role::Supervisor,
+        hash_password("bench")?,
+    );
     account.territories = vec![args.region.clone()];
     ports.registry.upsert_account(&account).await?;
     let login = Request::post("/api/v1/auth/login")
@@ -183,7 +187,15 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
     }
     reads.sort();
 
-    let measures = ["households", "scored", "eligible", "enrolled", "paid", "under", "gap"];
+    let measures = [
+        "households",
+        "scored",
+        "eligible",
+        "enrolled",
+        "paid",
+        "under",
+        "gap",
+    ];
     let page = |uri: String, gzip: bool| {
         let mut req = Request::get(uri)
             .header(header::ACCEPT, "text/html")
@@ -222,7 +234,9 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
         .clone()
         .oneshot(page(format!("/?region={}", args.region), true)?)
         .await?;
-    let gzipped = axum::body::to_bytes(res.into_body(), usize::MAX).await?.len();
+    let gzipped = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await?
+        .len();
     times.sort();
     println!();
     println!(

@@ -98,11 +98,18 @@ impl Query {
     }
 }
 
-fn in_period(at: OffsetDateTime, (from, to): (Option<OffsetDateTime>, Option<OffsetDateTime>)) -> bool {
+fn in_period(
+    at: OffsetDateTime,
+    (from, to): (Option<OffsetDateTime>, Option<OffsetDateTime>),
+) -> bool {
     from.is_none_or(|f| at >= f) && to.is_none_or(|t| at < t)
 }
 
-fn matches(event: &AuditEvent, q: &Query, period: (Option<OffsetDateTime>, Option<OffsetDateTime>)) -> bool {
+fn matches(
+    event: &AuditEvent,
+    q: &Query,
+    period: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+) -> bool {
     let actor = Query::text(&q.actor);
     let subject = Query::text(&q.subject);
     let kind = Query::text(&q.kind);

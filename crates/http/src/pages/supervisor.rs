@@ -157,7 +157,11 @@ fn per_province(f: &Figures, programme: Option<&str>) -> BTreeMap<String, Sums> 
     let Some(programme) = programme else {
         return out;
     };
-    for e in f.enrolments.iter().filter(|e| e.programme_code == programme) {
+    for e in f
+        .enrolments
+        .iter()
+        .filter(|e| e.programme_code == programme)
+    {
         let s = out.entry(e.province_code.clone()).or_default();
         use sanad_app::targeting::EnrolmentState::*;
         match e.state {
@@ -172,7 +176,11 @@ fn per_province(f: &Figures, programme: Option<&str>) -> BTreeMap<String, Sums> 
             Exited => {}
         }
     }
-    for u in f.under_threshold.iter().filter(|u| u.programme_code == programme) {
+    for u in f
+        .under_threshold
+        .iter()
+        .filter(|u| u.programme_code == programme)
+    {
         out.entry(u.province_code.clone()).or_default().under += u.households;
     }
     if let Some((cycle, _)) = f.last_cycle(programme) {
@@ -276,7 +284,12 @@ fn rows(actor: &Actor, s: &Shown<'_>, by_province: &BTreeMap<String, Sums>) -> V
             .provinces()
             .iter()
             .filter(|p| p.region_code == *region && sees_province(actor, &p.code))
-            .map(|p| (p.code.clone(), by_province.get(&p.code).copied().unwrap_or_default()))
+            .map(|p| {
+                (
+                    p.code.clone(),
+                    by_province.get(&p.code).copied().unwrap_or_default(),
+                )
+            })
             .collect(),
         None => Territories::morocco()
             .regions()
@@ -304,7 +317,13 @@ fn measure_text(t: Tr, m: Measure, sums: &Sums) -> String {
     }
 }
 
-fn territory_row(t: Tr, name: String, href: Option<String>, s: &Sums, has_threshold: bool) -> TerritoryRow {
+fn territory_row(
+    t: Tr,
+    name: String,
+    href: Option<String>,
+    s: &Sums,
+    has_threshold: bool,
+) -> TerritoryRow {
     TerritoryRow {
         code: String::new(),
         name,
@@ -406,10 +425,7 @@ fn page(ctx: &Ctx, f: &Figures, s: &Shown<'_>) -> DashboardPage {
                 measure_text(t, s.measure, sums),
             ),
             value: sums.value(s.measure),
-            href: s
-                .region
-                .is_none()
-                .then(|| s.link("/", Some(code), None)),
+            href: s.region.is_none().then(|| s.link("/", Some(code), None)),
         })
         .collect();
     let format = |v: f64| match s.measure {
@@ -593,7 +609,11 @@ async fn csv(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery) -
     let t = ctx.t();
     let lang = ctx.lang;
     let head = |keys: &[&str]| keys.iter().map(|k| t.t(k)).collect::<Vec<_>>();
-    let share = |s: &Sums| s.share_under().map(|v| format!("{v:.4}")).unwrap_or_default();
+    let share = |s: &Sums| {
+        s.share_under()
+            .map(|v| format!("{v:.4}"))
+            .unwrap_or_default()
+    };
     let by_province = per_province(&f, s.programme.map(|p| p.code.as_str()));
     let rows_shown = rows(&ctx.actor, &s, &by_province);
     let (file, table): (&str, Vec<Vec<String>>) = match q.table.as_deref() {
@@ -621,13 +641,20 @@ async fn csv(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery) -
                     f.last_cycle(&p.code)
                         .map(|(_, period)| period.to_string())
                         .unwrap_or_default(),
-                    if p.threshold.is_some() { share(&sums) } else { String::new() },
+                    if p.threshold.is_some() {
+                        share(&sums)
+                    } else {
+                        String::new()
+                    },
                 ]);
             }
             ("dashboard-programmes.csv", out)
         }
         Some("months") => {
-            let mut out = vec![head(&["supervisor-col-month", "supervisor-axis-households"])];
+            let mut out = vec![head(&[
+                "supervisor-col-month",
+                "supervisor-axis-households",
+            ])];
             for (m, n) in months(&f, &s) {
                 out.push(vec![m, n.to_string()]);
             }
@@ -640,7 +667,11 @@ async fn csv(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery) -
                 "supervisor-col-amount",
             ])];
             for (p, n, amount) in cycles(&f, &s) {
-                out.push(vec![p, n.to_string(), format!("{:.2}", amount as f64 / 100.0)]);
+                out.push(vec![
+                    p,
+                    n.to_string(),
+                    format!("{:.2}", amount as f64 / 100.0),
+                ]);
             }
             ("dashboard-cycles.csv", out)
         }

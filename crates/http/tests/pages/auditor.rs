@@ -28,21 +28,40 @@ async fn an_auditor_filters_the_trail_by_household_and_sees_who_changed_it_and_w
         let page = app.page(&s, &format!("/audit?subject={id}")).await;
         assert_eq!(page.status, StatusCode::OK, "{}", page.body);
         sound(&page, lang);
-        assert!(page.has(&format!("<code>{id}</code>")), "the household's events");
+        assert!(
+            page.has(&format!("<code>{id}</code>")),
+            "the household's events"
+        );
         assert!(page.has("agent"), "who registered it");
         let csv = app.page(&s, &format!("/audit.csv?subject={id}")).await;
         assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
         assert!(!csv.body.contains('\u{2068}'), "no isolation marks in CSV");
         let lines: Vec<&str> = csv.body.lines().collect();
         assert!(lines.len() >= 2, "{}", csv.body);
-        assert!(lines[1..].iter().all(|l| l.contains(&id)), "only that household: {}", csv.body);
+        assert!(
+            lines[1..].iter().all(|l| l.contains(&id)),
+            "only that household: {}",
+            csv.body
+        );
     }
     // Nobody else reads the trail.
     let agent = app.session("agent", "fr").await;
-    assert_eq!(app.page(&agent, "/audit").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.page(&agent, "/audit/access").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.page(&agent, "/audit/chain").await.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.page(&agent, "/audit.csv").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.page(&agent, "/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.page(&agent, "/audit/access").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.page(&agent, "/audit/chain").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.page(&agent, "/audit.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 async fn registered_other(app: &App) -> String {
@@ -81,7 +100,11 @@ async fn an_auditor_sees_the_access_log_entry_of_an_agents_read() {
     }
     assert_eq!(page.status, StatusCode::OK);
     sound(&page, "fr");
-    assert!(page.has(&id), "the agent's read of {id} is logged: {}", page.body);
+    assert!(
+        page.has(&id),
+        "the agent's read of {id} is logged: {}",
+        page.body
+    );
     let none = app.page(&auditor, "/audit/access?actor=manager").await;
     assert!(!none.has(&id), "the filter on the actor holds");
 }
@@ -99,10 +122,11 @@ async fn the_verification_page_says_the_log_is_intact_then_names_the_forged_even
 
     // Someone edits who registered the second household, directly in the database.
     let pool = app.db.sqlite.as_ref().unwrap().pool().clone();
-    let seq: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM audit_events WHERE action LIKE 'household.%'")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let seq: i64 =
+        sqlx::query_scalar("SELECT MAX(seq) FROM audit_events WHERE action LIKE 'household.%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE audit_events SET actor = 'ghost' WHERE seq = {seq}"
     )))
@@ -115,6 +139,10 @@ async fn the_verification_page_says_the_log_is_intact_then_names_the_forged_even
         assert_eq!(page.status, StatusCode::OK);
         sound(&page, lang);
         assert!(page.body.contains("notice bad"), "{}", page.body);
-        assert!(page.has(&format!("event {seq}")), "the forged event is named: {}", page.body);
+        assert!(
+            page.has(&format!("event {seq}")),
+            "the forged event is named: {}",
+            page.body
+        );
     }
 }

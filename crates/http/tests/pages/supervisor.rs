@@ -27,7 +27,11 @@ async fn dashboard_app() -> (App, Vec<String>) {
     }
     set_up_targeting(&app).await;
     let mut ids = Vec::new();
-    for (agent, h) in [("agent", household()), ("agent", second()), ("agent-north", north())] {
+    for (agent, h) in [
+        ("agent", household()),
+        ("agent", second()),
+        ("agent-north", north()),
+    ] {
         let (s, v) = app
             .call(
                 "POST",
@@ -79,7 +83,11 @@ async fn a_supervisor_sees_the_map_and_figures_of_their_regions_provinces_only()
         assert_eq!(page.body.matches("<path d=").count(), 5, "{}", page.body);
         assert!(page.body.contains("<title>"), "titles on the shapes");
         assert!(page.body.contains("class=\"legend\""));
-        let beni_mellal = if lang == "ar" { "بني ملال" } else { "Béni Mellal" };
+        let beni_mellal = if lang == "ar" {
+            "بني ملال"
+        } else {
+            "Béni Mellal"
+        };
         assert!(page.has(beni_mellal), "{}", page.body);
         // Nothing of the other region.
         for other in ["Tanger", "طنجة", "/?region=01"] {
@@ -90,7 +98,10 @@ async fn a_supervisor_sees_the_map_and_figures_of_their_regions_provinces_only()
     }
     let s = app.session("sup-beni-mellal", "fr").await;
     // The other region is answered as missing, page and CSV alike.
-    assert_eq!(app.page(&s, "/?region=01").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.page(&s, "/?region=01").await.status,
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(
         app.page(&s, "/dashboard.csv?region=01").await.status,
         StatusCode::NOT_FOUND
@@ -102,7 +113,10 @@ async fn a_supervisor_sees_the_map_and_figures_of_their_regions_provinces_only()
     assert_eq!(rows.len(), 5, "the five provinces: {}", csv.body);
     assert!(rows.iter().all(|r| r[0].starts_with("05.")), "{}", csv.body);
     let bm = rows.iter().find(|r| r[0] == "05.091").unwrap();
-    assert_eq!(bm[2], "2", "two households registered in Béni Mellal: {bm:?}");
+    assert_eq!(
+        bm[2], "2",
+        "two households registered in Béni Mellal: {bm:?}"
+    );
     assert_eq!(bm[3], "2", "both scored: {bm:?}");
     // The supervisor of the north sees their household, not these.
     let north = app.session("sup-north", "en").await;
@@ -152,7 +166,11 @@ async fn a_manager_clicks_a_region_down_to_its_provinces_and_maps_the_coverage_g
         sound(&page, lang);
         assert_eq!(page.body.matches("<path d=").count(), 5);
         assert!(page.body.contains("<option value=\"gap\" selected>"));
-        assert!(page.body.contains("href=\"/?measure=gap&#38;programme=asd-family\""), "the way back up");
+        assert!(
+            page.body
+                .contains("href=\"/?measure=gap&#38;programme=asd-family\""),
+            "the way back up"
+        );
     }
     let s = app.session("manager", "fr").await;
     let csv = app
@@ -164,8 +182,11 @@ async fn a_manager_clicks_a_region_down_to_its_provinces_and_maps_the_coverage_g
     let rows = csv_lines(&csv.body);
     let bm = rows.iter().find(|r| r[0] == "05.091").unwrap();
     // Columns: code, name, households, scored, eligible, enrolled, gap, paid, share under.
-    let (eligible, enrolled_n, gap): (u64, u64, u64) =
-        (bm[4].parse().unwrap(), bm[5].parse().unwrap(), bm[6].parse().unwrap());
+    let (eligible, enrolled_n, gap): (u64, u64, u64) = (
+        bm[4].parse().unwrap(),
+        bm[5].parse().unwrap(),
+        bm[6].parse().unwrap(),
+    );
     assert_eq!(eligible, enrolled_n + gap, "{bm:?}");
     assert_eq!(eligible, 2, "both households are eligible: {bm:?}");
     assert_eq!((enrolled_n, gap), (1, 1), "{bm:?}");
@@ -175,9 +196,17 @@ async fn a_manager_clicks_a_region_down_to_its_provinces_and_maps_the_coverage_g
         .page(&s, "/dashboard.csv?region=05&table=programmes")
         .await;
     let rows = csv_lines(&programmes.body);
-    assert!(rows.len() >= 2, "every programme in force: {}", programmes.body);
+    assert!(
+        rows.len() >= 2,
+        "every programme in force: {}",
+        programmes.body
+    );
     // Nobody without statistics reads the dashboard's CSV (a citizen's home is their household).
     let agent = app.session("agent", "fr").await;
     let csv = app.page(&agent, "/dashboard.csv?region=01").await;
-    assert_eq!(csv.status, StatusCode::NOT_FOUND, "an agent of 05 does not see 01");
+    assert_eq!(
+        csv.status,
+        StatusCode::NOT_FOUND,
+        "an agent of 05 does not see 01"
+    );
 }
