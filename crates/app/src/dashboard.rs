@@ -31,6 +31,8 @@ pub struct ProvinceCount {
     pub households: u64,
     /// Households with an index under the active model.
     pub scored: u64,
+    /// Scored households whose index is at or under each threshold asked for, in order.
+    pub under: Vec<u64>,
 }
 
 /// Households of one province in one state of a programme.
@@ -40,13 +42,6 @@ pub struct ProvinceEnrolment {
     pub province_code: String,
     pub state: EnrolmentState,
     /// Distinct households (a programme paid per person counts the household once).
-    pub households: u64,
-}
-
-/// Households of one province whose index is at or under a threshold.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProvinceUnder {
-    pub province_code: String,
     pub households: u64,
 }
 
@@ -77,14 +72,12 @@ pub struct MonthCount {
 /// their indexes without sending rows of households.
 #[async_trait]
 pub trait DashboardStore: Send + Sync + 'static {
-    /// Households and scored households per province (provinces without households absent).
-    async fn province_counts(&self) -> Result<Vec<ProvinceCount>, StoreError>;
+    /// Households, scored households and scored households at or under each of `thresholds`,
+    /// per province (provinces without households absent), in one pass.
+    async fn province_counts(&self, thresholds: &[f64]) -> Result<Vec<ProvinceCount>, StoreError>;
 
     /// Households per programme, province and state of enrolment.
     async fn enrolments_by_province(&self) -> Result<Vec<ProvinceEnrolment>, StoreError>;
-
-    /// Scored households whose index is at or under `threshold`, per province.
-    async fn under_threshold(&self, threshold: f64) -> Result<Vec<ProvinceUnder>, StoreError>;
 
     /// Payments marked paid, per cycle and province.
     async fn paid_by_cycle(&self) -> Result<Vec<CyclePaid>, StoreError>;
@@ -282,20 +275,23 @@ impl Dashboard {
                 .collect(),
             None => Vec::new(),
         };
-        let provinces = self.store.province_counts().await?;
-        let enrolments = self.store.enrolments_by_province().await?;
+        let with_threshold: Vec<(&str, f64)> = programmes
+            .iter()
+            .filter_map(|p| p.threshold.map(|t| (p.code.as_str(), t)))
+            .collect();
+        let thresholds: Vec<f64> = with_threshold.iter().map(|(_, t)| *t).collect();
+        let provinces = self.store.province_counts(&thresholds).await?;
         let mut under_threshold = Vec::new();
-        for p in &programmes {
-            if let Some(threshold) = p.threshold {
-                for u in self.store.under_threshold(threshold).await? {
-                    under_threshold.push(ProgrammeUnder {
-                        programme_code: p.code.clone(),
-                        province_code: u.province_code,
-                        households: u.households,
-                    });
-                }
+        for p in &provinces {
+            for ((code, _), n) in with_threshold.iter().zip(&p.under) {
+                under_threshold.push(ProgrammeUnder {
+                    programme_code: (*code).to_string(),
+                    province_code: p.province_code.clone(),
+                    households: *n,
+                });
             }
         }
+        let enrolments = self.store.enrolments_by_province().await?;
         let paid = self.store.paid_by_cycle().await?;
         let mut last_cycles: Vec<(String, i64, String)> = Vec::new();
         for p in &paid {
@@ -342,6 +338,7 @@ mod tests {
             province_code: code.into(),
             households: n,
             scored: n,
+            under: Vec::new(),
         };
         Figures {
             at: OffsetDateTime::UNIX_EPOCH,

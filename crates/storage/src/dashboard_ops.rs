@@ -3,32 +3,47 @@
 // household's registration as `YYYY-MM`).
 
 use sanad_app::dashboard::{
-    CyclePaid, DashboardStore, MonthCount, ProvinceCount, ProvinceEnrolment, ProvinceUnder,
+    CyclePaid, DashboardStore, MonthCount, ProvinceCount, ProvinceEnrolment,
 };
 
 fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
-async fn op_province_counts(db: &Ctx) -> Result<Vec<ProvinceCount>, StoreError> {
-    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT h.region_code, h.province_code, COUNT(*), COUNT(s.household_id) \
+async fn op_province_counts(
+    db: &Ctx,
+    thresholds: &[f64],
+) -> Result<Vec<ProvinceCount>, StoreError> {
+    // One pass over the households for every threshold.
+    let under: String = (1..=thresholds.len())
+        .map(|i| format!(", CAST(COALESCE(SUM(CASE WHEN s.pmt_index <= ${i} THEN 1 ELSE 0 END), 0) AS BIGINT)"))
+        .collect();
+    let sql = format!(
+        "SELECT h.region_code, h.province_code, COUNT(*), COUNT(s.household_id){under} \
          FROM households h LEFT JOIN household_scores s ON s.household_id = h.id \
          GROUP BY h.region_code, h.province_code \
-         ORDER BY h.province_code",
-    )
-    .fetch_all(&db.pool)
-    .await
-    .map_err(db_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|(region_code, province_code, households, scored)| ProvinceCount {
-            region_code,
-            province_code,
-            households: count(households),
-            scored: count(scored),
+         ORDER BY h.province_code"
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for t in thresholds {
+        query = query.bind(*t);
+    }
+    let rows = query.fetch_all(&db.pool).await.map_err(db_error)?;
+    rows.iter()
+        .map(|row| {
+            let get = |i: usize| sqlx::Row::try_get::<i64, _>(row, i).map(count);
+            Ok(ProvinceCount {
+                region_code: sqlx::Row::try_get(row, 0).map_err(db_error)?,
+                province_code: sqlx::Row::try_get(row, 1).map_err(db_error)?,
+                households: get(2).map_err(db_error)?,
+                scored: get(3).map_err(db_error)?,
+                under: (0..thresholds.len())
+                    .map(|k| get(4 + k))
+                    .collect::<Result<_, _>>()
+                    .map_err(db_error)?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 async fn op_enrolments_by_province(db: &Ctx) -> Result<Vec<ProvinceEnrolment>, StoreError> {
@@ -51,26 +66,6 @@ async fn op_enrolments_by_province(db: &Ctx) -> Result<Vec<ProvinceEnrolment>, S
             })
         })
         .collect()
-}
-
-async fn op_under_threshold(db: &Ctx, threshold: f64) -> Result<Vec<ProvinceUnder>, StoreError> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT h.province_code, COUNT(*) \
-         FROM household_scores s JOIN households h ON h.id = s.household_id \
-         WHERE s.pmt_index <= $1 \
-         GROUP BY h.province_code ORDER BY h.province_code",
-    )
-    .bind(threshold)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(db_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|(province_code, households)| ProvinceUnder {
-            province_code,
-            households: count(households),
-        })
-        .collect())
 }
 
 async fn op_paid_by_cycle(db: &Ctx) -> Result<Vec<CyclePaid>, StoreError> {
@@ -122,19 +117,15 @@ macro_rules! dashboard_store {
     ($store:ty) => {
         #[async_trait]
         impl DashboardStore for $store {
-            async fn province_counts(&self) -> Result<Vec<ProvinceCount>, StoreError> {
-                op_province_counts(&self.ctx).await
+            async fn province_counts(
+                &self,
+                thresholds: &[f64],
+            ) -> Result<Vec<ProvinceCount>, StoreError> {
+                op_province_counts(&self.ctx, thresholds).await
             }
 
             async fn enrolments_by_province(&self) -> Result<Vec<ProvinceEnrolment>, StoreError> {
                 op_enrolments_by_province(&self.ctx).await
-            }
-
-            async fn under_threshold(
-                &self,
-                threshold: f64,
-            ) -> Result<Vec<ProvinceUnder>, StoreError> {
-                op_under_threshold(&self.ctx, threshold).await
             }
 
             async fn paid_by_cycle(&self) -> Result<Vec<CyclePaid>, StoreError> {

@@ -106,7 +106,7 @@ fn household(commune: &str, rooms: u16) -> HouseholdInput {
 
 async fn households_are_counted_per_province_programme_cycle_and_month(db: &TestDb) {
     let d = &db.dashboard;
-    assert!(d.province_counts().await.unwrap().is_empty());
+    assert!(d.province_counts(&[]).await.unwrap().is_empty());
     assert!(d.paid_by_cycle().await.unwrap().is_empty());
     // One household before the assessor is installed: registered, not scored.
     db.store
@@ -141,18 +141,18 @@ async fn households_are_counted_per_province_programme_cycle_and_month(db: &Test
             .unwrap();
         tanger.push(h.id);
     }
-    let counts = d.province_counts().await.unwrap();
+    // Index 9.1 and 9.2 are at or under 9.2; 9.5 is above; none is under 9.
+    let counts = d.province_counts(&[9.2, 9.0]).await.unwrap();
     let of = |code: &str| counts.iter().find(|c| c.province_code == code).unwrap();
     assert_eq!((of("01.511").households, of("01.511").scored), (3, 3));
     assert_eq!(of("01.511").region_code, "01");
     assert_eq!((of("05.091").households, of("05.091").scored), (1, 0));
 
-    // Index 9.1 and 9.2 are at or under 9.2; 9.5 is above.
-    let under = d.under_threshold(9.2).await.unwrap();
-    assert_eq!(under.len(), 1);
+    assert_eq!(of("01.511").under, vec![2, 0]);
+    assert_eq!(of("05.091").under, vec![0, 0], "not scored");
     assert_eq!(
-        (under[0].province_code.as_str(), under[0].households),
-        ("01.511", 2)
+        d.province_counts(&[]).await.unwrap()[0].under,
+        Vec::<u64>::new()
     );
 
     // Two of the three enrolled, the third still only eligible.
