@@ -564,7 +564,7 @@ fn scope_sums(f: &Figures, s: &Shown<'_>, visible: &[&String], programme: &str) 
     let mut sums = Sums::default();
     for (province, v) in &by_province {
         let shown = match &s.region {
-            Some(_) => visible.iter().any(|c| *c == province),
+            Some(_) => visible.contains(&province),
             None => visible.iter().any(|c| c.as_str() == region_of(province)),
         };
         if shown {
