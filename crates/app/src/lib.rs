@@ -8,6 +8,7 @@ pub mod audit;
 pub mod audit_log;
 pub mod auth;
 pub mod crypto;
+pub mod dashboard;
 pub mod declarations;
 pub mod duplicates;
 pub mod exchange;
@@ -22,6 +23,7 @@ pub mod targeting;
 
 pub use accounts::AccountStore;
 pub use auth::{Actor, Role};
+pub use dashboard::{Dashboard, DashboardStore};
 pub use keyring::KeyringStore;
 pub use registry::Registry;
 pub use store::{RegistryStore, StoreError};

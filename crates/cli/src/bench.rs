@@ -8,6 +8,7 @@ use sanad_app::exchange::{self, ImportSource};
 use sanad_app::store::{Change, ImportOutcome};
 
 mod api;
+mod dashboard;
 mod dedup;
 mod payments;
 mod targeting;
@@ -54,6 +55,10 @@ pub enum BenchCommand {
     /// of payment, then time a cycle computed, approved and exported as pain.001, and the
     /// provider's answers (camt.054 and CSV) reconciled.
     Payments(payments::PaymentsArgs),
+    /// Move a generated population into one region, import and score it, then time the reading of
+    /// the dashboard's figures and the rendering of the region's dashboard (map, tables, charts)
+    /// as its supervisor: p50, p95, max and the page's size.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -81,6 +86,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Targeting(args) => targeting::run(args).await,
         BenchCommand::Payments(args) => payments::run(args).await,
+        BenchCommand::Dashboard(args) => dashboard::run(args).await,
     }
 }
 

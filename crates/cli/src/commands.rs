@@ -28,6 +28,8 @@ pub struct Opened {
     pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
     /// The payments port of the same database.
     pub payments: Arc<dyn sanad_app::payments::PaymentStore>,
+    /// The dashboard's aggregates of the same database.
+    pub dashboard: Arc<dyn sanad_app::DashboardStore>,
     pub keyring: Arc<dyn KeyringStore>,
     /// The accounts port of the same database.
     pub accounts: Arc<dyn sanad_app::AccountStore>,
@@ -92,6 +94,7 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         targeting: ports.targeting,
         programmes: ports.programmes,
         payments: ports.payments,
+        dashboard: ports.dashboard,
         keyring,
         audit_key,
         audit_file,
@@ -239,9 +242,18 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         targeting.clone(),
         opened.payments.clone(),
     );
+    let dashboard = sanad_app::Dashboard::new(opened.dashboard.clone(), Some(targeting.clone()));
+    // The first dashboard after start-up finds its figures read.
+    let warming = dashboard.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warming.refresh().await {
+            tracing::error!(error = %e, "the dashboard's figures could not be read");
+        }
+    });
     let mut state = sanad_http::AppState::new(registry)
         .with_targeting(targeting)
         .with_payments(payments)
+        .with_dashboard(dashboard)
         .with_rate_limits(
             settings.auth_failures_per_minute,
             settings.anonymous_requests_per_minute,

@@ -42,6 +42,8 @@ pub struct AppState {
     pub targeting: Option<sanad_app::Targeting>,
     /// Cycles, payments and adhesions; without it their endpoints answer 503.
     pub payments: Option<sanad_app::payments::Payments>,
+    /// The dashboard's figures; without it the dashboard pages answer 503.
+    pub dashboard: Option<sanad_app::Dashboard>,
     /// The keys port, so that the audit page trusts the earlier audit keys the current one
     /// endorses; without it only the current key is trusted.
     pub keyring: Option<Arc<dyn sanad_app::KeyringStore>>,
@@ -63,6 +65,7 @@ impl AppState {
             audit_verifier_key: None,
             targeting: None,
             payments: None,
+            dashboard: None,
             keyring: None,
             accounts: None,
             declarations: None,
@@ -70,6 +73,12 @@ impl AppState {
             limiter: Arc::default(),
             anonymous: Arc::default(),
         }
+    }
+
+    /// Serves the dashboard with these figures.
+    pub fn with_dashboard(mut self, dashboard: sanad_app::Dashboard) -> Self {
+        self.dashboard = Some(dashboard);
+        self
     }
 
     /// Serves the targeting endpoints with this context (built on the same registry).

@@ -127,7 +127,8 @@ impl Database {
                     registry: Arc::new(s.clone()),
                     targeting: Arc::new(s.clone()),
                     programmes: Arc::new(s.clone()),
-                    payments: Arc::new(s),
+                    payments: Arc::new(s.clone()),
+                    dashboard: Arc::new(s),
                 }
             }
             Database::Postgres(p) => {
@@ -136,7 +137,8 @@ impl Database {
                     registry: Arc::new(p.clone()),
                     targeting: Arc::new(p.clone()),
                     programmes: Arc::new(p.clone()),
-                    payments: Arc::new(p),
+                    payments: Arc::new(p.clone()),
+                    dashboard: Arc::new(p),
                 }
             }
         }
@@ -158,6 +160,7 @@ pub struct Ports {
     pub targeting: Arc<dyn TargetingStore>,
     pub programmes: Arc<dyn ProgrammeStore>,
     pub payments: Arc<dyn PaymentStore>,
+    pub dashboard: Arc<dyn sanad_app::DashboardStore>,
 }
 
 /// What a write refused because its data key was rotated away while the process ran expected.

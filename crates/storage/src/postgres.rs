@@ -67,6 +67,11 @@ include!("account_ops.rs");
 include!("declaration_ops.rs");
 include!("targeting_ops.rs");
 
+/// The month of a household's registration, in UTC.
+const MONTH_OF_CREATED: &str = "to_char(h.created_at AT TIME ZONE 'UTC', 'YYYY-MM')";
+
+include!("dashboard_ops.rs");
+
 /// Rows of a JSON array of arrays bound as `$1` (text), as a table `j` with the columns named and
 /// typed.
 fn json_rows(columns: &[(&str, &str)]) -> String {
@@ -248,6 +253,7 @@ keyring_store!(PgStore);
 account_store!(PgStore);
 declaration_store!(PgStore);
 targeting_store!(PgStore);
+dashboard_store!(PgStore);
 impl_payment_store!(PgStore);
 
 impl PgStore {

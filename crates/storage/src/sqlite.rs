@@ -48,6 +48,11 @@ include!("account_ops.rs");
 include!("declaration_ops.rs");
 include!("targeting_ops.rs");
 
+/// The month of a household's registration: timestamps are stored as text starting `YYYY-MM`.
+const MONTH_OF_CREATED: &str = "substr(h.created_at, 1, 7)";
+
+include!("dashboard_ops.rs");
+
 /// Rows of a JSON array of arrays bound as `$1`, as a table `j` with the columns named (their
 /// types are for PostgreSQL; SQLite takes the JSON values as they are).
 fn json_rows(columns: &[(&str, &str)]) -> String {
@@ -155,6 +160,7 @@ keyring_store!(SqliteStore);
 account_store!(SqliteStore);
 declaration_store!(SqliteStore);
 targeting_store!(SqliteStore);
+dashboard_store!(SqliteStore);
 impl_payment_store!(SqliteStore);
 
 impl SqliteStore {

@@ -25,6 +25,7 @@ pub struct TestDb {
     pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
     /// The payments port of the same database.
     pub payments: Arc<dyn sanad_app::payments::PaymentStore>,
+    pub dashboard: Arc<dyn sanad_app::DashboardStore>,
     /// The master key the store seals with (a fresh one per test database).
     pub data_key: [u8; 32],
     pub url: String,
@@ -80,6 +81,7 @@ async fn sqlite_database(migrate: bool) -> TestDb {
         targeting: Arc::new(store.clone()),
         programmes: Arc::new(store.clone()),
         payments: Arc::new(store.clone()),
+        dashboard: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: Some(store),
@@ -177,6 +179,7 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
         targeting: Arc::new(store.clone()),
         programmes: Arc::new(store.clone()),
         payments: Arc::new(store.clone()),
+        dashboard: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: None,

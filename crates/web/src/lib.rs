@@ -4,8 +4,10 @@
 //! views from the same use-cases as the API and send what these templates render.
 
 pub mod assets;
+pub mod chart;
 pub mod format;
 pub mod i18n;
+pub mod map;
 pub mod shell;
 pub mod views;
 

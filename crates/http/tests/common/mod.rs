@@ -56,9 +56,13 @@ impl App {
             targeting.clone(),
             db.payments.clone(),
         );
+        // Figures read again for every page: the stories look right after a write.
+        let dashboard = sanad_app::Dashboard::new(db.dashboard.clone(), Some(targeting.clone()))
+            .with_max_age(std::time::Duration::ZERO);
         let mut state = AppState::new(registry.clone())
             .with_targeting(targeting)
-            .with_payments(payments);
+            .with_payments(payments)
+            .with_dashboard(dashboard);
         state.declarations = Some(sanad_app::declarations::Declarations::new(
             registry.clone(),
             db.declarations.clone(),
