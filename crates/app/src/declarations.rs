@@ -148,7 +148,7 @@ pub fn pdf_is_active(bytes: &[u8]) -> bool {
                     break;
                 }
             }
-            if NAMES.iter().any(|n| name.as_slice() == *n) {
+            if NAMES.contains(&name.as_slice()) {
                 return true;
             }
             i = j.max(i + 1);

@@ -1,6 +1,9 @@
 //! The administrator's pages: accounts (role, territories, a citizen's household, password,
 //! unlocking) and API keys (made with their scopes, shown once, revoked). Every change goes through
 //! the accounts use-case, which records it in the audit trail.
+// A refused request answers with its page at once: the `Err` of these helpers is that page,
+// returned by the handler, and boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};

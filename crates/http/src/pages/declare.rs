@@ -1,6 +1,9 @@
 //! Declaring a change of the household: the citizen from `/me/change`, an agent for a citizen
 //! (assisted, with consent) from `/households/{id}/declare`. A multipart form with the documents
 //! asked for each kind of change; works without JavaScript and by keyboard alone.
+// A refused request answers with its page at once: the `Err` of these helpers is that page,
+// returned by the handler, and boxing it would buy nothing.
+#![allow(clippy::result_large_err)]
 
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
