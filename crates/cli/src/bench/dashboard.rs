@@ -273,5 +273,89 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
             .map(|(_, d)| d.len())
             .sum::<usize>()
     );
+    let (raw, sent, files) = citizen_weight(&app, &ports.registry).await?;
+    println!(
+        "citizen's home in Arabic with its assets: {} KB sent over the wire (gzip where it helps), {} KB uncompressed; {files} files",
+        sent / 1024,
+        raw / 1024
+    );
     Ok(())
+}
+
+/// What a citizen's phone downloads for their home page in Arabic, the first time (nothing cached):
+/// the page, then every asset it names and every font its style sheet names. Returns the bytes
+/// uncompressed, the bytes sent (gzip accepted) and the number of files.
+async fn citizen_weight(
+    app: &axum::Router,
+    registry: &std::sync::Arc<dyn sanad_app::RegistryStore>,
+) -> anyhow::Result<(usize, usize, usize)> {
+    let mut citizen = Account::new("bench-citizen", Role::Citizen, hash_password("bench")?);
+    citizen.household_id = sanad_domain::HouseholdId::from_serial(1);
+    registry.upsert_account(&citizen).await?;
+    let login = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            serde_json::json!({"username": "bench-citizen", "password": "bench"}).to_string(),
+        ))?;
+    let res = app.clone().oneshot(login).await?;
+    anyhow::ensure!(res.status().is_success(), "citizen login: {}", res.status());
+    let cookie = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("sanad_session="))
+        .and_then(|c| c.split(';').next())
+        .context("a session cookie")?
+        .to_string();
+    let fetch = |uri: String, gzip: bool| {
+        let app = app.clone();
+        let cookie = cookie.clone();
+        async move {
+            let mut req = Request::get(uri)
+                .header(header::ACCEPT, "text/html")
+                .header(header::COOKIE, format!("{cookie}; sanad_lang=ar"));
+            if gzip {
+                req = req.header(header::ACCEPT_ENCODING, "gzip");
+            }
+            let res = app.oneshot(req.body(Body::empty())?).await?;
+            anyhow::ensure!(res.status().is_success(), "{}", res.status());
+            Ok::<Vec<u8>, anyhow::Error>(
+                axum::body::to_bytes(res.into_body(), usize::MAX)
+                    .await?
+                    .to_vec(),
+            )
+        }
+    };
+    let html = String::from_utf8(fetch("/".into(), false).await?)?;
+    // Asset URLs of the page, then the fonts the style sheet names.
+    let urls_in = |text: &str| -> Vec<String> {
+        text.split("/assets/")
+            .skip(1)
+            .filter_map(|rest| {
+                let end = rest.find(['"', '\'', ')', '#', ' '])?;
+                Some(format!("/assets/{}", &rest[..end]))
+            })
+            .filter(|u| u.matches('/').count() == 3)
+            .collect()
+    };
+    let mut urls = urls_in(&html);
+    let mut raw = html.len();
+    let mut sent = fetch("/".into(), true).await?.len();
+    let mut i = 0;
+    while i < urls.len() {
+        let url = urls[i].clone();
+        if urls[..i].contains(&url) {
+            urls.remove(i);
+            continue;
+        }
+        let body = fetch(url.clone(), false).await?;
+        raw += body.len();
+        sent += fetch(url.clone(), true).await?.len();
+        if url.ends_with(".css") {
+            urls.extend(urls_in(&String::from_utf8_lossy(&body)));
+        }
+        i += 1;
+    }
+    Ok((raw, sent, urls.len() + 1))
 }
