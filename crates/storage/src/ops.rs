@@ -819,7 +819,12 @@ async fn op_audit_events(
     Ok(rows.into_iter().map(AuditEvent::from).collect())
 }
 
-async fn op_upsert_account(db: &Ctx, account: &Account) -> Result<(), StoreError> {
+/// Creates or replaces an account (unlocking it); with `event`, its audit event commits with it.
+async fn op_upsert_account(
+    db: &Ctx,
+    account: &Account,
+    event: Option<(AuditEntry, time::OffsetDateTime)>,
+) -> Result<(), StoreError> {
     let mut tx = begin_write(db).await?;
     sqlx::query(
         "INSERT INTO accounts (username, role, password_hash, territories, household_id, failed_logins, locked_until) \
@@ -835,6 +840,9 @@ async fn op_upsert_account(db: &Ctx, account: &Account) -> Result<(), StoreError
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    if let Some((entry, at)) = event {
+        append_audit(&mut tx, at, vec![entry]).await?;
+    }
     tx.commit().await.map_err(db_error)?;
     db.accounts.forget(&account.username);
     Ok(())
@@ -893,11 +901,13 @@ async fn op_account(db: &Ctx, username: &str) -> Result<Option<Account>, StoreEr
     Ok(account)
 }
 
+/// Adds an API key (its hash); with `event`, its audit event commits with it.
 async fn op_add_api_key(
     db: &Ctx,
     username: &str,
     key_hash: &str,
     scopes: &[String],
+    event: Option<(AuditEntry, time::OffsetDateTime)>,
 ) -> Result<(), StoreError> {
     let mut tx = begin_write(db).await?;
     sqlx::query("INSERT INTO api_keys (key_hash, username, scopes) VALUES ($1, $2, $3)")
@@ -907,6 +917,9 @@ async fn op_add_api_key(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+    if let Some((entry, at)) = event {
+        append_audit(&mut tx, at, vec![entry]).await?;
+    }
     tx.commit().await.map_err(db_error)?;
     Ok(())
 }
@@ -936,7 +949,14 @@ async fn op_api_key_account(db: &Ctx, key_hash: &str) -> Result<Option<ApiKeyOwn
     .transpose()
 }
 
-async fn op_revoke_api_key(db: &Ctx, key_id: &str, at: time::OffsetDateTime) -> Result<u64, StoreError> {
+/// Revokes the active keys whose hash starts with `key_id`; with `event`, its audit event commits
+/// with the revocation when a key was revoked.
+async fn op_revoke_api_key(
+    db: &Ctx,
+    key_id: &str,
+    at: time::OffsetDateTime,
+    event: Option<AuditEntry>,
+) -> Result<u64, StoreError> {
     let mut tx = begin_write(db).await?;
     if key_id.len() < 12 || !key_id.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(0);
@@ -949,6 +969,11 @@ async fn op_revoke_api_key(db: &Ctx, key_id: &str, at: time::OffsetDateTime) -> 
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    if let Some(entry) = event
+        && done.rows_affected() > 0
+    {
+        append_audit(&mut tx, at, vec![entry]).await?;
+    }
     tx.commit().await.map_err(db_error)?;
     Ok(done.rows_affected())
 }
@@ -1828,7 +1853,7 @@ macro_rules! registry_store {
             }
 
             async fn upsert_account(&self, account: &Account) -> Result<(), StoreError> {
-                op_upsert_account(&self.ctx, account).await
+                op_upsert_account(&self.ctx, account, None).await
             }
 
             async fn account(&self, username: &str) -> Result<Option<Account>, StoreError> {
@@ -1841,7 +1866,7 @@ macro_rules! registry_store {
                 key_hash: &str,
                 scopes: &[String],
             ) -> Result<(), StoreError> {
-                op_add_api_key(&self.ctx, username, key_hash, scopes).await
+                op_add_api_key(&self.ctx, username, key_hash, scopes, None).await
             }
 
             async fn api_key_account(&self, key_hash: &str) -> Result<Option<ApiKeyOwner>, StoreError> {
@@ -1853,7 +1878,7 @@ macro_rules! registry_store {
                 key_id: &str,
                 at: time::OffsetDateTime,
             ) -> Result<u64, StoreError> {
-                op_revoke_api_key(&self.ctx, key_id, at).await
+                op_revoke_api_key(&self.ctx, key_id, at, None).await
             }
 
             async fn create_session(

@@ -161,22 +161,7 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
     );
     account.territories = vec![args.region.clone()];
     ports.registry.upsert_account(&account).await?;
-    let login = Request::post("/api/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            serde_json::json!({"username": "bench-supervisor", "password": "bench"}).to_string(),
-        ))?;
-    let res = app.clone().oneshot(login).await?;
-    anyhow::ensure!(res.status().is_success(), "login: {}", res.status());
-    let cookie = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("sanad_session="))
-        .and_then(|c| c.split(';').next())
-        .context("a session cookie")?
-        .to_string();
+    let cookie = session_cookie(&app, "bench-supervisor", "bench").await?;
 
     // What a refresh of the figures costs (the aggregate queries over the million households).
     let mut reads = Vec::new();
@@ -282,6 +267,34 @@ pub async fn run(args: DashboardArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Signs in through the API and returns the session cookie (`sanad_session=…`).
+async fn session_cookie(
+    app: &axum::Router,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<String> {
+    let login = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            serde_json::json!({"username": username, "password": password}).to_string(),
+        ))?;
+    let res = app.clone().oneshot(login).await?;
+    anyhow::ensure!(
+        res.status().is_success(),
+        "login of {username}: {}",
+        res.status()
+    );
+    Ok(res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("sanad_session="))
+        .and_then(|c| c.split(';').next())
+        .context("a session cookie")?
+        .to_string())
+}
+
 /// What a citizen's phone downloads for their home page in Arabic, the first time (nothing cached):
 /// the page, then every asset it names and every font its style sheet names. Returns the bytes
 /// uncompressed, the bytes sent (gzip accepted) and the number of files.
@@ -292,22 +305,7 @@ async fn citizen_weight(
     let mut citizen = Account::new("bench-citizen", Role::Citizen, hash_password("bench")?);
     citizen.household_id = sanad_domain::HouseholdId::from_serial(1);
     registry.upsert_account(&citizen).await?;
-    let login = Request::post("/api/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            serde_json::json!({"username": "bench-citizen", "password": "bench"}).to_string(),
-        ))?;
-    let res = app.clone().oneshot(login).await?;
-    anyhow::ensure!(res.status().is_success(), "citizen login: {}", res.status());
-    let cookie = res
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("sanad_session="))
-        .and_then(|c| c.split(';').next())
-        .context("a session cookie")?
-        .to_string();
+    let cookie = session_cookie(app, "bench-citizen", "bench").await?;
     let fetch = |uri: String, gzip: bool| {
         let app = app.clone();
         let cookie = cookie.clone();

@@ -20,7 +20,7 @@ use sanad_web::views::admin::{AccountForm, AccountRow, AccountsPage, KeyRow, Key
 use sanad_web::views::registry::{Choice, Field};
 
 use super::household::territory_name;
-use super::{Ctx, done, render, render_status, role_key};
+use super::{Ctx, done, error_words, form_value, query_pairs, render, render_status, role_key};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -43,18 +43,13 @@ fn service<'a>(state: &'a AppState, ctx: &Ctx) -> Result<&'a Accounts, Response>
         .ok_or_else(|| ctx.error(ApiError::unavailable()))
 }
 
-fn first(raw: Option<String>, key: &str) -> Option<String> {
-    raw.and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).ok())
-        .and_then(|p| p.into_iter().find(|(k, _)| k == key).map(|(_, v)| v))
-}
-
 /// `GET /admin/accounts`.
 async fn accounts(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery) -> Response {
     let svc = match service(&state, &ctx) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    let after = first(raw, "after").unwrap_or_default();
+    let after = form_value(&query_pairs(raw), "after");
     let list = match svc.list(&ctx.actor, &after, PAGE).await {
         Ok(l) => l,
         Err(e) => return ctx.error(e.into()),
@@ -189,15 +184,6 @@ async fn account(State(state): State<AppState>, ctx: Ctx, Path(name): Path<Strin
     }
 }
 
-fn error_words(t: Tr, code: &str) -> String {
-    let key = format!("form-error-{code}");
-    if sanad_web::i18n::has(t.lang, &key) {
-        t.t(&key)
-    } else {
-        t.t("form-error-invalid")
-    }
-}
-
 /// `POST /admin/accounts`: creates or changes an account (and unlocks it).
 async fn save_account(
     State(state): State<AppState>,
@@ -208,12 +194,7 @@ async fn save_account(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let get = |k: &str| {
-        form.iter()
-            .find(|(f, _)| f == k)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| form_value(&form, k);
     let t = ctx.t();
     let existing = get("existing") == "1";
     let (username, territories, household) =
@@ -330,11 +311,7 @@ async fn create_key(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let username = form
-        .iter()
-        .find(|(k, _)| k == "username")
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default();
+    let username = form_value(&form, "username");
     let scopes: Vec<String> = form
         .iter()
         .filter(|(k, _)| k == "scope")

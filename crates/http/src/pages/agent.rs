@@ -30,7 +30,7 @@ use sanad_web::views::registry::{
 use sanad_web::{Lang, Tr};
 
 use super::household::{names, territory_name};
-use super::{Ctx, done, render, render_status};
+use super::{Ctx, done, error_words, pair, query_pairs, render, render_status};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -41,18 +41,6 @@ const MAX_ROWS: usize = sanad_domain::household::MAX_MEMBERS;
 /// The agent's home: the search.
 pub async fn home(state: State<AppState>, ctx: Ctx) -> Response {
     search(state, ctx, RawQuery(None)).await
-}
-
-fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
-    raw.and_then(|q| serde_urlencoded::from_str(&q).ok())
-        .unwrap_or_default()
-}
-
-fn first<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
 }
 
 fn hit(lang: Lang, t: Tr, p: &Person, place: Option<String>) -> PersonHit {
@@ -85,7 +73,7 @@ async fn search(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery
         return r;
     }
     let pairs = query_pairs(raw);
-    let q = first(&pairs, "q").unwrap_or("").trim().to_string();
+    let q = pair(&pairs, "q").unwrap_or("").trim().to_string();
     let t = ctx.t();
     let mut page = SearchPage {
         shell: ctx.shell(t.t("search-title")),
@@ -154,7 +142,7 @@ struct Posted(Vec<(String, String)>);
 
 impl Posted {
     fn get(&self, key: &str) -> &str {
-        first(&self.0, key).unwrap_or("").trim()
+        pair(&self.0, key).unwrap_or("").trim()
     }
 
     fn all(&self, key: &str) -> Vec<&str> {
@@ -365,7 +353,7 @@ impl FormValues {
     fn input(&self, t: Tr) -> (HouseholdInput, Vec<usize>, HashMap<String, String>) {
         let mut errors: HashMap<String, String> = HashMap::new();
         let mut bad = |name: String, code: &str| {
-            errors.entry(name).or_insert_with(|| error_text(t, code));
+            errors.entry(name).or_insert_with(|| error_words(t, code));
         };
         let amount = |name: &str, text: &str, bad: &mut dyn FnMut(String, &str)| {
             if text.is_empty() {
@@ -473,16 +461,6 @@ impl FormValues {
             rows.push(n);
         }
         (HouseholdInput { data, members }, rows, errors)
-    }
-}
-
-/// An error code of the registry's checks, in the reader's words.
-fn error_text(t: Tr, code: &str) -> String {
-    let key = format!("form-error-{code}");
-    if sanad_web::i18n::has(t.lang, &key) {
-        t.t(&key)
-    } else {
-        t.t("form-error-invalid")
     }
 }
 
@@ -795,7 +773,7 @@ async fn save(
         for f in errors.0 {
             r.errors
                 .entry(form_name(&f.field, &rows))
-                .or_insert_with(|| error_text(t, &f.code));
+                .or_insert_with(|| error_words(t, &f.code));
         }
     }
     r.consent_error = !v.consent;
@@ -880,7 +858,7 @@ async fn save(
             for f in errors.0 {
                 r.errors
                     .entry(form_name(&f.field, &rows))
-                    .or_insert_with(|| error_text(t, &f.code));
+                    .or_insert_with(|| error_words(t, &f.code));
             }
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &form_page(&ctx, &v, r))
         }
@@ -949,8 +927,8 @@ async fn review(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery
         return r;
     }
     let pairs_q = query_pairs(raw);
-    let decided = first(&pairs_q, "decided") == Some("1");
-    let after: i64 = first(&pairs_q, "after")
+    let decided = pair(&pairs_q, "decided") == Some("1");
+    let after: i64 = pair(&pairs_q, "after")
         .and_then(|a| a.parse().ok())
         .unwrap_or(0);
     let purpose = Purpose("duplicate review".into());
@@ -1051,8 +1029,8 @@ async fn review(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery
         });
     }
     // The merge just made can be undone from the page it lands on.
-    if let Some(m) = first(&pairs_q, "undo").and_then(|m| m.parse::<i64>().ok())
-        && let Some(pair) = first(&pairs_q, "pair").and_then(|p| p.parse::<i64>().ok())
+    if let Some(m) = pair(&pairs_q, "undo").and_then(|m| m.parse::<i64>().ok())
+        && let Some(pair) = pair(&pairs_q, "pair").and_then(|p| p.parse::<i64>().ok())
         && let Some(row) = pairs.iter_mut().find(|r| r.id == pair)
     {
         row.merge_id = Some(m);

@@ -15,7 +15,7 @@ use sanad_domain::HouseholdId;
 use sanad_web::Tr;
 use sanad_web::views::registry::{DeclarePage, Field, KindChoice};
 
-use super::{Ctx, done, render, render_status};
+use super::{Ctx, done, error_words, render, render_status};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -28,15 +28,6 @@ struct Posted {
     documents: Vec<Upload>,
     /// What was wrong with a document, by error code.
     document_error: Option<String>,
-}
-
-fn words(t: Tr, code: &str) -> String {
-    let key = format!("form-error-{code}");
-    if sanad_web::i18n::has(t.lang, &key) {
-        t.t(&key)
-    } else {
-        t.t("form-error-invalid")
-    }
 }
 
 fn page(ctx: &Ctx, household: HouseholdId, p: &Posted, errors: &[(String, String)]) -> DeclarePage {
@@ -107,9 +98,10 @@ async fn read(mut form: Multipart, t: Tr) -> Result<Posted, StatusCode> {
                     Ok(u) => p.documents.push(u),
                     Err(RegistryError::Validation(v)) => {
                         let code = v.0.first().map(|f| f.code.clone()).unwrap_or_default();
-                        p.document_error.get_or_insert_with(|| words(t, &code));
+                        p.document_error
+                            .get_or_insert_with(|| error_words(t, &code));
                     }
-                    Err(_) => p.document_error = Some(words(t, "invalid")),
+                    Err(_) => p.document_error = Some(error_words(t, "invalid")),
                 }
             }
             other => {
@@ -222,7 +214,7 @@ async fn submit(state: AppState, ctx: Ctx, household: HouseholdId, form: Multipa
                 return done(&to, "done-change-declared");
             }
             Err(RegistryError::Validation(v)) => {
-                errors.extend(v.0.into_iter().map(|f| (f.field, words(t, &f.code))));
+                errors.extend(v.0.into_iter().map(|f| (f.field, error_words(t, &f.code))));
             }
             Err(e) => return ctx.error(e.into()),
         }

@@ -27,7 +27,7 @@ use sanad_web::views::manager::{
 use sanad_web::{Lang, Tr, url_encode};
 use time::OffsetDateTime;
 
-use super::{Ctx, done, render, render_status};
+use super::{Ctx, done, form_value, query_pairs, render, render_status};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -124,18 +124,6 @@ fn rule_problem(t: Tr, e: &DefinitionError) -> Problem {
         text,
         detail: Some(e.message.clone()),
     }
-}
-
-fn form_value(form: &[(String, String)], name: &str) -> String {
-    form.iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default()
-}
-
-fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
-    raw.and_then(|q| serde_urlencoded::from_str(&q).ok())
-        .unwrap_or_default()
 }
 
 // --- Programmes -------------------------------------------------------------------------------

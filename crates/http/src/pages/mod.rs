@@ -161,6 +161,36 @@ impl Ctx {
     }
 }
 
+/// The name–value pairs of a query string (none when it does not parse).
+pub fn query_pairs(raw: Option<String>) -> Vec<(String, String)> {
+    raw.and_then(|q| serde_urlencoded::from_str(&q).ok())
+        .unwrap_or_default()
+}
+
+/// The first value of `key` among a query's or a form's pairs.
+pub fn pair<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The first value of `key`, trimmed; empty when absent.
+pub fn form_value(pairs: &[(String, String)], key: &str) -> String {
+    pair(pairs, key).unwrap_or("").trim().to_string()
+}
+
+/// An error code of the registry's checks (`required`, `format`, …) in the reader's words: its
+/// `form-error-<code>` message, or the general one.
+pub fn error_words(t: Tr, code: &str) -> String {
+    let key = format!("form-error-{code}");
+    if sanad_web::i18n::has(t.lang, &key) {
+        t.t(&key)
+    } else {
+        t.t("form-error-invalid")
+    }
+}
+
 /// Renders a view with 200 OK.
 pub fn render<T: Template>(view: &T) -> Response {
     render_status(StatusCode::OK, view)
