@@ -17,6 +17,7 @@ pub mod keyring;
 pub mod payments;
 pub mod policy;
 pub mod registry;
+pub mod requests;
 pub mod search;
 pub mod store;
 pub mod targeting;

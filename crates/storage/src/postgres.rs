@@ -65,6 +65,7 @@ include!("log_ops.rs");
 include!("keyring_ops.rs");
 include!("account_ops.rs");
 include!("declaration_ops.rs");
+include!("request_ops.rs");
 include!("targeting_ops.rs");
 
 /// The month of a household's registration, in UTC.
@@ -252,6 +253,7 @@ impl PgStore {
 keyring_store!(PgStore);
 account_store!(PgStore);
 declaration_store!(PgStore);
+request_store!(PgStore);
 targeting_store!(PgStore);
 dashboard_store!(PgStore);
 impl_payment_store!(PgStore);

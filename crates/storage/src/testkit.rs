@@ -26,6 +26,8 @@ pub struct TestDb {
     /// The payments port of the same database.
     pub payments: Arc<dyn sanad_app::payments::PaymentStore>,
     pub dashboard: Arc<dyn sanad_app::DashboardStore>,
+    /// The e-service requests port of the same database.
+    pub requests: Arc<dyn sanad_app::requests::RequestStore>,
     /// The master key the store seals with (a fresh one per test database).
     pub data_key: [u8; 32],
     pub url: String,
@@ -82,6 +84,7 @@ async fn sqlite_database(migrate: bool) -> TestDb {
         programmes: Arc::new(store.clone()),
         payments: Arc::new(store.clone()),
         dashboard: Arc::new(store.clone()),
+        requests: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: Some(store),
@@ -180,6 +183,7 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
         programmes: Arc::new(store.clone()),
         payments: Arc::new(store.clone()),
         dashboard: Arc::new(store.clone()),
+        requests: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: None,
