@@ -1,0 +1,451 @@
+//! Where requests wait: time spent per step, per step and centre, per step and territory, as a
+//! count, a median and a 90th percentile, with SLA breaches and the step holding the most open
+//! requests. Pure aggregation over spans the app reads from its history, sized for a country: a
+//! million requests of five steps each fold in well under a second.
+//!
+//! Durations are kept as whole seconds in one vector per group and the percentiles are found with
+//! `select_nth_unstable` (linear time) on a scratch copy, so a report never sorts a group.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+/// The time a request spent (or has spent so far) at one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span<'a> {
+    pub kind: &'a str,
+    pub step: &'a str,
+    pub centre: &'a str,
+    pub territory: &'a str,
+    pub entered_at: OffsetDateTime,
+    /// `None` while the request is still at the step.
+    pub left_at: Option<OffsetDateTime>,
+    /// The step's deadline, `None` when it has no SLA.
+    pub due_at: Option<OffsetDateTime>,
+}
+
+/// Counts and percentiles of a set of durations, in seconds. Percentiles are nearest-rank: the
+/// p90 is a duration some request really took, the smallest that at least 90 % did not exceed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Timing {
+    pub count: u64,
+    pub median_seconds: Option<i64>,
+    pub p90_seconds: Option<i64>,
+    /// Finished late, or (for open spans) past due now.
+    pub breaches: u64,
+}
+
+/// One line of the report. `centre` or `territory` is set in the tables broken down by them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Row {
+    pub kind: String,
+    pub step: String,
+    pub centre: Option<String>,
+    pub territory: Option<String>,
+    /// Spans that ended: how long the step took.
+    pub finished: Timing,
+    /// Requests still at the step: how long they have waited so far.
+    pub open: Timing,
+}
+
+impl Row {
+    /// Breaches among finished and open spans together.
+    pub fn breaches(&self) -> u64 {
+        self.finished.breaches + self.open.breaches
+    }
+}
+
+/// The step where most requests are waiting now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waiting {
+    pub kind: String,
+    pub step: String,
+    pub open: u64,
+    pub past_due: u64,
+    pub median_age_seconds: Option<i64>,
+}
+
+/// The figures at one instant. Rows are sorted by kind, step, then centre or territory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub spans: u64,
+    /// Spans that left before they entered (a clock or data error); counted as zero seconds.
+    pub negative_spans: u64,
+    pub steps: Vec<Row>,
+    pub by_centre: Vec<Row>,
+    pub by_territory: Vec<Row>,
+    pub waiting_most: Option<Waiting>,
+}
+
+/// Collects spans; [`report`](Self::report) turns them into figures.
+#[derive(Debug, Default)]
+pub struct Bottlenecks {
+    kinds: Interner,
+    /// Step names per kind, since step ids are only unique within a kind.
+    steps: Vec<Interner>,
+    centres: Interner,
+    territories: Interner,
+    /// (kind, step) of each step group.
+    step_keys: Vec<(u32, u32)>,
+    step_index: FastMap<u64, u32>,
+    by_step: Vec<Group>,
+    centre_index: FastMap<u64, u32>,
+    centre_keys: Vec<(u32, u32)>,
+    by_centre: Vec<Group>,
+    territory_index: FastMap<u64, u32>,
+    territory_keys: Vec<(u32, u32)>,
+    by_territory: Vec<Group>,
+    spans: u64,
+    negative_spans: u64,
+}
+
+/// What a group keeps: durations of finished spans, how many of them were late, and the entry
+/// instant and deadline (Unix seconds, `i64::MAX` for none) of open ones, whose age depends on
+/// the instant of the report.
+#[derive(Debug, Default)]
+struct Group {
+    finished: Vec<i64>,
+    late: u64,
+    open: Vec<(i64, i64)>,
+}
+
+impl Group {
+    fn push(&mut self, entry: Entry) {
+        match entry {
+            Entry::Finished { seconds, late } => {
+                self.finished.push(seconds);
+                self.late += u64::from(late);
+            }
+            Entry::Open { entered, due } => self.open.push((entered, due)),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Entry {
+    Finished { seconds: i64, late: bool },
+    Open { entered: i64, due: i64 },
+}
+
+impl Bottlenecks {
+    pub fn add(&mut self, span: Span<'_>) {
+        self.spans += 1;
+        let entered = span.entered_at.unix_timestamp();
+        let entry = match span.left_at {
+            Some(left) => {
+                let mut seconds = left.unix_timestamp() - entered;
+                if seconds < 0 {
+                    self.negative_spans += 1;
+                    seconds = 0;
+                }
+                Entry::Finished {
+                    seconds,
+                    late: span.due_at.is_some_and(|due| left > due),
+                }
+            }
+            None => Entry::Open {
+                entered,
+                due: span.due_at.map_or(i64::MAX, |d| d.unix_timestamp()),
+            },
+        };
+
+        let kind = self.kinds.id(span.kind);
+        if self.steps.len() <= kind as usize {
+            self.steps.resize_with(kind as usize + 1, Interner::default);
+        }
+        let step = self.steps[kind as usize].id(span.step);
+        let group = group_id(
+            &mut self.step_index,
+            &mut self.step_keys,
+            &mut self.by_step,
+            kind,
+            step,
+        );
+        self.by_step[group as usize].push(entry);
+
+        let centre = self.centres.id(span.centre);
+        let g = group_id(
+            &mut self.centre_index,
+            &mut self.centre_keys,
+            &mut self.by_centre,
+            group,
+            centre,
+        );
+        self.by_centre[g as usize].push(entry);
+
+        let territory = self.territories.id(span.territory);
+        let g = group_id(
+            &mut self.territory_index,
+            &mut self.territory_keys,
+            &mut self.by_territory,
+            group,
+            territory,
+        );
+        self.by_territory[g as usize].push(entry);
+    }
+
+    /// The figures at `now`: open spans are aged against it and are past due once it is after
+    /// their deadline.
+    pub fn report(&self, now: OffsetDateTime) -> Report {
+        let at = now.unix_timestamp();
+        let mut scratch = Vec::new();
+        let name_of = |group: u32| -> (String, String) {
+            let (kind, step) = self.step_keys[group as usize];
+            (
+                self.kinds.name(kind).to_owned(),
+                self.steps[kind as usize].name(step).to_owned(),
+            )
+        };
+
+        let mut steps: Vec<Row> = self
+            .by_step
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let (kind, step) = name_of(i as u32);
+                let (finished, open) = timings(g, at, &mut scratch);
+                Row {
+                    kind,
+                    step,
+                    centre: None,
+                    territory: None,
+                    finished,
+                    open,
+                }
+            })
+            .collect();
+
+        let mut by_centre: Vec<Row> = self
+            .by_centre
+            .iter()
+            .zip(&self.centre_keys)
+            .map(|(g, &(group, centre))| {
+                let (kind, step) = name_of(group);
+                let (finished, open) = timings(g, at, &mut scratch);
+                Row {
+                    kind,
+                    step,
+                    centre: Some(self.centres.name(centre).to_owned()),
+                    territory: None,
+                    finished,
+                    open,
+                }
+            })
+            .collect();
+
+        let mut by_territory: Vec<Row> = self
+            .by_territory
+            .iter()
+            .zip(&self.territory_keys)
+            .map(|(g, &(group, territory))| {
+                let (kind, step) = name_of(group);
+                let (finished, open) = timings(g, at, &mut scratch);
+                Row {
+                    kind,
+                    step,
+                    centre: None,
+                    territory: Some(self.territories.name(territory).to_owned()),
+                    finished,
+                    open,
+                }
+            })
+            .collect();
+
+        let order = |a: &Row, b: &Row| {
+            (&a.kind, &a.step, &a.centre, &a.territory).cmp(&(
+                &b.kind,
+                &b.step,
+                &b.centre,
+                &b.territory,
+            ))
+        };
+        steps.sort_by(order);
+        by_centre.sort_by(order);
+        by_territory.sort_by(order);
+
+        // Most open requests; on a tie, the first in order, so the answer does not change from
+        // one run to the next.
+        let waiting_most = steps
+            .iter()
+            .filter(|r| r.open.count > 0)
+            .fold(None::<&Row>, |best, r| match best {
+                Some(b) if b.open.count >= r.open.count => Some(b),
+                _ => Some(r),
+            })
+            .map(|r| Waiting {
+                kind: r.kind.clone(),
+                step: r.step.clone(),
+                open: r.open.count,
+                past_due: r.open.breaches,
+                median_age_seconds: r.open.median_seconds,
+            });
+
+        Report {
+            at: now,
+            spans: self.spans,
+            negative_spans: self.negative_spans,
+            steps,
+            by_centre,
+            by_territory,
+            waiting_most,
+        }
+    }
+}
+
+fn group_id(
+    index: &mut FastMap<u64, u32>,
+    keys: &mut Vec<(u32, u32)>,
+    groups: &mut Vec<Group>,
+    a: u32,
+    b: u32,
+) -> u32 {
+    let key = (u64::from(a) << 32) | u64::from(b);
+    *index.entry(key).or_insert_with(|| {
+        keys.push((a, b));
+        groups.push(Group::default());
+        (groups.len() - 1) as u32
+    })
+}
+
+fn timings(group: &Group, now: i64, scratch: &mut Vec<i64>) -> (Timing, Timing) {
+    scratch.clear();
+    scratch.extend_from_slice(&group.finished);
+    let (median, p90) = median_p90(scratch);
+    let finished = Timing {
+        count: group.finished.len() as u64,
+        median_seconds: median,
+        p90_seconds: p90,
+        breaches: group.late,
+    };
+
+    scratch.clear();
+    let mut past_due = 0;
+    for &(entered, due) in &group.open {
+        scratch.push((now - entered).max(0));
+        past_due += u64::from(now > due);
+    }
+    let (median, p90) = median_p90(scratch);
+    let open = Timing {
+        count: group.open.len() as u64,
+        median_seconds: median,
+        p90_seconds: p90,
+        breaches: past_due,
+    };
+    (finished, open)
+}
+
+/// The 1-based nearest rank of percentile `p` among `n` values.
+fn rank(p: usize, n: usize) -> usize {
+    (p * n).div_ceil(100).max(1)
+}
+
+/// Median and p90 (nearest rank), reordering `values`. The p90 is searched for only above the
+/// median, which `select_nth_unstable` has already partitioned off.
+pub(crate) fn median_p90(values: &mut [i64]) -> (Option<i64>, Option<i64>) {
+    let n = values.len();
+    if n == 0 {
+        return (None, None);
+    }
+    let m = rank(50, n) - 1;
+    let p = rank(90, n) - 1;
+    let (_, median, above) = values.select_nth_unstable(m);
+    let median = *median;
+    if p == m {
+        return (Some(median), Some(median));
+    }
+    let (_, p90, _) = above.select_nth_unstable(p - m - 1);
+    (Some(median), Some(*p90))
+}
+
+// ---- names to small integers ----------------------------------------------------------------
+
+/// Gives each distinct name a number. Spans of one request come one after the other with the
+/// same kind, centre and territory, so the last name looked up is checked before the map.
+#[derive(Debug, Default)]
+struct Interner {
+    index: FastMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    last: Option<u32>,
+}
+
+impl Interner {
+    fn id(&mut self, name: &str) -> u32 {
+        if let Some(last) = self.last
+            && self.names.get(last as usize).is_some_and(|n| &**n == name)
+        {
+            return last;
+        }
+        let id = match self.index.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = self.names.len() as u32;
+                self.names.push(name.into());
+                self.index.insert(name.into(), id);
+                id
+            }
+        };
+        self.last = Some(id);
+        id
+    }
+
+    fn name(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", |n| n)
+    }
+}
+
+/// A multiply-and-rotate hash for the maps above. The keys are names from our own database and
+/// packed integers, not attacker-chosen, so the flooding resistance of the standard hasher buys
+/// nothing here and costs a good part of the time of `add`.
+#[derive(Debug, Default, Clone, Copy)]
+struct QuickHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl QuickHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for QuickHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.mix(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.mix(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.mix(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.mix(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<QuickHasher>>;
