@@ -377,3 +377,43 @@ pub fn sms_length(text: &str) -> SmsLength {
     }
     SmsLength::Gsm7(septets)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_damm_table_is_a_weakly_totally_anti_symmetric_quasigroup() {
+        for row in DAMM {
+            let mut seen = [false; 10];
+            row.iter().for_each(|&d| seen[usize::from(d)] = true);
+            assert!(seen.iter().all(|&s| s));
+        }
+        for col in 0..10 {
+            let mut seen = [false; 10];
+            DAMM.iter()
+                .for_each(|row| seen[usize::from(row[col])] = true);
+            assert!(seen.iter().all(|&s| s));
+        }
+        for c in 0..10 {
+            for a in 0..10 {
+                for b in 0..10 {
+                    if a != b {
+                        let ab = DAMM[usize::from(DAMM[c][a])][b];
+                        let ba = DAMM[usize::from(DAMM[c][b])][a];
+                        assert_ne!(ab, ba, "c={c} a={a} b={b}");
+                    }
+                }
+            }
+        }
+        for (i, row) in DAMM.iter().enumerate() {
+            assert_eq!(row[i], 0, "the diagonal is zero");
+        }
+    }
+
+    #[test]
+    fn secret_debug_hides_it() {
+        let s = Secret::from_random([9; 8]);
+        assert_eq!(format!("{s:?}"), "Secret(******)");
+    }
+}
