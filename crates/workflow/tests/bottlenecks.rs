@@ -1,5 +1,7 @@
 //! Bottleneck figures against a naive computation, and a country-sized fold.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use sanad_workflow::{Bottlenecks, Row, Span};
 use time::macros::datetime;

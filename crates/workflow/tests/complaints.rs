@@ -1,5 +1,7 @@
 //! The shipped complaints configuration and its checks.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use sanad_workflow::{ComplaintError, ComplaintRules, GrievanceKind};
 use time::Duration;
 use time::macros::datetime;

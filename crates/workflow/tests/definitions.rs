@@ -1,5 +1,7 @@
 //! Reading definitions: the shipped files, and every way a file is refused.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use sanad_workflow::{
     Definition, DefinitionError, Lang, Outcome, Problem, shipped, shipped_sources,
 };

@@ -1,5 +1,7 @@
 //! Moving requests through the shipped workflows.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use sanad_workflow::{
     Definition, MAX_REASON_CHARS, Move, Outcome, ReasonError, TransitionError, check_reason,
     shipped,

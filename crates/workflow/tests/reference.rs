@@ -1,5 +1,7 @@
 //! References, secrets and the follow-up SMS.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use proptest::prelude::*;
 use sanad_workflow::{
     Family, Lang, Reference, ReferenceError, SECRET_ALPHABET, Secret, SecretError, SmsLength,
