@@ -89,14 +89,16 @@ pub struct Bottlenecks {
     steps: Vec<Interner>,
     centres: Interner,
     territories: Interner,
+    /// The step group of each (kind, step), indexed by their numbers: names become small dense
+    /// integers, so a plain table beats a hash map here.
+    step_of: Vec<Vec<u32>>,
     /// (kind, step) of each step group.
     step_keys: Vec<(u32, u32)>,
-    step_index: FastMap<u64, u32>,
     by_step: Vec<Group>,
-    centre_index: FastMap<u64, u32>,
+    centre_of: Vec<Vec<u32>>,
     centre_keys: Vec<(u32, u32)>,
     by_centre: Vec<Group>,
-    territory_index: FastMap<u64, u32>,
+    territory_of: Vec<Vec<u32>>,
     territory_keys: Vec<(u32, u32)>,
     by_territory: Vec<Group>,
     spans: u64,
@@ -134,23 +136,24 @@ enum Entry {
 impl Bottlenecks {
     pub fn add(&mut self, span: Span<'_>) {
         self.spans += 1;
+        // Whole seconds: a breach by less than a second is not one anybody can act on, and
+        // integer seconds keep the comparison to one instruction.
         let entered = span.entered_at.unix_timestamp();
+        let due = span.due_at.map_or(i64::MAX, |d| d.unix_timestamp());
         let entry = match span.left_at {
             Some(left) => {
-                let mut seconds = left.unix_timestamp() - entered;
+                let left = left.unix_timestamp();
+                let mut seconds = left - entered;
                 if seconds < 0 {
                     self.negative_spans += 1;
                     seconds = 0;
                 }
                 Entry::Finished {
                     seconds,
-                    late: span.due_at.is_some_and(|due| left > due),
+                    late: left > due,
                 }
             }
-            None => Entry::Open {
-                entered,
-                due: span.due_at.map_or(i64::MAX, |d| d.unix_timestamp()),
-            },
+            None => Entry::Open { entered, due },
         };
 
         let kind = self.kinds.id(span.kind);
@@ -159,7 +162,7 @@ impl Bottlenecks {
         }
         let step = self.steps[kind as usize].id(span.step);
         let group = group_id(
-            &mut self.step_index,
+            &mut self.step_of,
             &mut self.step_keys,
             &mut self.by_step,
             kind,
@@ -169,7 +172,7 @@ impl Bottlenecks {
 
         let centre = self.centres.id(span.centre);
         let g = group_id(
-            &mut self.centre_index,
+            &mut self.centre_of,
             &mut self.centre_keys,
             &mut self.by_centre,
             group,
@@ -179,7 +182,7 @@ impl Bottlenecks {
 
         let territory = self.territories.id(span.territory);
         let g = group_id(
-            &mut self.territory_index,
+            &mut self.territory_of,
             &mut self.territory_keys,
             &mut self.by_territory,
             group,
@@ -296,19 +299,28 @@ impl Bottlenecks {
     }
 }
 
+/// The group of `(a, b)`, made on first sight. `table[a][b]` holds it (`u32::MAX` for none yet).
 fn group_id(
-    index: &mut FastMap<u64, u32>,
+    table: &mut Vec<Vec<u32>>,
     keys: &mut Vec<(u32, u32)>,
     groups: &mut Vec<Group>,
     a: u32,
     b: u32,
 ) -> u32 {
-    let key = (u64::from(a) << 32) | u64::from(b);
-    *index.entry(key).or_insert_with(|| {
+    let (ai, bi) = (a as usize, b as usize);
+    if table.len() <= ai {
+        table.resize_with(ai + 1, Vec::new);
+    }
+    let row = &mut table[ai];
+    if row.len() <= bi {
+        row.resize(bi + 1, u32::MAX);
+    }
+    if row[bi] == u32::MAX {
         keys.push((a, b));
         groups.push(Group::default());
-        (groups.len() - 1) as u32
-    })
+        row[bi] = (groups.len() - 1) as u32;
+    }
+    row[bi]
 }
 
 fn timings(group: &Group, now: i64, scratch: &mut Vec<i64>) -> (Timing, Timing) {
@@ -379,6 +391,13 @@ impl Interner {
         {
             return last;
         }
+        // A handful of names (the steps of one kind) are found faster by looking at each.
+        if self.names.len() <= 12
+            && let Some(i) = self.names.iter().position(|n| &**n == name)
+        {
+            self.last = Some(i as u32);
+            return i as u32;
+        }
         let id = match self.index.get(name) {
             Some(&id) => id,
             None => {
@@ -397,8 +416,8 @@ impl Interner {
     }
 }
 
-/// A multiply-and-rotate hash for the maps above. The keys are names from our own database and
-/// packed integers, not attacker-chosen, so the flooding resistance of the standard hasher buys
+/// A multiply-and-rotate hash for the name maps. The keys are names from our own database, not
+/// attacker-chosen, so the flooding resistance of the standard hasher buys
 /// nothing here and costs a good part of the time of `add`.
 #[derive(Debug, Default, Clone, Copy)]
 struct QuickHasher(u64);
