@@ -3,8 +3,11 @@
 //! requests. Pure aggregation over spans the app reads from its history, sized for a country: a
 //! million requests of five steps each fold in well under a second.
 //!
-//! Durations are kept as whole seconds in one vector per group and the percentiles are found with
-//! `select_nth_unstable` (linear time) on a scratch copy, so a report never sorts a group.
+//! `add` appends one small record per span to a single vector, in the order spans come: writing
+//! into thousands of per-group vectors instead (one per step and centre) spends most of its time
+//! waiting on cache misses. `report` then buckets the records by group with a counting pass and
+//! a scatter into one buffer of seconds, one contiguous slice per group, and finds the median and
+//! p90 of each slice with `select_nth_unstable` (linear time): no group is ever sorted.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -94,53 +97,53 @@ pub struct Bottlenecks {
     step_of: Vec<Vec<u32>>,
     /// (kind, step) of each step group.
     step_keys: Vec<(u32, u32)>,
-    by_step: Vec<Group>,
     centre_of: Vec<Vec<u32>>,
+    /// (step group, centre) of each step × centre group.
     centre_keys: Vec<(u32, u32)>,
-    by_centre: Vec<Group>,
     territory_of: Vec<Vec<u32>>,
     territory_keys: Vec<(u32, u32)>,
-    by_territory: Vec<Group>,
-    spans: u64,
+    records: Vec<Record>,
     negative_spans: u64,
 }
 
-/// What a group keeps: durations of finished spans, how many of them were late, and the entry
-/// instant and deadline (Unix seconds, `i64::MAX` for none) of open ones, whose age depends on
-/// the instant of the report.
-#[derive(Debug, Default)]
-struct Group {
-    finished: Vec<i64>,
-    late: u64,
-    open: Vec<(i64, i64)>,
-}
-
-impl Group {
-    fn push(&mut self, entry: Entry) {
-        match entry {
-            Entry::Finished { seconds, late } => {
-                self.finished.push(seconds);
-                self.late += u64::from(late);
-            }
-            Entry::Open { entered, due } => self.open.push((entered, due)),
-        }
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Entry {
-    Finished { seconds: i64, late: bool },
-    Open { entered: i64, due: i64 },
+/// One span as kept: its three groups and either its duration and lateness (finished) or its
+/// entry instant and deadline in Unix seconds, `i64::MAX` for none (open: its age depends on the
+/// instant of the report).
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    step: u32,
+    centre: u32,
+    territory: u32,
+    open: bool,
+    late: bool,
+    seconds_or_entered: i64,
+    due: i64,
 }
 
 impl Bottlenecks {
     pub fn add(&mut self, span: Span<'_>) {
-        self.spans += 1;
         // Whole seconds: a breach by less than a second is not one anybody can act on, and
         // integer seconds keep the comparison to one instruction.
         let entered = span.entered_at.unix_timestamp();
         let due = span.due_at.map_or(i64::MAX, |d| d.unix_timestamp());
-        let entry = match span.left_at {
+
+        let kind = self.kinds.id(span.kind);
+        if self.steps.len() <= kind as usize {
+            self.steps.resize_with(kind as usize + 1, Interner::default);
+        }
+        let step = self.steps[kind as usize].id(span.step);
+        let step = group_id(&mut self.step_of, &mut self.step_keys, kind, step);
+        let centre = self.centres.id(span.centre);
+        let centre = group_id(&mut self.centre_of, &mut self.centre_keys, step, centre);
+        let territory = self.territories.id(span.territory);
+        let territory = group_id(
+            &mut self.territory_of,
+            &mut self.territory_keys,
+            step,
+            territory,
+        );
+
+        let record = match span.left_at {
             Some(left) => {
                 let left = left.unix_timestamp();
                 let mut seconds = left - entered;
@@ -148,54 +151,34 @@ impl Bottlenecks {
                     self.negative_spans += 1;
                     seconds = 0;
                 }
-                Entry::Finished {
-                    seconds,
+                Record {
+                    step,
+                    centre,
+                    territory,
+                    open: false,
                     late: left > due,
+                    seconds_or_entered: seconds,
+                    due,
                 }
             }
-            None => Entry::Open { entered, due },
+            None => Record {
+                step,
+                centre,
+                territory,
+                open: true,
+                late: false,
+                seconds_or_entered: entered,
+                due,
+            },
         };
-
-        let kind = self.kinds.id(span.kind);
-        if self.steps.len() <= kind as usize {
-            self.steps.resize_with(kind as usize + 1, Interner::default);
-        }
-        let step = self.steps[kind as usize].id(span.step);
-        let group = group_id(
-            &mut self.step_of,
-            &mut self.step_keys,
-            &mut self.by_step,
-            kind,
-            step,
-        );
-        self.by_step[group as usize].push(entry);
-
-        let centre = self.centres.id(span.centre);
-        let g = group_id(
-            &mut self.centre_of,
-            &mut self.centre_keys,
-            &mut self.by_centre,
-            group,
-            centre,
-        );
-        self.by_centre[g as usize].push(entry);
-
-        let territory = self.territories.id(span.territory);
-        let g = group_id(
-            &mut self.territory_of,
-            &mut self.territory_keys,
-            &mut self.by_territory,
-            group,
-            territory,
-        );
-        self.by_territory[g as usize].push(entry);
+        self.records.push(record);
     }
 
     /// The figures at `now`: open spans are aged against it and are past due once it is after
     /// their deadline.
     pub fn report(&self, now: OffsetDateTime) -> Report {
         let at = now.unix_timestamp();
-        let mut scratch = Vec::new();
+        let mut buffers = Buffers::default();
         let name_of = |group: u32| -> (String, String) {
             let (kind, step) = self.step_keys[group as usize];
             (
@@ -204,59 +187,71 @@ impl Bottlenecks {
             )
         };
 
-        let mut steps: Vec<Row> = self
-            .by_step
-            .iter()
-            .enumerate()
-            .map(|(i, g)| {
-                let (kind, step) = name_of(i as u32);
-                let (finished, open) = timings(g, at, &mut scratch);
-                Row {
-                    kind,
-                    step,
-                    centre: None,
-                    territory: None,
-                    finished,
-                    open,
-                }
-            })
-            .collect();
+        let mut steps: Vec<Row> = timings(
+            &self.records,
+            self.step_keys.len(),
+            |r| r.step,
+            at,
+            &mut buffers,
+        )
+        .into_iter()
+        .enumerate()
+        .map(|(i, (finished, open))| {
+            let (kind, step) = name_of(i as u32);
+            Row {
+                kind,
+                step,
+                centre: None,
+                territory: None,
+                finished,
+                open,
+            }
+        })
+        .collect();
 
-        let mut by_centre: Vec<Row> = self
-            .by_centre
-            .iter()
-            .zip(&self.centre_keys)
-            .map(|(g, &(group, centre))| {
-                let (kind, step) = name_of(group);
-                let (finished, open) = timings(g, at, &mut scratch);
-                Row {
-                    kind,
-                    step,
-                    centre: Some(self.centres.name(centre).to_owned()),
-                    territory: None,
-                    finished,
-                    open,
-                }
-            })
-            .collect();
+        let mut by_centre: Vec<Row> = timings(
+            &self.records,
+            self.centre_keys.len(),
+            |r| r.centre,
+            at,
+            &mut buffers,
+        )
+        .into_iter()
+        .zip(&self.centre_keys)
+        .map(|((finished, open), &(group, centre))| {
+            let (kind, step) = name_of(group);
+            Row {
+                kind,
+                step,
+                centre: Some(self.centres.name(centre).to_owned()),
+                territory: None,
+                finished,
+                open,
+            }
+        })
+        .collect();
 
-        let mut by_territory: Vec<Row> = self
-            .by_territory
-            .iter()
-            .zip(&self.territory_keys)
-            .map(|(g, &(group, territory))| {
-                let (kind, step) = name_of(group);
-                let (finished, open) = timings(g, at, &mut scratch);
-                Row {
-                    kind,
-                    step,
-                    centre: None,
-                    territory: Some(self.territories.name(territory).to_owned()),
-                    finished,
-                    open,
-                }
-            })
-            .collect();
+        let mut by_territory: Vec<Row> = timings(
+            &self.records,
+            self.territory_keys.len(),
+            |r| r.territory,
+            at,
+            &mut buffers,
+        )
+        .into_iter()
+        .zip(&self.territory_keys)
+        .map(|((finished, open), &(group, territory))| {
+            let (kind, step) = name_of(group);
+            Row {
+                kind,
+                step,
+                centre: None,
+                territory: Some(self.territories.name(territory).to_owned()),
+                finished,
+                open,
+            }
+        })
+        .collect();
 
         let order = |a: &Row, b: &Row| {
             (&a.kind, &a.step, &a.centre, &a.territory).cmp(&(
@@ -289,7 +284,7 @@ impl Bottlenecks {
 
         Report {
             at: now,
-            spans: self.spans,
+            spans: self.records.len() as u64,
             negative_spans: self.negative_spans,
             steps,
             by_centre,
@@ -300,13 +295,7 @@ impl Bottlenecks {
 }
 
 /// The group of `(a, b)`, made on first sight. `table[a][b]` holds it (`u32::MAX` for none yet).
-fn group_id(
-    table: &mut Vec<Vec<u32>>,
-    keys: &mut Vec<(u32, u32)>,
-    groups: &mut Vec<Group>,
-    a: u32,
-    b: u32,
-) -> u32 {
+fn group_id(table: &mut Vec<Vec<u32>>, keys: &mut Vec<(u32, u32)>, a: u32, b: u32) -> u32 {
     let (ai, bi) = (a as usize, b as usize);
     if table.len() <= ai {
         table.resize_with(ai + 1, Vec::new);
@@ -317,37 +306,83 @@ fn group_id(
     }
     if row[bi] == u32::MAX {
         keys.push((a, b));
-        groups.push(Group::default());
-        row[bi] = (groups.len() - 1) as u32;
+        row[bi] = (keys.len() - 1) as u32;
     }
     row[bi]
 }
 
-fn timings(group: &Group, now: i64, scratch: &mut Vec<i64>) -> (Timing, Timing) {
-    scratch.clear();
-    scratch.extend_from_slice(&group.finished);
-    let (median, p90) = median_p90(scratch);
-    let finished = Timing {
-        count: group.finished.len() as u64,
-        median_seconds: median,
-        p90_seconds: p90,
-        breaches: group.late,
-    };
+/// Scratch space reused from one breakdown to the next.
+#[derive(Default)]
+struct Buffers {
+    finished: Vec<i64>,
+    ages: Vec<i64>,
+    finished_at: Vec<usize>,
+    open_at: Vec<usize>,
+}
 
-    scratch.clear();
-    let mut past_due = 0;
-    for &(entered, due) in &group.open {
-        scratch.push((now - entered).max(0));
-        past_due += u64::from(now > due);
+/// Timings of finished and open spans for each of `groups` groups, `group` saying which group a
+/// record is in.
+fn timings(
+    records: &[Record],
+    groups: usize,
+    group: impl Fn(&Record) -> u32,
+    now: i64,
+    buffers: &mut Buffers,
+) -> Vec<(Timing, Timing)> {
+    let mut out = vec![(Timing::default(), Timing::default()); groups];
+    // Count, and the breaches on the way.
+    for r in records {
+        let (finished, open) = &mut out[group(r) as usize];
+        if r.open {
+            open.count += 1;
+            open.breaches += u64::from(now > r.due);
+        } else {
+            finished.count += 1;
+            finished.breaches += u64::from(r.late);
+        }
     }
-    let (median, p90) = median_p90(scratch);
-    let open = Timing {
-        count: group.open.len() as u64,
-        median_seconds: median,
-        p90_seconds: p90,
-        breaches: past_due,
+    // Where each group's slice starts in the two buffers.
+    let starts = |counts: &mut dyn Iterator<Item = u64>, at: &mut Vec<usize>| {
+        at.clear();
+        let mut total = 0usize;
+        for c in counts {
+            at.push(total);
+            total += c as usize;
+        }
+        at.push(total);
+        total
     };
-    (finished, open)
+    let finished_total = starts(&mut out.iter().map(|t| t.0.count), &mut buffers.finished_at);
+    let open_total = starts(&mut out.iter().map(|t| t.1.count), &mut buffers.open_at);
+    buffers.finished.clear();
+    buffers.finished.resize(finished_total, 0);
+    buffers.ages.clear();
+    buffers.ages.resize(open_total, 0);
+
+    // Scatter, using the starts as cursors, then put them back.
+    for r in records {
+        let g = group(r) as usize;
+        if r.open {
+            let at = &mut buffers.open_at[g];
+            buffers.ages[*at] = (now - r.seconds_or_entered).max(0);
+            *at += 1;
+        } else {
+            let at = &mut buffers.finished_at[g];
+            buffers.finished[*at] = r.seconds_or_entered;
+            *at += 1;
+        }
+    }
+    // Each cursor now sits at the next group's start: group g runs from cursor g - 1 (or 0).
+    for (g, (finished, open)) in out.iter_mut().enumerate() {
+        let end = buffers.finished_at[g];
+        let start = end - finished.count as usize;
+        (finished.median_seconds, finished.p90_seconds) =
+            median_p90(&mut buffers.finished[start..end]);
+        let end = buffers.open_at[g];
+        let start = end - open.count as usize;
+        (open.median_seconds, open.p90_seconds) = median_p90(&mut buffers.ages[start..end]);
+    }
+    out
 }
 
 /// The 1-based nearest rank of percentile `p` among `n` values.
