@@ -422,13 +422,13 @@ struct Interner {
 impl Interner {
     fn id(&mut self, name: &str) -> u32 {
         if let Some(last) = self.last
-            && self.names.get(last as usize).is_some_and(|n| &**n == name)
+            && self.names.get(last as usize).is_some_and(|n| same(n, name))
         {
             return last;
         }
         // A handful of names (the steps of one kind) are found faster by looking at each.
         if self.names.len() <= 12
-            && let Some(i) = self.names.iter().position(|n| &**n == name)
+            && let Some(i) = self.names.iter().position(|n| same(n, name))
         {
             self.last = Some(i as u32);
             return i as u32;
@@ -448,6 +448,27 @@ impl Interner {
 
     fn name(&self, id: u32) -> &str {
         self.names.get(id as usize).map_or("", |n| n)
+    }
+}
+
+/// String equality without a call to `memcmp` for the short names compared here (centre codes,
+/// step ids): the length first, then at most two overlapping 8-byte words.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    let word = |s: &[u8], from: usize| -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[from..from + 8]);
+        u64::from_le_bytes(w)
+    };
+    match n {
+        0..8 => a == b,
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -503,3 +524,24 @@ impl Hasher for QuickHasher {
 }
 
 type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<QuickHasher>>;
+
+#[cfg(test)]
+mod tests {
+    use super::same;
+
+    #[test]
+    fn same_agrees_with_equality_at_every_length() {
+        let base = "abcdefghijklmnopqrstu";
+        for n in 0..base.len() {
+            let a = &base[..n];
+            assert!(same(a, a));
+            for i in 0..n {
+                let mut b = a.as_bytes().to_vec();
+                b[i] = b'#';
+                let b = String::from_utf8(b).unwrap();
+                assert!(!same(a, &b), "{a} vs {b}");
+            }
+            assert!(!same(a, &base[..n + 1]));
+        }
+    }
+}
