@@ -31,6 +31,14 @@ pub enum Permission {
     /// Prepare and approve cycles (approval by another manager than the one who prepared), set
     /// payment means, export batches, import answers.
     ManagePayments,
+    /// Submit e-service requests and complaints (a citizen for their household, an agent for a
+    /// citizen of the centre's territory, with their consent).
+    SubmitRequests,
+    /// Read requests and complaints and the bottleneck figures (scoped like the registry;
+    /// restricted complaint categories only for the roles named for them).
+    ReadRequests,
+    /// Act on the steps of requests in the actor's queue.
+    HandleRequests,
 }
 
 impl Permission {
@@ -47,10 +55,13 @@ impl Permission {
             Permission::ManageTargeting => "targeting:manage",
             Permission::ReadPayments => "payments:read",
             Permission::ManagePayments => "payments:manage",
+            Permission::SubmitRequests => "requests:submit",
+            Permission::ReadRequests => "requests:read",
+            Permission::HandleRequests => "requests:handle",
         }
     }
 
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ReadRegistry,
         Permission::WriteRegistry,
         Permission::ReviewDuplicates,
@@ -61,6 +72,9 @@ impl Permission {
         Permission::ManageTargeting,
         Permission::ReadPayments,
         Permission::ManagePayments,
+        Permission::SubmitRequests,
+        Permission::ReadRequests,
+        Permission::HandleRequests,
     ];
 }
 
@@ -71,7 +85,12 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
         // A citizen reads their own household (checked against the account's household).
         Role::Citizen => matches!(
             permission,
-            ReadRegistry | ReadStatistics | ReadTargeting | ReadPayments
+            ReadRegistry
+                | ReadStatistics
+                | ReadTargeting
+                | ReadPayments
+                | SubmitRequests
+                | ReadRequests
         ),
         // An agent reviews the duplicates of the centre's territory.
         Role::Agent => matches!(
@@ -82,10 +101,18 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
                 | ReadStatistics
                 | ReadTargeting
                 | ReadPayments
+                | SubmitRequests
+                | ReadRequests
+                | HandleRequests
         ),
         Role::Supervisor => matches!(
             permission,
-            ReadRegistry | ReadStatistics | ReadTargeting | ReadPayments
+            ReadRegistry
+                | ReadStatistics
+                | ReadTargeting
+                | ReadPayments
+                | ReadRequests
+                | HandleRequests
         ),
         Role::Manager => matches!(
             permission,
@@ -96,10 +123,17 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
                 | ManageTargeting
                 | ReadPayments
                 | ManagePayments
+                | ReadRequests
+                | HandleRequests
         ),
         Role::Auditor => matches!(
             permission,
-            ReadRegistry | ReadAuditTrail | ReadStatistics | ReadTargeting | ReadPayments
+            ReadRegistry
+                | ReadAuditTrail
+                | ReadStatistics
+                | ReadTargeting
+                | ReadPayments
+                | ReadRequests
         ),
         Role::Admin => true,
         // A partner system reads, within the scopes of its API key.

@@ -251,3 +251,959 @@ pub trait RequestStore: Send + Sync + 'static {
     async fn request_document(&self, sha256: &str)
     -> Result<Option<(String, Vec<u8>)>, StoreError>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The use-case.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sanad_workflow::{
+    Bottlenecks, ComplaintRules, Definition, Family, GrievanceKind, Lang, Reference, Report, Secret,
+};
+
+use crate::auth::{Actor, Role};
+use crate::declarations::Upload;
+use crate::policy::{self, Permission};
+use crate::registry::{Purpose, Registry, RegistryError, hidden, require};
+use crate::targeting::{EnrolmentState, Targeting};
+
+/// The roles a workflow may name.
+pub fn known_roles() -> Vec<&'static str> {
+    Role::ALL.iter().map(|r| r.as_str()).collect()
+}
+
+/// Where a request's documents are kept: in the database beside the request, or on disk, one
+/// file per content (named by its SHA-256) under a directory.
+#[derive(Debug, Clone)]
+pub enum DocumentVault {
+    Database,
+    Disk(std::path::PathBuf),
+}
+
+impl DocumentVault {
+    /// Keeps the bytes of a checked upload; for the disk vault, written under a temporary name
+    /// and renamed, so a crash leaves no half file under a content name.
+    fn keep(&self, u: Upload) -> Result<StoredDocument, RegistryError> {
+        let size = u.bytes.len() as i64;
+        let content = match self {
+            DocumentVault::Database => Some(u.bytes),
+            DocumentVault::Disk(dir) => {
+                let path = self.path(dir, &u.sha256);
+                if !path.exists() {
+                    let written = (|| -> std::io::Result<()> {
+                        if let Some(parent) = path.parent() {
+                            std::fs::create_dir_all(parent)?;
+                        }
+                        let mut pending = crate::atomic::PendingFiles::new();
+                        let mut file = pending.create(&path)?;
+                        std::io::Write::write_all(&mut file, &u.bytes)?;
+                        drop(file);
+                        pending.commit(true)
+                    })();
+                    written.map_err(|e| StoreError::Internal(format!("document vault: {e}")))?;
+                }
+                None
+            }
+        };
+        Ok(StoredDocument {
+            sha256: u.sha256,
+            name: u.name,
+            media_type: u.media_type,
+            size,
+            content,
+        })
+    }
+
+    fn path(&self, dir: &std::path::Path, sha256: &str) -> std::path::PathBuf {
+        dir.join(&sha256[..2.min(sha256.len())]).join(sha256)
+    }
+
+    fn read(&self, sha256: &str) -> Result<Option<Vec<u8>>, RegistryError> {
+        match self {
+            DocumentVault::Database => Ok(None),
+            DocumentVault::Disk(dir) => {
+                if !sha256.chars().all(|c| c.is_ascii_hexdigit()) || sha256.len() != 64 {
+                    return Ok(None);
+                }
+                match std::fs::read(self.path(dir, sha256)) {
+                    Ok(bytes) => Ok(Some(bytes)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(StoreError::Internal(format!("document vault: {e}")).into()),
+                }
+            }
+        }
+    }
+}
+
+/// A request as a citizen or an agent fills it in.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitRequest {
+    pub kind: String,
+    pub household_id: Option<HouseholdId>,
+    /// A programme application: the programme's code.
+    pub programme: Option<String>,
+    /// A complaint: `complaint`, `suggestion` or `observation`, and its category.
+    pub grievance: Option<String>,
+    pub category: Option<String>,
+    /// `web`, `centre` or `phone`; a citizen online is `web`.
+    pub channel: Option<String>,
+    pub details: String,
+    pub documents: Vec<Upload>,
+    /// Assisted mode: the citizen agreed that the agent files it for them.
+    pub consent: bool,
+}
+
+/// A request just submitted, with the follow-up secret (shown once, never stored in clear).
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    pub request: ServiceRequest,
+    pub secret: String,
+}
+
+/// What anyone holding a reference and its secret may read: where the request stands, no
+/// personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublicStatus {
+    pub reference: String,
+    pub kind: String,
+    pub step: String,
+    pub state: String,
+    pub outcome: Option<String>,
+    pub answer: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub due_at: Option<OffsetDateTime>,
+    pub steps_left: Option<usize>,
+}
+
+/// The most a details text may hold.
+pub const MAX_DETAILS_CHARS: usize = 4000;
+
+fn bad(field: &str, code: &str, message: &str) -> RegistryError {
+    sanad_domain::ValidationErrors::one(field, code, message).into()
+}
+
+fn refused(e: impl std::fmt::Display) -> RegistryError {
+    RegistryError::Store(StoreError::Conflict {
+        field: "action".into(),
+        code: "not_allowed_here",
+        message: e.to_string(),
+    })
+}
+
+fn format_reference(prefix: &str, year: i32, seq: u64) -> String {
+    let family = if prefix == Family::Grievance.prefix() {
+        Family::Grievance
+    } else {
+        Family::ServiceRequest
+    };
+    match Reference::new(
+        family,
+        u16::try_from(year).unwrap_or(0),
+        u32::try_from(seq).unwrap_or(u32::MAX),
+    ) {
+        Ok(r) => r.to_string(),
+        // Past ten million a year the number is written plainly; the check digit is lost, not
+        // the request.
+        Err(_) => format!("{prefix}-{year}-{seq}"),
+    }
+}
+
+#[derive(Clone)]
+pub struct Requests {
+    registry: Registry,
+    store: Arc<dyn RequestStore>,
+    definitions: Arc<BTreeMap<String, Definition>>,
+    complaints: Arc<ComplaintRules>,
+    pepper: Arc<[u8; 32]>,
+    vault: DocumentVault,
+    targeting: Option<Targeting>,
+}
+
+impl Requests {
+    /// The shipped request types and complaint rules; `pepper` keys the follow-up secrets'
+    /// digests (derive it from the data key, so a copy of the database alone cannot test
+    /// guesses).
+    pub fn new(
+        registry: Registry,
+        store: Arc<dyn RequestStore>,
+        pepper: [u8; 32],
+        vault: DocumentVault,
+    ) -> Result<Requests, String> {
+        let definitions = sanad_workflow::shipped()
+            .into_iter()
+            .map(|d| (d.kind().to_string(), d))
+            .collect();
+        let complaints = ComplaintRules::shipped().map_err(|e| e.to_string())?;
+        Ok(Requests {
+            registry,
+            store,
+            definitions: Arc::new(definitions),
+            complaints: Arc::new(complaints),
+            pepper: Arc::new(pepper),
+            vault,
+            targeting: None,
+        })
+    }
+
+    /// Programme applications are decided through the programme's own eligibility and enrolment.
+    pub fn with_targeting(mut self, targeting: Targeting) -> Requests {
+        self.targeting = Some(targeting);
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn RequestStore> {
+        &self.store
+    }
+
+    pub fn definitions(&self) -> impl Iterator<Item = &Definition> {
+        self.definitions.values()
+    }
+
+    pub fn definition(&self, kind: &str) -> Option<&Definition> {
+        self.definitions.get(kind)
+    }
+
+    pub fn complaint_rules(&self) -> &ComplaintRules {
+        &self.complaints
+    }
+
+    fn now(&self) -> OffsetDateTime {
+        self.registry.now()
+    }
+
+    /// Whether the actor may see this request: its household's citizen; staff of its territory,
+    /// and for a restricted complaint category only the roles named for it.
+    fn may_see(&self, actor: &Actor, r: &ServiceRequest) -> bool {
+        if !policy::allows(actor, Permission::ReadRequests) {
+            return false;
+        }
+        if actor.role == Role::Citizen {
+            return r.household_id.is_some() && actor.household == r.household_id;
+        }
+        let in_territory = actor.territories.is_empty()
+            || actor
+                .territories
+                .iter()
+                .any(|t| policy::contains(t, &r.routing.commune_code));
+        let category_ok = match (&r.category, r.kind.as_str()) {
+            (Some(c), "complaint") => self.complaints.visible_to(c, actor.role.as_str()),
+            _ => true,
+        };
+        in_territory && category_ok
+    }
+
+    /// The categories this role may not see.
+    fn hidden_categories(&self, role: Role) -> Vec<String> {
+        self.complaints
+            .categories()
+            .iter()
+            .filter(|c| !self.complaints.visible_to(&c.id, role.as_str()))
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// Submits a request: checked against its type, routed to the centre of the household's
+    /// territory (a complaint to the unit of its category), its first step's deadline set.
+    pub async fn submit(
+        &self,
+        actor: &Actor,
+        s: SubmitRequest,
+        reason: &str,
+    ) -> Result<Submitted, RegistryError> {
+        require(actor, Permission::SubmitRequests)?;
+        let definition = self
+            .definitions
+            .get(&s.kind)
+            .ok_or_else(|| bad("kind", "unknown_kind", "a request type Sanad offers"))?;
+        let assisted = actor.role != Role::Citizen;
+        let household_id = match actor.role {
+            Role::Citizen => Some(actor.household.ok_or_else(|| hidden(actor))?),
+            _ => s.household_id,
+        };
+        if assisted && !s.consent {
+            return Err(bad(
+                "consent",
+                "required",
+                "the citizen's agreement that you file it for them",
+            ));
+        }
+        let details = sanad_domain::household::clean_text(&s.details);
+        if details.chars().count() > MAX_DETAILS_CHARS {
+            return Err(bad("details", "too_long", "at most 4,000 characters"));
+        }
+        let household = match household_id {
+            Some(h) => Some(
+                self.registry
+                    .household(actor, h, &Purpose(format!("request {}", s.kind)))
+                    .await?,
+            ),
+            None => None,
+        };
+        let Some(household) = household else {
+            return Err(bad(
+                "household_id",
+                "required",
+                "the household the request is for",
+            ));
+        };
+        let commune = household.data.commune_code.clone();
+        let parts: Vec<&str> = commune.split('.').collect();
+        let region = parts.first().copied().unwrap_or_default().to_string();
+        let province = parts
+            .get(..2)
+            .map(|p| p.join("."))
+            .unwrap_or_else(|| region.clone());
+
+        // The entry step: a citizen's own submission step is done by submitting.
+        let now = self.now();
+        let initial = definition.initial();
+        let entry = if initial.role == Role::Citizen.as_str()
+            && let Ok(m) = definition.advance(&initial.id, "submit", Role::Citizen.as_str())
+        {
+            m.to
+        } else {
+            initial.id.clone()
+        };
+        let step = definition.step(&entry).ok_or_else(|| {
+            StoreError::Internal(format!("workflow {} lost step {entry}", s.kind))
+        })?;
+
+        let mut subject = None;
+        let mut category = None;
+        let mut centre = commune.clone();
+        let mut due_at = definition.due_at(now, &entry);
+        let channel = match (actor.role, s.channel.as_deref()) {
+            (Role::Citizen, _) => "web".to_string(),
+            (_, Some(c @ ("centre" | "phone" | "web"))) => c.to_string(),
+            (_, None) => "centre".to_string(),
+            (_, Some(_)) => return Err(bad("channel", "unknown", "web, centre or phone")),
+        };
+        if s.kind == "programme_application" {
+            let code = s.programme.clone().unwrap_or_default();
+            let known = match &self.targeting {
+                Some(t) => t.engine().programme(&code).is_some(),
+                None => !code.is_empty(),
+            };
+            if !known {
+                return Err(bad(
+                    "programme",
+                    "unknown_programme",
+                    "a programme to apply to",
+                ));
+            }
+            subject = Some(code);
+        } else if s.kind == "complaint" {
+            let kind = match s.grievance.as_deref().unwrap_or("complaint") {
+                "complaint" => GrievanceKind::Complaint,
+                "suggestion" => GrievanceKind::Suggestion,
+                "observation" => GrievanceKind::Observation,
+                _ => {
+                    return Err(bad(
+                        "grievance",
+                        "unknown",
+                        "a complaint, a suggestion or an observation",
+                    ));
+                }
+            };
+            let c = s.category.clone().unwrap_or_default();
+            let routed = self.complaints.route(kind, &c, now).map_err(|_| {
+                bad(
+                    "category",
+                    "unknown_category",
+                    "what the complaint is about",
+                )
+            })?;
+            // The legal delay of the whole complaint is the first step's deadline at the latest.
+            due_at = match (due_at, routed.due_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            centre = format!("{}@{}", routed.unit, province);
+            subject = Some(s.grievance.clone().unwrap_or_else(|| "complaint".into()));
+            category = Some(c);
+            if details.is_empty() {
+                return Err(bad("details", "required", "what happened, in a few words"));
+            }
+        } else if let Some(issued) = definition.steps().iter().find_map(|st| st.issues.clone()) {
+            subject = Some(issued);
+        }
+        if s.documents.len() > crate::declarations::MAX_DOCUMENTS {
+            return Err(bad("documents", "too_many", "at most 3 documents"));
+        }
+        if !step.documents.is_empty() && s.documents.is_empty() && actor.role == Role::Citizen {
+            return Err(bad(
+                "documents",
+                "required",
+                "the documents this request asks for",
+            ));
+        }
+        let documents = s
+            .documents
+            .into_iter()
+            .map(|u| self.vault.keep(u))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let mut random = [0u8; 8];
+        getrandom::fill(&mut random)
+            .map_err(|e| StoreError::Internal(format!("no randomness for the secret: {e}")))?;
+        let secret = Secret::from_random(random);
+        let mut change = self.registry.change(actor, reason)?;
+        if assisted {
+            change.reason = format!("assisted, citizen's consent given; {}", change.reason)
+                .trim_end_matches("; ")
+                .to_string();
+        }
+        let family = Family::for_kind(&s.kind);
+        let request = self
+            .store
+            .submit(
+                &NewRequest {
+                    prefix: family.prefix().to_string(),
+                    format_reference,
+                    secret_digest: secret.digest(&self.pepper[..]),
+                    kind: s.kind.clone(),
+                    definition_version: definition.version(),
+                    household_id: Some(household.id),
+                    routing: Routing {
+                        region_code: region,
+                        province_code: province,
+                        commune_code: commune,
+                        centre,
+                    },
+                    step: entry.clone(),
+                    queue_role: step.role.clone(),
+                    due_at,
+                    subject,
+                    category,
+                    channel,
+                    details,
+                    assisted,
+                    documents,
+                },
+                &change,
+            )
+            .await?;
+        Ok(Submitted {
+            request,
+            secret: secret.expose().to_string(),
+        })
+    }
+
+    /// A request the actor may see.
+    pub async fn request(&self, actor: &Actor, id: i64) -> Result<ServiceRequest, RegistryError> {
+        require(actor, Permission::ReadRequests)?;
+        let r = self.store.request(id).await?.ok_or(StoreError::NotFound)?;
+        if !self.may_see(actor, &r) {
+            return Err(hidden(actor));
+        }
+        Ok(r)
+    }
+
+    pub async fn history(&self, actor: &Actor, id: i64) -> Result<Vec<StepVisit>, RegistryError> {
+        self.request(actor, id).await?;
+        Ok(self.store.history(id).await?)
+    }
+
+    /// The actions the actor may take on a request now.
+    pub fn actions(&self, actor: &Actor, r: &ServiceRequest) -> Vec<sanad_workflow::Transition> {
+        if !r.is_open() || !policy::allows(actor, Permission::HandleRequests) {
+            if actor.role == Role::Citizen && r.is_open() {
+                return self
+                    .definitions
+                    .get(&r.kind)
+                    .map(|d| {
+                        d.actions_for(&r.step, Role::Citizen.as_str())
+                            .into_iter()
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
+            }
+            return Vec::new();
+        }
+        let Some(d) = self.definitions.get(&r.kind) else {
+            return Vec::new();
+        };
+        let mut roles = vec![actor.role.as_str()];
+        // The role a late request escalated to may act in place of the step's own role.
+        if r.queue_role == actor.role.as_str()
+            && let Some(step) = d.step(&r.step)
+        {
+            roles.push(step.role.as_str());
+        }
+        let mut out: Vec<sanad_workflow::Transition> = Vec::new();
+        for role in roles {
+            for t in d.actions_for(&r.step, role) {
+                if !out.iter().any(|o| o.action == t.action) {
+                    out.push(t.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Moves a request by one of its step's actions, as the actor's role (or the role it
+    /// escalated to). A programme application's approval enrols the household through the
+    /// programme's own eligibility: a household the programme does not take is refused with the
+    /// programme's reason, and the request does not move.
+    pub async fn act(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: u32,
+        action: &str,
+        reason: &str,
+        documents: Vec<Upload>,
+    ) -> Result<ServiceRequest, RegistryError> {
+        let r = self.request(actor, id).await?;
+        let d = self
+            .definitions
+            .get(&r.kind)
+            .ok_or_else(|| StoreError::Internal(format!("no workflow for {}", r.kind)))?;
+        if actor.role != Role::Citizen {
+            require(actor, Permission::HandleRequests)?;
+        }
+        let step = d.step(&r.step).ok_or_else(|| refused("unknown step"))?;
+        // The step's own role, or the role it escalated to acting for it.
+        let role = if actor.role.as_str() != step.role && r.queue_role == actor.role.as_str() {
+            step.role.clone()
+        } else {
+            actor.role.as_str().to_string()
+        };
+        let m = d.advance(&r.step, action, &role).map_err(refused)?;
+        let reason_text = sanad_domain::household::clean_text(reason);
+        let checked = sanad_workflow::check_reason(
+            &m,
+            (!reason_text.is_empty()).then_some(reason_text.as_str()),
+        )
+        .map_err(|e| bad("reason", "required", &e.to_string()))?;
+        let change = self
+            .registry
+            .change(actor, checked.as_deref().unwrap_or(""))?;
+        let to = d.step(&m.to).ok_or_else(|| {
+            StoreError::Internal(format!("workflow {} lost step {}", r.kind, m.to))
+        })?;
+        let mut facts = serde_json::json!({});
+        if m.enrols {
+            facts = self.enrol(actor, &r, &change.reason).await?;
+        }
+        if let Some(kind) = &m.issues {
+            facts["issues"] = serde_json::Value::String(kind.clone());
+        }
+        if documents.len() > crate::declarations::MAX_DOCUMENTS {
+            return Err(bad("documents", "too_many", "at most 3 documents"));
+        }
+        let documents = documents
+            .into_iter()
+            .map(|u| self.vault.keep(u))
+            .collect::<Result<Vec<_>, _>>()?;
+        let outcome = m.outcome.map(|o| o.as_str().to_string());
+        let answer = match (&outcome, m.reason_required) {
+            (Some(_), true) => checked.clone(),
+            _ => None,
+        };
+        Ok(self
+            .store
+            .advance(
+                id,
+                &Move {
+                    expected_version,
+                    from_step: r.step.clone(),
+                    to_step: m.to.clone(),
+                    action: action.to_string(),
+                    role: actor.role.as_str().to_string(),
+                    queue_role: to.role.clone(),
+                    due_at: d.due_at(self.now(), &m.to),
+                    outcome,
+                    reopen: false,
+                    answer,
+                    centre: None,
+                    documents,
+                    details: facts,
+                },
+                &change,
+            )
+            .await?)
+    }
+
+    /// Enrols the household of an approved application through the programme's eligibility.
+    async fn enrol(
+        &self,
+        actor: &Actor,
+        r: &ServiceRequest,
+        reason: &str,
+    ) -> Result<serde_json::Value, RegistryError> {
+        let (Some(targeting), Some(code), Some(household)) =
+            (&self.targeting, r.subject.as_deref(), r.household_id)
+        else {
+            return Err(refused("programme applications need the targeting service"));
+        };
+        let view = targeting
+            .household(
+                actor,
+                household,
+                sanad_programmes::Lang::En,
+                &Purpose(format!("application {}", r.reference)),
+            )
+            .await?;
+        let programme = view
+            .programmes
+            .iter()
+            .find(|p| p.code == code)
+            .ok_or(StoreError::NotFound)?;
+        if !programme.eligible {
+            return Err(RegistryError::Store(StoreError::Conflict {
+                field: "programme".into(),
+                code: "not_eligible",
+                message: format!(
+                    "the household does not meet the programme's conditions: {}",
+                    programme.message
+                ),
+            }));
+        }
+        let why = format!("application {}: {reason}", r.reference);
+        let already = programme
+            .enrolments
+            .iter()
+            .any(|e| e.state == EnrolmentState::Enrolled);
+        if !already {
+            if programme.beneficiaries.is_empty() {
+                targeting
+                    .change_enrolment(actor, code, household, None, EnrolmentState::Enrolled, &why)
+                    .await?;
+            } else {
+                for person in &programme.beneficiaries {
+                    targeting
+                        .change_enrolment(
+                            actor,
+                            code,
+                            household,
+                            Some(*person),
+                            EnrolmentState::Enrolled,
+                            &why,
+                        )
+                        .await?;
+                }
+            }
+        }
+        Ok(serde_json::json!({
+            "enrolled": code,
+            "programme_version": programme.version,
+            "already_enrolled": already,
+        }))
+    }
+
+    /// Reopens a closed request (a complaint within the reopen window), back to the step its
+    /// type names.
+    pub async fn reopen(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: u32,
+        reason: &str,
+    ) -> Result<ServiceRequest, RegistryError> {
+        let r = self.request(actor, id).await?;
+        let d = self
+            .definitions
+            .get(&r.kind)
+            .ok_or_else(|| StoreError::Internal(format!("no workflow for {}", r.kind)))?;
+        let m = d.reopen(&r.step).map_err(refused)?;
+        let closed_at = r.closed_at.unwrap_or(r.updated_at);
+        if !self.complaints.can_reopen(closed_at, self.now()) {
+            return Err(refused(format!(
+                "the delay to reopen ({} days after the answer) has passed",
+                self.complaints.reopen_days()
+            )));
+        }
+        let change = self.registry.change(actor, reason)?;
+        if change.reason.is_empty() {
+            return Err(bad(
+                "reason",
+                "required",
+                "why the answer does not settle it",
+            ));
+        }
+        let to = d.step(&m.to).ok_or_else(|| {
+            StoreError::Internal(format!("workflow {} lost step {}", r.kind, m.to))
+        })?;
+        Ok(self
+            .store
+            .advance(
+                id,
+                &Move {
+                    expected_version,
+                    from_step: r.step.clone(),
+                    to_step: m.to.clone(),
+                    action: "reopen".into(),
+                    role: actor.role.as_str().to_string(),
+                    queue_role: to.role.clone(),
+                    due_at: d.due_at(self.now(), &m.to),
+                    outcome: None,
+                    reopen: true,
+                    answer: None,
+                    centre: None,
+                    documents: Vec::new(),
+                    details: serde_json::json!({}),
+                },
+                &change,
+            )
+            .await?)
+    }
+
+    /// The citizen rates a closed request of their household, once.
+    pub async fn rate(
+        &self,
+        actor: &Actor,
+        id: i64,
+        rating: u8,
+        comment: &str,
+    ) -> Result<(), RegistryError> {
+        let r = self.request(actor, id).await?;
+        if actor.role != Role::Citizen || actor.household != r.household_id {
+            return Err(RegistryError::Forbidden(Permission::SubmitRequests.scope()));
+        }
+        if !(1..=5).contains(&rating) {
+            return Err(bad("rating", "range", "a mark from 1 to 5"));
+        }
+        let comment = sanad_domain::household::clean_text(comment);
+        if comment.chars().count() > 1000 {
+            return Err(bad("comment", "too_long", "at most 1,000 characters"));
+        }
+        let change = self.registry.change(actor, "")?;
+        Ok(self
+            .store
+            .rate(
+                id,
+                &Rating {
+                    rating,
+                    comment,
+                    rated_at: change.at,
+                },
+                &change,
+            )
+            .await?)
+    }
+
+    /// The requests of a household the actor may see, newest deadline first.
+    pub async fn of_household(
+        &self,
+        actor: &Actor,
+        household: HouseholdId,
+    ) -> Result<Vec<ServiceRequest>, RegistryError> {
+        require(actor, Permission::ReadRequests)?;
+        if actor.role == Role::Citizen && actor.household != Some(household) {
+            return Err(hidden(actor));
+        }
+        let found = self
+            .store
+            .requests(&RequestFilter {
+                household_id: Some(household),
+                territories: if actor.role == Role::Citizen {
+                    Vec::new()
+                } else {
+                    actor.territories.clone()
+                },
+                hidden_categories: self.hidden_categories(actor.role),
+                limit: 200,
+                ..Default::default()
+            })
+            .await?;
+        Ok(found
+            .into_iter()
+            .filter(|r| self.may_see(actor, r))
+            .collect())
+    }
+
+    /// The actor's queue: open requests of their territories waiting for their role, the most
+    /// urgent first.
+    pub async fn queue(
+        &self,
+        actor: &Actor,
+        kinds: &[String],
+        limit: u32,
+    ) -> Result<Vec<ServiceRequest>, RegistryError> {
+        require(actor, Permission::HandleRequests)?;
+        Ok(self
+            .store
+            .requests(&RequestFilter {
+                territories: actor.territories.clone(),
+                queue_roles: vec![actor.role.as_str().to_string()],
+                kinds: kinds.to_vec(),
+                hidden_categories: self.hidden_categories(actor.role),
+                state: Some("open".into()),
+                limit,
+                ..Default::default()
+            })
+            .await?)
+    }
+
+    /// Follow-up by reference and secret: where the request stands, nothing personal. A wrong
+    /// secret and an unknown reference answer alike.
+    pub async fn follow(
+        &self,
+        reference: &str,
+        secret: &str,
+        lang: Lang,
+    ) -> Result<PublicStatus, RegistryError> {
+        let reference = reference.trim().to_ascii_uppercase();
+        let parsed =
+            Reference::parse(&reference).map_err(|e| bad("reference", "format", &e.to_string()))?;
+        let secret = Secret::parse(secret.trim()).map_err(|_| {
+            bad(
+                "secret",
+                "format",
+                "the 6-character code received with the reference",
+            )
+        })?;
+        let stored = self
+            .store
+            .secret_digest(&parsed.to_string())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if !secret.matches(&self.pepper[..], &stored) {
+            return Err(StoreError::NotFound.into());
+        }
+        let r = self
+            .store
+            .by_reference(&parsed.to_string())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let d = self.definitions.get(&r.kind);
+        Ok(PublicStatus {
+            reference: r.reference.clone(),
+            kind: d
+                .map(|d| d.title().get(lang).to_string())
+                .unwrap_or_else(|| r.kind.clone()),
+            step: d
+                .and_then(|d| d.step(&r.step))
+                .map(|s| s.title.get(lang).to_string())
+                .unwrap_or_else(|| r.step.clone()),
+            state: r.state.clone(),
+            outcome: r.outcome.clone(),
+            answer: r.answer.clone(),
+            submitted_at: r.submitted_at,
+            updated_at: r.updated_at,
+            due_at: r.due_at,
+            steps_left: d.and_then(|d| d.remaining_steps(&r.step)),
+        })
+    }
+
+    /// One escalation pass: every open request past its deadline goes to the queue of the role
+    /// its type names for that delay, once per level (running the pass twice escalates once).
+    pub async fn escalate_due(&self, actor: &Actor) -> Result<u64, RegistryError> {
+        require(actor, Permission::HandleRequests)?;
+        let now = self.now();
+        let late = self
+            .store
+            .requests(&RequestFilter {
+                territories: actor.territories.clone(),
+                overdue_at: Some(now),
+                limit: 1000,
+                ..Default::default()
+            })
+            .await?;
+        let mut moves = Vec::new();
+        for r in late {
+            let Some(d) = self.definitions.get(&r.kind) else {
+                continue;
+            };
+            let Some(step) = d.step(&r.step) else {
+                continue;
+            };
+            let (Some(due), Some(hours)) = (r.due_at, step.sla_hours) else {
+                continue;
+            };
+            let entered = due - time::Duration::hours(i64::from(hours));
+            let rules = d.escalations_for(&r.step);
+            let Some(rule) = d.escalation_at(entered, &r.step, now) else {
+                continue;
+            };
+            let level = rules
+                .iter()
+                .position(|x| x == rule)
+                .map(|i| i as u32 + 1)
+                .unwrap_or(1);
+            if level > r.escalation_level {
+                moves.push(Escalation {
+                    request_id: r.id,
+                    expected_version: r.version,
+                    level,
+                    to_role: rule.to_role.clone(),
+                });
+            }
+        }
+        let change = self.registry.change(actor, "deadline passed")?;
+        Ok(self.store.escalate(&moves, &change).await?)
+    }
+
+    /// Time spent per step, centre and territory, breaches and where most requests wait, for the
+    /// actor's territories (or the one asked for inside them).
+    pub async fn bottlenecks(
+        &self,
+        actor: &Actor,
+        territory: Option<&str>,
+        kinds: &[String],
+    ) -> Result<Report, RegistryError> {
+        require(actor, Permission::ReadRequests)?;
+        if actor.role == Role::Citizen {
+            return Err(RegistryError::Forbidden(Permission::ReadRequests.scope()));
+        }
+        let territories = policy::scope_territories(actor, territory)
+            .map_err(|_| RegistryError::Forbidden(Permission::ReadRequests.scope()))?;
+        let spans = self.store.spans(&territories, kinds).await?;
+        let mut b = Bottlenecks::default();
+        for s in &spans {
+            b.add(sanad_workflow::Span {
+                kind: &s.kind,
+                step: &s.step,
+                centre: &s.centre,
+                territory: &s.commune_code,
+                entered_at: s.entered_at,
+                left_at: s.left_at,
+                due_at: s.due_at,
+            });
+        }
+        Ok(b.report(self.now()))
+    }
+
+    /// Ratings per service, centre and territory in the actor's scope.
+    pub async fn ratings(
+        &self,
+        actor: &Actor,
+        territory: Option<&str>,
+    ) -> Result<Vec<RatingRow>, RegistryError> {
+        require(actor, Permission::ReadRequests)?;
+        if actor.role == Role::Citizen {
+            return Err(RegistryError::Forbidden(Permission::ReadRequests.scope()));
+        }
+        let territories = policy::scope_territories(actor, territory)
+            .map_err(|_| RegistryError::Forbidden(Permission::ReadRequests.scope()))?;
+        Ok(self.store.ratings(&territories).await?)
+    }
+
+    /// A document of a request the actor may see.
+    pub async fn document(
+        &self,
+        actor: &Actor,
+        id: i64,
+        sha256: &str,
+    ) -> Result<(String, Vec<u8>), RegistryError> {
+        let r = self.request(actor, id).await?;
+        let Some(doc) = r.documents.iter().find(|d| d.sha256 == sha256) else {
+            return Err(StoreError::NotFound.into());
+        };
+        if let Some(bytes) = self.vault.read(sha256)? {
+            return Ok((doc.media_type.clone(), bytes));
+        }
+        Ok(self
+            .store
+            .request_document(sha256)
+            .await?
+            .ok_or(StoreError::NotFound)?)
+    }
+}

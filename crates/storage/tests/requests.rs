@@ -457,3 +457,344 @@ async fn postgres_requests() {
     a_disability_card_request_walks_its_steps(&db).await;
     db.cleanup().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The use-case on both backends.
+
+mod story {
+    use super::*;
+    use sanad_app::declarations::check_upload;
+    use sanad_app::requests::{DocumentVault, Requests, SubmitRequest};
+    use std::sync::{Arc, Mutex};
+
+    fn actor(name: &str, role: Role, territories: &[&str]) -> Actor {
+        Actor {
+            username: name.into(),
+            role,
+            territories: territories.iter().map(|t| t.to_string()).collect(),
+            household: None,
+            scopes: None,
+        }
+    }
+
+    /// A disability card from the citizen's submission to the card; the deadline of the document
+    /// check passes and the request escalates to the supervisor, once; a stranger and another
+    /// centre see nothing; the follow-up works with the secret and only with it.
+    pub async fn a_disability_card_from_submission_to_issue(db: &TestDb, vault: DocumentVault) {
+        let now = Arc::new(Mutex::new(datetime!(2026-12-01 09:00:00 UTC)));
+        let clock = now.clone();
+        let registry =
+            Registry::new(db.store.clone()).with_clock(Arc::new(move || *clock.lock().unwrap()));
+        let agent = actor("agent.azilal", Role::Agent, &["05"]);
+        let h = registry
+            .register_household(&agent, &household("05.091.03.01"), "walk-in")
+            .await
+            .unwrap();
+        let requests =
+            Requests::new(registry.clone(), db.requests.clone(), [7; 32], vault).unwrap();
+        let mut citizen = actor("lahcen", Role::Citizen, &[]);
+        citizen.household = Some(h.id);
+
+        // Bad input: named, nothing stored.
+        let exe = check_upload("certificat.pdf", b"MZ\x90\x00 this is a program".to_vec());
+        assert!(exe.unwrap_err().to_string().contains("documents"));
+        let e = requests
+            .submit(
+                &citizen,
+                SubmitRequest {
+                    kind: "disability_card".into(),
+                    ..Default::default()
+                },
+                "",
+            )
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("documents"), "{e}");
+        let e = requests
+            .submit(
+                &citizen,
+                SubmitRequest {
+                    kind: "passport".into(),
+                    ..Default::default()
+                },
+                "",
+            )
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("kind"), "{e}");
+        let e = requests
+            .submit(
+                &agent,
+                SubmitRequest {
+                    kind: "registration_attestation".into(),
+                    household_id: Some(h.id),
+                    ..Default::default()
+                },
+                "",
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("consent"),
+            "assisted mode needs consent: {e}"
+        );
+        assert!(
+            db.requests
+                .by_reference("SR-2026-0000001-0")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\n%%EOF".to_vec();
+        let submitted = requests
+            .submit(
+                &citizen,
+                SubmitRequest {
+                    kind: "disability_card".into(),
+                    details: "Carte pour mon fils Amine".into(),
+                    documents: vec![check_upload("certificat.pdf", pdf.clone()).unwrap()],
+                    ..Default::default()
+                },
+                "online",
+            )
+            .await
+            .unwrap();
+        let r = submitted.request;
+        assert_eq!(r.step, "document_check", "submitting is the citizen's step");
+        assert_eq!(r.queue_role, "agent");
+        assert_eq!(r.routing.centre, "05.091.03.01");
+        assert_eq!(
+            r.due_at,
+            Some(datetime!(2026-12-04 09:00:00 UTC)),
+            "72 hours"
+        );
+        assert!(r.reference.starts_with("SR-2026-"));
+        let (media, bytes) = requests
+            .document(&agent, r.id, &r.documents[0].sha256)
+            .await
+            .unwrap();
+        assert_eq!((media.as_str(), bytes), ("application/pdf", pdf));
+
+        // Follow-up: the secret opens the status, another does not; nothing personal in it.
+        let status = requests
+            .follow(&r.reference, &submitted.secret, sanad_workflow::Lang::Fr)
+            .await
+            .unwrap();
+        assert_eq!(status.step, "Vérification des pièces");
+        assert!(
+            requests
+                .follow(&r.reference, "ABCDEF", sanad_workflow::Lang::Fr)
+                .await
+                .is_err()
+        );
+
+        // The agent's queue has it; another centre's and a stranger's do not see it.
+        let queue = requests.queue(&agent, &[], 50).await.unwrap();
+        assert_eq!(queue.iter().map(|q| q.id).collect::<Vec<_>>(), [r.id]);
+        let north = actor("agent.tanger", Role::Agent, &["01"]);
+        assert!(requests.queue(&north, &[], 50).await.unwrap().is_empty());
+        assert!(requests.request(&north, r.id).await.is_err());
+        let mut stranger = actor("other", Role::Citizen, &[]);
+        stranger.household = None;
+        assert!(requests.request(&stranger, r.id).await.is_err());
+
+        // The deadline passes: escalated to the supervisor, once however often the pass runs.
+        *now.lock().unwrap() = datetime!(2026-12-04 10:00:00 UTC);
+        let system = actor("sanad", Role::Admin, &[]);
+        assert_eq!(requests.escalate_due(&system).await.unwrap(), 1);
+        assert_eq!(
+            requests.escalate_due(&system).await.unwrap(),
+            0,
+            "once per level"
+        );
+        let late = requests.request(&agent, r.id).await.unwrap();
+        assert_eq!(
+            (late.queue_role.as_str(), late.escalation_level),
+            ("supervisor", 1)
+        );
+        let supervisor = actor("supervisor.bm", Role::Supervisor, &["05"]);
+        assert_eq!(requests.queue(&supervisor, &[], 50).await.unwrap().len(), 1);
+
+        // Wrong action, wrong role, missing reason: refused with the reason, nothing moves.
+        let e = requests
+            .act(&supervisor, r.id, late.version, "grant", "", vec![])
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("documents_complete"), "{e}");
+        let e = requests
+            .act(&agent, r.id, late.version, "ask_for_documents", "", vec![])
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("reason"), "{e}");
+        // The supervisor acts for the late document check; a stale second click conflicts.
+        let checked = requests
+            .act(
+                &supervisor,
+                r.id,
+                late.version,
+                "documents_complete",
+                "",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                checked.step.as_str(),
+                checked.queue_role.as_str(),
+                checked.escalation_level
+            ),
+            ("medical_committee", "supervisor", 0)
+        );
+        assert!(
+            requests
+                .act(&agent, r.id, late.version, "documents_complete", "", vec![])
+                .await
+                .is_err()
+        );
+        let opinion = requests
+            .act(
+                &supervisor,
+                r.id,
+                checked.version,
+                "opinion_given",
+                "taux 80 %",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let manager = actor("manager.bm", Role::Manager, &["05"]);
+        let done = requests
+            .act(&manager, r.id, opinion.version, "grant", "", vec![])
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                done.state.as_str(),
+                done.outcome.as_deref(),
+                done.step.as_str()
+            ),
+            ("closed", Some("issued"), "card_issued")
+        );
+
+        // The citizen rates it; the supervisor sees the mark, per service.
+        requests.rate(&citizen, r.id, 5, "merci").await.unwrap();
+        assert!(requests.rate(&citizen, r.id, 5, "").await.is_err(), "once");
+        let ratings = requests.ratings(&supervisor, None).await.unwrap();
+        assert_eq!(
+            (ratings[0].kind.as_str(), ratings[0].count, ratings[0].sum),
+            ("disability_card", 1, 5)
+        );
+
+        // The bottleneck report: the document check breached its deadline.
+        let report = requests
+            .bottlenecks(&supervisor, Some("05"), &[])
+            .await
+            .unwrap();
+        let check = report
+            .steps
+            .iter()
+            .find(|row| row.step == "document_check")
+            .unwrap();
+        assert_eq!((check.finished.count, check.finished.breaches), (1, 1));
+        assert!(
+            requests.bottlenecks(&north, Some("05"), &[]).await.is_err(),
+            "outside the territory"
+        );
+
+        // A complaint against an agent: the agent's colleagues never see it; the supervisor does.
+        let complaint = requests
+            .submit(
+                &citizen,
+                SubmitRequest {
+                    kind: "complaint".into(),
+                    grievance: Some("complaint".into()),
+                    category: Some("against_agent".into()),
+                    details: "L'agent m'a demandé de l'argent".into(),
+                    ..Default::default()
+                },
+                "",
+            )
+            .await
+            .unwrap()
+            .request;
+        assert!(complaint.reference.starts_with("GR-2026-"));
+        assert!(requests.request(&agent, complaint.id).await.is_err());
+        assert!(
+            requests
+                .of_household(&agent, h.id)
+                .await
+                .unwrap()
+                .iter()
+                .all(|q| q.id != complaint.id)
+        );
+        assert!(requests.request(&supervisor, complaint.id).await.is_ok());
+        assert_eq!(
+            requests.request(&citizen, complaint.id).await.unwrap().id,
+            complaint.id
+        );
+
+        // The trail has every move, never the citizen's words.
+        let events = db.store.audit_events(0, 500).await.unwrap();
+        let moves = events
+            .iter()
+            .filter(|e| e.entity_id == r.reference)
+            .map(|e| e.action.as_str())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            moves,
+            [
+                "request.submitted",
+                "request.escalated",
+                "request.moved",
+                "request.moved",
+                "request.moved",
+                "request.rated"
+            ]
+        );
+        assert!(
+            events
+                .iter()
+                .all(|e| !e.details.contains("Amine") && !e.details.contains("argent"))
+        );
+    }
+}
+
+#[tokio::test]
+async fn sqlite_disability_card_story() {
+    let db = testkit::sqlite().await;
+    story::a_disability_card_from_submission_to_issue(
+        &db,
+        sanad_app::requests::DocumentVault::Database,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn sqlite_disability_card_story_with_documents_on_disk() {
+    let db = testkit::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    story::a_disability_card_from_submission_to_issue(
+        &db,
+        sanad_app::requests::DocumentVault::Disk(dir.path().to_path_buf()),
+    )
+    .await;
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().count() >= 1,
+        "the document is on disk"
+    );
+}
+
+#[tokio::test]
+async fn postgres_disability_card_story() {
+    let Some(db) = testkit::postgres().await else {
+        return;
+    };
+    story::a_disability_card_from_submission_to_issue(
+        &db,
+        sanad_app::requests::DocumentVault::Database,
+    )
+    .await;
+    db.cleanup().await;
+}

@@ -34,4 +34,7 @@ scope-targeting-read = الاطلاع على المؤشرات والبرامج
 scope-targeting-manage = تدبير النماذج والبرامج
 scope-payments-read = الاطلاع على الدفعات
 scope-payments-manage = تدبير الدورات والدفعات
+scope-requests-submit = إيداع الطلبات والشكايات
+scope-requests-read = الاطلاع على الطلبات والشكايات وآجالها
+scope-requests-handle = معالجة الطلبات في قائمة الانتظار
 admin-no-account = لا يوجد أي حساب بهذا الاسم.

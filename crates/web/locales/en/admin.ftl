@@ -34,4 +34,7 @@ scope-targeting-read = Read indexes and programmes
 scope-targeting-manage = Manage models and programmes
 scope-payments-read = Read payments
 scope-payments-manage = Manage cycles and payments
+scope-requests-submit = Submit requests and complaints
+scope-requests-read = Read requests, complaints and their delays
+scope-requests-handle = Act on requests in their queue
 admin-no-account = No account has this username.

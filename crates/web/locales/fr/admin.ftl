@@ -34,4 +34,7 @@ scope-targeting-read = Lire les indices et les programmes
 scope-targeting-manage = Gérer les modèles et les programmes
 scope-payments-read = Lire les paiements
 scope-payments-manage = Gérer les cycles et les paiements
+scope-requests-submit = Déposer des demandes et des réclamations
+scope-requests-read = Consulter les demandes, les réclamations et leurs délais
+scope-requests-handle = Traiter les demandes de sa file
 admin-no-account = Aucun compte n'a cet identifiant.
