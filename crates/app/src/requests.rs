@@ -395,6 +395,14 @@ fn refused(e: impl std::fmt::Display) -> RegistryError {
     })
 }
 
+/// The key of the follow-up secrets' digests, derived from the data key: a copy of the database
+/// without the key file cannot test guesses of a secret.
+pub fn pepper_from(cipher: &crate::crypto::DataCipher) -> [u8; 32] {
+    use sha2::Digest as _;
+    let keyed = cipher.lookup_hash("sanad/request-secrets/v1");
+    sha2::Sha256::digest(keyed.as_bytes()).into()
+}
+
 fn format_reference(prefix: &str, year: i32, seq: u64) -> String {
     let family = if prefix == Family::Grievance.prefix() {
         Family::Grievance

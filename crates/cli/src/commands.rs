@@ -35,6 +35,10 @@ pub struct Opened {
     pub accounts: Arc<dyn sanad_app::AccountStore>,
     /// The declarations port of the same database.
     pub declarations: Arc<dyn sanad_app::declarations::DeclarationStore>,
+    /// The e-service requests port of the same database.
+    pub requests: Arc<dyn sanad_app::requests::RequestStore>,
+    /// The key of the follow-up secrets' digests, derived from the data key.
+    pub requests_pepper: [u8; 32],
     /// The audit key, unless it was optional and its file is missing.
     pub audit_key: Option<ed25519_dalek::SigningKey>,
     /// The data key file and its fingerprint.
@@ -84,11 +88,15 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
     let fingerprint = cipher.fingerprint().to_string();
     let cipher = Arc::new(cipher);
     let declarations = database.declarations(cipher.clone());
+    let requests = database.requests(cipher.clone());
+    let requests_pepper = sanad_app::requests::pepper_from(&cipher);
     let ports = database.ports(cipher);
     let accounts = database.accounts();
     Ok(Opened {
         accounts,
         declarations,
+        requests,
+        requests_pepper,
         data_key: (data_file, fingerprint),
         registry: ports.registry,
         targeting: ports.targeting,
@@ -269,6 +277,8 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         opened.registry.clone(),
         opened.accounts.clone(),
     ));
+    state.requests = Some(requests_service(settings, &opened, &state)?);
+    spawn_escalations(state.requests.clone());
     if let Some(config) = settings.oidc.client()? {
         let oidc = std::sync::Arc::new(
             sanad_http::oidc::Oidc::new(config)
@@ -1210,4 +1220,54 @@ pub async fn show_keys(settings: &Settings) -> anyhow::Result<()> {
         files.audit.display()
     );
     Ok(())
+}
+
+/// The e-service requests of an opened database, with the documents where the settings keep them.
+pub fn requests_service(
+    settings: &Settings,
+    opened: &Opened,
+    state: &sanad_http::AppState,
+) -> anyhow::Result<sanad_app::requests::Requests> {
+    let vault = match &settings.documents_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!(
+                    "documents_dir {}: cannot create the directory",
+                    dir.display()
+                )
+            })?;
+            sanad_app::requests::DocumentVault::Disk(dir.clone())
+        }
+        None => sanad_app::requests::DocumentVault::Database,
+    };
+    let mut requests = sanad_app::requests::Requests::new(
+        state.registry.clone(),
+        opened.requests.clone(),
+        opened.requests_pepper,
+        vault,
+    )
+    .map_err(|e| anyhow::anyhow!("the shipped request types: {e}"))?;
+    if let Some(t) = &state.targeting {
+        requests = requests.with_targeting(t.clone());
+    }
+    Ok(requests)
+}
+
+/// Every five minutes, late requests go to the queue their type names for the delay.
+fn spawn_escalations(requests: Option<sanad_app::requests::Requests>) {
+    let Some(requests) = requests else {
+        return;
+    };
+    tokio::spawn(async move {
+        let system = sanad_app::Actor::system("sanad (deadlines)");
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            match requests.escalate_due(&system).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(escalated = n, "late requests escalated"),
+                Err(e) => tracing::error!(error = %e, "the escalation pass failed"),
+            }
+        }
+    });
 }

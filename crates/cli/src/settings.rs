@@ -31,6 +31,9 @@ pub struct Settings {
     /// The directory of the key files (`data.key`, `audit.key`); required for PostgreSQL unless
     /// both files are named.
     pub key_dir: Option<PathBuf>,
+    /// Where the documents of e-service requests are kept: a directory (one file per content,
+    /// named by its SHA-256), or, when unset, the database itself.
+    pub documents_dir: Option<PathBuf>,
     /// Mark session cookies `Secure`: set it when users reach Sanad over HTTPS (directly or through
     /// a TLS-terminating proxy).
     pub secure_cookies: bool,
@@ -129,6 +132,7 @@ impl fmt::Debug for Settings {
             .field("integrate_ms", &self.integrate_ms)
             .field("data_key_file", &self.data_key_file)
             .field("key_dir", &self.key_dir)
+            .field("documents_dir", &self.documents_dir)
             .field("secure_cookies", &self.secure_cookies)
             .field("access_log_days", &self.access_log_days)
             .field("auth_failures_per_minute", &self.auth_failures_per_minute)

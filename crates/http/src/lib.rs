@@ -51,6 +51,8 @@ pub struct AppState {
     pub accounts: Option<sanad_app::accounts::Accounts>,
     /// Changes households declare (the citizen's and the centre's pages).
     pub declarations: Option<sanad_app::declarations::Declarations>,
+    /// E-service requests and complaints.
+    pub requests: Option<sanad_app::requests::Requests>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -69,6 +71,7 @@ impl AppState {
             keyring: None,
             accounts: None,
             declarations: None,
+            requests: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),

@@ -71,6 +71,16 @@ impl App {
             db.store.clone(),
             db.accounts.clone(),
         ));
+        state.requests = Some(
+            sanad_app::requests::Requests::new(
+                registry.clone(),
+                db.requests.clone(),
+                [7; 32],
+                sanad_app::requests::DocumentVault::Database,
+            )
+            .unwrap()
+            .with_targeting(state.targeting.clone().unwrap()),
+        );
         let app = router(state);
         App { app, db, registry }
     }
