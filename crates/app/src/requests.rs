@@ -16,7 +16,7 @@ use crate::store::{Change, StoreError};
 
 /// Where a request is handled: the household's (or the complainant's) territory, and the centre
 /// or unit whose queue it is in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Routing {
     pub region_code: String,
     pub province_code: String,
@@ -38,7 +38,7 @@ pub struct StoredDocument {
 }
 
 /// A document as listed with its request (no content).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct RequestDocument {
     pub sha256: String,
     pub name: String,
@@ -73,7 +73,7 @@ pub struct NewRequest {
     pub documents: Vec<StoredDocument>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ServiceRequest {
     pub id: i64,
     pub reference: String,
@@ -115,7 +115,7 @@ impl ServiceRequest {
 }
 
 /// One step a request entered: the move that brought it there, and how long it stayed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct StepVisit {
     pub seq: u32,
     pub step: String,
@@ -132,7 +132,7 @@ pub struct StepVisit {
     pub left_at: Option<OffsetDateTime>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Rating {
     pub rating: u8,
     pub comment: String,
@@ -363,7 +363,7 @@ pub struct Submitted {
 
 /// What anyone holding a reference and its secret may read: where the request stands, no
 /// personal data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PublicStatus {
     pub reference: String,
     pub kind: String,
@@ -643,13 +643,8 @@ impl Requests {
         if s.documents.len() > crate::declarations::MAX_DOCUMENTS {
             return Err(bad("documents", "too_many", "at most 3 documents"));
         }
-        if !step.documents.is_empty() && s.documents.is_empty() && actor.role == Role::Citizen {
-            return Err(bad(
-                "documents",
-                "required",
-                "the documents this request asks for",
-            ));
-        }
+        // Documents the first step lists may also come later (at the centre, or when the agent
+        // asks for them): the document check is the agent's step, not a gate at the door.
         let documents = s
             .documents
             .into_iter()

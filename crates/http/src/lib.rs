@@ -191,6 +191,15 @@ pub fn router(state: AppState) -> Router {
             post(api::payments::export_adhesions),
         )
         .route("/adhesion-answers", post(api::payments::adhesion_answer))
+        .route(
+            "/requests",
+            get(api::requests::queue).post(api::requests::submit),
+        )
+        .route("/requests/follow", post(api::requests::follow))
+        .route("/requests/bottlenecks", get(api::requests::bottlenecks))
+        .route("/requests/{id}", get(api::requests::get))
+        .route("/requests/{id}/history", get(api::requests::history))
+        .route("/requests/{id}/actions", post(api::requests::act))
         .route("/duplicates", get(api::duplicates::list))
         .route("/duplicates/{id}/decision", post(api::duplicates::decide))
         .route("/persons/{id}/merge", post(api::duplicates::merge))

@@ -498,11 +498,16 @@ mod story {
         // Bad input: named, nothing stored.
         let exe = check_upload("certificat.pdf", b"MZ\x90\x00 this is a program".to_vec());
         assert!(exe.unwrap_err().to_string().contains("documents"));
+        let big = [b"%PDF-1.4\n".as_slice(), &vec![b' '; 50 * 1024 * 1024]].concat();
+        let e = check_upload("dossier.pdf", big).unwrap_err();
+        assert!(e.to_string().contains("documents"), "a 50 MB file: {e}");
+        let pdf = check_upload("a.pdf", b"%PDF-1.4\n%%EOF".to_vec()).unwrap();
         let e = requests
             .submit(
                 &citizen,
                 SubmitRequest {
                     kind: "disability_card".into(),
+                    documents: vec![pdf.clone(), pdf.clone(), pdf.clone(), pdf],
                     ..Default::default()
                 },
                 "",

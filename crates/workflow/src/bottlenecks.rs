@@ -32,6 +32,7 @@ pub struct Span<'a> {
 /// Counts and percentiles of a set of durations, in seconds. Percentiles are nearest-rank: the
 /// p90 is a duration some request really took, the smallest that at least 90 % did not exceed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timing {
     pub count: u64,
     pub median_seconds: Option<i64>,
@@ -42,6 +43,7 @@ pub struct Timing {
 
 /// One line of the report. `centre` or `territory` is set in the tables broken down by them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Row {
     pub kind: String,
     pub step: String,
@@ -62,6 +64,7 @@ impl Row {
 
 /// The step where most requests are waiting now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Waiting {
     pub kind: String,
     pub step: String,
@@ -72,6 +75,7 @@ pub struct Waiting {
 
 /// The figures at one instant. Rows are sorted by kind, step, then centre or territory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Report {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,

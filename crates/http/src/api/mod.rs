@@ -7,6 +7,7 @@ pub mod health;
 pub mod households;
 pub mod payments;
 pub mod persons;
+pub mod requests;
 pub mod session;
 pub mod targeting;
 pub mod territories;
