@@ -162,3 +162,26 @@ schemathesis.openapi.format(
     "sanad-adhesion-answer-base64",
     st.just(__import__("base64").b64encode(ADHESION_CSV.encode()).decode()),
 )
+
+# E-service requests: a generated body becomes one a caller would send. The demo's admin files
+# for a citizen (so with their consent) and names a household when it names none; a complaint
+# has a category of the shipped rules and a few words; an application names a shipped programme.
+COMPLAINT_CATEGORIES = ["registration", "score", "payment", "service_quality", "other"]
+
+
+@schemathesis.hook("map_body")
+def plausible_request(ctx, body):
+    if ctx.operation.path != "/api/v1/requests" or not isinstance(body, dict):
+        return body
+    body["consent"] = True
+    if not body.get("household_id"):
+        body["household_id"] = registry_id("H", 1)
+    kind = body.get("kind")
+    if kind == "complaint":
+        if body.get("category") not in COMPLAINT_CATEGORIES:
+            body["category"] = "payment"
+        if not str(body.get("details") or "").strip():
+            body["details"] = "Le versement de ce mois n'est pas arrive"
+    if kind == "programme_application" and not body.get("programme"):
+        body["programme"] = "asd-family"
+    return body

@@ -530,7 +530,13 @@ impl Requests {
             .ok_or_else(|| bad("kind", "unknown_kind", "a request type Sanad offers"))?;
         let assisted = actor.role != Role::Citizen;
         let household_id = match actor.role {
-            Role::Citizen => Some(actor.household.ok_or_else(|| hidden(actor))?),
+            Role::Citizen => {
+                let own = actor.household.ok_or_else(|| hidden(actor))?;
+                if s.household_id.is_some_and(|h| h != own) {
+                    return Err(hidden(actor));
+                }
+                Some(own)
+            }
             _ => s.household_id,
         };
         if assisted && !s.consent {
@@ -597,12 +603,12 @@ impl Requests {
                 Some(t) => t.engine().programme(&code).is_some(),
                 None => !code.is_empty(),
             };
+            if code.is_empty() {
+                return Err(bad("programme", "required", "a programme to apply to"));
+            }
             if !known {
-                return Err(bad(
-                    "programme",
-                    "unknown_programme",
-                    "a programme to apply to",
-                ));
+                // A code of no programme names nothing, as an unknown household does.
+                return Err(StoreError::NotFound.into());
             }
             subject = Some(code);
         } else if s.kind == "complaint" {
@@ -618,7 +624,8 @@ impl Requests {
                     ));
                 }
             };
-            let c = s.category.clone().unwrap_or_default();
+            // A complaint about nothing named goes to the citizens' relations unit.
+            let c = s.category.clone().unwrap_or_else(|| "other".into());
             let routed = self.complaints.route(kind, &c, now).map_err(|_| {
                 bad(
                     "category",
@@ -634,9 +641,6 @@ impl Requests {
             centre = format!("{}@{}", routed.unit, province);
             subject = Some(s.grievance.clone().unwrap_or_else(|| "complaint".into()));
             category = Some(c);
-            if details.is_empty() {
-                return Err(bad("details", "required", "what happened, in a few words"));
-            }
         } else if let Some(issued) = definition.steps().iter().find_map(|st| st.issues.clone()) {
             subject = Some(issued);
         }

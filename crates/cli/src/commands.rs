@@ -277,7 +277,12 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         opened.registry.clone(),
         opened.accounts.clone(),
     ));
-    state.requests = Some(requests_service(settings, &opened, &state)?);
+    state.requests = Some(requests_service(
+        settings,
+        &opened,
+        state.registry.clone(),
+        state.targeting.clone(),
+    )?);
     spawn_escalations(state.requests.clone());
     if let Some(config) = settings.oidc.client()? {
         let oidc = std::sync::Arc::new(
@@ -1226,7 +1231,8 @@ pub async fn show_keys(settings: &Settings) -> anyhow::Result<()> {
 pub fn requests_service(
     settings: &Settings,
     opened: &Opened,
-    state: &sanad_http::AppState,
+    registry: sanad_app::Registry,
+    targeting: Option<sanad_app::Targeting>,
 ) -> anyhow::Result<sanad_app::requests::Requests> {
     let vault = match &settings.documents_dir {
         Some(dir) => {
@@ -1241,14 +1247,14 @@ pub fn requests_service(
         None => sanad_app::requests::DocumentVault::Database,
     };
     let mut requests = sanad_app::requests::Requests::new(
-        state.registry.clone(),
+        registry,
         opened.requests.clone(),
         opened.requests_pepper,
         vault,
     )
     .map_err(|e| anyhow::anyhow!("the shipped request types: {e}"))?;
-    if let Some(t) = &state.targeting {
-        requests = requests.with_targeting(t.clone());
+    if let Some(t) = targeting {
+        requests = requests.with_targeting(t);
     }
     Ok(requests)
 }

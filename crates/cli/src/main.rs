@@ -10,6 +10,7 @@ mod commands;
 mod dedup_explain;
 mod payments;
 mod progress;
+mod requests;
 mod settings;
 mod targeting;
 
@@ -112,6 +113,8 @@ enum Command {
     Pay(payments::PayArgs),
     /// AMO-Tadamon adhesions: the file for the insurer and its answer.
     Adhesion(payments::AdhesionArgs),
+    /// E-service requests: the escalation pass, the delays per step.
+    Requests(requests::RequestsArgs),
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -335,6 +338,9 @@ fn main() -> ExitCode {
                         .map(|_| ExitCode::SUCCESS)
                 }
             },
+            Command::Requests(args) => requests::run(&settings, &args)
+                .await
+                .map(|_| ExitCode::SUCCESS),
             Command::Score(args) => targeting::score(&settings, &args)
                 .await
                 .map(|_| ExitCode::SUCCESS),

@@ -399,6 +399,26 @@ fn add_links(doc: &mut Value) {
     if let Some(ok) = doc.pointer_mut("/paths/~1api~1v1~1households~1{id}/put/responses/200") {
         ok["links"] = links;
     }
+    let request = json!({"id": "$response.body#/request/id"});
+    let moved = json!({"id": "$response.body#/id"});
+    let request_links = |parameters: &Value| {
+        json!({
+            "GetRequest": {"operationId": "get_request", "parameters": parameters,
+                           "description": "The request."},
+            "RequestHistory": {"operationId": "request_history", "parameters": parameters,
+                               "description": "The steps it went through."},
+            "ActOnRequest": {"operationId": "act_on_request", "parameters": parameters,
+                             "description": "Move it (send its `version`)."},
+        })
+    };
+    if let Some(created) = doc.pointer_mut("/paths/~1api~1v1~1requests/post/responses/201") {
+        created["links"] = request_links(&request);
+    }
+    if let Some(ok) =
+        doc.pointer_mut("/paths/~1api~1v1~1requests~1{id}~1actions/post/responses/200")
+    {
+        ok["links"] = request_links(&moved);
+    }
 }
 
 fn problem_content() -> Value {
@@ -722,7 +742,25 @@ fn refine_schemas(doc: &mut Value) {
         "parent",
         territory_ref.clone(),
     );
+    parameter_schema(
+        doc,
+        "/api/v1/requests/bottlenecks",
+        "get",
+        "territory",
+        territory_ref.clone(),
+    );
     schemas = &mut doc["components"]["schemas"];
+    // An application names its programme; a complaint's category is one of the shipped rules'.
+    schemas["SubmitBody"]["if"] =
+        json!({"required": ["kind"], "properties": {"kind": {"const": "programme_application"}}});
+    schemas["SubmitBody"]["then"] = json!({"required": ["programme"], "properties": {"programme": {"type": "string", "minLength": 1}}});
+    if let Ok(rules) = sanad_workflow::ComplaintRules::shipped() {
+        let ids: Vec<&str> = rules.categories().iter().map(|c| c.id.as_str()).collect();
+        schemas["SubmitBody"]["properties"]["category"] = json!({
+            "description": "A complaint's category (default `other`).",
+            "oneOf": [{"type": "string", "enum": ids}, {"type": "null"}],
+        });
+    }
     schemas["EnrolEligible"]["properties"]["territory"] = json!({
         "description": "Only inside this region, province or commune (within the caller's territories).",
         "oneOf": [territory_ref, {"type": "null"}],

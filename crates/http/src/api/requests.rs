@@ -18,11 +18,15 @@ fn service(state: &AppState) -> Result<&Requests, ApiError> {
     state.requests.as_ref().ok_or_else(ApiError::unavailable)
 }
 
+/// A request id: a whole number (anything else is 422); none is 0 or below (404).
 fn number_id(text: &str) -> Result<i64, ApiError> {
-    text.parse()
-        .ok()
-        .filter(|n: &i64| *n > 0)
-        .ok_or_else(|| ApiError::bad_field("id", "format", "a whole number above 0"))
+    let n: i64 = text
+        .parse()
+        .map_err(|_| ApiError::bad_field("id", "format", "a whole number"))?;
+    if n <= 0 {
+        return Err(ApiError::not_found("request"));
+    }
+    Ok(n)
 }
 
 /// The request types Sanad offers.
@@ -68,12 +72,14 @@ pub enum Channel {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubmitBody {
     pub kind: RequestKind,
-    /// The household it is for; a citizen's own is implied.
-    pub household_id: Option<HouseholdId>,
+    /// The household it is for (a citizen names their own).
+    pub household_id: HouseholdId,
     /// A programme application: the programme's code.
     pub programme: Option<String>,
     /// A complaint: what kind of grievance, and its category (see the complaint rules).
     pub grievance: Option<GrievanceKind>,
+    /// A complaint's category, one of the complaint rules' (`payment`, `against_agent` …;
+    /// default `other`).
     pub category: Option<String>,
     pub channel: Option<Channel>,
     #[serde(default)]
@@ -110,7 +116,7 @@ pub async fn submit(
             &actor,
             SubmitRequest {
                 kind: body.kind.code().to_string(),
-                household_id: body.household_id,
+                household_id: Some(body.household_id),
                 programme: body.programme,
                 grievance: body.grievance.map(|g| {
                     match g {
@@ -136,7 +142,15 @@ pub async fn submit(
             &body.reason,
         )
         .await
-        .map_err(not_found("household"))?;
+        .map_err(|e| match e {
+            // Filing for a citizen without their agreement is not allowed, whatever the form.
+            sanad_app::registry::RegistryError::Validation(v)
+                if v.errors().iter().any(|f| f.field == "consent") =>
+            {
+                ApiError::forbidden("filing for a citizen needs their consent (`consent`: true)")
+            }
+            other => not_found("household or programme")(other),
+        })?;
     let location = HeaderValue::from_str(&format!("/api/v1/requests/{}", submitted.request.id))
         .unwrap_or(HeaderValue::from_static("/api/v1/requests"));
     Ok((
@@ -232,6 +246,7 @@ pub struct ActBody {
     #[schema(min_length = 1, max_length = 64)]
     pub action: String,
     /// The request's version as read: a request moved since is a 409.
+    #[serde(deserialize_with = "crate::api::dto::whole")]
     #[schema(minimum = 1)]
     pub version: u32,
     /// Required by some actions (a refusal, a request for documents, an answer to a complaint).
@@ -270,10 +285,10 @@ pub async fn act(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct FollowBody {
     /// `SR-2026-0000123-4` or `GR-…`.
-    #[schema(min_length = 1, max_length = 32)]
+    #[schema(pattern = "^(SR|GR)-[0-9]{4}-[0-9]{7}-[0-9]$")]
     pub reference: String,
-    /// The 6-character code given with the reference.
-    #[schema(min_length = 1, max_length = 16)]
+    /// The 6-character code given with the reference (any case).
+    #[schema(pattern = "^[2-9A-HJKMNP-Za-hjkmnp-z]{6}$")]
     pub secret: String,
     /// `ar`, `fr` (default) or `en`: the language of the step's name.
     pub lang: Option<String>,
@@ -294,12 +309,19 @@ pub async fn follow(
         Some("en") => sanad_workflow::Lang::En,
         _ => sanad_workflow::Lang::Fr,
     };
-    Ok(axum::Json(
-        service(&state)?
-            .follow(&body.reference, &body.secret, lang)
-            .await
-            .map_err(not_found("request"))?,
-    ))
+    // A reference of the right shape with a wrong check digit names no request, like an
+    // unknown one (the page says which digit to check).
+    let shaped = body.reference.len() == 17 && body.reference.as_bytes().get(2) == Some(&b'-');
+    match service(&state)?
+        .follow(&body.reference, &body.secret, lang)
+        .await
+    {
+        Ok(status) => Ok(axum::Json(status)),
+        Err(sanad_app::registry::RegistryError::Validation(_)) if shaped => {
+            Err(ApiError::not_found("request"))
+        }
+        Err(e) => Err(not_found("request")(e)),
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
