@@ -255,7 +255,10 @@ impl KeySet {
     }
 
     /// The current key and the retired ones.
-    pub fn from_keys(current: VerifyingKey, retired: impl IntoIterator<Item = VerifyingKey>) -> Self {
+    pub fn from_keys(
+        current: VerifyingKey,
+        retired: impl IntoIterator<Item = VerifyingKey>,
+    ) -> Self {
         let mut set = KeySet::new();
         for key in retired {
             set.insert(key, false);
@@ -296,13 +299,21 @@ impl KeySet {
         let mut set = KeySet::new();
         for k in wire.keys {
             if k.alg != wire::ALG {
-                return Err(bad(format!("{}: algorithm {} is not Ed25519", k.kid, k.alg)));
+                return Err(bad(format!(
+                    "{}: algorithm {} is not Ed25519",
+                    k.kid, k.alg
+                )));
             }
             let bytes = URL_SAFE_NO_PAD
                 .decode(&k.public_key)
                 .ok()
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| bad(format!("{}: public key is not 32 bytes of base64url", k.kid)))?;
+                .ok_or_else(|| {
+                    bad(format!(
+                        "{}: public key is not 32 bytes of base64url",
+                        k.kid
+                    ))
+                })?;
             let key = VerifyingKey::from_bytes(&bytes)
                 .map_err(|_| bad(format!("{}: not an Ed25519 public key", k.kid)))?;
             if KeyId::of(&key) != k.kid {
@@ -364,7 +375,10 @@ mod tests {
         CertificateKey::load_or_create(&path).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let err = CertificateKey::load_or_create(&path).unwrap_err();
-        assert!(matches!(err, KeyError::Exposed { mode: 0o644, .. }), "{err}");
+        assert!(
+            matches!(err, KeyError::Exposed { mode: 0o644, .. }),
+            "{err}"
+        );
         assert!(err.to_string().contains("chmod 600"));
     }
 

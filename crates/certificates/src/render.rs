@@ -141,7 +141,8 @@ impl World for CertificateWorld {
         } else if id == a.payload {
             Ok(self.payload.clone())
         } else {
-            self.source(id).map(|s| Bytes::from_string(s.text().to_owned()))
+            self.source(id)
+                .map(|s| Bytes::from_string(s.text().to_owned()))
         }
     }
 
@@ -336,20 +337,41 @@ impl<'a> TemplateData<'a> {
         let (statement_fr, statement_ar) = statements(kind);
         let mut rows = vec![row("N° du document", "رقم الوثيقة", c.id.as_str())];
         if let Some(m) = &c.national_id_masked {
-            rows.push(row("N° CNIE (masqué)", "رقم البطاقة الوطنية (مخفي)", m.as_str()));
+            rows.push(row(
+                "N° CNIE (masqué)",
+                "رقم البطاقة الوطنية (مخفي)",
+                m.as_str(),
+            ));
         }
-        rows.push(row("Réf. du ménage", "مرجع الأسرة", c.household_ref.as_str()));
+        rows.push(row(
+            "Réf. du ménage",
+            "مرجع الأسرة",
+            c.household_ref.as_str(),
+        ));
         match &c.details {
             Details::DisabilityCard { degree: d } => {
                 let (fr, ar) = degree(*d);
-                rows.push(row2("Degré du handicap", "درجة الإعاقة", fr.into(), ar.into()));
+                rows.push(row2(
+                    "Degré du handicap",
+                    "درجة الإعاقة",
+                    fr.into(),
+                    ar.into(),
+                ));
             }
             Details::RegistrationAttestation {
                 registered_on,
                 members,
             } => {
-                rows.push(row("Inscrit le", "تاريخ التسجيل", display_date(*registered_on)));
-                rows.push(row("Membres du ménage", "عدد أفراد الأسرة", members.to_string()));
+                rows.push(row(
+                    "Inscrit le",
+                    "تاريخ التسجيل",
+                    display_date(*registered_on),
+                ));
+                rows.push(row(
+                    "Membres du ménage",
+                    "عدد أفراد الأسرة",
+                    members.to_string(),
+                ));
             }
             Details::EligibilityAttestation {
                 programme,
@@ -369,7 +391,11 @@ impl<'a> TemplateData<'a> {
                         i.as_str(),
                     ));
                 }
-                rows.push(row("Décision du", "تاريخ القرار", display_date(*decided_on)));
+                rows.push(row(
+                    "Décision du",
+                    "تاريخ القرار",
+                    display_date(*decided_on),
+                ));
             }
             Details::AmoTadamonCard {
                 beneficiary_number,

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use sanad_certificates::{
-    Bilingual, Certificate, CertificateKey, Decimal, Details, DisabilityDegree, Kind,
+    Bilingual, Certificate, CertificateKey, ContentError, Decimal, Details, DisabilityDegree, Kind,
     MaskedNationalId, Reference, Text,
 };
 use time::macros::{date, datetime};
@@ -16,8 +16,8 @@ pub fn key() -> CertificateKey {
     CertificateKey::from_bytes(&[42; 32])
 }
 
-pub fn details(kind: Kind) -> Details {
-    match kind {
+pub fn details(kind: Kind) -> Result<Details, ContentError> {
+    Ok(match kind {
         Kind::DisabilityCard => Details::DisabilityCard {
             degree: DisabilityDegree::Severe,
         },
@@ -26,28 +26,42 @@ pub fn details(kind: Kind) -> Details {
             members: 5,
         },
         Kind::EligibilityAttestation => Details::EligibilityAttestation {
-            programme: Bilingual::parse("الدعم الاجتماعي المباشر", "Aide sociale directe").unwrap(),
-            index: Some(Decimal::parse("9.3264").unwrap()),
+            programme: Bilingual::parse("الدعم الاجتماعي المباشر", "Aide sociale directe")?,
+            index: Some(Decimal::parse("9.3264")?),
             decided_on: date!(2026 - 02 - 01),
         },
         Kind::AmoTadamonCard => Details::AmoTadamonCard {
-            beneficiary_number: Reference::parse("AMO-7781230").unwrap(),
+            beneficiary_number: Reference::parse("AMO-7781230")?,
             members_covered: 4,
         },
-    }
+    })
 }
 
+/// A sample certificate (for the tests; the bench, where `unwrap` is not allowed, uses
+/// [`try_certificate`]).
+#[allow(clippy::unwrap_used)]
 pub fn certificate(kind: Kind, serial: u32, key: &CertificateKey) -> Certificate {
-    Certificate {
-        id: Reference::parse(&format!("C-2026-{serial:06}")).unwrap(),
-        holder_name_ar: Some(Text::parse(HOLDER_AR).unwrap()),
-        holder_name_fr: Some(Text::parse(HOLDER_FR).unwrap()),
-        household_ref: Reference::parse("H00000000014").unwrap(),
-        national_id_masked: Some(MaskedNationalId::parse("AB****56").unwrap()),
-        details: details(kind),
+    try_certificate(kind, serial, key).unwrap()
+}
+
+pub fn try_certificate(
+    kind: Kind,
+    serial: u32,
+    key: &CertificateKey,
+) -> Result<Certificate, ContentError> {
+    Ok(Certificate {
+        id: Reference::parse(&format!("C-2026-{serial:06}"))?,
+        holder_name_ar: Some(Text::parse(HOLDER_AR)?),
+        holder_name_fr: Some(Text::parse(HOLDER_FR)?),
+        household_ref: Reference::parse("H00000000014")?,
+        national_id_masked: Some(MaskedNationalId::parse("AB****56")?),
+        details: details(kind)?,
         issued_at: datetime!(2026-03-01 10:15:00 UTC),
         valid_until: kind.is_card().then_some(date!(2031 - 02 - 28)),
-        issuer: Bilingual::parse("مركز الخدمات الاجتماعية - الرباط أكدال", "Centre de services sociaux - Rabat Agdal").unwrap(),
+        issuer: Bilingual::parse(
+            "مركز الخدمات الاجتماعية - الرباط أكدال",
+            "Centre de services sociaux - Rabat Agdal",
+        )?,
         key_id: key.key_id().clone(),
-    }
+    })
 }
