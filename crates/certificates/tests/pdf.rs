@@ -160,8 +160,8 @@ fn one_changed_byte_anywhere_is_a_forgery() {
             pdf.len()
         );
     }
-    // A byte of the printed name's text, found through the attached payload's neighbour: append
-    // data after the end of file (a classic incremental-update trick).
+    // Bytes added after the end of the file (how an incremental update would change what a
+    // reader shows) are caught too.
     let mut appended = pdf.clone();
     appended.extend_from_slice(b"\n% appended\n");
     assert_eq!(
