@@ -50,7 +50,7 @@ async fn a_household_applies_to_the_family_allowance_and_is_enrolled(db: TestDb)
             "POST",
             "/api/v1/requests",
             "citizen",
-            Some(json!({"kind": "programme_application", "programme": "no-such"})),
+            Some(json!({"kind": "programme_application", "programme": "no-such", "household_id": hid})),
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "no such programme: {v}");
@@ -64,7 +64,7 @@ async fn a_household_applies_to_the_family_allowance_and_is_enrolled(db: TestDb)
         .await;
     assert_eq!(
         s,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        StatusCode::FORBIDDEN,
         "assisted mode needs consent: {v}"
     );
 
@@ -73,7 +73,7 @@ async fn a_household_applies_to_the_family_allowance_and_is_enrolled(db: TestDb)
             "POST",
             "/api/v1/requests",
             "citizen",
-            Some(json!({"kind": "programme_application", "programme": "asd-family", "details": "Nous avons trois enfants"})),
+            Some(json!({"kind": "programme_application", "programme": "asd-family", "household_id": hid, "details": "Nous avons trois enfants"})),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -206,7 +206,7 @@ async fn a_household_applies_to_the_family_allowance_and_is_enrolled(db: TestDb)
             "POST",
             "/api/v1/requests",
             "citizen",
-            Some(json!({"kind": "programme_application", "programme": "disability-allowance"})),
+            Some(json!({"kind": "programme_application", "programme": "disability-allowance", "household_id": hid})),
         )
         .await;
     let other_id = other["request"]["id"].as_i64().unwrap();

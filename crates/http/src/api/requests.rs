@@ -145,7 +145,7 @@ pub async fn submit(
         .map_err(|e| match e {
             // Filing for a citizen without their agreement is not allowed, whatever the form.
             sanad_app::registry::RegistryError::Validation(v)
-                if v.errors().iter().any(|f| f.field == "consent") =>
+                if v.0.iter().any(|f| f.field == "consent") =>
             {
                 ApiError::forbidden("filing for a citizen needs their consent (`consent`: true)")
             }
