@@ -62,11 +62,7 @@ async fn a_household_applies_to_the_family_allowance_and_is_enrolled(db: TestDb)
             Some(json!({"kind": "registration_attestation", "household_id": hid})),
         )
         .await;
-    assert_eq!(
-        s,
-        StatusCode::FORBIDDEN,
-        "assisted mode needs consent: {v}"
-    );
+    assert_eq!(s, StatusCode::FORBIDDEN, "assisted mode needs consent: {v}");
 
     let (s, v) = app
         .call(

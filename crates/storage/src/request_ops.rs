@@ -13,6 +13,16 @@ fn request_time(at: time::OffsetDateTime) -> time::OffsetDateTime {
     at.replace_nanosecond(0).unwrap_or(at)
 }
 
+/// A step visit's times are Unix seconds.
+fn unix(at: time::OffsetDateTime) -> i64 {
+    at.unix_timestamp()
+}
+
+fn from_unix(seconds: i64) -> Result<time::OffsetDateTime, StoreError> {
+    time::OffsetDateTime::from_unix_timestamp(seconds)
+        .map_err(|_| StoreError::Internal(format!("a step visit's time is out of range: {seconds}")))
+}
+
 #[derive(sqlx::FromRow)]
 struct RequestRow {
     id: i64,
@@ -241,8 +251,8 @@ async fn op_submit_request(
     .bind(&change.actor)
     .bind(if r.assisted { "agent" } else { "citizen" })
     .bind(&change.reason)
-    .bind(at)
-    .bind(due_at)
+    .bind(unix(at))
+    .bind(due_at.map(unix))
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -311,40 +321,31 @@ async fn op_request_secret(db: &Ctx, reference: &str) -> Result<Option<String>, 
 
 async fn op_request_history(db: &Ctx, id: i64) -> Result<Vec<StepVisit>, StoreError> {
     #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        i64,
-        String,
-        Option<String>,
-        String,
-        String,
-        String,
-        String,
-        time::OffsetDateTime,
-        Option<time::OffsetDateTime>,
-        Option<time::OffsetDateTime>,
-    )> = sqlx::query_as(
-        "SELECT seq, step, from_step, action, actor, role, reason, entered_at, due_at, left_at \
-         FROM request_steps WHERE request_id = $1 ORDER BY seq",
-    )
-    .bind(id)
-    .fetch_all(&db.pool)
-    .await
-    .map_err(db_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|(seq, step, from_step, action, actor, role, reason, entered_at, due_at, left_at)| StepVisit {
-            seq: seq as u32,
-            step,
-            from_step,
-            action,
-            actor,
-            role,
-            reason,
-            entered_at,
-            due_at,
-            left_at,
+    let rows: Vec<(i64, String, Option<String>, String, String, String, String, i64, Option<i64>, Option<i64>)> =
+        sqlx::query_as(
+            "SELECT seq, step, from_step, action, actor, role, reason, entered_at, due_at, left_at \
+             FROM request_steps WHERE request_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&db.pool)
+        .await
+        .map_err(db_error)?;
+    rows.into_iter()
+        .map(|(seq, step, from_step, action, actor, role, reason, entered_at, due_at, left_at)| {
+            Ok(StepVisit {
+                seq: seq as u32,
+                step,
+                from_step,
+                action,
+                actor,
+                role,
+                reason,
+                entered_at: from_unix(entered_at)?,
+                due_at: due_at.map(from_unix).transpose()?,
+                left_at: left_at.map(from_unix).transpose()?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// The version a request is at now, to tell a conflict from a request that does not exist.
@@ -400,7 +401,7 @@ async fn op_advance_request(
         return Err(request_conflict(&mut tx, id, m.expected_version).await);
     }
     sqlx::query("UPDATE request_steps SET left_at = $1 WHERE request_id = $2 AND left_at IS NULL")
-        .bind(at)
+        .bind(unix(at))
         .bind(id)
         .execute(&mut *tx)
         .await
@@ -417,9 +418,9 @@ async fn op_advance_request(
     .bind(&change.actor)
     .bind(&m.role)
     .bind(&change.reason)
-    .bind(at)
-    .bind(due_at)
-    .bind(if closing { Some(at) } else { None })
+    .bind(unix(at))
+    .bind(due_at.map(unix))
+    .bind(if closing { Some(unix(at)) } else { None })
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
@@ -568,28 +569,21 @@ async fn op_request_spans(
         }
         q.push(")");
     }
-    #[allow(clippy::type_complexity)]
-    let rows: Vec<(
-        String,
-        String,
-        String,
-        String,
-        time::OffsetDateTime,
-        Option<time::OffsetDateTime>,
-        Option<time::OffsetDateTime>,
-    )> = q.build_query_as().fetch_all(&db.pool).await.map_err(db_error)?;
-    Ok(rows
-        .into_iter()
-        .map(|(kind, step, centre, commune_code, entered_at, left_at, due_at)| SpanRow {
-            kind,
-            step,
-            centre,
-            commune_code,
-            entered_at,
-            left_at,
-            due_at,
+    let rows: Vec<(String, String, String, String, i64, Option<i64>, Option<i64>)> =
+        q.build_query_as().fetch_all(&db.pool).await.map_err(db_error)?;
+    rows.into_iter()
+        .map(|(kind, step, centre, commune_code, entered_at, left_at, due_at)| {
+            Ok(SpanRow {
+                kind,
+                step,
+                centre,
+                commune_code,
+                entered_at: from_unix(entered_at)?,
+                left_at: left_at.map(from_unix).transpose()?,
+                due_at: due_at.map(from_unix).transpose()?,
+            })
         })
-        .collect())
+        .collect()
 }
 
 async fn op_rate_request(db: &Ctx, id: i64, rating: &Rating, change: &Change) -> Result<(), StoreError> {

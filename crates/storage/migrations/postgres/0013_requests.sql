@@ -1,6 +1,7 @@
 -- E-service requests and complaints: one row per request, where it stands and whose queue it is
 -- in; one row per step it entered (who moved it, why, when it was due, when it left), which is
--- both its history and what the bottleneck report reads; its documents; the citizen's rating.
+-- both its history and what the bottleneck report reads (its times in Unix seconds: a million
+-- requests' visits are read as numbers, not parsed as text); its documents; the citizen's rating.
 CREATE TABLE service_requests (
     id                 BIGSERIAL PRIMARY KEY,
     reference          TEXT NOT NULL UNIQUE,
@@ -49,9 +50,9 @@ CREATE TABLE request_steps (
     actor      TEXT NOT NULL,
     role       TEXT NOT NULL,
     reason     TEXT NOT NULL DEFAULT '',
-    entered_at TIMESTAMPTZ NOT NULL,
-    due_at     TIMESTAMPTZ,
-    left_at    TIMESTAMPTZ,
+    entered_at BIGINT NOT NULL,
+    due_at     BIGINT,
+    left_at    BIGINT,
     PRIMARY KEY (request_id, seq)
 );
 
