@@ -11,6 +11,7 @@ mod api;
 mod dashboard;
 mod dedup;
 mod payments;
+mod requests;
 mod targeting;
 
 #[derive(clap::Subcommand)]
@@ -59,6 +60,9 @@ pub enum BenchCommand {
     /// the dashboard's figures and the rendering of the region's dashboard (map, tables, charts)
     /// as its supervisor: p50, p95, max and the page's size.
     Dashboard(dashboard::DashboardArgs),
+    /// Fill a fresh SQLite file with a million e-service requests and their step visits, then time
+    /// the bottleneck report of a region and of the whole country.
+    Requests(requests::RequestsArgs),
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -87,6 +91,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Targeting(args) => targeting::run(args).await,
         BenchCommand::Payments(args) => payments::run(args).await,
         BenchCommand::Dashboard(args) => dashboard::run(args).await,
+        BenchCommand::Requests(args) => requests::run(&args).await,
     }
 }
 

@@ -13,6 +13,7 @@ mod account_cache;
 mod postgres;
 mod rows;
 mod sqlite;
+mod sqlite_bench;
 mod sqlite_bulk;
 mod sqlite_payments;
 mod sqlite_targeting;

@@ -556,9 +556,11 @@ async fn op_request_spans(
     territories: &[String],
     kinds: &[String],
 ) -> Result<Vec<SpanRow>, StoreError> {
+    // `+h.id`: the requests of the territory are found first (by their territory index), then
+    // their visits by the visits' key, not every visit of the country checked against the filter.
     let mut q = QueryBuilder::<Db>::new(
         "SELECT h.kind, s.step, h.centre, h.commune_code, s.entered_at, s.left_at, s.due_at \
-         FROM request_steps s JOIN service_requests h ON h.id = s.request_id WHERE 1 = 1",
+         FROM service_requests h JOIN request_steps s ON s.request_id = +h.id WHERE 1 = 1",
     );
     push_territories(&mut q, territories)?;
     if !kinds.is_empty() {
