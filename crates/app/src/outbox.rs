@@ -1224,7 +1224,19 @@ impl Outbox {
         };
         let text = render(template, lang, &params, m.channel);
         let sender = self.senders.of(m.channel);
-        match sender.send(&m, &recipient, &text).await {
+        // The send ends well before the lease does, whatever the provider's own time-outs: a send
+        // cut off here is in doubt, like one whose worker died, and is retried the same way.
+        let budget: Duration = (m.lease_until - now - self.config.send_margin / 2)
+            .try_into()
+            .unwrap_or(Duration::ZERO);
+        let sent = match tokio::time::timeout(budget, sender.send(&m, &recipient, &text)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(SendError::Retry(format!(
+                "{}: no answer within the lease",
+                sender.provider()
+            ))),
+        };
+        match sent {
             Ok(reference) => {
                 // The message is in doubt from here until `mark_sent` commits.
                 crate::faults::point("outbox.after_send");

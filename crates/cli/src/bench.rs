@@ -10,6 +10,7 @@ use sanad_app::store::{Change, ImportOutcome};
 mod api;
 mod dashboard;
 mod dedup;
+mod outbox;
 mod payments;
 mod targeting;
 
@@ -59,6 +60,10 @@ pub enum BenchCommand {
     /// the dashboard's figures and the rendering of the region's dashboard (map, tables, charts)
     /// as its supervisor: p50, p95, max and the page's size.
     Dashboard(dashboard::DashboardArgs),
+    /// Queue e-mails, drain them with `sanad outbox drain` to an SMTP server started here, kill
+    /// the worker with SIGKILL part-way, start it again, and count what arrived: messages/s, lost,
+    /// raw doubles, distinct delivered.
+    Outbox(outbox::OutboxArgs),
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -87,6 +92,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Targeting(args) => targeting::run(args).await,
         BenchCommand::Payments(args) => payments::run(args).await,
         BenchCommand::Dashboard(args) => dashboard::run(args).await,
+        BenchCommand::Outbox(args) => outbox::run(args).await,
     }
 }
 

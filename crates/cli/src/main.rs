@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod commands;
 mod dedup_explain;
+mod outbox;
 mod payments;
 mod progress;
 mod settings;
@@ -112,6 +113,11 @@ enum Command {
     Pay(payments::PayArgs),
     /// AMO-Tadamon adhesions: the file for the insurer and its answer.
     Adhesion(payments::AdhesionArgs),
+    /// Notifications by SMS and e-mail: drain the outbox, read its figures.
+    Outbox {
+        #[command(subcommand)]
+        command: outbox::OutboxCommand,
+    },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -348,6 +354,9 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Adhesion(args) => payments::adhesion(&settings, &args)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Outbox { command } => outbox::run(&settings, &command)
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Bench { command } => bench::run(command).await.map(|_| ExitCode::SUCCESS),
