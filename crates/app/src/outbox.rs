@@ -94,7 +94,10 @@ impl EmailAddress {
     pub fn parse(text: &str) -> Result<EmailAddress, InvalidMessage> {
         let text = text.trim();
         if text.len() > 254 {
-            return Err(invalid("recipient", "an e-mail address of at most 254 characters"));
+            return Err(invalid(
+                "recipient",
+                "an e-mail address of at most 254 characters",
+            ));
         }
         text.parse::<lettre::Address>()
             .map(|a| EmailAddress(a.to_string()))
@@ -346,7 +349,10 @@ impl NewMessage {
         if let Some(r) = &business_ref
             && (r.is_empty() || r.len() > 64 || !r.bytes().all(|b| b.is_ascii_graphic()))
         {
-            return Err(invalid("business_ref", "1 to 64 printable ASCII characters"));
+            return Err(invalid(
+                "business_ref",
+                "1 to 64 printable ASCII characters",
+            ));
         }
         Ok(NewMessage {
             recipient,
@@ -477,8 +483,11 @@ impl OutboxStats {
 pub trait OutboxStore: Send + Sync + 'static {
     /// Queues a message (its recipient and code sealed), due now; a second message with the same
     /// idempotency key is not stored, and the first one's id is answered.
-    async fn enqueue(&self, message: &NewMessage, at: OffsetDateTime)
-    -> Result<Enqueued, StoreError>;
+    async fn enqueue(
+        &self,
+        message: &NewMessage,
+        at: OffsetDateTime,
+    ) -> Result<Enqueued, StoreError>;
 
     /// Takes up to `limit` due messages for `worker`, oldest due first: queued ones, failed ones
     /// whose retry time has come, and in-flight ones whose lease has run out. Each gets a lease
@@ -931,13 +940,18 @@ impl Sender for HttpSmsSender {
             // The gateway's id for the message when it answers one, else its status.
             let id = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
-                .and_then(|v| v.get("id").map(|id| id.to_string().trim_matches('"').to_string()));
+                .and_then(|v| {
+                    v.get("id")
+                        .map(|id| id.to_string().trim_matches('"').to_string())
+                });
             Ok(id.unwrap_or_else(|| status.as_u16().to_string()))
         } else if status.is_server_error()
             || status == reqwest::StatusCode::REQUEST_TIMEOUT
             || status == reqwest::StatusCode::TOO_MANY_REQUESTS
         {
-            Err(SendError::Retry(format!("SMS gateway answered {status}: {said}")))
+            Err(SendError::Retry(format!(
+                "SMS gateway answered {status}: {said}"
+            )))
         } else {
             Err(SendError::Permanent(format!(
                 "SMS gateway answered {status}: {said}"
@@ -1005,11 +1019,7 @@ impl RetryPolicy {
             return None;
         }
         let doublings = attempts.saturating_sub(1).min(30);
-        Some(
-            self.first
-                .saturating_mul(1u32 << doublings)
-                .min(self.max),
-        )
+        Some(self.first.saturating_mul(1u32 << doublings).min(self.max))
     }
 }
 
@@ -1213,7 +1223,11 @@ impl Outbox {
         let (Some(template), Some(lang)) = (Template::parse(&m.template), Lang::parse(&m.language))
         else {
             return self
-                .fail(&m, "a template or language this version does not know", None)
+                .fail(
+                    &m,
+                    "a template or language this version does not know",
+                    None,
+                )
                 .await;
         };
         let (Some(recipient), Some(params)) = (m.recipient.clone(), m.params.clone()) else {
@@ -1421,12 +1435,10 @@ async fn sink_session(
                     data.push('\n');
                 }
                 let header = |name: &str| {
-                    data.lines()
-                        .take_while(|l| !l.is_empty())
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
-                        })
+                    data.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                    })
                 };
                 let delivery = Delivery {
                     message_id: header("Message-ID"),
@@ -1493,7 +1505,10 @@ mod tests {
         assert!(!fits_one_sms(&"a".repeat(161)));
         assert!(fits_one_sms(&"a".repeat(160)));
         assert!(!fits_one_sms(&"ب".repeat(71)));
-        assert!(!fits_one_sms(&"ç".repeat(71)), "ç is not in the GSM alphabet");
+        assert!(
+            !fits_one_sms(&"ç".repeat(71)),
+            "ç is not in the GSM alphabet"
+        );
     }
 
     #[test]
@@ -1505,10 +1520,16 @@ mod tests {
         )
         .unwrap();
         let fr = render(Template::RequestReceived, Lang::Fr, &p, Channel::Sms).text;
-        assert!(fr.contains("DM-2026-000042") && fr.contains("K7Q2X9"), "{fr}");
+        assert!(
+            fr.contains("DM-2026-000042") && fr.contains("K7Q2X9"),
+            "{fr}"
+        );
         let en = render(Template::RequestStatus, Lang::En, &p, Channel::Email);
         assert_eq!(en.subject.as_deref(), Some("Sanad: request DM-2026-000042"));
-        assert!(en.text.starts_with("Sanad: request DM-2026-000042: approved."));
+        assert!(
+            en.text
+                .starts_with("Sanad: request DM-2026-000042: approved.")
+        );
         let ar = render(Template::DocumentReady, Lang::Ar, &p, Channel::Sms).text;
         assert!(ar.contains("DM-2026-000042"));
     }

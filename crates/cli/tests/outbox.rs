@@ -161,7 +161,10 @@ async fn killed_mid_drain_loses_nothing(db: Db) {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut worker = db.sanad(&args).spawn().unwrap();
     while sink.count() < 700 {
-        assert!(worker.try_wait().unwrap().is_none(), "the worker stopped early");
+        assert!(
+            worker.try_wait().unwrap().is_none(),
+            "the worker stopped early"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     worker.kill().await.unwrap(); // SIGKILL
@@ -183,7 +186,13 @@ async fn killed_mid_drain_loses_nothing(db: Db) {
     );
     let stats = store.stats().await.unwrap();
     assert_eq!(
-        (stats.sent, stats.queued, stats.in_flight, stats.failed, stats.dead),
+        (
+            stats.sent,
+            stats.queued,
+            stats.in_flight,
+            stats.failed,
+            stats.dead
+        ),
         (N as u64, 0, 0, 0, 0)
     );
     db.cleanup().await;

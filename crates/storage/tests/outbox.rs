@@ -90,11 +90,20 @@ async fn stored_columns(db: &TestDb) -> Vec<String> {
 
 async fn one_message_per_key_and_the_recipient_is_sealed(db: &TestDb) {
     let store = outbox_of(db);
-    let first = store.enqueue(&email(1, "request:1:received"), T0).await.unwrap();
-    let again = store.enqueue(&email(1, "request:1:received"), T0).await.unwrap();
+    let first = store
+        .enqueue(&email(1, "request:1:received"), T0)
+        .await
+        .unwrap();
+    let again = store
+        .enqueue(&email(1, "request:1:received"), T0)
+        .await
+        .unwrap();
     assert!(first.created && !again.created);
     assert_eq!(first.id, again.id);
-    let other = store.enqueue(&sms(2, "request:2:approved"), T0).await.unwrap();
+    let other = store
+        .enqueue(&sms(2, "request:2:approved"), T0)
+        .await
+        .unwrap();
     assert_ne!(other.id, first.id);
     let stats = store.stats().await.unwrap();
     assert_eq!((stats.queued, stats.sent), (2, 0));
@@ -102,7 +111,10 @@ async fn one_message_per_key_and_the_recipient_is_sealed(db: &TestDb) {
     for row in stored_columns(db).await {
         assert!(!row.contains("citoyen1@example.ma"), "{row}");
         assert!(!row.contains("612000002"), "{row}");
-        assert!(!row.contains("K7Q2X9"), "the follow-up code is sealed: {row}");
+        assert!(
+            !row.contains("K7Q2X9"),
+            "the follow-up code is sealed: {row}"
+        );
     }
     // The claim opens them again for the provider.
     let claimed = store
@@ -165,7 +177,13 @@ async fn an_expired_lease_is_claimed_again(db: &TestDb) {
     let lease = Duration::from_secs(10);
     assert_eq!(store.claim("w1", 10, lease, T0).await.unwrap().len(), 1);
     let early = T0 + Duration::from_secs(5);
-    assert!(store.claim("w2", 10, lease, early).await.unwrap().is_empty());
+    assert!(
+        store
+            .claim("w2", 10, lease, early)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let late = T0 + Duration::from_secs(11);
     let again = store.claim("w2", 10, lease, late).await.unwrap();
     assert_eq!(again.len(), 1);
@@ -254,7 +272,11 @@ async fn failures_back_off_then_the_message_is_dead(db: &TestDb) {
     assert_eq!(seen.due_at, T0 + Duration::from_secs(10));
 
     advance(&now, Duration::from_secs(5));
-    assert_eq!(outbox.drain().await.unwrap().claimed, 0, "not before its time");
+    assert_eq!(
+        outbox.drain().await.unwrap().claimed,
+        0,
+        "not before its time"
+    );
     advance(&now, Duration::from_secs(5));
     assert_eq!(outbox.drain().await.unwrap().retried, 1, "second try");
     let seen = store.message(m.id).await.unwrap().unwrap();
@@ -262,7 +284,11 @@ async fn failures_back_off_then_the_message_is_dead(db: &TestDb) {
     advance(&now, Duration::from_secs(20));
     assert_eq!(outbox.drain().await.unwrap().dead, 1, "third and last try");
     advance(&now, Duration::from_secs(3600));
-    assert_eq!(outbox.drain().await.unwrap().claimed, 0, "a dead message stays dead");
+    assert_eq!(
+        outbox.drain().await.unwrap().claimed,
+        0,
+        "a dead message stays dead"
+    );
     assert_eq!(provider.calls.lock().unwrap().len(), 3);
 
     // Refused for good: dead at once.
@@ -277,7 +303,10 @@ async fn failures_back_off_then_the_message_is_dead(db: &TestDb) {
     assert_eq!(outbox.drain().await.unwrap().sent, 1);
 
     let stats = outbox.stats().await.unwrap();
-    assert_eq!((stats.dead, stats.sent, stats.queued, stats.failed), (2, 1, 0, 0));
+    assert_eq!(
+        (stats.dead, stats.sent, stats.queued, stats.failed),
+        (2, 1, 0, 0)
+    );
     assert_eq!(stats.oldest_unsent, None);
     let dead = store.dead_messages(10).await.unwrap();
     assert_eq!(dead.len(), 2);
@@ -314,7 +343,10 @@ async fn e_mail_arrives_once_even_when_the_relay_was_down(db: &TestDb) {
     )
     .with_policy(quick_policy())
     .with_clock(clock);
-    let m = outbox.enqueue(&email(7, "request:7:received")).await.unwrap();
+    let m = outbox
+        .enqueue(&email(7, "request:7:received"))
+        .await
+        .unwrap();
     assert_eq!(outbox.drain().await.unwrap().retried, 1);
     let seen = store.message(m.id).await.unwrap().unwrap();
     assert_eq!(seen.state, MessageState::Failed, "kept, with its error");
@@ -322,7 +354,9 @@ async fn e_mail_arrives_once_even_when_the_relay_was_down(db: &TestDb) {
     assert!(error.starts_with("SMTP"), "{error}");
     assert!(!error.contains("citoyen7"), "{error}");
 
-    let sink = SmtpSink::start(([127, 0, 0, 1], port).into()).await.unwrap();
+    let sink = SmtpSink::start(([127, 0, 0, 1], port).into())
+        .await
+        .unwrap();
     advance(&now, Duration::from_secs(10));
     let r = outbox.drain().await.unwrap();
     assert_eq!(r.sent, 1, "{r:?}");
@@ -354,7 +388,11 @@ struct GatewayCall {
 /// An HTTP SMS gateway answering each request with the next status of its script (then 200).
 async fn gateway(
     statuses: Vec<u16>,
-) -> (String, Arc<Mutex<Vec<GatewayCall>>>, tokio::task::JoinHandle<()>) {
+) -> (
+    String,
+    Arc<Mutex<Vec<GatewayCall>>>,
+    tokio::task::JoinHandle<()>,
+) {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/sms", listener.local_addr().unwrap());

@@ -115,10 +115,14 @@ fn message(n: usize) -> anyhow::Result<NewMessage> {
     )?)
 }
 
-fn drain_command(url: &str, keys: &Path, smtp: std::net::SocketAddr, args: &OutboxArgs) -> tokio::process::Command {
-    let mut c = tokio::process::Command::new(
-        std::env::current_exe().unwrap_or_else(|_| "sanad".into()),
-    );
+fn drain_command(
+    url: &str,
+    keys: &Path,
+    smtp: std::net::SocketAddr,
+    args: &OutboxArgs,
+) -> tokio::process::Command {
+    let mut c =
+        tokio::process::Command::new(std::env::current_exe().unwrap_or_else(|_| "sanad".into()));
     c.env("SANAD_KEY_DIR", keys)
         .env("SANAD_LOG", "warn")
         .args(["--database-url", url, "outbox", "drain", "--until-done"])
@@ -137,14 +141,13 @@ async fn measure(
 ) -> anyhow::Result<Figures> {
     // The worker's own command creates the keys and the tables; this process then queues with
     // the same data key.
-    let status = tokio::process::Command::new(
-        std::env::current_exe().unwrap_or_else(|_| "sanad".into()),
-    )
-    .env("SANAD_KEY_DIR", keys)
-    .env("SANAD_LOG", "warn")
-    .args(["--database-url", url, "migrate"])
-    .status()
-    .await?;
+    let status =
+        tokio::process::Command::new(std::env::current_exe().unwrap_or_else(|_| "sanad".into()))
+            .env("SANAD_KEY_DIR", keys)
+            .env("SANAD_LOG", "warn")
+            .args(["--database-url", url, "migrate"])
+            .status()
+            .await?;
     anyhow::ensure!(status.success(), "sanad migrate failed");
     let cipher = sanad_app::crypto::DataCipher::load(&keys.join("data.key"))?
         .context("no data key after migrate")?;
