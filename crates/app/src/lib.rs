@@ -14,6 +14,7 @@ pub mod duplicates;
 pub mod exchange;
 pub mod faults;
 pub mod keyring;
+pub mod outbox;
 pub mod payments;
 pub mod policy;
 pub mod registry;

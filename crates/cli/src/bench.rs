@@ -10,6 +10,7 @@ use sanad_app::store::{Change, ImportOutcome};
 mod api;
 mod dashboard;
 mod dedup;
+mod outbox;
 mod payments;
 mod requests;
 mod targeting;
@@ -63,6 +64,10 @@ pub enum BenchCommand {
     /// Fill a fresh SQLite file with a million e-service requests and their step visits, then time
     /// the bottleneck report of a region and of the whole country.
     Requests(requests::RequestsArgs),
+    /// Queue e-mails, drain them with `sanad outbox drain` to an SMTP server started here, kill
+    /// the worker with SIGKILL part-way, start it again, and count what arrived: messages/s, lost,
+    /// raw doubles, distinct delivered.
+    Outbox(outbox::OutboxArgs),
 }
 
 /// A throw-away data key: the benchmark encrypts national ids as the product does.
@@ -92,6 +97,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Payments(args) => payments::run(args).await,
         BenchCommand::Dashboard(args) => dashboard::run(args).await,
         BenchCommand::Requests(args) => requests::run(&args).await,
+        BenchCommand::Outbox(args) => outbox::run(args).await,
     }
 }
 

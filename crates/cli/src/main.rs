@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod bench;
 mod commands;
 mod dedup_explain;
+mod outbox;
 mod payments;
 mod progress;
 mod requests;
@@ -115,6 +116,11 @@ enum Command {
     Adhesion(payments::AdhesionArgs),
     /// E-service requests: the escalation pass, the delays per step.
     Requests(requests::RequestsArgs),
+    /// Notifications by SMS and e-mail: drain the outbox, read its figures.
+    Outbox {
+        #[command(subcommand)]
+        command: outbox::OutboxCommand,
+    },
     /// Benchmarks that print their figures.
     Bench {
         #[command(subcommand)]
@@ -354,6 +360,9 @@ fn main() -> ExitCode {
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Adhesion(args) => payments::adhesion(&settings, &args)
+                .await
+                .map(|_| ExitCode::SUCCESS),
+            Command::Outbox { command } => outbox::run(&settings, &command)
                 .await
                 .map(|_| ExitCode::SUCCESS),
             Command::Bench { command } => bench::run(command).await.map(|_| ExitCode::SUCCESS),

@@ -103,6 +103,17 @@ impl Database {
         }
     }
 
+    /// The notification outbox of the same database, sealing recipients with `cipher`.
+    pub fn outbox(
+        &self,
+        cipher: Arc<sanad_app::crypto::DataCipher>,
+    ) -> Arc<dyn sanad_app::outbox::OutboxStore> {
+        match self {
+            Database::Sqlite(s) => Arc::new(s.with_cipher(cipher)),
+            Database::Postgres(p) => Arc::new(p.with_cipher(cipher)),
+        }
+    }
+
     /// The accounts port of the same database.
     pub fn accounts(&self) -> Arc<dyn sanad_app::AccountStore> {
         match self {

@@ -740,3 +740,9 @@ registry_store!(PgStore {
         .await
     }
 });
+
+/// A claim locks the rows it picks and passes over those another claim holds.
+const OUTBOX_SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
+include!("outbox_ops.rs");
+outbox_store!(PgStore);

@@ -571,6 +571,7 @@ async fn op_request_spans(
         }
         q.push(")");
     }
+    #[allow(clippy::type_complexity)]
     let rows: Vec<(String, String, String, String, i64, Option<i64>, Option<i64>)> =
         q.build_query_as().fetch_all(&db.pool).await.map_err(db_error)?;
     rows.into_iter()

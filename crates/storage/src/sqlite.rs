@@ -407,3 +407,10 @@ registry_store!(SqliteStore {
         Ok(())
     }
 });
+
+/// No row locks in SQLite: a claim runs in the single writer's transaction (`BEGIN IMMEDIATE`
+/// across processes), which keeps every other claim out until it commits.
+const OUTBOX_SKIP_LOCKED: &str = "";
+
+include!("outbox_ops.rs");
+outbox_store!(SqliteStore);
