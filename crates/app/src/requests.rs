@@ -71,6 +71,70 @@ pub struct NewRequest {
     pub details: String,
     pub assisted: bool,
     pub documents: Vec<StoredDocument>,
+    /// Who is told by SMS that it was received (with its reference and follow-up code), in the
+    /// same transaction through the outbox.
+    pub notify: Option<Notify>,
+}
+
+/// A citizen to tell of a request, and in which language.
+#[derive(Debug, Clone)]
+pub struct Notify {
+    pub recipient: crate::outbox::Recipient,
+    pub language: sanad_domain::Lang,
+    pub code: Option<crate::outbox::FollowUpCode>,
+}
+
+impl Notify {
+    /// The message that a request was received, once its reference is drawn.
+    pub fn received(
+        &self,
+        reference: &str,
+    ) -> Result<crate::outbox::NewMessage, crate::outbox::InvalidMessage> {
+        self.message(
+            reference,
+            crate::outbox::Template::RequestReceived,
+            None,
+            "received",
+        )
+    }
+
+    /// The message that a request reached a status (`approved`, `refused` …).
+    pub fn status(
+        &self,
+        reference: &str,
+        status: &str,
+        move_seq: u32,
+    ) -> Result<crate::outbox::NewMessage, crate::outbox::InvalidMessage> {
+        self.message(
+            reference,
+            crate::outbox::Template::RequestStatus,
+            Some(status),
+            &format!("{status}:{move_seq}"),
+        )
+    }
+
+    fn message(
+        &self,
+        reference: &str,
+        template: crate::outbox::Template,
+        status: Option<&str>,
+        event: &str,
+    ) -> Result<crate::outbox::NewMessage, crate::outbox::InvalidMessage> {
+        use crate::outbox::{IdempotencyKey, NewMessage, Params};
+        let code = match template {
+            crate::outbox::Template::RequestReceived => self.code.clone(),
+            _ => None,
+        };
+        NewMessage::new(
+            self.recipient.clone(),
+            template,
+            self.language,
+            Params::new(reference, status, code)?,
+            // One message per request and event, however often the move is retried.
+            IdempotencyKey::parse(&format!("request:{reference}:{event}:sms"))?,
+            Some(reference.to_string()),
+        )
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -159,9 +223,10 @@ pub struct Move {
     /// The centre it moves to, when the move routes it elsewhere.
     pub centre: Option<String>,
     pub documents: Vec<StoredDocument>,
-    /// Extra audit events written in the same transaction (for example an enrolment decided by
-    /// the move), beside the request's own event.
+    /// Facts recorded in the move's audit event (for example an enrolment decided by the move).
     pub details: serde_json::Value,
+    /// The citizen's message about the move, enqueued in the same transaction.
+    pub notify: Option<crate::outbox::NewMessage>,
 }
 
 /// What an escalation pass found late: moved to the next role's queue.
@@ -352,6 +417,8 @@ pub struct SubmitRequest {
     pub documents: Vec<Upload>,
     /// Assisted mode: the citizen agreed that the agent files it for them.
     pub consent: bool,
+    /// The language of the SMS that says it was received (default Arabic).
+    pub lang: Option<sanad_domain::Lang>,
 }
 
 /// A request just submitted, with the follow-up secret (shown once, never stored in clear).
@@ -665,6 +732,18 @@ impl Requests {
                 .trim_end_matches("; ")
                 .to_string();
         }
+        // The household's head is told by SMS, or the first member with a phone.
+        let phone = household
+            .members
+            .iter()
+            .filter(|m| m.data.phone.is_some())
+            .min_by_key(|m| m.data.relation != sanad_domain::Relation::Head)
+            .and_then(|m| m.data.phone.clone());
+        let notify = phone.map(|p| Notify {
+            recipient: crate::outbox::Recipient::Sms(p),
+            language: s.lang.unwrap_or(sanad_domain::Lang::Ar),
+            code: crate::outbox::FollowUpCode::parse(secret.expose()).ok(),
+        });
         let family = Family::for_kind(&s.kind);
         let request = self
             .store
@@ -691,6 +770,7 @@ impl Requests {
                     details,
                     assisted,
                     documents,
+                    notify,
                 },
                 &change,
             )
@@ -775,6 +855,14 @@ impl Requests {
         if actor.role != Role::Citizen {
             require(actor, Permission::HandleRequests)?;
         }
+        // A request moved since it was read is a conflict, whatever the action asked.
+        if r.version != expected_version {
+            return Err(StoreError::VersionConflict {
+                expected: expected_version,
+                current: r.version,
+            }
+            .into());
+        }
         let step = d.step(&r.step).ok_or_else(|| refused("unknown step"))?;
         // The step's own role, or the role it escalated to acting for it.
         let role = if actor.role.as_str() != step.role && r.queue_role == actor.role.as_str() {
@@ -810,6 +898,9 @@ impl Requests {
             .map(|u| self.vault.keep(u))
             .collect::<Result<Vec<_>, _>>()?;
         let outcome = m.outcome.map(|o| o.as_str().to_string());
+        let notify = self
+            .status_message(&r, outcome.as_deref(), &m.to, d, expected_version)
+            .await;
         let answer = match (&outcome, m.reason_required) {
             (Some(_), true) => checked.clone(),
             _ => None,
@@ -832,10 +923,55 @@ impl Requests {
                     centre: None,
                     documents,
                     details: facts,
+                    notify,
                 },
                 &change,
             )
             .await?)
+    }
+
+    /// The SMS a move sends the household: when the request ends (approved, refused, done) or
+    /// goes back to the citizen for documents. Nothing for moves inside the administration.
+    async fn status_message(
+        &self,
+        r: &ServiceRequest,
+        outcome: Option<&str>,
+        to: &str,
+        d: &Definition,
+        version: u32,
+    ) -> Option<crate::outbox::NewMessage> {
+        let status = match outcome {
+            Some("approved" | "issued") => "approved",
+            Some("rejected") => "rejected",
+            Some(_) => "completed",
+            None if d.step(to).is_some_and(|s| s.role == Role::Citizen.as_str()) => {
+                "documents_requested"
+            }
+            None => return None,
+        };
+        let household = r.household_id?;
+        let system = Actor::system("sanad (notifications)");
+        let h = self
+            .registry
+            .household(
+                &system,
+                household,
+                &Purpose(format!("notify {}", r.reference)),
+            )
+            .await
+            .ok()?;
+        let phone = h
+            .members
+            .iter()
+            .filter(|m| m.data.phone.is_some())
+            .min_by_key(|m| m.data.relation != sanad_domain::Relation::Head)
+            .and_then(|m| m.data.phone.clone())?;
+        let notify = Notify {
+            recipient: crate::outbox::Recipient::Sms(phone),
+            language: sanad_domain::Lang::Ar,
+            code: None,
+        };
+        notify.status(&r.reference, status, version).ok()
     }
 
     /// Enrols the household of an approved application through the programme's eligibility.
@@ -956,6 +1092,7 @@ impl Requests {
                     centre: None,
                     documents: Vec::new(),
                     details: serde_json::json!({}),
+                    notify: None,
                 },
                 &change,
             )
@@ -1015,7 +1152,12 @@ impl Requests {
                 } else {
                     actor.territories.clone()
                 },
-                hidden_categories: self.hidden_categories(actor.role),
+                // A citizen sees every request of their own household, restricted ones too.
+                hidden_categories: if actor.role == Role::Citizen {
+                    Vec::new()
+                } else {
+                    self.hidden_categories(actor.role)
+                },
                 limit: 200,
                 ..Default::default()
             })

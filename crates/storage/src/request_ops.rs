@@ -257,6 +257,13 @@ async fn op_submit_request(
     .await
     .map_err(db_error)?;
     store_request_documents(&mut tx, id, &r.step, &r.documents).await?;
+    // The citizen's SMS commits with the request, or neither does.
+    if let Some(notify) = &r.notify {
+        let message = notify
+            .received(&reference)
+            .map_err(|e| StoreError::Internal(format!("the receipt message: {e}")))?;
+        op_enqueue(&mut tx, &db.cipher, &message, at).await?;
+    }
     // The trail names the request, its kind, where it is and the documents' fingerprints; never
     // the citizen's own words.
     append_audit(
@@ -425,6 +432,9 @@ async fn op_advance_request(
     .await
     .map_err(db_error)?;
     store_request_documents(&mut tx, id, &m.to_step, &m.documents).await?;
+    if let Some(message) = &m.notify {
+        op_enqueue(&mut tx, &db.cipher, message, at).await?;
+    }
     let reference: String = sqlx::query_scalar("SELECT reference FROM service_requests WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *tx)

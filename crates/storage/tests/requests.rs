@@ -20,7 +20,8 @@ fn household(commune: &str) -> HouseholdInput {
         "tenure": "owner", "rooms": 2, "water_spending": "0", "electricity_spending": "45",
         "phone_spending": "20", "gas_spending": "55", "assets": [], "declared_income": "900",
         "members": [{"relation": "head", "first_name": "Lahcen", "last_name": "Ait Ouham", "sex": "M",
-                     "birth_date": "1982-03-10", "schooling": "none", "occupation": "self_employed"}]
+                     "birth_date": "1982-03-10", "schooling": "none", "occupation": "self_employed",
+                     "phone": "+212612345678"}]
     }))
     .unwrap()
 }
@@ -57,6 +58,7 @@ fn new_request(commune: &str, due_at: OffsetDateTime, category: Option<&str>) ->
         details: "Mon fils Sara a besoin d'une carte".into(),
         assisted: false,
         documents: Vec::new(),
+        notify: None,
     }
 }
 
@@ -88,6 +90,7 @@ fn step(
         centre: None,
         documents: Vec::new(),
         details: serde_json::json!({}),
+        notify: None,
     }
 }
 
@@ -594,6 +597,14 @@ mod story {
                 .is_err()
         );
 
+        // The receipt SMS was queued with the request, in the same transaction.
+        let outbox: &dyn sanad_app::outbox::OutboxStore = match (&db.sqlite, &db.postgres) {
+            (Some(s), _) => s,
+            (_, Some(p)) => p,
+            _ => unreachable!(),
+        };
+        assert_eq!(outbox.stats().await.unwrap().queued, 1, "one receipt SMS");
+
         // The agent's queue has it; another centre's and a stranger's do not see it.
         let queue = requests.queue(&agent, &[], 50).await.unwrap();
         assert_eq!(queue.iter().map(|q| q.id).collect::<Vec<_>>(), [r.id]);
@@ -681,6 +692,12 @@ mod story {
                 done.step.as_str()
             ),
             ("closed", Some("issued"), "card_issued")
+        );
+
+        assert_eq!(
+            outbox.stats().await.unwrap().queued,
+            2,
+            "and one SMS when the card is granted"
         );
 
         // The citizen rates it; the supervisor sees the mark, per service.
