@@ -758,7 +758,17 @@ fn timeline(
                 step: step_title(d, t.lang, &v.step),
                 action: words(t, "requests-action", &v.action),
                 who,
-                reason: v.reason.clone(),
+                // The first visit's reason is the system's note of how it was filed, in the
+                // use-case's words: the reader gets it in theirs.
+                reason: if v.seq == 1 && v.action == "submit" {
+                    if r.assisted {
+                        t.t("requests-filed-assisted")
+                    } else {
+                        String::new()
+                    }
+                } else {
+                    v.reason.clone()
+                },
                 stay,
                 current,
             }

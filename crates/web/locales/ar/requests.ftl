@@ -128,6 +128,7 @@ requests-rated = أعطيت هذه الخدمة { $count } من 5. شكرا.
 requests-documents-given = الوثائق المرفقة
 requests-kilobytes = { $count } كيلوبايت
 requests-timeline = ما حدث
+requests-filed-assisted = أودع في المركز نيابة عن المواطن، بموافقته.
 requests-here-now = الطلب هنا الآن
 requests-stayed = بقي { $time }
 requests-waiting-since = في الانتظار منذ { $time }

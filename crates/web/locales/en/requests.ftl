@@ -122,6 +122,7 @@ requests-rated = You gave this service { $count } out of 5. Thank you.
 requests-documents-given = Documents given
 requests-kilobytes = { $count } KB
 requests-timeline = What happened
+requests-filed-assisted = Filed at the centre for the citizen, with their consent.
 requests-here-now = It is here now
 requests-stayed = Stayed { $time }
 requests-waiting-since = Waiting for { $time }

@@ -122,6 +122,7 @@ requests-rated = Vous avez donné { $count } sur 5 à ce service. Merci.
 requests-documents-given = Pièces jointes
 requests-kilobytes = { $count } Ko
 requests-timeline = Ce qui s'est passé
+requests-filed-assisted = Déposée au centre pour le citoyen, avec son accord.
 requests-here-now = Elle est ici
 requests-stayed = Restée { $time }
 requests-waiting-since = En attente depuis { $time }
