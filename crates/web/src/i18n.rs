@@ -118,6 +118,7 @@ pub static FILES: &[WordingFile] = files!(
     "supervisor",
     "auditor",
     "admin",
+    "requests",
 );
 
 struct Wording {

@@ -27,6 +27,7 @@ pub mod citizen;
 pub mod declare;
 pub mod household;
 pub mod manager;
+pub mod requests;
 pub mod supervisor;
 
 /// The cookie that remembers the language chosen with the switch.
@@ -232,11 +233,13 @@ pub fn nav(role: Role, t: Tr, path: &str) -> Vec<NavItem> {
         Role::Citizen => &[
             ("/", "nav-household", "household"),
             ("/me/change", "nav-change", "edit"),
+            ("/me/requests", "nav-my-requests", "list"),
         ],
         Role::Agent => &[
             ("/", "nav-search", "search"),
             ("/households/new", "nav-register", "plus"),
             ("/review", "nav-review", "merge"),
+            ("/requests", "nav-requests", "list"),
         ],
         Role::Manager => &[
             ("/", "nav-dashboard", "chart"),
@@ -244,10 +247,13 @@ pub fn nav(role: Role, t: Tr, path: &str) -> Vec<NavItem> {
             ("/manage/models", "nav-models", "index"),
             ("/manage/cycles", "nav-cycles", "money"),
             ("/review", "nav-review", "merge"),
+            ("/requests", "nav-requests", "list"),
         ],
         Role::Supervisor => &[
             ("/", "nav-dashboard", "map"),
             ("/search", "nav-search", "search"),
+            ("/requests", "nav-requests", "list"),
+            ("/requests/bottlenecks", "nav-delays", "clock"),
         ],
         Role::Auditor => &[
             ("/", "nav-dashboard", "chart"),
@@ -456,4 +462,5 @@ pub fn routes() -> Router<AppState> {
         .merge(supervisor::routes())
         .merge(auditor::routes())
         .merge(admin::routes())
+        .merge(requests::routes())
 }

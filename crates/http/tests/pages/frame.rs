@@ -164,6 +164,42 @@ fn every_code_a_page_shows_has_its_words_in_each_language() {
     for area in ["urban", "rural"] {
         keys.push(format!("household-area-{area}"));
     }
+    // Requests: the services offered, the words of each workflow's actions, outcomes and
+    // documents, the complaint kinds, channels and units.
+    for kind in [
+        "programme_application",
+        "disability_card",
+        "registration_attestation",
+        "household_change",
+        "complaint",
+    ] {
+        keys.push(format!("requests-offer-{kind}"));
+    }
+    for d in sanad_workflow::shipped() {
+        for step in d.steps() {
+            keys.extend(step.documents.iter().cloned());
+            if let Some(o) = step.outcome {
+                keys.push(format!("requests-outcome-{}", o.as_str()));
+            }
+            for t in &step.transitions {
+                keys.push(format!("requests-action-{}", t.action));
+            }
+        }
+    }
+    keys.push("requests-action-reopen".into());
+    keys.push("requests-outcome-closed".into());
+    for g in ["complaint", "suggestion", "observation"] {
+        keys.push(format!("requests-grievance-{g}"));
+    }
+    for c in ["centre", "phone", "web"] {
+        keys.push(format!("requests-channel-{c}"));
+    }
+    for c in sanad_workflow::ComplaintRules::shipped()
+        .unwrap()
+        .categories()
+    {
+        keys.push(format!("requests-unit-{}", c.unit));
+    }
     for lang in sanad_web::Lang::ALL {
         let missing: Vec<&String> = keys
             .iter()

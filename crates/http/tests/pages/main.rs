@@ -11,6 +11,7 @@ mod auditor;
 mod citizen;
 mod frame;
 mod manager;
+mod requests;
 mod supervisor;
 
 use axum::body::Body;

@@ -8,4 +8,5 @@ pub mod citizen;
 pub mod common;
 pub mod manager;
 pub mod registry;
+pub mod requests;
 pub mod supervisor;
