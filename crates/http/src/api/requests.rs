@@ -138,6 +138,7 @@ pub async fn submit(
                 details: body.details,
                 documents: Vec::new(),
                 consent: body.consent,
+                lang: None,
             },
             &body.reason,
         )

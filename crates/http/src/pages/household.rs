@@ -416,6 +416,15 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
             )
             .then(|| format!("/households/{}/declare", household.id))
         },
+        requests: if own {
+            Some("/me/requests".to_string())
+        } else {
+            sanad_app::policy::role_grants(
+                ctx.actor.role,
+                sanad_app::policy::Permission::ReadRequests,
+            )
+            .then(|| format!("/households/{}/requests", household.id))
+        },
     };
     render(&page)
 }

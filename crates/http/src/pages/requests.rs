@@ -611,6 +611,33 @@ async fn file(
     if assisted && !consent {
         errors.push(("consent".into(), t.t("form-consent-needed")));
     }
+    // Online, the citizen gives the documents the first step asks for (at the centre they may
+    // be brought on paper), and a complaint says what happened.
+    let entry = d
+        .advance(&d.initial().id, "submit", "citizen")
+        .map(|m| m.to)
+        .unwrap_or_else(|_| d.initial().id.clone());
+    let asks_documents = d.step(&entry).is_some_and(|st| !st.documents.is_empty());
+    if !assisted && asks_documents && posted.documents.is_empty() && posted.document_error.is_none()
+    {
+        errors.push(("documents".into(), t.t("requests-error-documents-required")));
+    }
+    if kind == "complaint" && posted.get("details").trim().is_empty() {
+        errors.push(("details".into(), t.t("requests-error-details-required")));
+    }
+    if kind == "programme_application" {
+        let code = posted.get("programme");
+        let known = state
+            .targeting
+            .as_ref()
+            .is_some_and(|tg| tg.engine().programme(&code).is_some());
+        if !known {
+            errors.push((
+                "programme".into(),
+                t.t("requests-error-programme-unknown_programme"),
+            ));
+        }
+    }
     if errors.is_empty() {
         let optional = |k: &str| Some(posted.get(k)).filter(|v| !v.is_empty());
         let s = SubmitRequest {
@@ -623,6 +650,12 @@ async fn file(
             details: posted.get("details"),
             documents: posted.documents.clone(),
             consent,
+            // The SMS of receipt speaks the language of the page it was filed on.
+            lang: Some(match ctx.lang {
+                Lang::Ar => sanad_domain::Lang::Ar,
+                Lang::Fr => sanad_domain::Lang::Fr,
+                Lang::En => sanad_domain::Lang::En,
+            }),
         };
         let reason = if assisted {
             "filed at the centre for the citizen"

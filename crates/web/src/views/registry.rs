@@ -144,6 +144,9 @@ pub struct HouseholdPage {
     pub edit: Option<String>,
     /// The reader is the household's own citizen: the link to declare a change.
     pub declare: Option<String>,
+    /// The household's e-service requests (its citizen's, or the centre's list with assisted
+    /// filing).
+    pub requests: Option<String>,
 }
 
 /// One person found by a search.
