@@ -1307,6 +1307,15 @@ impl Requests {
         let spans = self.store.spans(&territories, kinds).await?;
         let mut b = Bottlenecks::default();
         for s in &spans {
+            // A final step is where a request ended, not a step it spent time at.
+            let ended = self
+                .definitions
+                .get(&s.kind)
+                .and_then(|d| d.step(&s.step))
+                .is_some_and(|st| st.is_final());
+            if ended {
+                continue;
+            }
             b.add(sanad_workflow::Span {
                 kind: &s.kind,
                 step: &s.step,
