@@ -98,7 +98,7 @@ pub trait DeclarationStore: Send + Sync + 'static {
     async fn document(&self, sha256: &str) -> Result<Option<(String, Vec<u8>)>, StoreError>;
 }
 
-fn bad(field: &str, code: &str, message: &str) -> RegistryError {
+pub(crate) fn bad(field: &str, code: &str, message: &str) -> RegistryError {
     sanad_domain::ValidationErrors::one(field, code, message).into()
 }
 

@@ -328,7 +328,7 @@ use sanad_workflow::{
 };
 
 use crate::auth::{Actor, Role};
-use crate::declarations::Upload;
+use crate::declarations::{Upload, bad};
 use crate::policy::{self, Permission};
 use crate::registry::{Purpose, Registry, RegistryError, hidden, require};
 use crate::targeting::{EnrolmentState, Targeting};
@@ -450,8 +450,13 @@ pub struct PublicStatus {
 /// The most a details text may hold.
 pub const MAX_DETAILS_CHARS: usize = 4000;
 
-fn bad(field: &str, code: &str, message: &str) -> RegistryError {
-    sanad_domain::ValidationErrors::one(field, code, message).into()
+/// The phone a household is told on: its head's, or the first member's who has one.
+fn phone_to_tell(h: &sanad_domain::Household) -> Option<sanad_domain::PhoneNumber> {
+    h.members
+        .iter()
+        .filter(|m| m.data.phone.is_some())
+        .min_by_key(|m| m.data.relation != sanad_domain::Relation::Head)
+        .and_then(|m| m.data.phone.clone())
 }
 
 fn refused(e: impl std::fmt::Display) -> RegistryError {
@@ -733,12 +738,7 @@ impl Requests {
                 .to_string();
         }
         // The household's head is told by SMS, or the first member with a phone.
-        let phone = household
-            .members
-            .iter()
-            .filter(|m| m.data.phone.is_some())
-            .min_by_key(|m| m.data.relation != sanad_domain::Relation::Head)
-            .and_then(|m| m.data.phone.clone());
+        let phone = phone_to_tell(&household);
         let notify = phone.map(|p| Notify {
             recipient: crate::outbox::Recipient::Sms(p),
             language: s.lang.unwrap_or(sanad_domain::Lang::Ar),
@@ -960,12 +960,7 @@ impl Requests {
             )
             .await
             .ok()?;
-        let phone = h
-            .members
-            .iter()
-            .filter(|m| m.data.phone.is_some())
-            .min_by_key(|m| m.data.relation != sanad_domain::Relation::Head)
-            .and_then(|m| m.data.phone.clone())?;
+        let phone = phone_to_tell(&h)?;
         let notify = Notify {
             recipient: crate::outbox::Recipient::Sms(phone),
             language: sanad_domain::Lang::Ar,
