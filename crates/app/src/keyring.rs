@@ -18,6 +18,8 @@ pub enum KeyKind {
     Data,
     /// Signs checkpoints of the audit chain.
     Audit,
+    /// Signs the documents Sanad issues (recorded in `certificate_keys`, not with the others).
+    Certificate,
 }
 
 impl KeyKind {
@@ -25,6 +27,7 @@ impl KeyKind {
         match self {
             KeyKind::Data => "data",
             KeyKind::Audit => "audit",
+            KeyKind::Certificate => "certificate",
         }
     }
 
@@ -32,6 +35,7 @@ impl KeyKind {
         match text {
             "data" => Some(KeyKind::Data),
             "audit" => Some(KeyKind::Audit),
+            "certificate" => Some(KeyKind::Certificate),
             _ => None,
         }
     }

@@ -7,6 +7,7 @@ pub mod atomic;
 pub mod audit;
 pub mod audit_log;
 pub mod auth;
+pub mod certificates;
 pub mod crypto;
 pub mod dashboard;
 pub mod declarations;
@@ -25,6 +26,7 @@ pub mod targeting;
 
 pub use accounts::AccountStore;
 pub use auth::{Actor, Role};
+pub use certificates::{CertificateStore, Certificates};
 pub use dashboard::{Dashboard, DashboardStore};
 pub use keyring::KeyringStore;
 pub use registry::Registry;

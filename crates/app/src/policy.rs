@@ -39,6 +39,12 @@ pub enum Permission {
     ReadRequests,
     /// Act on the steps of requests in the actor's queue.
     HandleRequests,
+    /// Read and download issued documents (scoped like the registry; a citizen, their own).
+    ReadCertificates,
+    /// Issue attestations and cards on demand for households of the actor's territory.
+    IssueCertificates,
+    /// Revoke an issued document, with a reason.
+    RevokeCertificates,
 }
 
 impl Permission {
@@ -58,10 +64,13 @@ impl Permission {
             Permission::SubmitRequests => "requests:submit",
             Permission::ReadRequests => "requests:read",
             Permission::HandleRequests => "requests:handle",
+            Permission::ReadCertificates => "certificates:read",
+            Permission::IssueCertificates => "certificates:issue",
+            Permission::RevokeCertificates => "certificates:revoke",
         }
     }
 
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 16] = [
         Permission::ReadRegistry,
         Permission::WriteRegistry,
         Permission::ReviewDuplicates,
@@ -75,6 +84,9 @@ impl Permission {
         Permission::SubmitRequests,
         Permission::ReadRequests,
         Permission::HandleRequests,
+        Permission::ReadCertificates,
+        Permission::IssueCertificates,
+        Permission::RevokeCertificates,
     ];
 }
 
@@ -91,6 +103,7 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
                 | ReadPayments
                 | SubmitRequests
                 | ReadRequests
+                | ReadCertificates
         ),
         // An agent reviews the duplicates of the centre's territory.
         Role::Agent => matches!(
@@ -104,6 +117,8 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
                 | SubmitRequests
                 | ReadRequests
                 | HandleRequests
+                | ReadCertificates
+                | IssueCertificates
         ),
         Role::Supervisor => matches!(
             permission,
@@ -113,6 +128,9 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
                 | ReadPayments
                 | ReadRequests
                 | HandleRequests
+                | ReadCertificates
+                | IssueCertificates
+                | RevokeCertificates
         ),
         Role::Manager => matches!(
             permission,
@@ -125,6 +143,9 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
                 | ManagePayments
                 | ReadRequests
                 | HandleRequests
+                | ReadCertificates
+                | IssueCertificates
+                | RevokeCertificates
         ),
         Role::Auditor => matches!(
             permission,
@@ -134,6 +155,7 @@ pub fn role_grants(role: Role, permission: Permission) -> bool {
                 | ReadTargeting
                 | ReadPayments
                 | ReadRequests
+                | ReadCertificates
         ),
         Role::Admin => true,
         // A partner system reads, within the scopes of its API key.

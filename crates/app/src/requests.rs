@@ -227,6 +227,9 @@ pub struct Move {
     pub details: serde_json::Value,
     /// The citizen's message about the move, enqueued in the same transaction.
     pub notify: Option<crate::outbox::NewMessage>,
+    /// The document the move issues (its last step's), numbered, signed and recorded in the
+    /// same transaction.
+    pub certificate: Option<crate::certificates::NewCertificate>,
 }
 
 /// What an escalation pass found late: moved to the next role's queue.
@@ -502,6 +505,7 @@ pub struct Requests {
     pepper: Arc<[u8; 32]>,
     vault: DocumentVault,
     targeting: Option<Targeting>,
+    certificates: Option<crate::certificates::Certificates>,
 }
 
 impl Requests {
@@ -527,10 +531,24 @@ impl Requests {
             pepper: Arc::new(pepper),
             vault,
             targeting: None,
+            certificates: None,
         })
     }
 
     /// Programme applications are decided through the programme's own eligibility and enrolment.
+    /// The documents service, which issues the card or attestation of a request's last step.
+    pub fn with_certificates(
+        mut self,
+        certificates: crate::certificates::Certificates,
+    ) -> Requests {
+        self.certificates = Some(certificates);
+        self
+    }
+
+    pub fn certificates(&self) -> Option<&crate::certificates::Certificates> {
+        self.certificates.as_ref()
+    }
+
     pub fn with_targeting(mut self, targeting: Targeting) -> Requests {
         self.targeting = Some(targeting);
         self
@@ -847,6 +865,31 @@ impl Requests {
         reason: &str,
         documents: Vec<Upload>,
     ) -> Result<ServiceRequest, RegistryError> {
+        self.act_issuing(
+            actor,
+            id,
+            expected_version,
+            action,
+            reason,
+            documents,
+            &crate::certificates::IssueFacts::default(),
+        )
+        .await
+    }
+
+    /// [`Requests::act`], with what the document of the step reached needs (the disability
+    /// card's holder and degree): the document is numbered, signed and recorded with the move.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn act_issuing(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: u32,
+        action: &str,
+        reason: &str,
+        documents: Vec<Upload>,
+        issue: &crate::certificates::IssueFacts,
+    ) -> Result<ServiceRequest, RegistryError> {
         let r = self.request(actor, id).await?;
         let d = self
             .definitions
@@ -887,8 +930,10 @@ impl Requests {
         if m.enrols {
             facts = self.enrol(actor, &r, &change.reason).await?;
         }
+        let mut certificate = None;
         if let Some(kind) = &m.issues {
             facts["issues"] = serde_json::Value::String(kind.clone());
+            certificate = Some(self.certificate_for(actor, &r, kind, issue).await?);
         }
         if documents.len() > crate::declarations::MAX_DOCUMENTS {
             return Err(bad("documents", "too_many", "at most 3 documents"));
@@ -924,10 +969,34 @@ impl Requests {
                     documents,
                     details: facts,
                     notify,
+                    certificate,
                 },
                 &change,
             )
             .await?)
+    }
+
+    /// The document a request's last step issues, for its household.
+    async fn certificate_for(
+        &self,
+        actor: &Actor,
+        r: &ServiceRequest,
+        kind: &str,
+        issue: &crate::certificates::IssueFacts,
+    ) -> Result<crate::certificates::NewCertificate, RegistryError> {
+        let certificates = self.certificates.as_ref().ok_or_else(|| {
+            refused("this step issues a document, and the documents service is not configured")
+        })?;
+        let kind = crate::certificates::kind_of_workflow(kind)
+            .ok_or_else(|| StoreError::Internal(format!("no document called {kind}")))?;
+        let household = r
+            .household_id
+            .ok_or_else(|| refused("a request without a household issues no document"))?;
+        let household = self
+            .registry
+            .household(actor, household, &Purpose(format!("issue {}", r.reference)))
+            .await?;
+        certificates.for_request(&household, kind, issue)
     }
 
     /// The SMS a move sends the household: when the request ends (approved, refused, done) or
@@ -1088,6 +1157,7 @@ impl Requests {
                     documents: Vec::new(),
                     details: serde_json::json!({}),
                     notify: None,
+                    certificate: None,
                 },
                 &change,
             )

@@ -45,6 +45,11 @@ pub struct Opened {
     pub data_key: (std::path::PathBuf, String),
     /// The audit key file.
     pub audit_file: std::path::PathBuf,
+    /// The documents port of the same database, and the key that signs documents.
+    pub certificates: Arc<dyn sanad_app::CertificateStore>,
+    pub certificate_key: Arc<sanad_certificates::CertificateKey>,
+    /// The public keys that verify documents, current and retired.
+    pub certificate_keys: sanad_certificates::KeySet,
 }
 
 /// Opens and migrates the database, then checks the data key (and the audit key) given against
@@ -85,6 +90,16 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         KeyOrigin::Legacy(old) => old.clone(),
         _ => files.data.clone(),
     };
+    let certificates = database.certificates();
+    let (certificate_key, origin) = sanad_app::certificates::open_certificate_key(
+        certificates.as_ref(),
+        &files.certificate,
+        now,
+    )
+    .await?;
+    note_origin(&origin, &files.certificate, "certificate");
+    let certificate_keys =
+        sanad_app::certificates::key_set(&certificates.certificate_keys().await?);
     let fingerprint = cipher.fingerprint().to_string();
     let cipher = Arc::new(cipher);
     let declarations = database.declarations(cipher.clone());
@@ -106,6 +121,9 @@ pub async fn open_keyed(settings: &Settings, audit_optional: bool) -> anyhow::Re
         keyring,
         audit_key,
         audit_file,
+        certificates,
+        certificate_key: Arc::new(certificate_key),
+        certificate_keys,
     })
 }
 
@@ -115,10 +133,10 @@ fn note_origin(origin: &KeyOrigin, expected: &Path, kind: &str) {
         KeyOrigin::Created => eprintln!(
             "created the {kind} key file {} (back it up apart from the database: without it {})",
             expected.display(),
-            if kind == "data" {
-                "the national ids and phones cannot be read"
-            } else {
-                "new checkpoints cannot be signed"
+            match kind {
+                "data" => "the national ids and phones cannot be read",
+                "certificate" => "no new document can be issued under this key",
+                _ => "new checkpoints cannot be signed",
             }
         ),
         KeyOrigin::Legacy(old) => eprintln!(
@@ -283,6 +301,10 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         state.registry.clone(),
         state.targeting.clone(),
     )?);
+    state.certificates = state
+        .requests
+        .as_ref()
+        .and_then(|r| r.certificates().cloned());
     spawn_escalations(state.requests.clone());
     if let Some(config) = settings.oidc.client()? {
         let oidc = std::sync::Arc::new(
@@ -347,6 +369,12 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
                 keyring::KeyKind::Audit => (
                     &opened.audit_file,
                     sanad_app::audit::audit_key_fingerprint(&key_public),
+                ),
+                // Certificate keys are not watched here: an issuance under a retired key is
+                // refused by the database itself.
+                keyring::KeyKind::Certificate => (
+                    &opened.audit_file,
+                    opened.certificate_key.key_id().to_string(),
                 ),
             };
             Err(keyring::KeyError::Mismatch {
@@ -557,10 +585,25 @@ pub async fn restore(settings: &Settings, from: &Path) -> anyhow::Result<()> {
     let Ok(files) = settings.key_files(database.sqlite_path()) else {
         return Ok(());
     };
+    if let Some(key) = database
+        .certificates()
+        .certificate_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.active)
+        && !files.certificate.exists()
+    {
+        eprintln!(
+            "its certificate key (key id {}) is not in the backup: put the backed-up installation's key file at {} before issuing documents",
+            key.key_id,
+            files.certificate.display()
+        );
+    }
     for key in database.keyring().installation_keys().await? {
         let file = match key.kind {
             keyring::KeyKind::Data => &files.data,
             keyring::KeyKind::Audit => &files.audit,
+            keyring::KeyKind::Certificate => &files.certificate,
         };
         if key.active && !file.exists() {
             eprintln!(
@@ -1219,10 +1262,28 @@ pub async fn show_keys(settings: &Settings) -> anyhow::Result<()> {
     let audit = sanad_app::audit::load_key(&files.audit)?
         .map(|k| sanad_app::audit::audit_key_fingerprint(&k.verifying_key()))
         .unwrap_or_else(|| "(no such file)".into());
+    for key in database.certificates().certificate_keys().await? {
+        println!(
+            "{:<6} {:<8} {}  recorded {}",
+            "certificate",
+            if key.active { "active" } else { "retired" },
+            key.key_id,
+            key.recorded_at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        );
+    }
+    let certificate = sanad_certificates::CertificateKey::load(&files.certificate)?
+        .map(|k| k.key_id().to_string())
+        .unwrap_or_else(|| "(no such file)".into());
     println!("configured data key file  {}: {data}", files.data.display());
     println!(
         "configured audit key file {}: {audit}",
         files.audit.display()
+    );
+    println!(
+        "configured certificate key file {}: {certificate}",
+        files.certificate.display()
     );
     Ok(())
 }
@@ -1247,16 +1308,72 @@ pub fn requests_service(
         None => sanad_app::requests::DocumentVault::Database,
     };
     let mut requests = sanad_app::requests::Requests::new(
-        registry,
+        registry.clone(),
         opened.requests.clone(),
         opened.requests_pepper,
         vault,
     )
     .map_err(|e| anyhow::anyhow!("the shipped request types: {e}"))?;
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.bind));
+    let keys = opened.certificate_keys.clone();
+    let mut certificates = sanad_app::Certificates::new(
+        registry,
+        opened.certificates.clone(),
+        opened.certificate_key.clone(),
+        keys,
+        &public_url,
+    )
+    .with_payments(opened.payments.clone());
     if let Some(t) = targeting {
+        certificates = certificates.with_targeting(t.clone());
         requests = requests.with_targeting(t);
     }
-    Ok(requests)
+    Ok(requests.with_certificates(certificates))
+}
+
+/// Makes the key in `new_key` (created when missing) the key that signs new documents; the
+/// current key's public half stays published, so documents signed before still verify.
+pub async fn rotate_certificate_key(settings: &Settings, new_key: &Path) -> anyhow::Result<()> {
+    let opened = open_keyed(settings, true).await?;
+    let files = {
+        let database = Database::connect(&settings.database_url).await?;
+        settings.key_files(database.sqlite_path())?
+    };
+    if new_key == files.certificate {
+        bail!(
+            "--new-key: a new key file, not the current one ({})",
+            files.certificate.display()
+        );
+    }
+    let new = sanad_certificates::CertificateKey::load_or_create(new_key)?;
+    let old = opened.certificate_key.clone();
+    let change = Change {
+        actor: "sanad admin".into(),
+        reason: "certificate key rotation".into(),
+        at: time::OffsetDateTime::now_utc(),
+    };
+    sanad_app::certificates::rotate_certificate_key(
+        opened.certificates.as_ref(),
+        &old,
+        &new,
+        &change,
+    )
+    .await?;
+    println!(
+        "documents are now signed with {} (key id {}); the old key (key id {}) stays published, so documents signed before still verify",
+        new_key.display(),
+        new.key_id(),
+        old.key_id()
+    );
+    println!(
+        "now: set certificate_key_file = \"{}\" (or SANAD_CERTIFICATE_KEY_FILE), or move it to {}, and restart the servers; the old key file can be destroyed",
+        new_key.display(),
+        files.certificate.display()
+    );
+    Ok(())
 }
 
 /// Every five minutes, late requests go to the queue their type names for the delay.

@@ -214,6 +214,13 @@ enum AdminCommand {
         #[arg(long, value_name = "FILE")]
         new_key: PathBuf,
     },
+    /// Sign new documents with a new certificate key; the old public key stays published, so
+    /// documents signed before still verify.
+    RotateCertificateKey {
+        /// The new key file (created when missing).
+        #[arg(long, value_name = "FILE")]
+        new_key: PathBuf,
+    },
     /// List the keys the database records (fingerprints, active or retired) and the fingerprints
     /// of the configured key files.
     ShowKeys,
@@ -332,6 +339,11 @@ fn main() -> ExitCode {
                 }
                 AdminCommand::RotateAuditKey { new_key } => {
                     commands::rotate_audit_key(&settings, &new_key)
+                        .await
+                        .map(|_| ExitCode::SUCCESS)
+                }
+                AdminCommand::RotateCertificateKey { new_key } => {
+                    commands::rotate_certificate_key(&settings, &new_key)
                         .await
                         .map(|_| ExitCode::SUCCESS)
                 }

@@ -28,6 +28,13 @@ pub struct Settings {
     /// The key that encrypts national ids at rest (and keys their look-up hash); keep it outside the
     /// database and its backups. Created on first use. Default: see [`Settings::key_files`].
     pub data_key_file: Option<PathBuf>,
+    /// The Ed25519 key that signs the documents Sanad issues (cards, attestations); keep it outside
+    /// the database. Created on first use. Default: see [`Settings::key_files`].
+    pub certificate_key_file: Option<PathBuf>,
+    /// The address citizens and partners reach this installation at (`https://sanad.example.ma`):
+    /// printed on the documents and in their QR code, for the public verify page. Default:
+    /// `http://` and the bind address.
+    pub public_url: Option<String>,
     /// The directory of the key files (`data.key`, `audit.key`); required for PostgreSQL unless
     /// both files are named.
     pub key_dir: Option<PathBuf>,
@@ -133,6 +140,8 @@ impl fmt::Debug for Settings {
             .field("data_key_file", &self.data_key_file)
             .field("key_dir", &self.key_dir)
             .field("documents_dir", &self.documents_dir)
+            .field("certificate_key_file", &self.certificate_key_file)
+            .field("public_url", &self.public_url)
             .field("secure_cookies", &self.secure_cookies)
             .field("access_log_days", &self.access_log_days)
             .field("auth_failures_per_minute", &self.auth_failures_per_minute)
@@ -155,6 +164,7 @@ pub struct KeyFiles {
     /// directory), looked for beside a SQLite database when the files above are missing.
     pub legacy_data: Option<PathBuf>,
     pub legacy_audit: Option<PathBuf>,
+    pub certificate: PathBuf,
 }
 
 impl Settings {
@@ -199,6 +209,10 @@ impl Settings {
             audit: match &self.audit_key_file {
                 Some(f) => f.clone(),
                 None => beside("audit")?,
+            },
+            certificate: match &self.certificate_key_file {
+                Some(f) => f.clone(),
+                None => beside("certificate")?,
             },
         })
     }
@@ -319,6 +333,10 @@ mod tests {
         let k = s.key_files(Some(&db)).unwrap();
         assert_eq!(k.data, dir.path().join("registry.db.data.key"));
         assert_eq!(k.audit, dir.path().join("registry.db.audit.key"));
+        assert_eq!(
+            k.certificate,
+            dir.path().join("registry.db.certificate.key")
+        );
         assert_eq!(k.legacy_data, Some(dir.path().join("sanad-data.key")));
         let err = s.key_files(None).unwrap_err().to_string();
         assert!(err.contains("key_dir"), "{err}");

@@ -53,6 +53,8 @@ pub struct AppState {
     pub declarations: Option<sanad_app::declarations::Declarations>,
     /// E-service requests and complaints.
     pub requests: Option<sanad_app::requests::Requests>,
+    /// Issued documents and their public verification.
+    pub certificates: Option<sanad_app::Certificates>,
     pub(crate) logins: Arc<auth::LoginCache>,
     pub(crate) limiter: Arc<auth::FailureLimiter>,
     pub(crate) anonymous: Arc<auth::AnonymousLimiter>,
@@ -72,6 +74,7 @@ impl AppState {
             accounts: None,
             declarations: None,
             requests: None,
+            certificates: None,
             logins: Arc::default(),
             limiter: Arc::default(),
             anonymous: Arc::default(),
@@ -200,6 +203,24 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{id}", get(api::requests::get))
         .route("/requests/{id}/history", get(api::requests::history))
         .route("/requests/{id}/actions", post(api::requests::act))
+        .route(
+            "/households/{id}/certificates",
+            get(api::certificates::of_household).post(api::certificates::issue),
+        )
+        .route(
+            "/certificates/verification",
+            post(api::certificates::verify_file),
+        )
+        .route("/certificates/{id}", get(api::certificates::get))
+        .route("/certificates/{id}/pdf", get(api::certificates::pdf))
+        .route(
+            "/certificates/{id}/revocation",
+            post(api::certificates::revoke),
+        )
+        .route(
+            "/certificates/{id}/verification",
+            get(api::certificates::verify_code),
+        )
         .route("/duplicates", get(api::duplicates::list))
         .route("/duplicates/{id}/decision", post(api::duplicates::decide))
         .route("/persons/{id}/merge", post(api::duplicates::merge))
@@ -222,6 +243,10 @@ pub fn router(state: AppState) -> Router {
     let strict = Router::new()
         .merge(pages::routes())
         .route("/login", get(login::show).post(login::submit))
+        .route(
+            sanad_certificates::WELL_KNOWN_PATH,
+            get(api::certificates::published_keys),
+        )
         .route("/logout", post(login::logout))
         .route("/auth/oidc/start", get(oidc::start))
         .route("/auth/oidc/callback", get(oidc::callback))

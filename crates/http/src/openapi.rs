@@ -84,6 +84,13 @@ partner system, or the session cookie of `POST /api/v1/auth/login` (with its CSR
         api::requests::act,
         api::requests::follow,
         api::requests::bottlenecks,
+        api::certificates::issue,
+        api::certificates::of_household,
+        api::certificates::get,
+        api::certificates::pdf,
+        api::certificates::revoke,
+        api::certificates::verify_code,
+        api::certificates::verify_file,
     ),
     modifiers(&SecurityAddon),
     security(("basic" = []), ("api_key" = [])),
@@ -95,6 +102,7 @@ partner system, or the session cookie of `POST /api/v1/auth/login` (with its CSR
         (name = "audit", description = "The access log and the audit trail, for auditors"),
         (name = "targeting", description = "The index (proxy means test), programmes, eligibility explained, enrolments"),
         (name = "payments", description = "Payment means, cycles approved by a second manager, payment files and their answers, AMO adhesions"),
+        (name = "certificates", description = "Documents Sanad issues (cards, attestations) as signed PDFs, their revocation, and their public verification: valid, revoked or forged"),
         (name = "requests", description = "E-service requests and complaints: filed, moved step by step with deadlines, followed by reference, and the delays per step"),
         (name = "system", description = "Health and browser sessions"),
     )
@@ -193,6 +201,15 @@ fn build() -> Value {
     if let Some(op) = doc.pointer_mut("/paths/~1api~1v1~1health/get") {
         op["security"] = json!([{}]);
     }
+    // So do the public checks of a document.
+    for pointer in [
+        "/paths/~1api~1v1~1certificates~1{id}~1verification/get",
+        "/paths/~1api~1v1~1certificates~1verification/post",
+    ] {
+        if let Some(op) = doc.pointer_mut(pointer) {
+            op["security"] = json!([{}]);
+        }
+    }
     add_error_responses(&mut doc);
     refine_schemas(&mut doc);
     name_operations(&mut doc);
@@ -226,6 +243,33 @@ pub const OPERATION_IDS: &[(&str, &str, &str)] = &[
     ("/api/v1/requests/{id}/actions", "post", "act_on_request"),
     ("/api/v1/requests/follow", "post", "follow_request"),
     ("/api/v1/requests/bottlenecks", "get", "request_bottlenecks"),
+    (
+        "/api/v1/households/{id}/certificates",
+        "post",
+        "issue_certificate",
+    ),
+    (
+        "/api/v1/households/{id}/certificates",
+        "get",
+        "household_certificates",
+    ),
+    ("/api/v1/certificates/{id}", "get", "get_certificate"),
+    ("/api/v1/certificates/{id}/pdf", "get", "certificate_pdf"),
+    (
+        "/api/v1/certificates/{id}/revocation",
+        "post",
+        "revoke_certificate",
+    ),
+    (
+        "/api/v1/certificates/{id}/verification",
+        "get",
+        "verify_certificate",
+    ),
+    (
+        "/api/v1/certificates/verification",
+        "post",
+        "verify_certificate_file",
+    ),
     ("/api/v1/duplicates", "get", "list_duplicates"),
     (
         "/api/v1/duplicates/{id}/decision",
@@ -527,7 +571,7 @@ fn error_statuses(path: &str, method: &str, op: &Value) -> Vec<&'static str> {
     if (!public && !path.contains("/territories")) || path.ends_with("/auth/logout") {
         statuses.push("403");
     }
-    if path.ends_with("/auth/logout") {
+    if path.ends_with("/auth/logout") || path.ends_with("/verification") {
         statuses.push("503");
     }
     if op.get("requestBody").is_some() {

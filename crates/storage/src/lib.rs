@@ -104,6 +104,14 @@ impl Database {
     }
 
     /// The notification outbox of the same database, sealing recipients with `cipher`.
+    /// The documents port (issued certificates and the certificate keys).
+    pub fn certificates(&self) -> Arc<dyn sanad_app::certificates::CertificateStore> {
+        match self {
+            Database::Sqlite(s) => Arc::new(s.clone()),
+            Database::Postgres(p) => Arc::new(p.clone()),
+        }
+    }
+
     pub fn outbox(
         &self,
         cipher: Arc<sanad_app::crypto::DataCipher>,

@@ -66,6 +66,7 @@ include!("keyring_ops.rs");
 include!("account_ops.rs");
 include!("declaration_ops.rs");
 include!("request_ops.rs");
+include!("certificate_ops.rs");
 include!("targeting_ops.rs");
 
 /// The month of a household's registration, in UTC.
@@ -254,6 +255,7 @@ keyring_store!(PgStore);
 account_store!(PgStore);
 declaration_store!(PgStore);
 request_store!(PgStore);
+certificate_store!(PgStore);
 targeting_store!(PgStore);
 dashboard_store!(PgStore);
 impl_payment_store!(PgStore);

@@ -435,6 +435,10 @@ async fn op_advance_request(
     if let Some(message) = &m.notify {
         op_enqueue(&mut tx, &db.cipher, message, at).await?;
     }
+    // The card or attestation of the step reached commits with the move, or neither does.
+    if let Some(certificate) = &m.certificate {
+        op_insert_certificate(&mut tx, certificate, Some(id), change).await?;
+    }
     let reference: String = sqlx::query_scalar("SELECT reference FROM service_requests WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *tx)

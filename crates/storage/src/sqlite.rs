@@ -47,6 +47,7 @@ include!("keyring_ops.rs");
 include!("account_ops.rs");
 include!("declaration_ops.rs");
 include!("request_ops.rs");
+include!("certificate_ops.rs");
 include!("targeting_ops.rs");
 
 /// The month of a household's registration: timestamps are stored as text starting `YYYY-MM`.
@@ -161,6 +162,7 @@ keyring_store!(SqliteStore);
 account_store!(SqliteStore);
 declaration_store!(SqliteStore);
 request_store!(SqliteStore);
+certificate_store!(SqliteStore);
 targeting_store!(SqliteStore);
 dashboard_store!(SqliteStore);
 impl_payment_store!(SqliteStore);

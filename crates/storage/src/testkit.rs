@@ -28,6 +28,8 @@ pub struct TestDb {
     pub dashboard: Arc<dyn sanad_app::DashboardStore>,
     /// The e-service requests port of the same database.
     pub requests: Arc<dyn sanad_app::requests::RequestStore>,
+    /// The documents port of the same database.
+    pub certificates: Arc<dyn sanad_app::certificates::CertificateStore>,
     /// The master key the store seals with (a fresh one per test database).
     pub data_key: [u8; 32],
     pub url: String,
@@ -85,6 +87,7 @@ async fn sqlite_database(migrate: bool) -> TestDb {
         payments: Arc::new(store.clone()),
         dashboard: Arc::new(store.clone()),
         requests: Arc::new(store.clone()),
+        certificates: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: Some(store),
@@ -184,6 +187,7 @@ async fn postgres_database(migrate: bool) -> Option<TestDb> {
         payments: Arc::new(store.clone()),
         dashboard: Arc::new(store.clone()),
         requests: Arc::new(store.clone()),
+        certificates: Arc::new(store.clone()),
         data_key,
         url,
         sqlite: None,

@@ -91,6 +91,7 @@ fn step(
         documents: Vec::new(),
         details: serde_json::json!({}),
         notify: None,
+        certificate: None,
     }
 }
 

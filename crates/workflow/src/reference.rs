@@ -19,6 +19,8 @@ pub enum Family {
     ServiceRequest,
     /// A complaint, suggestion or observation (`GR`).
     Grievance,
+    /// A document Sanad issued: a card or an attestation (`CT`).
+    Certificate,
 }
 
 impl Family {
@@ -26,6 +28,7 @@ impl Family {
         match self {
             Family::ServiceRequest => "SR",
             Family::Grievance => "GR",
+            Family::Certificate => "CT",
         }
     }
 
@@ -44,6 +47,7 @@ impl Family {
         match self {
             Family::ServiceRequest => 1,
             Family::Grievance => 2,
+            Family::Certificate => 3,
         }
     }
 
@@ -51,6 +55,7 @@ impl Family {
         match prefix {
             "SR" => Some(Family::ServiceRequest),
             "GR" => Some(Family::Grievance),
+            "CT" => Some(Family::Certificate),
             _ => None,
         }
     }

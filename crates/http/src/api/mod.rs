@@ -1,6 +1,7 @@
 //! The REST API under `/api/v1`, one module per resource.
 
 pub mod audit;
+pub mod certificates;
 pub mod dto;
 pub mod duplicates;
 pub mod health;

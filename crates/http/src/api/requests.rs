@@ -254,6 +254,21 @@ pub struct ActBody {
     #[serde(default)]
     #[schema(max_length = 2000)]
     pub reason: String,
+    /// Granting a disability card: the member it is for.
+    #[schema(value_type = Option<String>)]
+    pub person_id: Option<sanad_domain::PersonId>,
+    /// Granting a disability card: the degree the committee gave.
+    pub degree: Option<Degree>,
+}
+
+/// The degree of a disability as the assessment committee states it.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Degree {
+    Mild,
+    Moderate,
+    Severe,
+    Profound,
 }
 
 /// Moves a request by one of its step's actions.
@@ -270,13 +285,22 @@ pub async fn act(
     let id = number_id(&id)?;
     Ok(axum::Json(
         service(&state)?
-            .act(
+            .act_issuing(
                 &actor,
                 id,
                 body.version,
                 &body.action,
                 &body.reason,
                 Vec::new(),
+                &sanad_app::certificates::IssueFacts {
+                    person_id: body.person_id,
+                    degree: body.degree.map(|d| match d {
+                        Degree::Mild => sanad_certificates::DisabilityDegree::Mild,
+                        Degree::Moderate => sanad_certificates::DisabilityDegree::Moderate,
+                        Degree::Severe => sanad_certificates::DisabilityDegree::Severe,
+                        Degree::Profound => sanad_certificates::DisabilityDegree::Profound,
+                    }),
+                },
             )
             .await
             .map_err(not_found("request"))?,

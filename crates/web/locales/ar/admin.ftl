@@ -37,4 +37,7 @@ scope-payments-manage = تدبير الدورات والدفعات
 scope-requests-submit = إيداع الطلبات والشكايات
 scope-requests-read = الاطلاع على الطلبات والشكايات وآجالها
 scope-requests-handle = معالجة الطلبات في قائمة الانتظار
+scope-certificates-read = الاطلاع على الوثائق المسلمة وتنزيلها
+scope-certificates-issue = تسليم الشهادات والبطاقات
+scope-certificates-revoke = إلغاء الوثائق المسلمة
 admin-no-account = لا يوجد أي حساب بهذا الاسم.

@@ -37,4 +37,7 @@ scope-payments-manage = Manage cycles and payments
 scope-requests-submit = Submit requests and complaints
 scope-requests-read = Read requests, complaints and their delays
 scope-requests-handle = Act on requests in their queue
+scope-certificates-read = Read and download issued documents
+scope-certificates-issue = Issue attestations and cards
+scope-certificates-revoke = Revoke issued documents
 admin-no-account = No account has this username.

@@ -37,4 +37,7 @@ scope-payments-manage = Gérer les cycles et les paiements
 scope-requests-submit = Déposer des demandes et des réclamations
 scope-requests-read = Consulter les demandes, les réclamations et leurs délais
 scope-requests-handle = Traiter les demandes de sa file
+scope-certificates-read = Consulter et télécharger les documents délivrés
+scope-certificates-issue = Délivrer attestations et cartes
+scope-certificates-revoke = Révoquer des documents délivrés
 admin-no-account = Aucun compte n'a cet identifiant.
