@@ -23,6 +23,9 @@ pub fn basic(user: &str) -> String {
     )
 }
 
+/// Where the test installation says its verify page is (printed on its documents).
+pub const BASE_URL: &str = "https://sanad.example.ma";
+
 pub struct App {
     pub app: axum::Router,
     pub db: TestDb,
@@ -71,6 +74,28 @@ impl App {
             db.store.clone(),
             db.accounts.clone(),
         ));
+        // The documents' signing key, recorded in the database as `serve` does on first run.
+        let key = sanad_certificates::CertificateKey::generate().unwrap();
+        db.certificates
+            .record_certificate_key(
+                key.key_id().as_str(),
+                &hex::encode(key.public().to_bytes()),
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap();
+        let keys =
+            sanad_app::certificates::key_set(&db.certificates.certificate_keys().await.unwrap());
+        let certificates = sanad_app::Certificates::new(
+            registry.clone(),
+            db.certificates.clone(),
+            std::sync::Arc::new(key),
+            keys,
+            BASE_URL,
+        )
+        .with_targeting(state.targeting.clone().unwrap())
+        .with_payments(db.payments.clone());
+        state.certificates = Some(certificates.clone());
         state.requests = Some(
             sanad_app::requests::Requests::new(
                 registry.clone(),
@@ -79,7 +104,8 @@ impl App {
                 sanad_app::requests::DocumentVault::Database,
             )
             .unwrap()
-            .with_targeting(state.targeting.clone().unwrap()),
+            .with_targeting(state.targeting.clone().unwrap())
+            .with_certificates(certificates),
         );
         let app = router(state);
         App { app, db, registry }
