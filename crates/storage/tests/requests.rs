@@ -494,8 +494,25 @@ mod story {
             .register_household(&agent, &household("05.091.03.01"), "walk-in")
             .await
             .unwrap();
-        let requests =
-            Requests::new(registry.clone(), db.requests.clone(), [7; 32], vault).unwrap();
+        let key = sanad_certificates::CertificateKey::generate().unwrap();
+        db.certificates
+            .record_certificate_key(
+                key.key_id().as_str(),
+                &hex::encode(key.public().to_bytes()),
+                *now.lock().unwrap(),
+            )
+            .await
+            .unwrap();
+        let certificates = sanad_app::Certificates::new(
+            registry.clone(),
+            db.certificates.clone(),
+            Arc::new(key),
+            sanad_app::certificates::key_set(&db.certificates.certificate_keys().await.unwrap()),
+            "https://sanad.example.ma",
+        );
+        let requests = Requests::new(registry.clone(), db.requests.clone(), [7; 32], vault)
+            .unwrap()
+            .with_certificates(certificates.clone());
         let mut citizen = actor("lahcen", Role::Citizen, &[]);
         citizen.household = Some(h.id);
 
@@ -682,10 +699,39 @@ mod story {
             .await
             .unwrap();
         let manager = actor("manager.bm", Role::Manager, &["05"]);
+        let holder = h.members[0].id;
         let done = requests
-            .act(&manager, r.id, opinion.version, "grant", "", vec![])
+            .act_issuing(
+                &manager,
+                r.id,
+                opinion.version,
+                "grant",
+                "",
+                vec![],
+                &sanad_app::certificates::IssueFacts {
+                    person_id: Some(holder),
+                    degree: Some(sanad_certificates::DisabilityDegree::Moderate),
+                },
+            )
             .await
             .unwrap();
+        // The card was issued with the move, for the member named, and verifies.
+        let card = certificates.of_request(r.id).await.unwrap().unwrap();
+        assert_eq!(
+            (card.kind.as_str(), card.person_id),
+            ("disability-card", Some(holder))
+        );
+        let signed = card.signed().unwrap();
+        signed.verify(certificates.published_keys()).unwrap();
+        let code = signed.verification_code();
+        assert_eq!(
+            certificates
+                .verify_code(&card.id, code.as_str())
+                .await
+                .unwrap()
+                .verdict,
+            sanad_app::certificates::VerdictKind::Valid
+        );
         assert_eq!(
             (
                 done.state.as_str(),
