@@ -972,7 +972,70 @@ fn after_an_audit_key_rotation_audit_verify_trusts_the_old_heads() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = String::from_utf8_lossy(&o.stdout);
     assert_eq!(text.matches("retired").count(), 1, "{text}");
-    assert_eq!(text.matches("active").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("active").count(),
+        3,
+        "data, audit and certificate keys: {text}"
+    );
+}
+
+/// The certificate key is tied to the database like the others: another key file is refused
+/// (exit code 2), a rotation keeps the old public key published, and the retired file is refused
+/// afterwards.
+#[test]
+fn the_certificate_key_is_refused_when_it_is_not_the_database_s_and_rotates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, 5, 3, 0.0);
+    let db = dir.path().join("c.db");
+    let url = format!("sqlite://{}", db.display());
+    let o = run(&["--database-url", &url, "import", data.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let default_file = dir.path().join("c.db.certificate.key");
+    assert!(
+        default_file.exists(),
+        "created beside the database on first run"
+    );
+
+    let stranger = dir.path().join("stranger.key");
+    let o = sanad_with(&["--database-url", &url, "admin", "show-keys"])
+        .env("SANAD_CERTIFICATE_KEY_FILE", &stranger)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "show-keys opens no key: {}", stderr(&o));
+    let o = sanad_with(&["--database-url", &url, "migrate"])
+        .env("SANAD_CERTIFICATE_KEY_FILE", &stranger)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("certificate key"), "{}", stderr(&o));
+    assert!(!stranger.exists(), "no second key is created");
+
+    let next = dir.path().join("next-certificate.key");
+    let o = run(&[
+        "--database-url",
+        &url,
+        "admin",
+        "rotate-certificate-key",
+        "--new-key",
+        next.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("stays published"));
+    let o = run(&["--database-url", &url, "migrate"]);
+    assert_eq!(o.status.code(), Some(2), "the old file is retired");
+    assert!(stderr(&o).contains("retired"), "{}", stderr(&o));
+    let o = sanad_with(&["--database-url", &url, "migrate"])
+        .env("SANAD_CERTIFICATE_KEY_FILE", &next)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(&["--database-url", &url, "admin", "show-keys"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("certificate retired") && text.contains("certificate active"),
+        "{text}"
+    );
 }
 
 /// A backup whose tool fails half-way (a pg_dump that writes part of an archive, then dies) leaves
