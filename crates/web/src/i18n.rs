@@ -119,6 +119,7 @@ pub static FILES: &[WordingFile] = files!(
     "auditor",
     "admin",
     "requests",
+    "certificates",
 );
 
 struct Wording {

@@ -23,6 +23,7 @@ use crate::page;
 pub mod admin;
 pub mod agent;
 pub mod auditor;
+pub mod certificates;
 pub mod citizen;
 pub mod declare;
 pub mod household;
@@ -463,4 +464,5 @@ pub fn routes() -> Router<AppState> {
         .merge(auditor::routes())
         .merge(admin::routes())
         .merge(requests::routes())
+        .merge(certificates::routes())
 }

@@ -911,12 +911,67 @@ async fn detail(
             });
         }
     }
-    let actions = svc
-        .actions(&ctx.actor, &r)
+    let offered = svc.actions(&ctx.actor, &r);
+    // A move that issues a disability card names its holder among the household's members.
+    let issues_card = offered.iter().any(|a| {
+        d.and_then(|d| d.step(&a.to))
+            .is_some_and(|s| s.issues.as_deref() == Some("disability_card"))
+    });
+    let members: Vec<Choice> = match (issues_card, r.household_id) {
+        (true, Some(h)) => state
+            .registry
+            .household(
+                &ctx.actor,
+                h,
+                &sanad_app::registry::Purpose(format!("decision {}", r.reference)),
+            )
+            .await
+            .map(|h| {
+                h.members
+                    .iter()
+                    .map(|m| Choice {
+                        value: m.id.to_string(),
+                        label: match (lang, &m.data.first_name_ar, &m.data.last_name_ar) {
+                            (Lang::Ar, Some(f), Some(l)) => format!("{f} {l}"),
+                            _ => format!("{} {}", m.data.first_name, m.data.last_name),
+                        },
+                        selected: false,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let degrees: Vec<Choice> = ["mild", "moderate", "severe", "profound"]
+        .iter()
+        .map(|d| Choice {
+            value: d.to_string(),
+            label: t.t(&format!("requests-degree-{d}")),
+            selected: false,
+        })
+        .collect();
+    let certificate = match (&state.certificates, r.is_open()) {
+        (Some(c), false) => c.of_request(r.id).await.ok().flatten().map(|c| {
+            sanad_web::views::certificates::CertificateLink {
+                href: format!("/certificates/{}/pdf", c.id),
+                label: super::certificates::kind_words(t, &c.kind),
+                revoked: c
+                    .revocation
+                    .as_ref()
+                    .map(|x| super::certificates::reason_words(t, x.reason)),
+                number: c.id,
+            }
+        }),
+        _ => None,
+    };
+    let actions = offered
         .into_iter()
         .map(|a| {
             let next = d.and_then(|d| d.step(&a.to));
+            let card = next.is_some_and(|s| s.issues.as_deref() == Some("disability_card"));
             ActionForm {
+                members: if card { members.clone() } else { Vec::new() },
+                degrees: if card { degrees.clone() } else { Vec::new() },
                 label: words(t, "requests-action", &a.action),
                 reason_required: a.reason_required,
                 documents: next
@@ -980,6 +1035,7 @@ async fn detail(
         conflict: shown.conflict,
         error: shown.error,
         back: base.to_string(),
+        certificate,
     };
     render_status(status, &view)
 }
@@ -1099,14 +1155,19 @@ async fn act(
         return detail(&state, &ctx, id, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
     }
     let action = posted.get("action");
+    let issue = sanad_app::certificates::IssueFacts {
+        person_id: posted.get("person_id").trim().parse().ok(),
+        degree: sanad_app::certificates::parse_degree(posted.get("degree").trim()),
+    };
     match svc
-        .act(
+        .act_issuing(
             &ctx.actor,
             id,
             version,
             &action,
             &posted.get("reason"),
             posted.documents.clone(),
+            &issue,
         )
         .await
     {

@@ -8,6 +8,7 @@ mod common;
 mod admin;
 mod agent;
 mod auditor;
+mod certificates;
 mod citizen;
 mod frame;
 mod manager;

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod agent;
 pub mod auditor;
+pub mod certificates;
 pub mod citizen;
 pub mod common;
 pub mod manager;

@@ -132,6 +132,9 @@ pub struct ActionForm {
     pub documents: Vec<String>,
     /// A move that ends or refuses the request.
     pub danger: bool,
+    /// The move issues a disability card: the members it may be for, and the degrees.
+    pub members: Vec<Choice>,
+    pub degrees: Vec<Choice>,
 }
 
 #[derive(Template)]
@@ -164,6 +167,8 @@ pub struct RequestPage {
     /// A move refused, in words.
     pub error: Option<String>,
     pub back: String,
+    /// The document the request issued.
+    pub certificate: Option<crate::views::certificates::CertificateLink>,
 }
 
 #[derive(Template)]
