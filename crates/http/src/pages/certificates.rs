@@ -4,16 +4,19 @@
 //! are the `Certificates` use-case's; these handlers turn its answers into pages.
 
 use axum::Router;
-use axum::extract::{Multipart, Path, RawQuery, State};
+use axum::extract::{Form, Multipart, Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use sanad_app::Role;
 use sanad_app::certificates::{Certificates, PublicVerdict, RevocationReason, VerdictKind};
-use sanad_web::views::certificates::{VerifyPage, VerifyResult};
+use sanad_app::policy::{self, Permission};
+use sanad_web::views::certificates::{DocumentRow, DocumentsSection, VerifyPage, VerifyResult};
 use sanad_web::views::registry::Fact;
+use sanad_web::views::requests::Choice;
 use sanad_web::{Lang, Shell, Tr};
 
-use super::{Ctx, query_pairs, render, render_status};
+use super::{Ctx, done, form_value, query_pairs, render, render_status};
 use crate::AppState;
 use crate::error::ApiError;
 
@@ -264,8 +267,146 @@ async fn download(State(state): State<AppState>, ctx: Ctx, Path(number): Path<St
     }
 }
 
+/// The documents section of a household's page: its documents, and the forms the reader may use.
+pub(crate) async fn section(
+    state: &AppState,
+    ctx: &Ctx,
+    household: &sanad_domain::Household,
+) -> Option<DocumentsSection> {
+    let svc = state.certificates.as_ref()?;
+    let t = ctx.t();
+    let docs = svc.of_household(&ctx.actor, household.id).await.ok()?;
+    let may_revoke = policy::allows(&ctx.actor, Permission::RevokeCertificates);
+    let name = |p: Option<sanad_domain::PersonId>| {
+        household
+            .members
+            .iter()
+            .find(|m| Some(m.id) == p)
+            .map(
+                |m| match (t.lang, &m.data.first_name_ar, &m.data.last_name_ar) {
+                    (Lang::Ar, Some(f), Some(l)) => format!("{f} {l}"),
+                    _ => format!("{} {}", m.data.first_name, m.data.last_name),
+                },
+            )
+            .unwrap_or_default()
+    };
+    let rows = docs
+        .into_iter()
+        .map(|c| DocumentRow {
+            label: kind_words(t, &c.kind),
+            holder: name(c.person_id),
+            issued: t.date(&c.issued_at.date()),
+            href: format!("/certificates/{}/pdf", c.id),
+            revoked: c.revocation.as_ref().map(|r| reason_words(t, r.reason)),
+            revoke: (may_revoke && c.revocation.is_none())
+                .then(|| format!("/certificates/{}/revoke", c.id)),
+            number: c.id,
+        })
+        .collect();
+    let may_issue = ctx.actor.role == Role::Citizen
+        || policy::allows(&ctx.actor, Permission::IssueCertificates);
+    Some(DocumentsSection {
+        rows,
+        issue: may_issue.then(|| format!("/households/{}/certificates", household.id)),
+        reasons: RevocationReason::ALL
+            .iter()
+            .map(|r| Choice {
+                value: r.as_str().to_string(),
+                label: reason_words(t, *r),
+                selected: false,
+            })
+            .collect(),
+    })
+}
+
+/// Where the household's page is for this reader.
+fn household_page(ctx: &Ctx, household: sanad_domain::HouseholdId) -> String {
+    if ctx.actor.role == Role::Citizen {
+        "/".to_string()
+    } else {
+        format!("/households/{household}")
+    }
+}
+
+/// `POST /households/{id}/certificates`: a registration attestation, now.
+async fn issue(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let Ok(household) = sanad_domain::HouseholdId::parse(&id) else {
+        return ctx.error(ApiError::not_found("household"));
+    };
+    let Some(svc) = state.certificates.as_ref() else {
+        return ctx.error(ApiError::unavailable());
+    };
+    let kind = match form_value(&form, "kind").as_str() {
+        "registration-attestation" => sanad_certificates::Kind::RegistrationAttestation,
+        _ => {
+            return ctx.error(ApiError::bad_field(
+                "kind",
+                "unknown",
+                "registration-attestation",
+            ));
+        }
+    };
+    let reason = if ctx.actor.role == Role::Citizen {
+        "asked online"
+    } else {
+        "asked at the centre"
+    };
+    match svc
+        .issue(
+            &ctx.actor,
+            household,
+            sanad_app::certificates::IssueRequest {
+                kind,
+                programme: None,
+                person_id: None,
+            },
+            reason,
+        )
+        .await
+    {
+        Ok(_) => done(&household_page(&ctx, household), "done-certificate-issued"),
+        Err(e) => ctx.error(crate::api::households::not_found("household")(e)),
+    }
+}
+
+/// `POST /certificates/{number}/revoke`: revoked with its reason and a note.
+async fn revoke(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(svc) = state.certificates.as_ref() else {
+        return ctx.error(ApiError::unavailable());
+    };
+    let Some(reason) = RevocationReason::parse(&form_value(&form, "reason")) else {
+        return ctx.error(ApiError::bad_field(
+            "reason",
+            "unknown",
+            "a reason from the list",
+        ));
+    };
+    match svc
+        .revoke(&ctx.actor, &number, reason, &form_value(&form, "note"))
+        .await
+    {
+        Ok(c) => done(
+            &household_page(&ctx, c.household_id),
+            "done-certificate-revoked",
+        ),
+        Err(e) => ctx.error(crate::api::households::not_found("document")(e)),
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/households/{id}/certificates", post(issue))
+        .route("/certificates/{number}/revoke", post(revoke))
         .route("/verify", get(verify_form).post(verify_file))
         .route("/verify/{number}", get(verify_link))
         .route("/certificates/{number}/pdf", get(download))

@@ -425,6 +425,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
             )
             .then(|| format!("/households/{}/requests", household.id))
         },
+        documents: super::certificates::section(&state, &ctx, &household).await,
     };
     render(&page)
 }

@@ -209,6 +209,66 @@ async fn a_card_granted_on_its_page_is_downloaded_and_checked_by_anyone() {
     assert!(!revoked.has("nouvelle évaluation"), "the note stays inside");
     let own = app.page(&family, &format!("/me/requests/{id}")).await;
     assert!(own.has("عُوِّضت بوثيقة جديدة"), "{}", own.body);
+
+    // The household's page lists its documents; the centre issues an attestation there, and a
+    // supervisor revokes it with a reason.
+    let agent = app.session("agent", "fr").await;
+    let page = app.page(&agent, &format!("/households/{hid}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    sound(&page, "fr");
+    assert!(page.has("Documents délivrés") && page.has(&number));
+    assert!(
+        !page.has("Révoquer ce document"),
+        "an agent does not revoke"
+    );
+    let issued = app
+        .submit(
+            &agent,
+            &format!("/households/{hid}/certificates"),
+            &[("kind", "registration-attestation")],
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::SEE_OTHER, "{}", issued.body);
+    let after = app.page(&agent, issued.location()).await;
+    assert!(after.has("Le document est délivré"), "{}", after.body);
+    assert!(after.has("inscription au registre social"));
+    let docs = app
+        .db
+        .certificates
+        .household_certificates(hid.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(docs.len(), 2);
+    let attestation = docs
+        .iter()
+        .find(|d| d.kind == "registration-attestation")
+        .unwrap();
+    let boss = app.session("supervisor", "ar").await;
+    let theirs = app.page(&boss, &format!("/households/{hid}")).await;
+    sound(&theirs, "ar");
+    assert!(theirs.has("إلغاء هذه الوثيقة"));
+    let revoked = app
+        .submit(
+            &boss,
+            &format!("/certificates/{}/revoke", attestation.id),
+            &[("reason", "issued_in_error"), ("note", "mauvais foyer")],
+        )
+        .await;
+    assert_eq!(revoked.status, StatusCode::SEE_OTHER, "{}", revoked.body);
+    let c = app
+        .db
+        .certificates
+        .certificate(&attestation.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(c.revocation.is_some());
+    let family_home = app.page(&family, "/").await;
+    sound(&family_home, "ar");
+    assert!(
+        family_home.has("الوثائق المُسلَّمة"),
+        "the citizen sees their documents"
+    );
 }
 
 fn common_base() -> &'static str {

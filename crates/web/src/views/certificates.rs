@@ -39,3 +39,28 @@ pub struct CertificateLink {
     /// Set when revoked: why, in words.
     pub revoked: Option<String>,
 }
+
+/// One document issued to a household, on the household's page.
+#[derive(Debug, Clone)]
+pub struct DocumentRow {
+    pub number: String,
+    pub label: String,
+    pub holder: String,
+    pub issued: String,
+    /// The PDF's address.
+    pub href: String,
+    /// Set when revoked: why, in words.
+    pub revoked: Option<String>,
+    /// Where a revocation is posted, when the reader may revoke it.
+    pub revoke: Option<String>,
+}
+
+/// The documents section of a household's page.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentsSection {
+    pub rows: Vec<DocumentRow>,
+    /// Where an attestation is asked for, when the reader may.
+    pub issue: Option<String>,
+    /// The reasons a revocation may give.
+    pub reasons: Vec<crate::views::requests::Choice>,
+}

@@ -147,6 +147,8 @@ pub struct HouseholdPage {
     /// The household's e-service requests (its citizen's, or the centre's list with assisted
     /// filing).
     pub requests: Option<String>,
+    /// The documents issued to the household (cards, attestations).
+    pub documents: Option<crate::views::certificates::DocumentsSection>,
 }
 
 /// One person found by a search.
