@@ -455,6 +455,27 @@ fn add_links(doc: &mut Value) {
                              "description": "Move it (send its `version`)."},
         })
     };
+    let document_links = |id: &str| {
+        let parameters = json!({"id": id});
+        json!({
+            "GetCertificate": {"operationId": "get_certificate", "parameters": parameters,
+                               "description": "The document's record."},
+            "CertificatePdf": {"operationId": "certificate_pdf", "parameters": parameters,
+                               "description": "The signed PDF."},
+            "VerifyCertificate": {"operationId": "verify_certificate", "parameters": parameters,
+                                  "description": "The public check (give the code printed on it)."},
+            "RevokeCertificate": {"operationId": "revoke_certificate", "parameters": parameters,
+                                  "description": "Revoke it, with a reason."},
+        })
+    };
+    for pointer in [
+        "/paths/~1api~1v1~1households~1{id}~1certificates/post/responses/201",
+        "/paths/~1api~1v1~1certificates~1{id}~1revocation/post/responses/200",
+    ] {
+        if let Some(ok) = doc.pointer_mut(pointer) {
+            ok["links"] = document_links("$response.body#/id");
+        }
+    }
     if let Some(created) = doc.pointer_mut("/paths/~1api~1v1~1requests/post/responses/201") {
         created["links"] = request_links(&request);
     }
@@ -798,6 +819,18 @@ fn refine_schemas(doc: &mut Value) {
     schemas["SubmitBody"]["if"] =
         json!({"required": ["kind"], "properties": {"kind": {"const": "programme_application"}}});
     schemas["SubmitBody"]["then"] = json!({"required": ["programme"], "properties": {"programme": {"type": "string", "minLength": 1}}});
+    // An eligibility attestation names its programme; a revocation says why in some words.
+    schemas["IssueBody"]["if"] = json!({"required": ["kind"],
+        "properties": {"kind": {"const": "eligibility-attestation"}}});
+    schemas["IssueBody"]["then"] = json!({"required": ["programme"],
+        "properties": {"programme": {"type": "string", "minLength": 1}}});
+    schemas["RevokeBody"]["properties"]["note"] = json!({
+        "type": "string",
+        "pattern": "[A-Za-z0-9\u{0600}-\u{06FF}]",
+        "maxLength": 500,
+        "description": "Why, in a few words (kept for staff, never shown on the public page; at \
+                        least one letter or digit).",
+    });
     if let Ok(rules) = sanad_workflow::ComplaintRules::shipped() {
         let ids: Vec<&str> = rules.categories().iter().map(|c| c.id.as_str()).collect();
         schemas["SubmitBody"]["properties"]["category"] = json!({

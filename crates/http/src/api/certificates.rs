@@ -13,7 +13,7 @@ use sanad_domain::{HouseholdId, PersonId};
 use serde::Deserialize;
 
 use crate::AppState;
-use crate::api::households::not_found;
+use crate::api::households::{not_found, parse_household_id};
 use crate::auth::Caller;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Query};
@@ -40,7 +40,6 @@ pub struct IssueBody {
     /// An eligibility attestation: the programme's code.
     pub programme: Option<String>,
     /// An AMO-Tadamon card: the member (default: the head of the household).
-    #[schema(value_type = Option<String>)]
     pub person_id: Option<PersonId>,
     #[serde(default)]
     #[schema(max_length = 500)]
@@ -50,7 +49,7 @@ pub struct IssueBody {
 /// Issues an attestation or a card for a household (an agent at the centre, or the citizen for
 /// their own): what it states is read from the registry and targeting now.
 #[utoipa::path(post, path = "/api/v1/households/{id}/certificates", tag = "certificates",
-    params(("id" = String, Path, description = "Household id")), request_body = IssueBody,
+    params(("id" = HouseholdId, Path, description = "Household registry id")), request_body = IssueBody,
     responses(
         (status = 201, body = IssuedCertificate, headers(("Location" = String, description = "The document's URL"))),
         (status = 404, body = Problem, content_type = "application/problem+json"),
@@ -58,9 +57,10 @@ pub struct IssueBody {
 pub async fn issue(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Path(id): Path<HouseholdId>,
+    Path(id): Path<String>,
     Json(body): Json<IssueBody>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let id = parse_household_id(&id)?;
     let kind = match body.kind {
         OnDemandKind::RegistrationAttestation => Kind::RegistrationAttestation,
         OnDemandKind::EligibilityAttestation => Kind::EligibilityAttestation,
@@ -90,13 +90,14 @@ pub async fn issue(
 
 /// The documents issued to a household, newest first.
 #[utoipa::path(get, path = "/api/v1/households/{id}/certificates", tag = "certificates",
-    params(("id" = String, Path, description = "Household id")),
+    params(("id" = HouseholdId, Path, description = "Household registry id")),
     responses((status = 200, body = [IssuedCertificate]), (status = 404, body = Problem, content_type = "application/problem+json")))]
 pub async fn of_household(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Path(id): Path<HouseholdId>,
+    Path(id): Path<String>,
 ) -> Result<axum::Json<Vec<IssuedCertificate>>, ApiError> {
+    let id = parse_household_id(&id)?;
     Ok(axum::Json(
         service(&state)?
             .of_household(&actor, id)
@@ -184,7 +185,6 @@ pub async fn revoke(
 #[into_params(parameter_in = Query)]
 pub struct CodeParams {
     /// The verification code printed on the document (any case, dashes and spaces ignored).
-    #[param(max_length = 40)]
     pub code: String,
 }
 
@@ -205,7 +205,7 @@ pub async fn verify_code(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct VerifyFileBody {
-    /// The PDF, base64.
+    /// The PDF, base64 (text that is not base64 is answered as a forged document).
     pub content_base64: String,
 }
 
@@ -217,10 +217,13 @@ pub async fn verify_file(
     State(state): State<AppState>,
     Json(body): Json<VerifyFileBody>,
 ) -> Result<axum::Json<PublicVerdict>, ApiError> {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(body.content_base64.trim())
-        .map_err(|_| ApiError::bad_field("content_base64", "format", "base64 text"))?;
-    Ok(axum::Json(service(&state)?.verify_file(&bytes).await?))
+    let svc = service(&state)?;
+    // Text that is not base64 is no PDF, let alone a genuine one.
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(body.content_base64.trim())
+    else {
+        return Ok(axum::Json(svc.verify_file(b"").await?));
+    };
+    Ok(axum::Json(svc.verify_file(&bytes).await?))
 }
 
 /// The public keys that verify Sanad's documents, current and retired (served at

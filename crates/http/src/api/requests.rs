@@ -255,7 +255,6 @@ pub struct ActBody {
     #[schema(max_length = 2000)]
     pub reason: String,
     /// Granting a disability card: the member it is for.
-    #[schema(value_type = Option<String>)]
     pub person_id: Option<sanad_domain::PersonId>,
     /// Granting a disability card: the degree the committee gave.
     pub degree: Option<Degree>,
