@@ -495,11 +495,12 @@ mod story {
             .await
             .unwrap();
         let key = sanad_certificates::CertificateKey::generate().unwrap();
+        let at = *now.lock().unwrap();
         db.certificates
             .record_certificate_key(
                 key.key_id().as_str(),
                 &hex::encode(key.public().to_bytes()),
-                *now.lock().unwrap(),
+                at,
             )
             .await
             .unwrap();

@@ -155,6 +155,8 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
+// A refused page answers at once: the `Err` is that page, returned by the handler.
+#[allow(clippy::result_large_err)]
 fn service(state: &AppState, lang: Lang) -> Result<&Certificates, Response> {
     state
         .certificates
