@@ -19,7 +19,7 @@ use sanad_app::Role;
 use sanad_app::auth::hash_password;
 use sanad_app::store::Account;
 use sanad_certificates::{KeySet, Verdict};
-use sanad_storage::testkit::{self, TestDb};
+use sanad_storage::testkit::TestDb;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
@@ -446,22 +446,4 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
     assert_eq!(about, ["certificate.issued", "certificate.revoked"]);
 }
 
-macro_rules! on_both {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(super::testkit::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $story() {
-                let Some(db) = super::testkit::postgres().await else { return };
-                super::$story(db).await;
-            })*
-        }
-    };
-}
-
-on_both!(a_disability_card_from_submission_to_a_verified_pdf);
+sanad_storage::on_both_backends!(owned: a_disability_card_from_submission_to_a_verified_pdf);

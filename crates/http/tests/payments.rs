@@ -15,7 +15,7 @@ use common::{App, household, set_up_targeting};
 use sanad_app::Role;
 use sanad_app::auth::hash_password;
 use sanad_app::store::Account;
-use sanad_storage::testkit::{self, TestDb};
+use sanad_storage::testkit::TestDb;
 use serde_json::{Value, json};
 
 const RIB: &str = "011519000001205000534921";
@@ -552,25 +552,7 @@ async fn the_insured_members_go_to_the_insurer_once(db: TestDb) {
     app.db.cleanup().await;
 }
 
-macro_rules! on_both {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(super::testkit::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $story() {
-                let Some(db) = super::testkit::postgres().await else { return };
-                super::$story(db).await;
-            })*
-        }
-    };
-}
-
-on_both!(
+sanad_storage::on_both_backends!(owned:
     a_household_is_paid_in_every_cash_programme_exactly_once,
     the_insured_members_go_to_the_insurer_once,
 );

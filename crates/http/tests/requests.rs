@@ -13,7 +13,7 @@ use common::{App, household, set_up_targeting};
 use sanad_app::Role;
 use sanad_app::auth::hash_password;
 use sanad_app::store::Account;
-use sanad_storage::testkit::{self, TestDb};
+use sanad_storage::testkit::TestDb;
 use serde_json::json;
 
 async fn a_household_applies_to_the_family_allowance_and_is_enrolled(db: TestDb) {
@@ -267,22 +267,4 @@ async fn a_household_applies_to_the_family_allowance_and_is_enrolled(db: TestDb)
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
 
-macro_rules! on_both {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(super::testkit::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $story() {
-                let Some(db) = super::testkit::postgres().await else { return };
-                super::$story(db).await;
-            })*
-        }
-    };
-}
-
-on_both!(a_household_applies_to_the_family_allowance_and_is_enrolled);
+sanad_storage::on_both_backends!(owned: a_household_applies_to_the_family_allowance_and_is_enrolled);

@@ -9,7 +9,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{App, DEMO_MODEL, household, programme, set_up_targeting};
-use sanad_storage::testkit::{self, TestDb};
+use sanad_storage::testkit::TestDb;
 use serde_json::{Value, json};
 
 async fn a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_situation_improves(
@@ -326,25 +326,7 @@ async fn a_programme_whose_rule_does_not_compile_is_refused_with_its_position(db
     app.db.cleanup().await;
 }
 
-macro_rules! on_both {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(super::testkit::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $story() {
-                let Some(db) = super::testkit::postgres().await else { return };
-                super::$story(db).await;
-            })*
-        }
-    };
-}
-
-on_both!(
+sanad_storage::on_both_backends!(owned:
     a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_situation_improves,
     a_programme_whose_rule_does_not_compile_is_refused_with_its_position,
 );

@@ -206,3 +206,42 @@ impl<T: RegistryStore> MigrateForTests for T {
         self.migrate().await.unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// Runs each story on SQLite and on PostgreSQL (when a server answers, see [`postgres`]), as the
+/// tests `sqlite::<story>` and `postgres::<story>` of the calling file. A story is an
+/// `async fn(&TestDb)` (its PostgreSQL database is dropped after it), or, after `owned:`, an
+/// `async fn(TestDb)` that keeps the database (an app built on it).
+#[macro_export]
+macro_rules! on_both_backends {
+    (owned: $($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $story() {
+                super::$story($crate::testkit::sqlite().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $story() {
+                let Some(db) = $crate::testkit::postgres().await else { return };
+                super::$story(db).await;
+            })*
+        }
+    };
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test]
+            async fn $story() {
+                super::$story(&$crate::testkit::sqlite().await).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test]
+            async fn $story() {
+                let Some(db) = $crate::testkit::postgres().await else { return };
+                super::$story(&db).await;
+                db.cleanup().await;
+            })*
+        }
+    };
+}

@@ -17,7 +17,7 @@ use sanad_app::store::{Change, StoreError};
 use sanad_app::{Actor, Certificates, Registry, Role};
 use sanad_certificates::{CertificateKey, Kind};
 use sanad_domain::HouseholdInput;
-use sanad_storage::testkit::{self, TestDb};
+use sanad_storage::testkit::TestDb;
 use time::OffsetDateTime;
 
 fn household() -> HouseholdInput {
@@ -438,26 +438,7 @@ async fn a_move_whose_document_cannot_be_signed_changes_nothing(db: &TestDb) {
     );
 }
 
-macro_rules! on_both {
-    ($($story:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test]
-            async fn $story() {
-                super::$story(&super::testkit::sqlite().await).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test]
-            async fn $story() {
-                let Some(db) = super::testkit::postgres().await else { return };
-                super::$story(&db).await;
-                db.cleanup().await;
-            })*
-        }
-    };
-}
-
-on_both!(
+sanad_storage::on_both_backends!(
     the_key_is_tied_to_the_database_and_rotates_without_losing_old_documents,
     revocation_happens_once_and_is_in_the_trail,
     a_move_whose_document_cannot_be_signed_changes_nothing,
