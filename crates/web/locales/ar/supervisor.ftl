@@ -57,7 +57,6 @@ supervisor-requests-note-rating = النقط التي منحها المواطن�
 supervisor-col-visits = المراحل التي مر بها
 supervisor-col-rating = متوسط النقطة
 supervisor-col-ratings = النقط الممنوحة
-supervisor-col-report = تقرير الآجال
 supervisor-breaches-value = { $count } ({ $share })
 supervisor-rating-value = { $mark } من 5
 supervisor-rating-title = { $n ->

@@ -57,7 +57,6 @@ supervisor-requests-note-rating = The marks citizens gave (1 to 5) once their re
 supervisor-col-visits = Steps visited
 supervisor-col-rating = Average mark
 supervisor-col-ratings = Marks given
-supervisor-col-report = Report of delays
 supervisor-breaches-value = { $count } ({ $share })
 supervisor-rating-value = { $mark } out of 5
 supervisor-rating-title = { $n ->

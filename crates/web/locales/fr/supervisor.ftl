@@ -57,7 +57,6 @@ supervisor-requests-note-rating = Les notes données par les citoyens (de 1 à 5
 supervisor-col-visits = Étapes passées
 supervisor-col-rating = Note moyenne
 supervisor-col-ratings = Notes données
-supervisor-col-report = Rapport des délais
 supervisor-breaches-value = { $count } ({ $share })
 supervisor-rating-value = { $mark } sur 5
 supervisor-rating-title = { $n ->
