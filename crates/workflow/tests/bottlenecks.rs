@@ -234,7 +234,6 @@ proptest! {
     }
 }
 
-/// A million spans fold and report; the time is printed by the bench example, not asserted.
 proptest! {
     #[test]
     fn one_area_of_everything_agrees_with_sorting(
@@ -268,6 +267,7 @@ proptest! {
     }
 }
 
+/// A million spans fold and report; the time is printed by the bench example, not asserted.
 #[test]
 fn a_million_spans() {
     let steps = [
