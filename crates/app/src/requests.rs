@@ -8,7 +8,8 @@
 //! applies the workflow rules is [`Requests`](crate::requests::Requests).
 
 use async_trait::async_trait;
-use sanad_domain::HouseholdId;
+use sanad_domain::{HouseholdId, TerritoryLevel};
+use sanad_workflow::Timing;
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -278,6 +279,61 @@ pub struct RatingRow {
     pub commune_code: String,
     pub count: u64,
     pub sum: u64,
+}
+
+/// One area's delays and ratings, every service together (see [`Requests::by_area`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct AreaFigures {
+    /// The region's or province's code.
+    pub area: String,
+    /// Step visits that ended: how long a step took.
+    pub finished: Timing,
+    /// Requests still at a step: how long they have waited so far.
+    pub open: Timing,
+    /// Ratings given after a request closed, and the sum of their marks (1 to 5).
+    pub ratings: u64,
+    pub rating_sum: u64,
+}
+
+impl AreaFigures {
+    /// Step visits, finished or not.
+    pub fn visits(&self) -> u64 {
+        self.finished.count + self.open.count
+    }
+
+    /// Visits past their deadline, finished late or still open past it.
+    pub fn breaches(&self) -> u64 {
+        self.finished.breaches + self.open.breaches
+    }
+
+    /// The share of visits past their deadline; none without visits.
+    pub fn breach_share(&self) -> Option<f64> {
+        let visits = self.visits();
+        (visits > 0).then(|| self.breaches() as f64 / visits as f64)
+    }
+
+    /// The average mark; none without ratings.
+    pub fn average_rating(&self) -> Option<f64> {
+        (self.ratings > 0).then(|| self.rating_sum as f64 / self.ratings as f64)
+    }
+}
+
+/// The region (`RR`) or province (`RR.PPP`) a dotted HCP code lies in: its first one or two
+/// parts, as the households' own region and province codes are. A commune is itself; a code too
+/// short for the level lies in none.
+pub fn area_of(code: &str, level: TerritoryLevel) -> Option<&str> {
+    let parts = match level {
+        TerritoryLevel::Region => 1,
+        TerritoryLevel::Province => 2,
+        TerritoryLevel::Commune => return Some(code).filter(|c| !c.is_empty()),
+    };
+    let end = code
+        .match_indices('.')
+        .nth(parts - 1)
+        .map_or(code.len(), |(at, _)| at);
+    let area = &code[..end];
+    let whole = area.split('.').count() == parts && area.split('.').all(|p| !p.is_empty());
+    whole.then_some(area)
 }
 
 /// The requests port.
@@ -1363,6 +1419,19 @@ impl Requests {
         territory: Option<&str>,
         kinds: &[String],
     ) -> Result<Report, RegistryError> {
+        Ok(self
+            .visits(actor, territory, kinds)
+            .await?
+            .report(self.now()))
+    }
+
+    /// The step visits of the actor's scope (or the territory asked for inside it), read once.
+    async fn visits(
+        &self,
+        actor: &Actor,
+        territory: Option<&str>,
+        kinds: &[String],
+    ) -> Result<Bottlenecks, RegistryError> {
         require(actor, Permission::ReadRequests)?;
         if actor.role == Role::Citizen {
             return Err(RegistryError::Forbidden(Permission::ReadRequests.scope()));
@@ -1391,7 +1460,48 @@ impl Requests {
                 due_at: s.due_at,
             });
         }
-        Ok(b.report(self.now()))
+        Ok(b)
+    }
+
+    /// Delays and ratings per region or per province (`level`) of the actor's scope, or of the
+    /// territory asked for inside it, every service together: what the supervisor's map shows.
+    /// The visits and the ratings are read once for the whole scope and grouped by the area
+    /// their commune lies in; an area without requests is absent.
+    pub async fn by_area(
+        &self,
+        actor: &Actor,
+        territory: Option<&str>,
+        level: TerritoryLevel,
+    ) -> Result<Vec<AreaFigures>, RegistryError> {
+        let visits = self.visits(actor, territory, &[]).await?;
+        let ratings = self.ratings(actor, territory).await?;
+        let mut by: BTreeMap<String, AreaFigures> = BTreeMap::new();
+        for t in visits.by_area(self.now(), |commune| {
+            area_of(commune, level).map(str::to_owned)
+        }) {
+            by.insert(
+                t.area.clone(),
+                AreaFigures {
+                    area: t.area,
+                    finished: t.finished,
+                    open: t.open,
+                    ratings: 0,
+                    rating_sum: 0,
+                },
+            );
+        }
+        for r in &ratings {
+            let Some(area) = area_of(&r.commune_code, level) else {
+                continue;
+            };
+            let a = by.entry(area.to_owned()).or_insert_with(|| AreaFigures {
+                area: area.to_owned(),
+                ..AreaFigures::default()
+            });
+            a.ratings += r.count;
+            a.rating_sum += r.sum;
+        }
+        Ok(by.into_values().collect())
     }
 
     /// Ratings per service, centre and territory in the actor's scope.
@@ -1428,5 +1538,23 @@ impl Requests {
             .request_document(sha256)
             .await?
             .ok_or(StoreError::NotFound)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sanad_domain::TerritoryLevel::{Commune, Province, Region};
+
+    use super::area_of;
+
+    #[test]
+    fn a_code_lies_in_the_region_and_province_of_its_first_parts() {
+        assert_eq!(area_of("01.511.01.01", Region), Some("01"));
+        assert_eq!(area_of("01.511.01.01", Province), Some("01.511"));
+        assert_eq!(area_of("01.511", Province), Some("01.511"));
+        assert_eq!(area_of("01.511.01.01", Commune), Some("01.511.01.01"));
+        assert_eq!(area_of("01", Province), None);
+        assert_eq!(area_of("", Region), None);
+        assert_eq!(area_of(".511", Region), None);
     }
 }

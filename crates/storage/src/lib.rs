@@ -16,6 +16,7 @@ mod sqlite;
 mod sqlite_bench;
 mod sqlite_bulk;
 mod sqlite_payments;
+mod sqlite_requests;
 mod sqlite_targeting;
 mod sqlite_writer;
 #[cfg(feature = "testkit")]

@@ -269,6 +269,14 @@ impl PgStore {
         op_finish_rescore(&self.ctx, run, at).await
     }
 
+    async fn spans_impl(
+        &self,
+        territories: &[String],
+        kinds: &[String],
+    ) -> Result<Vec<sanad_app::requests::SpanRow>, StoreError> {
+        op_request_spans(&self.ctx, territories, kinds).await
+    }
+
     async fn facts_batch_impl(
         &self,
         after: Option<sanad_domain::HouseholdId>,

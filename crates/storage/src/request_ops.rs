@@ -565,6 +565,8 @@ async fn op_list_requests(db: &Ctx, f: &RequestFilter) -> Result<Vec<ServiceRequ
     assemble_requests(&db.pool, rows).await
 }
 
+// SQLite reads them on its batch reader instead (`crate::sqlite_requests`), the same query.
+#[allow(dead_code)]
 async fn op_request_spans(
     db: &Ctx,
     territories: &[String],
@@ -714,7 +716,7 @@ macro_rules! request_store {
             }
 
             async fn spans(&self, territories: &[String], kinds: &[String]) -> Result<Vec<SpanRow>, StoreError> {
-                op_request_spans(&self.ctx, territories, kinds).await
+                self.spans_impl(territories, kinds).await
             }
 
             async fn rate(&self, id: i64, rating: &Rating, change: &Change) -> Result<(), StoreError> {

@@ -214,6 +214,23 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// The bottleneck report's visits, on the batch reader, off the async runtime's threads.
+    async fn spans_impl(
+        &self,
+        territories: &[String],
+        kinds: &[String],
+    ) -> Result<Vec<sanad_app::requests::SpanRow>, StoreError> {
+        let (batch, path) = (self.batch_reader.clone(), self.path.clone());
+        let (territories, kinds) = (territories.to_vec(), kinds.to_vec());
+        tokio::task::spawn_blocking(move || {
+            crate::sqlite_requests::spans(&batch, &path, &territories, &kinds)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.to_string()))?
+    }
+}
+
 /// The bulk paths of payments, on the batch connections (`crate::sqlite_payments`), off the async
 /// runtime's threads: reads on the reader, writes on the batch writer.
 impl SqliteStore {

@@ -88,6 +88,30 @@ pub struct Report {
     pub waiting_most: Option<Waiting>,
 }
 
+/// One area's timings over every service and step together: a region or a province, whatever
+/// [`Bottlenecks::by_area`] was told each territory lies in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AreaTiming {
+    pub area: String,
+    /// Step visits that ended: how long a step took.
+    pub finished: Timing,
+    /// Requests still at a step: how long they have waited so far.
+    pub open: Timing,
+}
+
+impl AreaTiming {
+    /// Step visits, finished or not.
+    pub fn visits(&self) -> u64 {
+        self.finished.count + self.open.count
+    }
+
+    /// Breaches among finished and open visits together.
+    pub fn breaches(&self) -> u64 {
+        self.finished.breaches + self.open.breaches
+    }
+}
+
 /// Collects spans; [`report`](Self::report) turns them into figures.
 #[derive(Debug, Default)]
 pub struct Bottlenecks {
@@ -295,6 +319,56 @@ impl Bottlenecks {
             by_territory,
             waiting_most,
         }
+    }
+}
+
+impl Bottlenecks {
+    /// Every span counted in the area its territory lies in (`area_of` the territory; spans whose
+    /// territory it places nowhere are left out), all services and steps together, at `now`.
+    /// An area's median is not a figure its communes' medians make, so the spans themselves are
+    /// grouped again: `area_of` is asked once per territory, then one pass over the records.
+    /// Sorted by area.
+    pub fn by_area(
+        &self,
+        now: OffsetDateTime,
+        area_of: impl Fn(&str) -> Option<String>,
+    ) -> Vec<AreaTiming> {
+        let mut areas = Interner::default();
+        let of_territory: Vec<u32> = (0..self.territories.names.len())
+            .map(|t| match area_of(self.territories.name(t as u32)) {
+                Some(area) => areas.id(&area),
+                None => u32::MAX,
+            })
+            .collect();
+        // The last group holds the spans of no area, and is dropped.
+        let nowhere = areas.names.len() as u32;
+        let area_of_group: Vec<u32> = self
+            .territory_keys
+            .iter()
+            .map(|&(_, t)| match of_territory[t as usize] {
+                u32::MAX => nowhere,
+                area => area,
+            })
+            .collect();
+        let mut buffers = Buffers::default();
+        let mut out: Vec<AreaTiming> = timings(
+            &self.records,
+            nowhere as usize + 1,
+            |r| area_of_group[r.territory as usize],
+            now.unix_timestamp(),
+            &mut buffers,
+        )
+        .into_iter()
+        .take(nowhere as usize)
+        .enumerate()
+        .map(|(area, (finished, open))| AreaTiming {
+            area: areas.name(area as u32).to_owned(),
+            finished,
+            open,
+        })
+        .collect();
+        out.sort_by(|a, b| a.area.cmp(&b.area));
+        out
     }
 }
 

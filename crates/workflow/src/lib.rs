@@ -21,7 +21,7 @@ mod engine;
 mod reference;
 mod validate;
 
-pub use bottlenecks::{Bottlenecks, Report, Row, Span, Timing, Waiting};
+pub use bottlenecks::{AreaTiming, Bottlenecks, Report, Row, Span, Timing, Waiting};
 pub use complaints::{
     COMPLAINTS_TOML, Category, Channel, ComplaintError, ComplaintRules, GrievanceEscalation,
     GrievanceKind, Routing,

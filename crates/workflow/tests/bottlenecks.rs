@@ -126,6 +126,63 @@ fn a_span_that_leaves_before_it_enters_counts_as_zero() {
     assert!(Bottlenecks::default().report(T0).waiting_most.is_none());
 }
 
+#[test]
+fn spans_are_grouped_by_the_area_their_territory_lies_in() {
+    let mut b = Bottlenecks::default();
+    let hours = |h: i64| T0 + Duration::hours(h);
+    // Region 01: two kinds in two communes of two provinces, 2, 4 and 40 hours (due after 24);
+    // one request still waiting there since hour 0. Region 05: one visit of 6 hours. A territory
+    // that lies in no area is left out.
+    for (kind, territory, left) in [
+        ("disability_card", "01.511.01.01", Some(2)),
+        ("household_change", "01.511.01.01", Some(4)),
+        ("disability_card", "01.521.03.05", Some(40)),
+        ("disability_card", "01.521.03.05", None),
+        ("disability_card", "05.091.01.01", Some(6)),
+        ("disability_card", "elsewhere", Some(1)),
+    ] {
+        b.add(Span {
+            kind,
+            step: "document_check",
+            centre: "c",
+            territory,
+            entered_at: hours(0),
+            left_at: left.map(hours),
+            due_at: Some(hours(24)),
+        });
+    }
+    let areas = b.by_area(hours(30), |t| {
+        t.split_once('.').map(|(region, _)| region.to_string())
+    });
+    let codes: Vec<&str> = areas.iter().map(|a| a.area.as_str()).collect();
+    assert_eq!(codes, ["01", "05"]);
+    let north = &areas[0];
+    assert_eq!(north.finished.count, 3);
+    assert_eq!(north.finished.median_seconds, Some(4 * 3600));
+    assert_eq!(north.finished.p90_seconds, Some(40 * 3600));
+    assert_eq!((north.finished.breaches, north.open.breaches), (1, 1));
+    assert_eq!(
+        (north.open.count, north.open.median_seconds),
+        (1, Some(30 * 3600))
+    );
+    assert_eq!((north.visits(), north.breaches()), (4, 2));
+    assert_eq!(areas[1].finished.median_seconds, Some(6 * 3600));
+    assert_eq!(areas[1].breaches(), 0);
+    // The same spans by province.
+    let provinces = b.by_area(hours(30), |t| {
+        let mut parts = t.split('.');
+        Some(format!("{}.{}", parts.next()?, parts.next()?))
+    });
+    let codes: Vec<&str> = provinces.iter().map(|a| a.area.as_str()).collect();
+    assert_eq!(codes, ["01.511", "01.521", "05.091"]);
+    assert_eq!(provinces[0].finished.median_seconds, Some(2 * 3600));
+    assert!(
+        Bottlenecks::default()
+            .by_area(T0, |t| Some(t.into()))
+            .is_empty()
+    );
+}
+
 proptest! {
     #[test]
     fn median_and_p90_agree_with_sorting(
@@ -174,6 +231,39 @@ proptest! {
             let sum: u64 = report.by_centre.iter().filter(|c| c.step == r.step).map(|c| c.finished.count + c.open.count).sum();
             prop_assert_eq!(sum, r.finished.count + r.open.count);
         }
+    }
+}
+
+proptest! {
+    #[test]
+    fn one_area_of_everything_agrees_with_sorting(
+        spans in proptest::collection::vec((0u8..4, 0i64..500, proptest::option::of(0i64..500)), 1..200),
+    ) {
+        let mut b = Bottlenecks::default();
+        let territories = ["01.511.01.01", "01.521.03.05", "05.091.01.01", "06.141.01.01"];
+        let mut finished = Vec::new();
+        let mut ages = Vec::new();
+        for (t, entered, stay) in &spans {
+            b.add(Span {
+                kind: "k",
+                step: if *t % 2 == 0 { "a" } else { "b" },
+                centre: "c",
+                territory: territories[*t as usize],
+                entered_at: T0 + Duration::seconds(*entered),
+                left_at: stay.map(|s| T0 + Duration::seconds(entered + s)),
+                due_at: None,
+            });
+            match stay {
+                Some(s) => finished.push(*s),
+                None => ages.push(1000 - entered),
+            }
+        }
+        let all = b.by_area(T0 + Duration::seconds(1000), |_| Some("all".into()));
+        prop_assert_eq!(all.len(), 1);
+        prop_assert_eq!(all[0].finished.median_seconds, naive(finished.clone(), 50));
+        prop_assert_eq!(all[0].finished.p90_seconds, naive(finished.clone(), 90));
+        prop_assert_eq!(all[0].open.median_seconds, naive(ages.clone(), 50));
+        prop_assert_eq!(all[0].visits(), spans.len() as u64);
     }
 }
 

@@ -99,7 +99,7 @@ fn entry_step(d: &Definition) -> String {
 }
 
 /// A duration in plain words: "3 days 4 hours", "5 hours", "12 minutes".
-fn duration(t: Tr, seconds: i64) -> String {
+pub(super) fn duration(t: Tr, seconds: i64) -> String {
     let s = seconds.max(0);
     let days = s / 86_400;
     let hours = (s % 86_400) / 3_600;

@@ -5,6 +5,9 @@
 //!
 //! The figures come from `sanad_app::Dashboard` (aggregates per province held for a minute), cut
 //! to the provinces the reader may see; a region outside their territory is answered as missing.
+//! The measures of requests and complaints (the usual time at a step, the steps past their
+//! deadline, the citizens' marks) come from the `Requests` use-case, which scopes them to the
+//! reader, read once for the place shown and grouped per area; only when one of them is chosen.
 
 use std::collections::BTreeMap;
 
@@ -15,15 +18,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sanad_app::Actor;
 use sanad_app::dashboard::{Figures, ProgrammeInfo, sees_province};
-use sanad_app::policy;
+use sanad_app::policy::{self, Permission};
+use sanad_app::requests::AreaFigures;
 use sanad_domain::{Territories, TerritoryLevel};
 use sanad_web::chart::{self, Bar};
 use sanad_web::i18n::plain;
 use sanad_web::map::{self, Area};
-use sanad_web::views::supervisor::{Chart, Choice, DashboardPage, ProgrammeRow, TerritoryRow};
+use sanad_web::views::supervisor::{
+    Chart, Choice, DashboardPage, ProgrammeRow, RequestAreaRow, TerritoryRow,
+};
 use sanad_web::{Lang, Tr, url_encode};
 use serde::Deserialize;
 
+use super::requests::duration;
 use super::{Ctx, render};
 use crate::AppState;
 use crate::error::ApiError;
@@ -56,10 +63,16 @@ enum Measure {
     Paid,
     Under,
     Gap,
+    /// Requests: the usual (median) time a step took, every service together.
+    Delay,
+    /// Requests: the share of step visits past their deadline.
+    Breaches,
+    /// The citizens' average mark, 1 to 5.
+    Rating,
 }
 
 impl Measure {
-    const ALL: [Measure; 7] = [
+    const ALL: [Measure; 10] = [
         Measure::Households,
         Measure::Scored,
         Measure::Eligible,
@@ -67,7 +80,15 @@ impl Measure {
         Measure::Paid,
         Measure::Under,
         Measure::Gap,
+        Measure::Delay,
+        Measure::Breaches,
+        Measure::Rating,
     ];
+
+    /// Whether it is a measure of requests and complaints (not of a programme).
+    fn of_requests(self) -> bool {
+        matches!(self, Measure::Delay | Measure::Breaches | Measure::Rating)
+    }
 
     fn code(self) -> &'static str {
         match self {
@@ -78,6 +99,9 @@ impl Measure {
             Measure::Paid => "paid",
             Measure::Under => "under",
             Measure::Gap => "gap",
+            Measure::Delay => "delay",
+            Measure::Breaches => "breaches",
+            Measure::Rating => "rating",
         }
     }
 
@@ -90,14 +114,54 @@ impl Measure {
             Measure::Paid => "supervisor-measure-paid",
             Measure::Under => "supervisor-measure-under",
             Measure::Gap => "supervisor-measure-gap",
+            Measure::Delay => "supervisor-measure-delay",
+            Measure::Breaches => "supervisor-measure-breaches",
+            Measure::Rating => "supervisor-measure-rating",
         }
     }
 
-    fn parse(text: Option<&str>) -> Measure {
-        Measure::ALL
-            .into_iter()
+    /// The measure asked for; those of requests only for a reader who may read them.
+    fn parse(text: Option<&str>, requests: bool) -> Measure {
+        Measure::offered(requests)
             .find(|m| Some(m.code()) == text)
             .unwrap_or(Measure::Households)
+    }
+
+    fn offered(requests: bool) -> impl Iterator<Item = Measure> {
+        Measure::ALL
+            .into_iter()
+            .filter(move |m| requests || !m.of_requests())
+    }
+
+    /// What the measure counts, when its name does not say it all.
+    fn note(self) -> Option<&'static str> {
+        match self {
+            Measure::Delay => Some("supervisor-requests-note-delay"),
+            Measure::Breaches => Some("supervisor-requests-note-breaches"),
+            Measure::Rating => Some("supervisor-requests-note-rating"),
+            _ => None,
+        }
+    }
+
+    /// An area's value of a measure of requests; none without figures.
+    fn of_area(self, a: Option<&AreaFigures>) -> Option<f64> {
+        let a = a?;
+        match self {
+            Measure::Delay => a.finished.median_seconds.map(|s| s as f64),
+            Measure::Breaches => a.breach_share(),
+            Measure::Rating => a.average_rating(),
+            _ => None,
+        }
+    }
+
+    /// A value of the measure in words.
+    fn words(self, t: Tr, v: f64) -> String {
+        match self {
+            Measure::Under | Measure::Breaches => t.pct(v),
+            Measure::Delay => duration(t, v.round() as i64),
+            Measure::Rating => t.t1("supervisor-rating-value", "mark", t.dec(v, 1)),
+            _ => t.num(v.round() as i64),
+        }
     }
 }
 
@@ -142,6 +206,7 @@ impl Sums {
             Measure::Paid => self.paid as f64,
             Measure::Gap => self.gap as f64,
             Measure::Under => return self.share_under(),
+            Measure::Delay | Measure::Breaches | Measure::Rating => return None,
         })
     }
 }
@@ -227,6 +292,8 @@ struct Shown<'a> {
     region: Option<String>,
     measure: Measure,
     programme: Option<&'a ProgrammeInfo>,
+    /// Whether the reader is offered the measures of requests.
+    requests: bool,
 }
 
 impl Shown<'_> {
@@ -248,7 +315,12 @@ impl Shown<'_> {
 
 /// Reads the query against the reader's scope: the region must be one they see (else 404); a
 /// reader whose territories lie in one region starts on it.
-fn shown<'a>(actor: &Actor, q: &Query, figures: &'a Figures) -> Result<Shown<'a>, ApiError> {
+fn shown<'a>(
+    actor: &Actor,
+    q: &Query,
+    figures: &'a Figures,
+    requests: bool,
+) -> Result<Shown<'a>, ApiError> {
     let region = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(code) => {
             let known = Territories::morocco()
@@ -272,8 +344,9 @@ fn shown<'a>(actor: &Actor, q: &Query, figures: &'a Figures) -> Result<Shown<'a>
         .or_else(|| figures.programmes.first());
     Ok(Shown {
         region,
-        measure: Measure::parse(q.measure.as_deref()),
+        measure: Measure::parse(q.measure.as_deref(), requests),
         programme,
+        requests,
     })
 }
 
@@ -384,14 +457,97 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
         Ok(f) => f,
         Err(e) => return ctx.error(e),
     };
-    let s = match shown(&ctx.actor, &q, &f) {
+    let s = match shown(&ctx.actor, &q, &f, reads_requests(&state, &ctx)) {
         Ok(s) => s,
         Err(e) => return ctx.error(e),
     };
-    render(&page(&ctx, &f, &s))
+    let requests = if s.measure.of_requests() {
+        match request_figures(&state, &ctx, &s).await {
+            Ok(r) => Some(r),
+            Err(e) => return ctx.error(e),
+        }
+    } else {
+        None
+    };
+    render(&page(&ctx, &f, &s, requests.as_ref()))
 }
 
-fn page(ctx: &Ctx, f: &Figures, s: &Shown<'_>) -> DashboardPage {
+/// Whether the reader is offered the measures of requests.
+fn reads_requests(state: &AppState, ctx: &Ctx) -> bool {
+    state.requests.is_some() && policy::allows(&ctx.actor, Permission::ReadRequests)
+}
+
+/// The requests and complaints of the place shown, per area the map draws: its provinces, or
+/// the regions. One read of the reader's scope, grouped, whatever the number of areas.
+async fn request_figures(
+    state: &AppState,
+    ctx: &Ctx,
+    s: &Shown<'_>,
+) -> Result<BTreeMap<String, AreaFigures>, ApiError> {
+    let Some(svc) = &state.requests else {
+        return Err(ApiError::unavailable());
+    };
+    let level = match s.region {
+        Some(_) => TerritoryLevel::Province,
+        None => TerritoryLevel::Region,
+    };
+    Ok(svc
+        .by_area(&ctx.actor, s.region.as_deref(), level)
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .map(|a| (a.area.clone(), a))
+        .collect())
+}
+
+/// The report of delays of a territory.
+fn delays_link(territory: Option<&str>) -> String {
+    match territory {
+        Some(t) => format!("/requests/bottlenecks?territory={}", url_encode(t)),
+        None => "/requests/bottlenecks".to_string(),
+    }
+}
+
+/// An area's requests and complaints in words.
+fn request_row(t: Tr, code: &str, name: String, a: Option<&AreaFigures>) -> RequestAreaRow {
+    let dash = || "—".to_string();
+    let time = |s: Option<i64>| s.map(|s| duration(t, s)).unwrap_or_else(dash);
+    RequestAreaRow {
+        code: code.to_string(),
+        report: delays_link(Some(code)),
+        name,
+        median: time(a.and_then(|a| a.finished.median_seconds)),
+        p90: time(a.and_then(|a| a.finished.p90_seconds)),
+        visits: a.map(|a| t.num(a.visits())).unwrap_or_else(dash),
+        waiting: a.map(|a| t.num(a.open.count)).unwrap_or_else(dash),
+        breaches: a
+            .and_then(|a| {
+                a.breach_share().map(|share| {
+                    t.t2(
+                        "supervisor-breaches-value",
+                        "count",
+                        t.num(a.breaches()),
+                        "share",
+                        t.pct(share),
+                    )
+                })
+            })
+            .unwrap_or_else(dash),
+        late: a.is_some_and(|a| a.breaches() > 0),
+        rating: a
+            .and_then(AreaFigures::average_rating)
+            .map(|v| Measure::Rating.words(t, v))
+            .unwrap_or_else(dash),
+        ratings: a.map(|a| t.num(a.ratings)).unwrap_or_else(dash),
+    }
+}
+
+fn page(
+    ctx: &Ctx,
+    f: &Figures,
+    s: &Shown<'_>,
+    requests: Option<&BTreeMap<String, AreaFigures>>,
+) -> DashboardPage {
     let t = ctx.t();
     let lang = ctx.lang;
     let actor = &ctx.actor;
@@ -406,6 +562,7 @@ fn page(ctx: &Ctx, f: &Figures, s: &Shown<'_>) -> DashboardPage {
         .programme
         .map(|p| programme_name(lang, p))
         .unwrap_or_else(|| t.t("supervisor-no-programme"));
+    let of_requests = s.measure.of_requests();
     let has_threshold = s.programme.is_some_and(|p| p.threshold.is_some());
 
     // The map: every shape of the frame; the visible ones coloured, the regions linked down.
@@ -413,25 +570,49 @@ fn page(ctx: &Ctx, f: &Figures, s: &Shown<'_>) -> DashboardPage {
         Some(r) => map::provinces_of(r).unwrap_or_else(|| map::regions()),
         None => map::regions(),
     };
+    let no_data = t.t(if of_requests {
+        "supervisor-requests-no-data"
+    } else {
+        "supervisor-no-data"
+    });
     let areas: Vec<Area> = rows
         .iter()
-        .map(|(code, sums)| Area {
-            code: code.clone(),
-            title: t.t2(
-                "supervisor-area-title",
-                "name",
-                name(lang, code),
-                "value",
-                measure_text(t, s.measure, sums),
-            ),
-            value: sums.value(s.measure),
-            href: s.region.is_none().then(|| s.link("/", Some(code), None)),
+        .map(|(code, sums)| {
+            let (value, text) = if of_requests {
+                let a = requests.and_then(|r| r.get(code));
+                let value = s.measure.of_area(a);
+                let text = match (value, a) {
+                    (Some(v), Some(a)) if s.measure == Measure::Rating => {
+                        t.tn1("supervisor-rating-title", a.ratings, "mark", t.dec(v, 1))
+                    }
+                    (Some(v), _) => s.measure.words(t, v),
+                    (None, _) => no_data.clone(),
+                };
+                (value, text)
+            } else {
+                (sums.value(s.measure), measure_text(t, s.measure, sums))
+            };
+            // The regions lead down to their provinces; a province's requests to its report.
+            let href = match (&s.region, of_requests) {
+                (None, _) => Some(s.link("/", Some(code), None)),
+                (Some(_), true) => Some(delays_link(Some(code))),
+                (Some(_), false) => None,
+            };
+            Area {
+                code: code.clone(),
+                title: t.t2(
+                    "supervisor-area-title",
+                    "name",
+                    name(lang, code),
+                    "value",
+                    text,
+                ),
+                value,
+                href,
+            }
         })
         .collect();
-    let format = |v: f64| match s.measure {
-        Measure::Under => t.pct(v),
-        _ => t.num(v.round() as i64),
-    };
+    let format = |v: f64| s.measure.words(t, v);
     let choropleth = map::choropleth(
         frame,
         &areas,
@@ -443,7 +624,7 @@ fn page(ctx: &Ctx, f: &Figures, s: &Shown<'_>) -> DashboardPage {
                 t.t2("supervisor-range", "from", format(from), "to", format(to))
             }
         },
-        &t.t("supervisor-no-data"),
+        &no_data,
     );
 
     let mut total = Sums::default();
@@ -527,12 +708,11 @@ fn page(ctx: &Ctx, f: &Figures, s: &Shown<'_>) -> DashboardPage {
         up: (s.region.is_some() && sees_more).then(|| s.link("/", None, None)),
         region: s.region.clone().unwrap_or_default(),
         as_of: t.t1("supervisor-as-of", "at", t.datetime(&f.at)),
-        measures: Measure::ALL
-            .iter()
+        measures: Measure::offered(s.requests)
             .map(|m| Choice {
                 value: m.code().into(),
                 label: t.t(m.key()),
-                selected: *m == s.measure,
+                selected: m == s.measure,
             })
             .collect(),
         programmes: f
@@ -545,9 +725,21 @@ fn page(ctx: &Ctx, f: &Figures, s: &Shown<'_>) -> DashboardPage {
             })
             .collect(),
         measure,
+        about: if of_requests {
+            t.t("supervisor-requests-all")
+        } else {
+            programme.clone()
+        },
         programme,
         map: choropleth.svg,
         legend: choropleth.legend,
+        legend_note: s.measure.note().map(|k| t.t(k)),
+        requests: requests.map(|r| {
+            rows.iter()
+                .map(|(code, _)| request_row(t, code, name(lang, code), r.get(code)))
+                .collect()
+        }),
+        delays_href: delays_link(s.region.as_deref()),
         provinces: s.region.is_some(),
         rows: table_rows,
         total: territory_row(t, t.t("supervisor-total"), None, &total, has_threshold),
@@ -602,7 +794,7 @@ async fn csv(State(state): State<AppState>, ctx: Ctx, RawQuery(raw): RawQuery) -
         Ok(f) => f,
         Err(e) => return ctx.error(e),
     };
-    let s = match shown(&ctx.actor, &q, &f) {
+    let s = match shown(&ctx.actor, &q, &f, reads_requests(&state, &ctx)) {
         Ok(s) => s,
         Err(e) => return ctx.error(e),
     };

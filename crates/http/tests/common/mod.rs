@@ -35,6 +35,11 @@ pub struct App {
 
 impl App {
     pub async fn new(db: TestDb) -> App {
+        App::with_clock(db, std::sync::Arc::new(time::OffsetDateTime::now_utc)).await
+    }
+
+    /// The app with its use-cases reading the time from `clock` (sessions keep the real time).
+    pub async fn with_clock(db: TestDb, clock: sanad_app::registry::Clock) -> App {
         for (name, role, territories) in [
             ("agent", Role::Agent, vec!["05"]),
             ("agent-north", Role::Agent, vec!["01"]),
@@ -47,7 +52,7 @@ impl App {
             account.territories = territories.into_iter().map(String::from).collect();
             db.store.upsert_account(&account).await.unwrap();
         }
-        let registry = Registry::new(db.store.clone());
+        let registry = Registry::new(db.store.clone()).with_clock(clock);
         let targeting = Targeting::new(
             registry.clone(),
             db.targeting.clone(),

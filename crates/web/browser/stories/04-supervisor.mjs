@@ -1,6 +1,6 @@
 // The dashboard: a national reader clicks a region on the map and sees its provinces, then maps
-// the coverage gap; the supervisor of Tanger-Tétouan-Al Hoceima lands on their region's provinces
-// and cannot open another region. Every page passes axe, in Arabic and French.
+// the coverage gap and the delays of requests; the supervisor of Tanger-Tétouan-Al Hoceima lands
+// on their region's provinces and cannot open another region. Every page passes axe, in Arabic and French.
 export default async function ({ base, open, login, shot, axe, check }) {
   for (const lang of ["fr", "ar"]) {
     const page = await open(lang);
@@ -20,6 +20,18 @@ export default async function ({ base, open, login, shot, axe, check }) {
     check((await page.locator("#f-measure").inputValue()) === "gap", "the gap stays chosen");
     await axe(page, `coverage gap of a region (${lang})`);
     await shot(page, `04-dashboard-gap-${lang}`);
+    // The usual time requests spend at a step, on the same map of the region's provinces, with
+    // its table linking each province to its report of delays; grey where there is none yet.
+    await page.selectOption("#f-measure", "delay");
+    await Promise.all([page.waitForNavigation(), page.click("form.card button[type=submit]")]);
+    check(page.url().includes("measure=delay"), `the delays are in the address: ${page.url()}`);
+    check((await page.locator(".map svg path").count()) === 8, "the delays of the eight provinces");
+    check((await page.locator("#requests-title").count()) === 1, "the table of requests per province");
+    check((await page.locator('table a[href^="/requests/bottlenecks?territory=01."]').count()) === 8,
+      "each province links to its report of delays");
+    await axe(page, `delays of a region (${lang})`);
+    await shot(page, `04-dashboard-delays-${lang}`);
+    await page.goto(`${base}/?region=01&measure=gap`);
     // The territories' table as CSV.
     const csv = await page.request.get(`${base}${await page.locator("a[href^='/dashboard.csv']").first().getAttribute("href")}`);
     check(csv.ok() && (await csv.text()).split("\n").length >= 9, "the table's CSV has the eight provinces");

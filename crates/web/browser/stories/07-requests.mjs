@@ -85,4 +85,20 @@ export default async function ({ base, open, login, axe, shot, check }) {
   await axe(supervisor, "delays ar");
   await shot(supervisor, "requests-delays-ar");
   await supervisor.context().close();
+
+  // The same visits on the supervisor's map of their provinces, in both scripts: the province of
+  // the request has a usual time at a step, and links to its report.
+  for (const lang of ["ar", "fr"]) {
+    const map = await open(lang);
+    await login(map, "supervisor");
+    await map.goto(`${base}/?measure=delay`);
+    check((await map.locator(".map svg path").count()) === 8, `the provinces of the supervisor's region (${lang})`);
+    const figures = await map.locator('table a[href^="/requests/bottlenecks?territory="]').count();
+    check(figures === 8, `every province in the table of requests (${lang}): ${figures}`);
+    const cells = await map.locator("#requests-title + p + .table-wrap td.n").allInnerTexts();
+    check(cells.some((c) => c.trim() !== "—"), `a province shows its delays (${lang})`);
+    await axe(map, `the map of delays (${lang})`);
+    await shot(map, `requests-map-delays-${lang}`);
+    await map.context().close();
+  }
 }

@@ -44,3 +44,27 @@ supervisor-chart-cycles = الأسر المستفيدة من الأداء في �
 supervisor-chart-table = أرقام الرسم البياني
 supervisor-axis-households = الأسر
 supervisor-bar-title = { $label }: { $value } أسرة
+## الطلبات والشكايات على الخريطة
+supervisor-measure-delay = الطلبات: المدة المعتادة لمرحلة (الوسيط)
+supervisor-measure-breaches = الطلبات: نسبة المراحل المتجاوزة للأجل
+supervisor-measure-rating = الرضا: متوسط النقطة من 5
+supervisor-requests-all = كل الخدمات، الطلبات والشكايات معا
+supervisor-requests-no-data = لا أرقام (خارج نطاقك الترابي أو لا طلب بعد)
+supervisor-requests-title = الطلبات والشكايات حسب التراب
+supervisor-requests-note-delay = المدة التي بقيها طلب في مرحلة من مراحل خدمته، على المراحل التي غادرها؛ نصفها استغرق أقل. تقرير التراب يبين أي مرحلة.
+supervisor-requests-note-breaches = المراحل التي غادرها طلب بعد أجلها، أو ما زال فيها بعده، من بين كل المراحل التي مر بها.
+supervisor-requests-note-rating = النقط التي منحها المواطنون (من 1 إلى 5) بعد إغلاق طلبهم أو شكايتهم.
+supervisor-col-visits = المراحل التي مر بها
+supervisor-col-rating = متوسط النقطة
+supervisor-col-ratings = النقط الممنوحة
+supervisor-breaches-value = { $count } ({ $share })
+supervisor-rating-value = { $mark } من 5
+supervisor-rating-title = { $n ->
+    [zero] { $mark } من 5، بلا نقط
+    [one] { $mark } من 5، نقطة واحدة
+    [two] { $mark } من 5، نقطتان
+    [few] { $mark } من 5، { $count } نقط
+   *[other] { $mark } من 5، { $count } نقطة
+}
+supervisor-delays-link = فتح تقرير الآجال
+supervisor-delays-of = الآجال: { $place }

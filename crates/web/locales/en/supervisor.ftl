@@ -44,3 +44,24 @@ supervisor-chart-cycles = Households paid per cycle: { $programme }
 supervisor-chart-table = The figures of the chart
 supervisor-axis-households = Households
 supervisor-bar-title = { $label }: { $value } households
+## Requests and complaints on the map
+supervisor-measure-delay = Requests: usual time at a step (median)
+supervisor-measure-breaches = Requests: share of steps past their deadline
+supervisor-measure-rating = Satisfaction: average mark out of 5
+supervisor-requests-all = Every service, requests and complaints together
+supervisor-requests-no-data = No figures (outside your territory, or no request yet)
+supervisor-requests-title = Requests and complaints per territory
+supervisor-requests-note-delay = How long a request stayed at one step of its service, over the steps it has left; half took less. The report of a territory says which step.
+supervisor-requests-note-breaches = Steps a request left after their deadline, or is still at past it, out of all steps visited.
+supervisor-requests-note-rating = The marks citizens gave (1 to 5) once their request or complaint was closed.
+supervisor-col-visits = Steps visited
+supervisor-col-rating = Average mark
+supervisor-col-ratings = Marks given
+supervisor-breaches-value = { $count } ({ $share })
+supervisor-rating-value = { $mark } out of 5
+supervisor-rating-title = { $n ->
+    [one] { $mark } out of 5, one mark
+   *[other] { $mark } out of 5, { $count } marks
+}
+supervisor-delays-link = Open the report of delays
+supervisor-delays-of = Delays: { $place }

@@ -44,3 +44,24 @@ supervisor-chart-cycles = Ménages payés par cycle : { $programme }
 supervisor-chart-table = Les chiffres du graphique
 supervisor-axis-households = Ménages
 supervisor-bar-title = { $label } : { $value } ménages
+## Demandes et réclamations sur la carte
+supervisor-measure-delay = Demandes : durée habituelle d'une étape (médiane)
+supervisor-measure-breaches = Demandes : part des étapes hors délai
+supervisor-measure-rating = Satisfaction : note moyenne sur 5
+supervisor-requests-all = Tous les services, demandes et réclamations ensemble
+supervisor-requests-no-data = Aucun chiffre (hors de votre territoire, ou aucune demande encore)
+supervisor-requests-title = Demandes et réclamations par territoire
+supervisor-requests-note-delay = Le temps qu'une demande est restée à une étape de son service, sur les étapes qu'elle a quittées ; la moitié a pris moins. Le rapport d'un territoire dit à quelle étape.
+supervisor-requests-note-breaches = Les étapes quittées après leur délai, ou où une demande attend encore au-delà, parmi toutes les étapes passées.
+supervisor-requests-note-rating = Les notes données par les citoyens (de 1 à 5) une fois leur demande ou réclamation clôturée.
+supervisor-col-visits = Étapes passées
+supervisor-col-rating = Note moyenne
+supervisor-col-ratings = Notes données
+supervisor-breaches-value = { $count } ({ $share })
+supervisor-rating-value = { $mark } sur 5
+supervisor-rating-title = { $n ->
+    [one] { $mark } sur 5, une note
+   *[other] { $mark } sur 5, { $count } notes
+}
+supervisor-delays-link = Ouvrir le rapport des délais
+supervisor-delays-of = Délais : { $place }

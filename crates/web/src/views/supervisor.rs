@@ -31,6 +31,26 @@ pub struct TerritoryRow {
     pub under: String,
 }
 
+/// One territory's requests and complaints (every service together), already in words; `—`
+/// where there is nothing to say.
+#[derive(Debug, Clone)]
+pub struct RequestAreaRow {
+    pub code: String,
+    pub name: String,
+    /// Its report of delays.
+    pub report: String,
+    /// The usual time at a step (median) and the time 9 out of 10 stayed within.
+    pub median: String,
+    pub p90: String,
+    pub visits: String,
+    pub waiting: String,
+    /// Steps past their deadline, and their share.
+    pub breaches: String,
+    pub late: bool,
+    pub rating: String,
+    pub ratings: String,
+}
+
 /// One programme's figures over the territory shown.
 #[derive(Debug, Clone)]
 pub struct ProgrammeRow {
@@ -73,8 +93,17 @@ pub struct DashboardPage {
     /// The measure and programme in words.
     pub measure: String,
     pub programme: String,
+    /// What the map is about: the programme, or every service of the requests.
+    pub about: String,
     pub map: String,
     pub legend: Vec<LegendItem>,
+    /// What the measure counts, when it needs saying (the requests' measures).
+    pub legend_note: Option<String>,
+    /// The requests and complaints per territory, when the map shows one of their measures
+    /// (read only then: the whole scope's step visits are not free).
+    pub requests: Option<Vec<RequestAreaRow>>,
+    /// The report of delays of the place shown.
+    pub delays_href: String,
     /// Whether the rows are provinces (else regions).
     pub provinces: bool,
     pub rows: Vec<TerritoryRow>,
