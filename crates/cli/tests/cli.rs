@@ -513,8 +513,18 @@ fn backup_and_restore(url: &str, restored_url: &str) {
                 .replace("data.key", "audit.key"),
         )
     };
+    let certificate_of = |url: &str| {
+        data_key_of(url).with_file_name(
+            data_key_of(url)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .replace("data.key", "certificate.key"),
+        )
+    };
     std::fs::copy(data_key_of(url), data_key_of(restored_url)).unwrap();
     std::fs::copy(audit_of(url), audit_of(restored_url)).unwrap();
+    std::fs::copy(certificate_of(url), certificate_of(restored_url)).unwrap();
     let o = run(&[
         "--database-url",
         restored_url,

@@ -417,6 +417,32 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    // Eligible for the family allowance: attested, with the programme's names and the index.
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/api/v1/households/{hid}/certificates"),
+            "agent",
+            Some(json!({"kind": "eligibility-attestation", "programme": "asd-family"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let stored = app
+        .db
+        .certificates
+        .certificate(v["id"].as_str().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    match stored.signed().unwrap().certificate.details {
+        sanad_certificates::Details::EligibilityAttestation {
+            programme, index, ..
+        } => {
+            assert!(!programme.ar.as_str().is_empty() && !programme.fr.as_str().is_empty());
+            assert!(index.is_some(), "the index the decision used");
+        }
+        other => panic!("{other:?}"),
+    }
     let (s, v) = app
         .call(
             "POST",
@@ -434,7 +460,7 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
             None,
         )
         .await;
-    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list.as_array().unwrap().len(), 3);
 
     // The trail has the issue and the revocation; the access log the downloads.
     let events = app.db.store.audit_events(0, 1000).await.unwrap();

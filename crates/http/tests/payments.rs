@@ -549,6 +549,48 @@ async fn the_insured_members_go_to_the_insurer_once(db: TestDb) {
         .await;
     assert_eq!(s, StatusCode::OK, "{b2}");
     assert_eq!(b2["adhesions"], 1);
+
+    // The four the insurer accepted get their AMO-Tadamon card; the fifth is refused, named.
+    let mut cards = Vec::new();
+    let mut refused = 0;
+    for p in &members {
+        let (s, c) = app
+            .call(
+                "POST",
+                &format!("/api/v1/households/{id}/certificates"),
+                "agent",
+                Some(json!({"kind": "amo-tadamon-card", "person_id": p})),
+            )
+            .await;
+        match s {
+            StatusCode::CREATED => cards.push(c),
+            StatusCode::CONFLICT => {
+                assert!(c.to_string().contains("not_covered"), "{c}");
+                refused += 1;
+            }
+            other => panic!("{other}: {c}"),
+        }
+    }
+    assert_eq!((cards.len(), refused), (4, 1));
+    let number = cards[0]["id"].as_str().unwrap();
+    let stored = app
+        .db
+        .certificates
+        .certificate(number)
+        .await
+        .unwrap()
+        .unwrap();
+    let content = stored.signed().unwrap().certificate;
+    match content.details {
+        sanad_certificates::Details::AmoTadamonCard {
+            beneficiary_number,
+            members_covered,
+        } => {
+            assert!(beneficiary_number.as_str().starts_with("AMO"));
+            assert_eq!(members_covered, 4);
+        }
+        other => panic!("{other:?}"),
+    }
     app.db.cleanup().await;
 }
 
