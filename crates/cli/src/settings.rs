@@ -210,9 +210,14 @@ impl Settings {
                 Some(f) => f.clone(),
                 None => beside("audit")?,
             },
-            certificate: match &self.certificate_key_file {
-                Some(f) => f.clone(),
-                None => beside("certificate")?,
+            // A PostgreSQL installation that names its data and audit key files keeps the
+            // certificate key beside the data key.
+            certificate: match (&self.certificate_key_file, &self.data_key_file) {
+                (Some(f), _) => f.clone(),
+                (None, Some(data)) if self.key_dir.is_none() && sqlite_path.is_none() => {
+                    data.with_file_name("certificate.key")
+                }
+                _ => beside("certificate")?,
             },
         })
     }
@@ -351,6 +356,14 @@ mod tests {
         let k = s.key_files(Some(&db)).unwrap();
         assert_eq!(k.data, PathBuf::from("/etc/sanad/data.key"));
         assert_eq!(k.audit, dir.path().join("audit.key"));
+        s.key_dir = None;
+        s.audit_key_file = Some(PathBuf::from("/etc/sanad/audit.key"));
+        let k = s.key_files(None).unwrap();
+        assert_eq!(
+            k.certificate,
+            PathBuf::from("/etc/sanad/certificate.key"),
+            "beside the data key when both files are named"
+        );
     }
 
     #[test]
