@@ -274,7 +274,23 @@ fn json_logs_of_a_whole_story_hold_no_personal_data_and_text_logs_no_escape_code
         "{routes:?}"
     );
 
-    let lower = text.to_lowercase();
+    // The timestamps are left out: their digits can spell a fragment of an id by chance
+    // (`03:00:23.739141Z` holds `73914`).
+    let without_time = |l: &str| match serde_json::from_str::<Value>(l) {
+        Ok(mut v) => {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("timestamp");
+            }
+            v.to_string()
+        }
+        Err(_) => l.to_string(),
+    };
+    let lower = lines
+        .iter()
+        .map(|l| without_time(l))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .to_lowercase();
     let forbidden = [
         national_id,
         "QZ73914",
@@ -301,7 +317,9 @@ fn json_logs_of_a_whole_story_hold_no_personal_data_and_text_logs_no_escape_code
             "the log holds {secret:?}:\n{}",
             lines
                 .iter()
-                .filter(|l| l.to_lowercase().contains(&secret.to_lowercase()))
+                .filter(|l| without_time(l)
+                    .to_lowercase()
+                    .contains(&secret.to_lowercase()))
                 .copied()
                 .collect::<Vec<_>>()
                 .join("\n")
