@@ -204,6 +204,9 @@ pub trait CertificateStore: Send + Sync + 'static {
     ) -> Result<IssuedCertificate, StoreError>;
 }
 
+/// Who the access log names for the public checks of a document.
+pub const PUBLIC_READER: &str = "public verification";
+
 /// The setting that names the certificate key file.
 pub const KEY_SETTING: &str = "certificate_key_file (SANAD_CERTIFICATE_KEY_FILE)";
 
@@ -871,7 +874,23 @@ impl Certificates {
                 "the verification code does not match this document's number",
             ));
         }
+        self.log_public_read(&stored.id, "public check by code")
+            .await?;
         Ok(self.judge(&stored, &signed))
+    }
+
+    /// A public check that shows what a document states is a read of the holder's data: it is
+    /// in the access log, under a name of its own (no account made it).
+    async fn log_public_read(&self, id: &str, purpose: &str) -> Result<(), RegistryError> {
+        self.registry
+            .log_read(
+                &Actor::system(PUBLIC_READER),
+                "certificate",
+                vec![id.to_string()],
+                &Purpose(purpose.to_string()),
+            )
+            .await?;
+        Ok(())
     }
 
     /// The public check of a PDF file: signed by a published key, unchanged, and not revoked.
@@ -892,6 +911,8 @@ impl Certificates {
         if stored.payload != signed.to_payload_json() {
             return Ok(forged("signed, but not the document the issuer recorded"));
         }
+        self.log_public_read(&stored.id, "public check of a file")
+            .await?;
         Ok(self.judge(&stored, &signed))
     }
 

@@ -462,7 +462,30 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
         .await;
     assert_eq!(list.as_array().unwrap().len(), 3);
 
-    // The trail has the issue and the revocation; the access log the downloads.
+    // The access log has the downloads and the public checks that showed the card.
+    let reads = app
+        .db
+        .store
+        .access_log(&sanad_app::store::AccessLogQuery {
+            actor: None,
+            entity_id: Some(number.clone()),
+            after: 0,
+            limit: 100,
+        })
+        .await
+        .unwrap();
+    assert!(
+        reads
+            .iter()
+            .any(|r| r.actor == "itto" && r.purpose == "document download")
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|r| r.actor == sanad_app::certificates::PUBLIC_READER),
+        "{reads:?}"
+    );
+    // The trail has the issue and the revocation.
     let events = app.db.store.audit_events(0, 1000).await.unwrap();
     let about: Vec<&str> = events
         .iter()
