@@ -554,13 +554,8 @@ impl Certificates {
                 .members
                 .iter()
                 .find(|m| m.id == p)
-                .ok_or_else(|| {
-                    bad(
-                        "person_id",
-                        "not_a_member",
-                        "a member of the request's household",
-                    )
-                })?,
+                // A person who is not a member of this household names nothing here.
+                .ok_or(RegistryError::Store(StoreError::NotFound))?,
             None => household
                 .members
                 .iter()
