@@ -23,24 +23,6 @@ use sanad_storage::testkit::TestDb;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-/// A call without credentials (the public checks).
-async fn anonymous(app: &App, method: &str, uri: &str, body: Option<Value>) -> (StatusCode, Value) {
-    let req = Request::builder().method(method).uri(uri);
-    let req = match body {
-        Some(b) => req
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let res = app.app.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    let value = serde_json::from_slice(&bytes)
-        .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()));
-    (status, value)
-}
-
 /// A download: status, content type and bytes.
 async fn download(app: &App, uri: &str, user: &str) -> (StatusCode, String, Vec<u8>) {
     let req = Request::builder()
@@ -240,7 +222,9 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
     }
 
     // The published key verifies it; one byte changed, or another key, is forged.
-    let (s, keys) = anonymous(&app, "GET", sanad_certificates::WELL_KNOWN_PATH, None).await;
+    let (s, keys) = app
+        .call_anonymous("GET", sanad_certificates::WELL_KNOWN_PATH, None)
+        .await;
     assert_eq!(s, StatusCode::OK, "{keys}");
     let keys = KeySet::from_json(&keys.to_string()).unwrap();
     assert_eq!(keys.keys().len(), 1);
@@ -251,13 +235,13 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
         Verdict::Forged(_) => unreachable!(),
     };
     let check = |bytes: &[u8]| json!({"content_base64": base64::engine::general_purpose::STANDARD.encode(bytes)});
-    let (s, v) = anonymous(
-        &app,
-        "POST",
-        "/api/v1/certificates/verification",
-        Some(check(&pdf)),
-    )
-    .await;
+    let (s, v) = app
+        .call_anonymous(
+            "POST",
+            "/api/v1/certificates/verification",
+            Some(check(&pdf)),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["verdict"], "valid", "{v}");
     assert_eq!(v["document"]["holder_name_fr"], "Amine Ait Ouham");
@@ -271,13 +255,13 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
         .position(|w| w == b"Ait ")
         .unwrap_or(altered.len() / 2);
     altered[at] ^= 0x01;
-    let (_, v) = anonymous(
-        &app,
-        "POST",
-        "/api/v1/certificates/verification",
-        Some(check(&altered)),
-    )
-    .await;
+    let (_, v) = app
+        .call_anonymous(
+            "POST",
+            "/api/v1/certificates/verification",
+            Some(check(&altered)),
+        )
+        .await;
     assert_eq!(v["verdict"], "forged", "one byte changed: {v}");
     assert!(v.get("document").is_none());
     // The same content signed with a key Sanad never published.
@@ -289,59 +273,59 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
     content.key_id = rogue.key_id().clone();
     let forged_pdf =
         sanad_certificates::render_pdf(&rogue.sign(&content).unwrap(), BASE_URL).unwrap();
-    let (_, v) = anonymous(
-        &app,
-        "POST",
-        "/api/v1/certificates/verification",
-        Some(check(&forged_pdf)),
-    )
-    .await;
+    let (_, v) = app
+        .call_anonymous(
+            "POST",
+            "/api/v1/certificates/verification",
+            Some(check(&forged_pdf)),
+        )
+        .await;
     assert_eq!(v["verdict"], "forged", "another key: {v}");
     assert!(matches!(
         sanad_certificates::verify_pdf(&forged_pdf, &keys, BASE_URL).unwrap(),
         Verdict::Forged(_)
     ));
-    let (_, v) = anonymous(
-        &app,
-        "POST",
-        "/api/v1/certificates/verification",
-        Some(check(b"%PDF-1.4 nothing")),
-    )
-    .await;
+    let (_, v) = app
+        .call_anonymous(
+            "POST",
+            "/api/v1/certificates/verification",
+            Some(check(b"%PDF-1.4 nothing")),
+        )
+        .await;
     assert_eq!(v["verdict"], "forged", "{v}");
 
     // By number and code, as a person types them from the paper.
     let typed = code.to_ascii_lowercase();
-    let (s, v) = anonymous(
-        &app,
-        "GET",
-        &format!(
-            "/api/v1/certificates/{}/verification?code={typed}",
-            number.to_ascii_lowercase()
-        ),
-        None,
-    )
-    .await;
+    let (s, v) = app
+        .call_anonymous(
+            "GET",
+            &format!(
+                "/api/v1/certificates/{}/verification?code={typed}",
+                number.to_ascii_lowercase()
+            ),
+            None,
+        )
+        .await;
     assert_eq!(
         (s, v["verdict"].as_str()),
         (StatusCode::OK, Some("valid")),
         "{v}"
     );
-    let (_, v) = anonymous(
-        &app,
-        "GET",
-        &format!("/api/v1/certificates/{number}/verification?code=AAAAAAAAAA"),
-        None,
-    )
-    .await;
+    let (_, v) = app
+        .call_anonymous(
+            "GET",
+            &format!("/api/v1/certificates/{number}/verification?code=AAAAAAAAAA"),
+            None,
+        )
+        .await;
     assert_eq!(v["verdict"], "forged", "a wrong code: {v}");
-    let (_, v) = anonymous(
-        &app,
-        "GET",
-        &format!("/api/v1/certificates/CT-2026-9999999-0/verification?code={code}"),
-        None,
-    )
-    .await;
+    let (_, v) = app
+        .call_anonymous(
+            "GET",
+            &format!("/api/v1/certificates/CT-2026-9999999-0/verification?code={code}"),
+            None,
+        )
+        .await;
     assert_eq!(v["verdict"], "forged", "an unknown number: {v}");
 
     // Revoked, with a reason: the check says so, the note stays inside.
@@ -382,13 +366,13 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "once: {v}");
-    let (_, v) = anonymous(
-        &app,
-        "POST",
-        "/api/v1/certificates/verification",
-        Some(check(&pdf)),
-    )
-    .await;
+    let (_, v) = app
+        .call_anonymous(
+            "POST",
+            "/api/v1/certificates/verification",
+            Some(check(&pdf)),
+        )
+        .await;
     assert_eq!(v["verdict"], "revoked", "{v}");
     assert_eq!(v["revoked"]["reason"], "replaced");
     assert!(

@@ -51,6 +51,15 @@ fn change(what: &str) -> Change {
     }
 }
 
+/// A registration attestation asked for at the centre.
+fn attestation() -> IssueRequest {
+    IssueRequest {
+        kind: Kind::RegistrationAttestation,
+        programme: None,
+        person_id: None,
+    }
+}
+
 async fn service(db: &TestDb, registry: &Registry, file: &std::path::Path) -> Certificates {
     let (key, _) = certificates::open_certificate_key(
         db.certificates.as_ref(),
@@ -125,16 +134,7 @@ async fn the_key_is_tied_to_the_database_and_rotates_without_losing_old_document
         .unwrap();
     let before = service(db, &registry, &file).await;
     let old_doc = before
-        .issue(
-            &agent,
-            h.id,
-            IssueRequest {
-                kind: Kind::RegistrationAttestation,
-                programme: None,
-                person_id: None,
-            },
-            "école",
-        )
+        .issue(&agent, h.id, attestation(), "école")
         .await
         .unwrap();
     assert_eq!(old_doc.key_id, first.key_id().as_str());
@@ -178,32 +178,14 @@ async fn the_key_is_tied_to_the_database_and_rotates_without_losing_old_document
 
     // A server started before the rotation still holds the old key: it issues nothing.
     let e = before
-        .issue(
-            &agent,
-            h.id,
-            IssueRequest {
-                kind: Kind::RegistrationAttestation,
-                programme: None,
-                person_id: None,
-            },
-            "école",
-        )
+        .issue(&agent, h.id, attestation(), "école")
         .await
         .unwrap_err();
     assert!(e.to_string().contains("restart"), "{e}");
 
     let after = service(db, &registry, &new_file).await;
     let new_doc = after
-        .issue(
-            &agent,
-            h.id,
-            IssueRequest {
-                kind: Kind::RegistrationAttestation,
-                programme: None,
-                person_id: None,
-            },
-            "banque",
-        )
+        .issue(&agent, h.id, attestation(), "banque")
         .await
         .unwrap();
     assert_eq!(new_doc.key_id, next.key_id().as_str());
@@ -240,19 +222,7 @@ async fn revocation_happens_once_and_is_in_the_trail(db: &TestDb) {
         .await
         .unwrap();
     let certs = service(db, &registry, &dir.path().join("c.key")).await;
-    let doc = certs
-        .issue(
-            &agent,
-            h.id,
-            IssueRequest {
-                kind: Kind::RegistrationAttestation,
-                programme: None,
-                person_id: None,
-            },
-            "",
-        )
-        .await
-        .unwrap();
+    let doc = certs.issue(&agent, h.id, attestation(), "").await.unwrap();
     let signed = doc.signed().unwrap();
     assert_eq!(
         signed

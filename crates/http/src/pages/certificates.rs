@@ -284,12 +284,7 @@ pub(crate) async fn section(
             .members
             .iter()
             .find(|m| Some(m.id) == p)
-            .map(
-                |m| match (t.lang, &m.data.first_name_ar, &m.data.last_name_ar) {
-                    (Lang::Ar, Some(f), Some(l)) => format!("{f} {l}"),
-                    _ => format!("{} {}", m.data.first_name, m.data.last_name),
-                },
-            )
+            .map(|m| super::household::names(t.lang, m).0)
             .unwrap_or_default()
     };
     let rows = docs

@@ -931,10 +931,7 @@ async fn detail(
                     .iter()
                     .map(|m| Choice {
                         value: m.id.to_string(),
-                        label: match (lang, &m.data.first_name_ar, &m.data.last_name_ar) {
-                            (Lang::Ar, Some(f), Some(l)) => format!("{f} {l}"),
-                            _ => format!("{} {}", m.data.first_name, m.data.last_name),
-                        },
+                        label: super::household::names(lang, m).0,
                         selected: false,
                     })
                     .collect()

@@ -123,10 +123,30 @@ impl App {
         user: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header(header::AUTHORIZATION, basic(user));
+        self.call_with(method, uri, Some(user), body).await
+    }
+
+    /// A call without credentials (the public endpoints).
+    pub async fn call_anonymous(
+        &self,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call_with(method, uri, None, body).await
+    }
+
+    async fn call_with(
+        &self,
+        method: &str,
+        uri: &str,
+        user: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = Request::builder().method(method).uri(uri);
+        if let Some(user) = user {
+            req = req.header(header::AUTHORIZATION, basic(user));
+        }
         let req = match body {
             Some(b) => req
                 .header(header::CONTENT_TYPE, "application/json")
