@@ -734,7 +734,7 @@ async fn op_open_batch(
          FROM entitlements e JOIN payment_means m ON m.household_id = e.household_id \
          WHERE e.cycle_id = $1 AND m.kind = $3 AND e.amount > 0 AND NOT EXISTS ( \
            SELECT 1 FROM payments l WHERE l.cycle_id = e.cycle_id AND l.household_id = e.household_id \
-           AND l.person_id = e.person_id AND l.state IN ('pending', 'sent', 'paid')) \
+           AND l.person_id = e.person_id AND l.live = 1) \
          ORDER BY e.household_id, e.person_id"
     );
     let added = sqlx::query(AssertSqlSafe(sql))
@@ -977,7 +977,8 @@ async fn op_record_reconciliation(
         ]);
         let sql = format!(
             "UPDATE payments SET state = j.to_state, reason_code = j.reason_code, reason = j.reason, \
-             booked_on = COALESCE(j.booked_on, payments.booked_on), reconciliation_id = $2 \
+             booked_on = COALESCE(j.booked_on, payments.booked_on), reconciliation_id = $2, \
+             live = CASE WHEN j.to_state IN ('failed', 'reversed') THEN NULL ELSE payments.live END \
              FROM {source} WHERE payments.id = j.id AND payments.state = j.from_state"
         );
         applied += sqlx::query(AssertSqlSafe(sql))

@@ -215,6 +215,26 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
+    /// The schema of an older release: the migrations numbered below `version` only, and the
+    /// territories (for tests of a migration over the data an older release wrote).
+    #[doc(hidden)]
+    pub async fn migrate_before(&self, version: i64) -> Result<(), StoreError> {
+        let mut m = sqlx::migrate!("./migrations/sqlite");
+        m.migrations = m
+            .migrations
+            .iter()
+            .filter(|x| x.version < version)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        m.run(&self.ctx.pool)
+            .await
+            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
+        op_seed_territories(&self.ctx).await
+    }
+}
+
+impl SqliteStore {
     /// The bottleneck report's visits, on the batch reader, off the async runtime's threads.
     async fn spans_impl(
         &self,

@@ -409,14 +409,25 @@ pub(crate) fn record_reconciliation(
         let mut text = String::with_capacity(updates.len() * 32);
         {
             use std::fmt::Write as _;
-            let mut update = tx
+            // An attempt that ends (failed, reversed) leaves the live attempts; the others keep
+            // their mark, and a statement that does not name it leaves its index alone.
+            let mut settle = tx
                 .prepare_cached(
                     "UPDATE payments SET state = ?3, reason_code = ?4, reason = ?5, \
                      booked_on = COALESCE(?6, booked_on), reconciliation_id = ?7 \
                      WHERE id = ?1 AND state = ?2",
                 )
                 .map_err(err)?;
+            let mut end = tx
+                .prepare_cached(
+                    "UPDATE payments SET state = ?3, reason_code = ?4, reason = ?5, \
+                     booked_on = COALESCE(?6, booked_on), reconciliation_id = ?7, live = NULL \
+                     WHERE id = ?1 AND state = ?2",
+                )
+                .map_err(err)?;
             for u in updates {
+                let ends = matches!(u.to, PaymentState::Failed | PaymentState::Reversed);
+                let update = if ends { &mut end } else { &mut settle };
                 applied += update
                     .execute(params![
                         u.id,
@@ -533,19 +544,34 @@ pub(crate) fn open_batch(
             .map_err(err)?;
         // Owed: no live attempt (pending, sent or paid). The attempt number follows the failed or
         // reversed ones; the unique index on live attempts refuses a second one whatever happens.
+        // The first batch of a cycle (no attempt of it yet, in this transaction) owes every
+        // entitlement as attempt 1, without looking up the attempts of each.
+        let first: bool = tx
+            .query_row(
+                "SELECT NOT EXISTS (SELECT 1 FROM payments WHERE cycle_id = ?1)",
+                [cycle],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
+        let (attempt, owed) = if first {
+            ("1", "")
+        } else {
+            (
+                "1 + (SELECT COUNT(*) FROM payments q WHERE q.cycle_id = e.cycle_id \
+                 AND q.household_id = e.household_id AND q.person_id = e.person_id)",
+                "AND NOT EXISTS (SELECT 1 FROM payments l WHERE l.cycle_id = e.cycle_id \
+                 AND l.household_id = e.household_id AND l.person_id = e.person_id AND l.live = 1)",
+            )
+        };
         let added = tx
             .execute(
                 &format!(
                     "INSERT INTO payments (cycle_id, household_id, person_id, batch_id, attempt, amount, kind, \
                      means, holder, reference, state) \
-                     SELECT e.cycle_id, e.household_id, e.person_id, ?2, \
-                     1 + (SELECT COUNT(*) FROM payments q WHERE q.cycle_id = e.cycle_id \
-                          AND q.household_id = e.household_id AND q.person_id = e.person_id), \
+                     SELECT e.cycle_id, e.household_id, e.person_id, ?2, {attempt}, \
                      e.amount, m.kind, m.details, m.holder, {RANDOM_CODE}, 'pending' \
                      FROM entitlements e JOIN payment_means m ON m.household_id = e.household_id \
-                     WHERE e.cycle_id = ?1 AND m.kind = ?3 AND e.amount > 0 AND NOT EXISTS ( \
-                       SELECT 1 FROM payments l WHERE l.cycle_id = e.cycle_id AND l.household_id = e.household_id \
-                       AND l.person_id = e.person_id AND l.state IN ('pending', 'sent', 'paid')) \
+                     WHERE e.cycle_id = ?1 AND m.kind = ?3 AND e.amount > 0 {owed} \
                      ORDER BY e.household_id, e.person_id"
                 ),
                 params![cycle, id, kind],

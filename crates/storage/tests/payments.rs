@@ -512,6 +512,72 @@ async fn what_is_owed_is_paid_once_and_failures_are_tried_again(db: &TestDb) {
     assert_eq!(paid[0].booked_on, Some(date!(2026 - 04 - 05)));
 }
 
+/// A raw statement's outcome, as the database answers it.
+async fn raw(db: &TestDb, statement: &str) -> Result<u64, sqlx::Error> {
+    let statement = sqlx::AssertSqlSafe(statement.to_string());
+    match (&db.sqlite, &db.postgres) {
+        (Some(s), _) => Ok(sqlx::query(statement)
+            .execute(s.pool())
+            .await?
+            .rows_affected()),
+        (_, Some(p)) => Ok(sqlx::query(statement)
+            .execute(p.pool())
+            .await?
+            .rows_affected()),
+        _ => unreachable!(),
+    }
+}
+
+/// The database itself keeps one live attempt per entitlement, whatever writes to it: a second
+/// live attempt is refused, an ended one (failed, reversed) is not live, and a row that says it
+/// is ended but live is refused.
+async fn the_database_keeps_one_live_attempt(db: &TestDb) {
+    let (_, c) = approved(db).await;
+    let p = &db.payments;
+    let b = p.open_batch(c, "bank", &by("m1")).await.unwrap().unwrap();
+    let first = p.batch_payments(b.id, None, 1).await.unwrap().remove(0);
+    let copy = |attempt: u32, state: &str, live: &str| {
+        format!(
+            "INSERT INTO payments (cycle_id, household_id, person_id, batch_id, attempt, amount, kind, \
+             means, holder, reference, state, live) \
+             SELECT cycle_id, household_id, person_id, batch_id, {attempt}, amount, kind, means, holder, \
+             reference, '{state}', {live} FROM payments WHERE id = {}",
+            first.id
+        )
+    };
+    assert!(
+        raw(db, &copy(2, "sent", "1")).await.is_err(),
+        "a second live attempt is refused"
+    );
+    assert!(
+        raw(db, &copy(3, "failed", "1")).await.is_err(),
+        "an ended attempt marked live is refused"
+    );
+    assert!(
+        raw(db, &copy(4, "paid", "NULL")).await.is_err(),
+        "a paid attempt not marked live is refused"
+    );
+    assert_eq!(raw(db, &copy(5, "failed", "NULL")).await.unwrap(), 1);
+    assert_eq!(raw(db, &copy(6, "reversed", "NULL")).await.unwrap(), 1);
+    // Failing the live one through the port lets a next batch try again: a fourth attempt (the
+    // number follows the attempts recorded, three by now).
+    p.mark_exported(b.id, "abc", &by("m1")).await.unwrap();
+    p.record_reconciliation(
+        &answer("sha-live", 1),
+        &[update(first.id, PaymentState::Sent, PaymentState::Failed)],
+        &by("m1"),
+    )
+    .await
+    .unwrap();
+    let b2 = p.open_batch(c, "bank", &by("m1")).await.unwrap().unwrap();
+    let retry = p.batch_payments(b2.id, None, 10).await.unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(
+        (retry[0].household_id, retry[0].attempt),
+        (first.household_id, 4)
+    );
+}
+
 async fn adhesions_are_sent_once_and_answered_once(db: &TestDb) {
     let ids = three_enrolled(db).await;
     let p = &db.payments;
@@ -673,10 +739,108 @@ macro_rules! contract {
     };
 }
 
+/// An installation from before the live mark (migrations up to 0016) with payments in every
+/// state: the migration marks the live ones, keeps every row and id, and the next batch takes
+/// exactly the ended ones again.
+async fn payments_of_an_old_database_migrate(db: &TestDb, migrate: impl AsyncFnOnce()) {
+    let (ids, c) = approved(db).await;
+    let p = &db.payments;
+    raw(
+        db,
+        &format!(
+            "INSERT INTO payment_batches (cycle_id, kind, state, created_by, created_at, payments, total) \
+             VALUES ({c}, 'bank', 'exported', 'm1', '2026-03-01T10:00:00Z', 3, 150000)"
+        ),
+    )
+    .await
+    .unwrap();
+    // The first household failed once then was paid; the second was paid then reversed (the
+    // third has no means of payment).
+    let rows = [
+        (ids[0], 1, "failed"),
+        (ids[0], 2, "paid"),
+        (ids[1], 1, "reversed"),
+    ];
+    for (h, attempt, state) in rows {
+        raw(
+            db,
+            &format!(
+                "INSERT INTO payments (cycle_id, household_id, person_id, batch_id, attempt, amount, kind, \
+                 means, holder, reference, state) SELECT {c}, {}, 0, b.id, {attempt}, 50000, 'bank', '{{}}', \
+                 'x', 'r', '{state}' FROM payment_batches b WHERE b.cycle_id = {c}",
+                h.serial()
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let before = p
+        .payments(&PaymentFilter {
+            cycle_id: Some(c),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    migrate().await;
+    let after = p
+        .payments(&PaymentFilter {
+            cycle_id: Some(c),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        before.iter().map(|x| (x.id, x.state)).collect::<Vec<_>>(),
+        after.iter().map(|x| (x.id, x.state)).collect::<Vec<_>>()
+    );
+    let b = p.open_batch(c, "bank", &by("m1")).await.unwrap().unwrap();
+    let next = p.batch_payments(b.id, None, 10).await.unwrap();
+    let again: Vec<_> = next.iter().map(|x| (x.household_id, x.attempt)).collect();
+    assert_eq!(
+        again,
+        vec![(ids[1], 2)],
+        "the reversed is owed again; the one paid after a failure is not"
+    );
+    let newest = before.iter().map(|x| x.id).max().unwrap();
+    assert!(next.iter().all(|x| x.id > newest), "ids keep counting");
+}
+
+#[tokio::test]
+async fn sqlite_payments_of_an_old_database_migrate() {
+    let db = testkit::sqlite_unmigrated().await;
+    db.sqlite
+        .as_ref()
+        .unwrap()
+        .migrate_before(17)
+        .await
+        .unwrap();
+    let store = db.store.clone();
+    payments_of_an_old_database_migrate(&db, async || store.migrate().await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn postgres_payments_of_an_old_database_migrate() {
+    let Some(db) = testkit::postgres_empty().await else {
+        return;
+    };
+    db.postgres
+        .as_ref()
+        .unwrap()
+        .migrate_before(17)
+        .await
+        .unwrap();
+    let store = db.store.clone();
+    payments_of_an_old_database_migrate(&db, async || store.migrate().await.unwrap()).await;
+    db.cleanup().await;
+}
+
 contract!(
     a_cycle_is_computed_once_and_approved_by_a_second_manager,
     a_cycle_over_its_cap_is_not_computed,
     what_is_owed_is_paid_once_and_failures_are_tried_again,
+    the_database_keeps_one_live_attempt,
     adhesions_are_sent_once_and_answered_once,
     payment_means_are_kept_and_replaced,
 );
