@@ -724,17 +724,26 @@ async fn op_open_batch(
     .map_err(db_error)?;
     // Owed: no live attempt (pending, sent or paid). The attempt number follows the failed or
     // reversed ones; the unique index on live attempts refuses a second one whatever happens.
+    // The first batch of a cycle (no attempt of it yet, in this transaction) owes every
+    // entitlement as attempt 1, without looking up the attempts of each.
+    let first: bool =
+        sqlx::query_scalar("SELECT NOT EXISTS (SELECT 1 FROM payments WHERE cycle_id = $1)")
+            .bind(cycle)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+    let (attempt, owed) = if first {
+        ("1", "")
+    } else {
+        (crate::rows::NEXT_ATTEMPT, crate::rows::WITHOUT_LIVE_ATTEMPT)
+    };
     let sql = format!(
         "INSERT INTO payments (cycle_id, household_id, person_id, batch_id, attempt, amount, kind, \
          means, holder, reference, state) \
-         SELECT e.cycle_id, e.household_id, e.person_id, $2, \
-         1 + (SELECT COUNT(*) FROM payments q WHERE q.cycle_id = e.cycle_id \
-              AND q.household_id = e.household_id AND q.person_id = e.person_id), \
+         SELECT e.cycle_id, e.household_id, e.person_id, $2, {attempt}, \
          e.amount, m.kind, m.details, m.holder, {RANDOM_CODE}, 'pending' \
          FROM entitlements e JOIN payment_means m ON m.household_id = e.household_id \
-         WHERE e.cycle_id = $1 AND m.kind = $3 AND e.amount > 0 AND NOT EXISTS ( \
-           SELECT 1 FROM payments l WHERE l.cycle_id = e.cycle_id AND l.household_id = e.household_id \
-           AND l.person_id = e.person_id AND l.live = 1) \
+         WHERE e.cycle_id = $1 AND m.kind = $3 AND e.amount > 0 {owed} \
          ORDER BY e.household_id, e.person_id"
     );
     let added = sqlx::query(AssertSqlSafe(sql))

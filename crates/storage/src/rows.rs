@@ -500,3 +500,16 @@ pub(crate) fn count_snapshot(json: &str, cipher: &DataCipher) -> (u64, u64) {
     });
     (opened, refused)
 }
+
+/// The attempt number of a payment being put in a batch: one more than the attempts of its
+/// entitlement so far (`e` the entitlement). The first batch of a cycle uses 1 and no look-up.
+pub(crate) const NEXT_ATTEMPT: &str = "1 + (SELECT COUNT(*) FROM payments q WHERE q.cycle_id = e.cycle_id \
+     AND q.household_id = e.household_id AND q.person_id = e.person_id)";
+
+/// What a later batch of a cycle owes: entitlements without a live attempt (`e` the entitlement,
+/// `m` its means). Correlated through the means, so that it is looked up only for the
+/// entitlements paid by that means (on the entitlement alone, SQLite tests it before the join,
+/// for every entitlement of the cycle and every kind).
+pub(crate) const WITHOUT_LIVE_ATTEMPT: &str = "AND NOT EXISTS (SELECT 1 FROM payments l \
+     WHERE l.cycle_id = e.cycle_id AND l.household_id = m.household_id \
+     AND l.person_id = e.person_id AND l.live = 1)";

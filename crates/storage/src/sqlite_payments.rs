@@ -556,15 +556,7 @@ pub(crate) fn open_batch(
         let (attempt, owed) = if first {
             ("1", "")
         } else {
-            (
-                "1 + (SELECT COUNT(*) FROM payments q WHERE q.cycle_id = e.cycle_id \
-                 AND q.household_id = e.household_id AND q.person_id = e.person_id)",
-                // Correlated through the means, so that it is looked up only for the entitlements
-                // paid by this means (on the entitlement alone, SQLite tests it before the join,
-                // for every entitlement of the cycle and every kind).
-                "AND NOT EXISTS (SELECT 1 FROM payments l WHERE l.cycle_id = e.cycle_id \
-                 AND l.household_id = m.household_id AND l.person_id = e.person_id AND l.live = 1)",
-            )
+            (crate::rows::NEXT_ATTEMPT, crate::rows::WITHOUT_LIVE_ATTEMPT)
         };
         let added = tx
             .execute(

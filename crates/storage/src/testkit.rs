@@ -40,6 +40,23 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Runs one raw SQL statement on the test database (to build the data of an older release,
+    /// or to show what the database itself refuses); gives the rows it changed.
+    pub async fn execute(&self, statement: &str) -> Result<u64, sqlx::Error> {
+        let statement = sqlx::AssertSqlSafe(statement.to_string());
+        match (&self.sqlite, &self.postgres) {
+            (Some(s), _) => Ok(sqlx::query(statement)
+                .execute(s.pool())
+                .await?
+                .rows_affected()),
+            (_, Some(p)) => Ok(sqlx::query(statement)
+                .execute(p.pool())
+                .await?
+                .rows_affected()),
+            _ => Err(sqlx::Error::PoolClosed),
+        }
+    }
+
     /// Drops a PostgreSQL test database (call it at the end of a passing test; a failing test
     /// leaves its database behind for inspection).
     pub async fn cleanup(self) {

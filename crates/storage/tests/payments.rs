@@ -512,22 +512,6 @@ async fn what_is_owed_is_paid_once_and_failures_are_tried_again(db: &TestDb) {
     assert_eq!(paid[0].booked_on, Some(date!(2026 - 04 - 05)));
 }
 
-/// A raw statement's outcome, as the database answers it.
-async fn raw(db: &TestDb, statement: &str) -> Result<u64, sqlx::Error> {
-    let statement = sqlx::AssertSqlSafe(statement.to_string());
-    match (&db.sqlite, &db.postgres) {
-        (Some(s), _) => Ok(sqlx::query(statement)
-            .execute(s.pool())
-            .await?
-            .rows_affected()),
-        (_, Some(p)) => Ok(sqlx::query(statement)
-            .execute(p.pool())
-            .await?
-            .rows_affected()),
-        _ => unreachable!(),
-    }
-}
-
 /// The database itself keeps one live attempt per entitlement, whatever writes to it: a second
 /// live attempt is refused, an ended one (failed, reversed) is not live, and a row that says it
 /// is ended but live is refused.
@@ -546,19 +530,19 @@ async fn the_database_keeps_one_live_attempt(db: &TestDb) {
         )
     };
     assert!(
-        raw(db, &copy(2, "sent", "1")).await.is_err(),
+        db.execute(&copy(2, "sent", "1")).await.is_err(),
         "a second live attempt is refused"
     );
     assert!(
-        raw(db, &copy(3, "failed", "1")).await.is_err(),
+        db.execute(&copy(3, "failed", "1")).await.is_err(),
         "an ended attempt marked live is refused"
     );
     assert!(
-        raw(db, &copy(4, "paid", "NULL")).await.is_err(),
+        db.execute(&copy(4, "paid", "NULL")).await.is_err(),
         "a paid attempt not marked live is refused"
     );
-    assert_eq!(raw(db, &copy(5, "failed", "NULL")).await.unwrap(), 1);
-    assert_eq!(raw(db, &copy(6, "reversed", "NULL")).await.unwrap(), 1);
+    assert_eq!(db.execute(&copy(5, "failed", "NULL")).await.unwrap(), 1);
+    assert_eq!(db.execute(&copy(6, "reversed", "NULL")).await.unwrap(), 1);
     // Failing the live one through the port lets a next batch try again: a fourth attempt (the
     // number follows the attempts recorded, three by now).
     p.mark_exported(b.id, "abc", &by("m1")).await.unwrap();
@@ -745,8 +729,7 @@ macro_rules! contract {
 async fn payments_of_an_old_database_migrate(db: &TestDb, migrate: impl AsyncFnOnce()) {
     let (ids, c) = approved(db).await;
     let p = &db.payments;
-    raw(
-        db,
+    db.execute(
         &format!(
             "INSERT INTO payment_batches (cycle_id, kind, state, created_by, created_at, payments, total) \
              VALUES ({c}, 'bank', 'exported', 'm1', '2026-03-01T10:00:00Z', 3, 150000)"
@@ -762,8 +745,7 @@ async fn payments_of_an_old_database_migrate(db: &TestDb, migrate: impl AsyncFnO
         (ids[1], 1, "reversed"),
     ];
     for (h, attempt, state) in rows {
-        raw(
-            db,
+        db.execute(
             &format!(
                 "INSERT INTO payments (cycle_id, household_id, person_id, batch_id, attempt, amount, kind, \
                  means, holder, reference, state) SELECT {c}, {}, 0, b.id, {attempt}, 50000, 'bank', '{{}}', \

@@ -500,16 +500,7 @@ async fn a_citizen_and_an_auditor_check_their_proofs(db: &TestDb) {
 
 /// Runs one SQL statement on the test database, whatever its backend.
 async fn sql(db: &TestDb, statement: &str) {
-    let statement = sqlx::AssertSqlSafe(statement.to_string());
-    match (&db.sqlite, &db.postgres) {
-        (Some(s), _) => {
-            sqlx::query(statement).execute(s.pool()).await.unwrap();
-        }
-        (_, Some(p)) => {
-            sqlx::query(statement).execute(p.pool()).await.unwrap();
-        }
-        _ => unreachable!(),
-    }
+    db.execute(statement).await.unwrap();
 }
 
 /// An installation from before the transparency log: migrations up to 0008, events chained by
