@@ -234,14 +234,14 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
         Verdict::Valid(s) => s.verification_code().as_str().to_string(),
         Verdict::Forged(_) => unreachable!(),
     };
-    let check = |bytes: &[u8]| json!({"content_base64": base64::engine::general_purpose::STANDARD.encode(bytes)});
-    let (s, v) = app
-        .call_anonymous(
-            "POST",
-            "/api/v1/certificates/verification",
-            Some(check(&pdf)),
-        )
-        .await;
+    // A PDF uploaded to the public check, as the verification page sends it.
+    let upload = async |bytes: &[u8]| {
+        let body =
+            json!({"content_base64": base64::engine::general_purpose::STANDARD.encode(bytes)});
+        app.call_anonymous("POST", "/api/v1/certificates/verification", Some(body))
+            .await
+    };
+    let (s, v) = upload(&pdf).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["verdict"], "valid", "{v}");
     assert_eq!(v["document"]["holder_name_fr"], "Amine Ait Ouham");
@@ -255,13 +255,7 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
         .position(|w| w == b"Ait ")
         .unwrap_or(altered.len() / 2);
     altered[at] ^= 0x01;
-    let (_, v) = app
-        .call_anonymous(
-            "POST",
-            "/api/v1/certificates/verification",
-            Some(check(&altered)),
-        )
-        .await;
+    let (_, v) = upload(&altered).await;
     assert_eq!(v["verdict"], "forged", "one byte changed: {v}");
     assert!(v.get("document").is_none());
     // The same content signed with a key Sanad never published.
@@ -273,25 +267,13 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
     content.key_id = rogue.key_id().clone();
     let forged_pdf =
         sanad_certificates::render_pdf(&rogue.sign(&content).unwrap(), BASE_URL).unwrap();
-    let (_, v) = app
-        .call_anonymous(
-            "POST",
-            "/api/v1/certificates/verification",
-            Some(check(&forged_pdf)),
-        )
-        .await;
+    let (_, v) = upload(&forged_pdf).await;
     assert_eq!(v["verdict"], "forged", "another key: {v}");
     assert!(matches!(
         sanad_certificates::verify_pdf(&forged_pdf, &keys, BASE_URL).unwrap(),
         Verdict::Forged(_)
     ));
-    let (_, v) = app
-        .call_anonymous(
-            "POST",
-            "/api/v1/certificates/verification",
-            Some(check(b"%PDF-1.4 nothing")),
-        )
-        .await;
+    let (_, v) = upload(b"%PDF-1.4 nothing").await;
     assert_eq!(v["verdict"], "forged", "{v}");
 
     // By number and code, as a person types them from the paper.
@@ -366,13 +348,7 @@ async fn a_disability_card_from_submission_to_a_verified_pdf(db: TestDb) {
         )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "once: {v}");
-    let (_, v) = app
-        .call_anonymous(
-            "POST",
-            "/api/v1/certificates/verification",
-            Some(check(&pdf)),
-        )
-        .await;
+    let (_, v) = upload(&pdf).await;
     assert_eq!(v["verdict"], "revoked", "{v}");
     assert_eq!(v["revoked"]["reason"], "replaced");
     assert!(

@@ -1241,6 +1241,27 @@ async fn op_checkpoints(db: &Ctx) -> Result<Vec<Checkpoint>, StoreError> {
 }
 
 /// Loads the territorial division (idempotent).
+/// Runs the migrations of `migrator` numbered below `before` (all of them with `i64::MAX`; fewer
+/// to build an older release's schema in a test), then seeds the territories.
+async fn op_migrate(
+    db: &Ctx,
+    mut migrator: sqlx::migrate::Migrator,
+    before: i64,
+) -> Result<(), StoreError> {
+    migrator.migrations = migrator
+        .migrations
+        .iter()
+        .filter(|m| m.version < before)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    migrator
+        .run(&db.pool)
+        .await
+        .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
+    op_seed_territories(db).await
+}
+
 async fn op_seed_territories(db: &Ctx) -> Result<(), StoreError> {
     let pool = &db.pool;
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM territories")

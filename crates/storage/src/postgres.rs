@@ -265,18 +265,7 @@ impl PgStore {
     /// territories (for tests of a migration over the data an older release wrote).
     #[doc(hidden)]
     pub async fn migrate_before(&self, version: i64) -> Result<(), StoreError> {
-        let mut m = sqlx::migrate!("./migrations/postgres");
-        m.migrations = m
-            .migrations
-            .iter()
-            .filter(|x| x.version < version)
-            .cloned()
-            .collect::<Vec<_>>()
-            .into();
-        m.run(&self.ctx.pool)
-            .await
-            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-        op_seed_territories(&self.ctx).await
+        op_migrate(&self.ctx, sqlx::migrate!("./migrations/postgres"), version).await
     }
 }
 
@@ -523,11 +512,7 @@ registry_store!(PgStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&self.ctx.pool)
-            .await
-            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-        op_seed_territories(&self.ctx).await
+        op_migrate(&self.ctx, sqlx::migrate!("./migrations/postgres"), i64::MAX).await
     }
 
     async fn import_batch(

@@ -219,18 +219,7 @@ impl SqliteStore {
     /// territories (for tests of a migration over the data an older release wrote).
     #[doc(hidden)]
     pub async fn migrate_before(&self, version: i64) -> Result<(), StoreError> {
-        let mut m = sqlx::migrate!("./migrations/sqlite");
-        m.migrations = m
-            .migrations
-            .iter()
-            .filter(|x| x.version < version)
-            .cloned()
-            .collect::<Vec<_>>()
-            .into();
-        m.run(&self.ctx.pool)
-            .await
-            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-        op_seed_territories(&self.ctx).await
+        op_migrate(&self.ctx, sqlx::migrate!("./migrations/sqlite"), version).await
     }
 }
 
@@ -404,11 +393,7 @@ registry_store!(SqliteStore {
     }
 
     async fn migrate(&self) -> Result<(), StoreError> {
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&self.ctx.pool)
-            .await
-            .map_err(|e| StoreError::Internal(format!("migration failed: {e}")))?;
-        op_seed_territories(&self.ctx).await
+        op_migrate(&self.ctx, sqlx::migrate!("./migrations/sqlite"), i64::MAX).await
     }
 
     /// Runs on the calling thread: a bulk import is a command-line job, not a request.

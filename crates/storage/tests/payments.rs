@@ -756,23 +756,14 @@ async fn payments_of_an_old_database_migrate(db: &TestDb, migrate: impl AsyncFnO
         .await
         .unwrap();
     }
-    let before = p
-        .payments(&PaymentFilter {
-            cycle_id: Some(c),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let of_cycle = PaymentFilter {
+        cycle_id: Some(c),
+        limit: 10,
+        ..Default::default()
+    };
+    let before = p.payments(&of_cycle).await.unwrap();
     migrate().await;
-    let after = p
-        .payments(&PaymentFilter {
-            cycle_id: Some(c),
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let after = p.payments(&of_cycle).await.unwrap();
     assert_eq!(
         before.iter().map(|x| (x.id, x.state)).collect::<Vec<_>>(),
         after.iter().map(|x| (x.id, x.state)).collect::<Vec<_>>()

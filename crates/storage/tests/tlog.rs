@@ -621,16 +621,7 @@ async fn an_old_database_with_a_hash_chain_migrates_and_verifies(db: &TestDb) {
 /// A migrated-to-0008 database of the given backend.
 async fn old_sqlite() -> TestDb {
     let db = testkit::sqlite_unmigrated().await;
-    let pool = db.sqlite.as_ref().unwrap().pool();
-    let mut m = sqlx::migrate!("./migrations/sqlite");
-    m.migrations = m
-        .migrations
-        .iter()
-        .filter(|x| x.version < 9)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    m.run(pool).await.unwrap();
+    db.sqlite.as_ref().unwrap().migrate_before(9).await.unwrap();
     db
 }
 
@@ -645,15 +636,12 @@ async fn postgres_an_old_database_with_a_hash_chain_migrates_and_verifies() {
     let Some(db) = testkit::postgres_empty().await else {
         return;
     };
-    let mut m = sqlx::migrate!("./migrations/postgres");
-    m.migrations = m
-        .migrations
-        .iter()
-        .filter(|x| x.version < 9)
-        .cloned()
-        .collect::<Vec<_>>()
-        .into();
-    m.run(db.postgres.as_ref().unwrap().pool()).await.unwrap();
+    db.postgres
+        .as_ref()
+        .unwrap()
+        .migrate_before(9)
+        .await
+        .unwrap();
     an_old_database_with_a_hash_chain_migrates_and_verifies(&db).await;
     db.cleanup().await;
 }
