@@ -470,7 +470,17 @@ pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Ex
         _ => bail!("give a directory, or both --households FILE and --persons FILE"),
     }
     .with_mapping(&args.map)?;
-    let store = open_migrated(settings).await?;
+    let opened = open_keyed(settings, false).await?;
+    let store = opened.registry.clone();
+    // The engine in force (active model, programmes) is installed in the store, which scores and
+    // checks what it imports in the import's own transaction.
+    let engine = sanad_app::Targeting::new(
+        Registry::new(opened.registry),
+        opened.targeting,
+        opened.programmes,
+    )
+    .load()
+    .await?;
     let change = Change {
         actor: "import".into(),
         reason: args.reason.clone(),
@@ -504,7 +514,14 @@ pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Ex
             report.persons_written,
             report.persons_written as f64 / seconds.max(1e-9)
         );
-        crate::targeting::assess_imported(settings).await?;
+        if report.households_written > 0
+            && (engine.index_model().is_some() || !engine.programmes().is_empty())
+        {
+            eprintln!(
+                "each household was scored and checked against {} programmes in the same transaction",
+                engine.programmes().len()
+            );
+        }
     } else {
         eprintln!("nothing was imported (use --skip-invalid to import the valid rows)");
     }

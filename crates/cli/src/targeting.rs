@@ -490,26 +490,6 @@ pub async fn programme(settings: &Settings, command: &ProgrammeCommand) -> anyho
     Ok(())
 }
 
-/// After an import: scores the imported households and checks them against every programme (the
-/// bulk load writes households without assessing them), when a model or programmes are in force.
-pub async fn assess_imported(settings: &Settings) -> anyhow::Result<()> {
-    let targeting = open(settings).await?;
-    let engine = targeting.engine();
-    if engine.index_model().is_none() && engine.programmes().is_empty() {
-        return Ok(());
-    }
-    let bar = Bar::new();
-    let summary = targeting.rescore_all(&operator(), false, &bar).await?;
-    bar.finish();
-    eprintln!(
-        "scored and checked {} households against {} programmes in {:.1} s",
-        summary.households,
-        engine.programmes().len(),
-        summary.elapsed.as_secs_f64()
-    );
-    Ok(())
-}
-
 /// The demo's targeting: the shipped index model (active), the shipped programmes, every
 /// household scored and checked, and the eligible enrolled. Idempotent: a second start only
 /// rescores.

@@ -713,6 +713,20 @@ registry_store!(PgStore {
             },
         )
         .await?;
+        // Scored and checked against every programme in this transaction: a crash leaves neither
+        // the rows nor their scores.
+        if let Some(assessor) = self.ctx.assessor.get() {
+            let on = change.at.date();
+            progress.phase("assessing", batch.households.len() as u64);
+            let mut done = 0u64;
+            for chunk in batch.households.chunks(IMPORT_ASSESS_CHUNK) {
+                let assessed =
+                    sanad_app::targeting::assess_households(assessor.as_ref(), chunk, on);
+                write_assessments(&mut tx, &assessed, change, on, true).await?;
+                done += chunk.len() as u64;
+                progress.advance(done);
+            }
+        }
         let (max_h, max_p) = batch_max_serials(batch);
         for (kind, max) in [("household", max_h), ("person", max_p)] {
             sqlx::query(
@@ -755,6 +769,9 @@ registry_store!(PgStore {
         .await
     }
 });
+
+/// Households assessed per step of an import (one audit event each for their enrolments).
+const IMPORT_ASSESS_CHUNK: usize = 10_000;
 
 /// A claim locks the rows it picks and passes over those another claim holds.
 const OUTBOX_SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";

@@ -410,6 +410,7 @@ registry_store!(SqliteStore {
             change,
             ImportAudit::of(batch, change),
             batch_max_serials(batch),
+            self.ctx.assessor.get(),
             progress,
         )
     }

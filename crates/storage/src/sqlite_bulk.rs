@@ -5,12 +5,14 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, TransactionBehavior, params};
 use sanad_app::StoreError;
 use sanad_app::crypto::DataCipher;
 use sanad_app::store::{BatchConflict, Change, ImportOutcome, Progress, RegistryBatch};
+use sanad_app::targeting::{Assessed, Assessor, assess_households};
 use sanad_domain::{Household, Person};
 use time::format_description::well_known::Rfc3339;
 
@@ -45,6 +47,7 @@ pub(crate) fn import(
     change: &Change,
     audit: crate::sqlite::ImportAudit,
     max_serials: (i64, i64),
+    assessor: Option<Arc<dyn Assessor>>,
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, StoreError> {
     let mut conn = Connection::open_with_flags(
@@ -238,6 +241,9 @@ pub(crate) fn import(
         progress.advance(written);
         Ok(())
     })?;
+    if let Some(assessor) = assessor {
+        assess(&tx, assessor.as_ref(), &batch.households, change, progress)?;
+    }
     let (max_h, max_p) = max_serials;
     for (kind, max) in [("household", max_h), ("person", max_p)] {
         tx.execute(
@@ -251,6 +257,44 @@ pub(crate) fn import(
     Ok(ImportOutcome::Written {
         households: batch.households.len() as u64,
         persons: persons.len() as u64,
+    })
+}
+
+/// Households assessed per step of an import: one audit event each for their enrolments.
+const ASSESS_CHUNK: usize = 10_000;
+
+/// Scores and checks the imported households against every programme in the import's own
+/// transaction (a crash leaves neither the rows nor their scores). One thread assesses the next
+/// chunk on every core while this one writes the last.
+fn assess(
+    tx: &rusqlite::Transaction<'_>,
+    assessor: &dyn Assessor,
+    households: &[Household],
+    change: &Change,
+    progress: &dyn Progress,
+) -> Result<(), StoreError> {
+    let on = change.at.date();
+    progress.phase("assessing", households.len() as u64);
+    std::thread::scope(|scope| -> Result<(), StoreError> {
+        let (assessed_tx, assessed_rx) = std::sync::mpsc::sync_channel(1);
+        scope.spawn(move || {
+            for chunk in households.chunks(ASSESS_CHUNK) {
+                if assessed_tx
+                    .send(assess_households(assessor, chunk, on))
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+        let mut done = 0u64;
+        for assessed in assessed_rx {
+            let fresh: Vec<&Assessed> = assessed.iter().collect();
+            crate::sqlite_targeting::write_assessments(tx, &fresh, change)?;
+            done += assessed.len() as u64;
+            progress.advance(done);
+        }
+        Ok(())
     })
 }
 

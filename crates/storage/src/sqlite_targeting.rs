@@ -213,9 +213,6 @@ pub(crate) fn record_assessments(
     change: &Change,
 ) -> Result<RecordOutcome, StoreError> {
     conn.with(path, |conn| {
-        let at = sanad_domain::audit::storable_time(change.at);
-        let at_text = ts(at);
-        let on_text = date_text(change.at.date());
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(err)?;
@@ -244,153 +241,7 @@ pub(crate) fn record_assessments(
             .filter(|a| versions.get(&serial_h(a.household_id)) == Some(&i64::from(a.version)))
             .collect();
         outcome.stale = (batch.len() - fresh.len()) as u64;
-        {
-            let mut upsert = tx
-                .prepare_cached(
-                    "INSERT INTO household_scores (household_id, household_version, model_id, model_version, \
-                     pmt_index, baseline, segment, effects, scored_on, scored_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                     ON CONFLICT (household_id) DO UPDATE SET household_version = excluded.household_version, \
-                     model_id = excluded.model_id, model_version = excluded.model_version, \
-                     pmt_index = excluded.pmt_index, baseline = excluded.baseline, segment = excluded.segment, \
-                     effects = excluded.effects, scored_on = excluded.scored_on, scored_at = excluded.scored_at",
-                )
-                .map_err(err)?;
-            for a in &fresh {
-                if let Some(s) = &a.assessment.score {
-                    upsert
-                        .execute(params![
-                            serial_h(a.household_id),
-                            i64::from(a.version),
-                            s.model_id,
-                            i64::from(s.model_version),
-                            s.index,
-                            s.baseline,
-                            s.segment,
-                            encode_effects(&s.contributions),
-                            on_text,
-                            at_text,
-                        ])
-                        .map_err(err)?;
-                    outcome.scored += 1;
-                }
-            }
-        }
-        let mut current: HashMap<i64, Vec<Enrolment>> = HashMap::new();
-        {
-            let mut q = tx
-                .prepare_cached(
-                    "SELECT programme_code, household_id, person_id, state, reason, since, \
-                     household_version, programme_version, amount, flags \
-                     FROM enrolments WHERE household_id BETWEEN ?1 AND ?2",
-                )
-                .map_err(err)?;
-            let mut rows = q.query(params![lo, hi]).map_err(err)?;
-            while let Some(r) = rows.next().map_err(err)? {
-                let hid: i64 = r.get(1).map_err(err)?;
-                let person: i64 = r.get(2).map_err(err)?;
-                let state: String = r.get(3).map_err(err)?;
-                let since: String = r.get(5).map_err(err)?;
-                let flags: String = r.get(9).map_err(err)?;
-                current.entry(hid).or_default().push(Enrolment {
-                    programme_code: r.get(0).map_err(err)?,
-                    household_id: household_id(hid)?,
-                    person_id: if person == 0 { None } else { Some(person_id(person)?) },
-                    state: vocab("enrolment state", &state, EnrolmentState::parse)?,
-                    reason: r.get(4).map_err(err)?,
-                    since: parse_ts(&since)?,
-                    household_version: u32::try_from(r.get::<_, i64>(6).map_err(err)?)
-                        .map_err(|_| corrupt("household version", hid))?,
-                    programme_version: u32::try_from(r.get::<_, i64>(7).map_err(err)?)
-                        .map_err(|_| corrupt("programme version", hid))?,
-                    amount: amount("enrolment amount", r.get(8).map_err(err)?)?,
-                    flags: flags
-                        .split(';')
-                        .filter(|f| !f.is_empty())
-                        .map(str::to_string)
-                        .collect(),
-                });
-            }
-        }
-        let mut transitions = Vec::new();
-        {
-            let mut upsert = tx
-                .prepare_cached(
-                    "INSERT INTO enrolments (programme_code, household_id, person_id, state, reason, since, \
-                     household_version, programme_version, amount, flags) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                     ON CONFLICT (programme_code, household_id, person_id) DO UPDATE SET \
-                     since = CASE WHEN enrolments.state = excluded.state THEN enrolments.since ELSE excluded.since END, \
-                     state = excluded.state, reason = excluded.reason, \
-                     household_version = excluded.household_version, programme_version = excluded.programme_version, \
-                     amount = excluded.amount, flags = excluded.flags",
-                )
-                .map_err(err)?;
-            let mut event = tx
-                .prepare_cached(
-                    "INSERT INTO enrolment_events (programme_code, household_id, person_id, from_state, \
-                     to_state, reason, actor, at, household_version) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )
-                .map_err(err)?;
-            for a in &fresh {
-                let hid = serial_h(a.household_id);
-                let now = current.get(&hid).map(Vec::as_slice).unwrap_or(&[]);
-                for c in plan_enrolments(&a.assessment.decisions, now) {
-                    let person = c.person_id.map(serial_p).unwrap_or(0);
-                    upsert
-                        .execute(params![
-                            c.programme_code,
-                            hid,
-                            person,
-                            c.to.as_str(),
-                            c.reason,
-                            at_text,
-                            i64::from(a.version),
-                            i64::from(c.programme_version),
-                            c.amount.centimes(),
-                            c.flags.join(";"),
-                        ])
-                        .map_err(err)?;
-                    if c.is_transition() {
-                        event
-                            .execute(params![
-                                c.programme_code,
-                                hid,
-                                person,
-                                c.from.map(|s| s.as_str()),
-                                c.to.as_str(),
-                                c.reason,
-                                change.actor,
-                                at_text,
-                                i64::from(a.version),
-                            ])
-                            .map_err(err)?;
-                        transitions.push((a.household_id, c));
-                    }
-                }
-            }
-        }
-        outcome.transitions = transitions.len() as u64;
-        if !transitions.is_empty() {
-            let lines: Vec<_> = transitions.iter().map(|(h, c)| (*h, c)).collect();
-            let entry = enrolment_entry(&change.actor, &lines, true);
-            let hash = entry.hash(at);
-            tx.execute(
-                "INSERT INTO audit_events (at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7)",
-                params![
-                    at_text,
-                    entry.actor,
-                    entry.action,
-                    entry.entity_type,
-                    entry.entity_id,
-                    entry.details,
-                    hash
-                ],
-            )
-            .map_err(err)?;
-        }
+        (outcome.scored, outcome.transitions) = write_assessments(&tx, &fresh, change)?;
         if let (Some(run), Some(last)) = (run, batch.iter().map(|a| a.household_id).max()) {
             tx.execute(
                 "UPDATE rescore_runs SET last_household = ?2, scored = scored + ?3, \
@@ -407,6 +258,179 @@ pub(crate) fn record_assessments(
         tx.commit().map_err(err)?;
         Ok(outcome)
     })
+}
+
+/// Writes assessments of households at the versions they were assessed at (checked by the
+/// caller) in the open transaction: scores, enrolment changes, their history and one audit event.
+/// Returns how many households were scored and how many enrolments changed state.
+pub(crate) fn write_assessments(
+    tx: &rusqlite::Transaction<'_>,
+    fresh: &[&Assessed],
+    change: &Change,
+) -> Result<(u64, u64), StoreError> {
+    let Some(lo) = fresh.iter().map(|a| serial_h(a.household_id)).min() else {
+        return Ok((0, 0));
+    };
+    let hi = fresh
+        .iter()
+        .map(|a| serial_h(a.household_id))
+        .max()
+        .unwrap_or(lo);
+    let at = sanad_domain::audit::storable_time(change.at);
+    let at_text = ts(at);
+    let on_text = date_text(change.at.date());
+    let mut scored = 0u64;
+    {
+        let mut upsert = tx
+            .prepare_cached(
+                "INSERT INTO household_scores (household_id, household_version, model_id, model_version, \
+                 pmt_index, baseline, segment, effects, scored_on, scored_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT (household_id) DO UPDATE SET household_version = excluded.household_version, \
+                 model_id = excluded.model_id, model_version = excluded.model_version, \
+                 pmt_index = excluded.pmt_index, baseline = excluded.baseline, segment = excluded.segment, \
+                 effects = excluded.effects, scored_on = excluded.scored_on, scored_at = excluded.scored_at",
+            )
+            .map_err(err)?;
+        for a in fresh {
+            if let Some(s) = &a.assessment.score {
+                upsert
+                    .execute(params![
+                        serial_h(a.household_id),
+                        i64::from(a.version),
+                        s.model_id,
+                        i64::from(s.model_version),
+                        s.index,
+                        s.baseline,
+                        s.segment,
+                        encode_effects(&s.contributions),
+                        on_text,
+                        at_text,
+                    ])
+                    .map_err(err)?;
+                scored += 1;
+            }
+        }
+    }
+    let mut current: HashMap<i64, Vec<Enrolment>> = HashMap::new();
+    {
+        let mut q = tx
+            .prepare_cached(
+                "SELECT programme_code, household_id, person_id, state, reason, since, \
+                 household_version, programme_version, amount, flags \
+                 FROM enrolments WHERE household_id BETWEEN ?1 AND ?2",
+            )
+            .map_err(err)?;
+        let mut rows = q.query(params![lo, hi]).map_err(err)?;
+        while let Some(r) = rows.next().map_err(err)? {
+            let hid: i64 = r.get(1).map_err(err)?;
+            let person: i64 = r.get(2).map_err(err)?;
+            let state: String = r.get(3).map_err(err)?;
+            let since: String = r.get(5).map_err(err)?;
+            let flags: String = r.get(9).map_err(err)?;
+            current.entry(hid).or_default().push(Enrolment {
+                programme_code: r.get(0).map_err(err)?,
+                household_id: household_id(hid)?,
+                person_id: if person == 0 {
+                    None
+                } else {
+                    Some(person_id(person)?)
+                },
+                state: vocab("enrolment state", &state, EnrolmentState::parse)?,
+                reason: r.get(4).map_err(err)?,
+                since: parse_ts(&since)?,
+                household_version: u32::try_from(r.get::<_, i64>(6).map_err(err)?)
+                    .map_err(|_| corrupt("household version", hid))?,
+                programme_version: u32::try_from(r.get::<_, i64>(7).map_err(err)?)
+                    .map_err(|_| corrupt("programme version", hid))?,
+                amount: amount("enrolment amount", r.get(8).map_err(err)?)?,
+                flags: flags
+                    .split(';')
+                    .filter(|f| !f.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+            });
+        }
+    }
+    let mut transitions = Vec::new();
+    {
+        let mut upsert = tx
+            .prepare_cached(
+                "INSERT INTO enrolments (programme_code, household_id, person_id, state, reason, since, \
+                 household_version, programme_version, amount, flags) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT (programme_code, household_id, person_id) DO UPDATE SET \
+                 since = CASE WHEN enrolments.state = excluded.state THEN enrolments.since ELSE excluded.since END, \
+                 state = excluded.state, reason = excluded.reason, \
+                 household_version = excluded.household_version, programme_version = excluded.programme_version, \
+                 amount = excluded.amount, flags = excluded.flags",
+            )
+            .map_err(err)?;
+        let mut event = tx
+            .prepare_cached(
+                "INSERT INTO enrolment_events (programme_code, household_id, person_id, from_state, \
+                 to_state, reason, actor, at, household_version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )
+            .map_err(err)?;
+        for a in fresh {
+            let hid = serial_h(a.household_id);
+            let now = current.get(&hid).map(Vec::as_slice).unwrap_or(&[]);
+            for c in plan_enrolments(&a.assessment.decisions, now) {
+                let person = c.person_id.map(serial_p).unwrap_or(0);
+                upsert
+                    .execute(params![
+                        c.programme_code,
+                        hid,
+                        person,
+                        c.to.as_str(),
+                        c.reason,
+                        at_text,
+                        i64::from(a.version),
+                        i64::from(c.programme_version),
+                        c.amount.centimes(),
+                        c.flags.join(";"),
+                    ])
+                    .map_err(err)?;
+                if c.is_transition() {
+                    event
+                        .execute(params![
+                            c.programme_code,
+                            hid,
+                            person,
+                            c.from.map(|s| s.as_str()),
+                            c.to.as_str(),
+                            c.reason,
+                            change.actor,
+                            at_text,
+                            i64::from(a.version),
+                        ])
+                        .map_err(err)?;
+                    transitions.push((a.household_id, c));
+                }
+            }
+        }
+    }
+    if !transitions.is_empty() {
+        let lines: Vec<_> = transitions.iter().map(|(h, c)| (*h, c)).collect();
+        let entry = enrolment_entry(&change.actor, &lines, true);
+        let hash = entry.hash(at);
+        tx.execute(
+            "INSERT INTO audit_events (at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7)",
+            params![
+                at_text,
+                entry.actor,
+                entry.action,
+                entry.entity_type,
+                entry.entity_id,
+                entry.details,
+                hash
+            ],
+        )
+        .map_err(err)?;
+    }
+    Ok((scored, transitions.len() as u64))
 }
 
 /// `PRAGMA wal_checkpoint(TRUNCATE)`: copies the log into the database and empties it (waiting,

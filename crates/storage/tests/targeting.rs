@@ -632,6 +632,126 @@ async fn programmes_keep_every_version(db: &TestDb) {
     assert!(p.programme("NONE", None).await.unwrap().is_none());
 }
 
+/// `households` households of `household(2, …)` (index 9.2, a child: eligible for `FAM`) with
+/// serials from `first`, as an import brings them.
+fn import_batch(households: u64, first: u64) -> sanad_app::store::RegistryBatch {
+    let at = datetime!(2026-02-20 08:00:00 UTC);
+    let mut batch = sanad_app::store::RegistryBatch::default();
+    for i in 0..households {
+        let serial = first + i;
+        let id = sanad_domain::HouseholdId::from_serial(serial).unwrap();
+        let input = household(2, &format!("IM{}", 100_000 + serial));
+        let members = input
+            .members
+            .into_iter()
+            .enumerate()
+            .map(|(k, m)| sanad_domain::Person {
+                id: sanad_domain::PersonId::from_serial(serial * 10 + k as u64).unwrap(),
+                household_id: Some(id),
+                merged_into: None,
+                data: m.data,
+            })
+            .collect();
+        batch.households.push(sanad_domain::Household {
+            id,
+            version: 1,
+            region_code: "01".into(),
+            province_code: "01.511".into(),
+            data: input.data,
+            members,
+            created_at: at,
+            updated_at: at,
+        });
+    }
+    batch
+}
+
+/// Scores with a model the store does not know: writing its scores fails.
+struct UnknownModel;
+
+impl Assessor for UnknownModel {
+    fn assess(&self, facts: &HouseholdFacts, on: time::Date) -> Assessment {
+        let mut a = FixedRule.assess(facts, on);
+        if let Some(s) = &mut a.score {
+            s.model_id = "unknown".into();
+        }
+        a
+    }
+
+    fn model(&self) -> Option<(String, u32)> {
+        Some(("unknown".into(), 1))
+    }
+
+    fn programmes(&self) -> Vec<(String, u32)> {
+        FixedRule.programmes()
+    }
+}
+
+async fn an_import_is_scored_and_checked_in_its_own_transaction(db: &TestDb) {
+    prepare(db).await;
+    let registry = &db.store;
+    let progress = sanad_app::store::NoProgress;
+    let written = registry
+        .import_batch(&import_batch(30, 1), &change("import"), &progress)
+        .await
+        .unwrap();
+    assert!(matches!(
+        written,
+        sanad_app::store::ImportOutcome::Written {
+            households: 30,
+            persons: 90
+        }
+    ));
+    let rows = db.targeting.index_rows(None, 100).await.unwrap();
+    assert_eq!(rows.len(), 30, "every imported household is scored");
+    let first = sanad_domain::HouseholdId::from_serial(1).unwrap();
+    let score = db.targeting.household_score(first).await.unwrap().unwrap();
+    assert!((score.score.index - 9.2).abs() < 1e-9);
+    assert_eq!(score.household_version, 1);
+    let fam = db.programmes.enrolment_counts(Some("FAM")).await.unwrap();
+    assert_eq!(fam.len(), 1);
+    assert_eq!((fam[0].state, fam[0].count), (EnrolmentState::Eligible, 30));
+    // The grandmother of each household is eligible for the person programme.
+    let old = db.programmes.enrolment_counts(Some("OLD")).await.unwrap();
+    assert_eq!(old.iter().map(|c| c.count).sum::<u64>(), 30);
+    let history = db.programmes.enrolment_history(first).await.unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
+    assert!(
+        history
+            .iter()
+            .all(|e| e.actor == "manager" && e.from.is_none())
+    );
+
+    // An import whose assessment cannot be written leaves the store as it was: neither the
+    // households nor any score or enrolment.
+    db.targeting
+        .assessor_slot()
+        .set(Some(Arc::new(UnknownModel)));
+    let before = registry.region_counts().await.unwrap();
+    let err = registry
+        .import_batch(&import_batch(10, 31), &change("import"), &progress)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Internal(_) | StoreError::Conflict { .. }),
+        "{err}"
+    );
+    assert_eq!(registry.region_counts().await.unwrap(), before);
+    assert_eq!(db.targeting.index_rows(None, 100).await.unwrap().len(), 30);
+    let fam = db.programmes.enrolment_counts(Some("FAM")).await.unwrap();
+    assert_eq!(fam[0].count, 30);
+    let missing = sanad_domain::HouseholdId::from_serial(31).unwrap();
+    assert!(registry.household(missing).await.unwrap().is_none());
+
+    // Without an assessor, an import writes its rows only.
+    db.targeting.assessor_slot().set(None);
+    registry
+        .import_batch(&import_batch(5, 41), &change("import"), &progress)
+        .await
+        .unwrap();
+    assert_eq!(db.targeting.index_rows(None, 100).await.unwrap().len(), 30);
+}
+
 macro_rules! contract {
     ($($story:ident),* $(,)?) => {
         mod sqlite {
@@ -659,4 +779,5 @@ contract!(
     managers_enrol_the_eligible_of_their_territory,
     a_rescoring_run_resumes_and_skips_households_changed_meanwhile,
     programmes_keep_every_version,
+    an_import_is_scored_and_checked_in_its_own_transaction,
 );

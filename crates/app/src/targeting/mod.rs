@@ -349,6 +349,40 @@ pub struct Assessed {
     pub assessment: Assessment,
 }
 
+/// Applies `assess` to every item on every core, keeping their order: rescoring and imports
+/// assess their batches with it.
+pub fn assess_all<T: Sync>(items: &[T], assess: impl Fn(&T) -> Assessed + Sync) -> Vec<Assessed> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len().max(1));
+    let chunk = items.len().div_ceil(threads).max(1);
+    let assess = &assess;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(assess).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Scores and checks households held in memory (an import's batch), as of `on`.
+pub fn assess_households(
+    assessor: &dyn Assessor,
+    households: &[sanad_domain::Household],
+    on: Date,
+) -> Vec<Assessed> {
+    assess_all(households, |h| Assessed {
+        household_id: h.id,
+        version: h.version,
+        assessment: assessor.assess(&HouseholdFacts::of(h, on), on),
+    })
+}
+
 /// What recording a batch of assessments did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RecordOutcome {

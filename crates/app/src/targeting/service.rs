@@ -928,30 +928,10 @@ pub fn compile_rule(text: &str) -> Result<Rule, RegistryError> {
 }
 
 fn assess_parallel(engine: &Engine, batch: Vec<super::FactsRow>, on: Date) -> Vec<Assessed> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(batch.len().max(1));
-    let chunk = batch.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = batch
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|f| Assessed {
-                            household_id: f.household_id,
-                            version: f.version,
-                            assessment: engine.assess(&f.facts, on),
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
+    super::assess_all(&batch, |f| Assessed {
+        household_id: f.household_id,
+        version: f.version,
+        assessment: engine.assess(&f.facts, on),
     })
 }
 
