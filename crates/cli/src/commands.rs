@@ -253,16 +253,29 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
         registry.clone(),
         opened.targeting.clone(),
         opened.programmes.clone(),
-    );
+    )
+    .with_settle(sanad_app::targeting::service::SETTLE);
     let engine = targeting.load().await?;
-    tracing::info!(
-        targeting.model = engine
-            .index_model()
-            .map(|m| format!("{}@{}", m.id, m.version))
-            .unwrap_or_default(),
-        targeting.programmes = engine.programmes().len() as u64,
-        "targeting ready"
-    );
+    log_engine(&engine, "targeting ready");
+    // A model activated or a programme defined by another process (a second server, the CLI)
+    // is in force here within the refresh interval.
+    let refresher = targeting.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(sanad_app::targeting::service::REFRESH_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            match refresher.refresh().await {
+                Ok(true) => log_engine(
+                    &refresher.engine(),
+                    "targeting reloaded: the model or the programmes changed",
+                ),
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "the targeting engine could not be checked"),
+            }
+        }
+    });
     let payments = sanad_app::payments::Payments::new(
         registry.clone(),
         targeting.clone(),
@@ -530,6 +543,17 @@ pub async fn import(settings: &Settings, args: &ImportArgs) -> anyhow::Result<Ex
     } else {
         ExitCode::from(2)
     })
+}
+
+fn log_engine(engine: &sanad_app::targeting::engine::Engine, message: &'static str) {
+    tracing::info!(
+        targeting.model = engine
+            .index_model()
+            .map(|m| format!("{}@{}", m.id, m.version))
+            .unwrap_or_default(),
+        targeting.programmes = engine.programmes().len() as u64,
+        "{message}"
+    );
 }
 
 /// The operator of a command-line disclosure, as the audit trail names them.

@@ -140,7 +140,9 @@ async fn open(settings: &Settings) -> anyhow::Result<Targeting> {
         Registry::new(opened.registry),
         opened.targeting,
         opened.programmes,
-    );
+    )
+    // Servers may be writing to the same database: see `Targeting::with_settle`.
+    .with_settle(sanad_app::targeting::service::SETTLE);
     targeting.load().await?;
     Ok(targeting)
 }

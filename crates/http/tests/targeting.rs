@@ -9,6 +9,7 @@ mod common;
 
 use axum::http::StatusCode;
 use common::{App, DEMO_MODEL, household, programme, set_up_targeting};
+use sanad_app::Targeting;
 use sanad_storage::testkit::TestDb;
 use serde_json::{Value, json};
 
@@ -326,7 +327,108 @@ async fn a_programme_whose_rule_does_not_compile_is_refused_with_its_position(db
     app.db.cleanup().await;
 }
 
+/// Two processes on one database: a server, and the command line of a manager who puts the
+/// model and the programmes in force. The server assesses with them once it has refreshed; a
+/// household it registered with its older engine while the manager's rescoring ran is assessed
+/// again by that rescoring.
+async fn a_model_put_in_force_by_another_process_reaches_the_server(db: TestDb) {
+    let app = App::new(db).await;
+    // Three households of five, each head with a national id of their own.
+    let register = |reason: &'static str, national_id: &'static str| {
+        let app = &app;
+        let mut h = household();
+        h["members"][0]["national_id"] = json!(national_id);
+        async move {
+            let (s, v) = app
+                .call(
+                    "POST",
+                    "/api/v1/households",
+                    "agent",
+                    Some(json!({"household": h, "reason": reason})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            v
+        }
+    };
+    let unassessed = |v: &Value| v["assessment"]["index"].is_null();
+    let before = register("before the model", "I100001").await;
+    assert!(unassessed(&before), "{before}");
+
+    let other = app.db.second_process().await;
+    let cli = Targeting::new(
+        sanad_app::Registry::new(other.store.clone()),
+        other.targeting.clone(),
+        other.programmes.clone(),
+    )
+    .with_settle(std::time::Duration::from_millis(600));
+    cli.load().await.unwrap();
+    let manager = sanad_app::auth::Actor::system("manager-cli");
+    let (model, _) = cli
+        .import_model(&manager, DEMO_MODEL, "survey")
+        .await
+        .unwrap();
+    for (_, text) in sanad_programmes::shipped() {
+        cli.define_programme(&manager, text, "shipped")
+            .await
+            .unwrap();
+    }
+    cli.activate_model(&manager, &model.id, model.version, "in force")
+        .await
+        .unwrap();
+    // The rescoring runs while the server, not yet refreshed, registers another household.
+    let rescoring = {
+        let cli = cli.clone();
+        let manager = manager.clone();
+        tokio::spawn(async move {
+            cli.rescore_all(&manager, false, &sanad_app::store::NoProgress)
+                .await
+                .unwrap()
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let during = register("while the model is put in force", "I100002").await;
+    assert!(
+        unassessed(&during),
+        "the server has not refreshed yet: {during}"
+    );
+    rescoring.await.unwrap();
+
+    // The server's refresh loads the engine in force; a second refresh finds nothing new.
+    assert!(app.targeting.refresh().await.unwrap());
+    assert!(!app.targeting.refresh().await.unwrap());
+
+    // Both households the server wrote with its older engine were scored and checked by the
+    // manager's rescoring (refreshing assesses nothing).
+    for v in [&before, &during] {
+        let id = v["id"].as_str().unwrap();
+        let (s, view) = app
+            .call(
+                "GET",
+                &format!("/api/v1/households/{id}/targeting?lang=fr"),
+                "agent",
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{view}");
+        assert!(
+            view["score"]["recorded_index"].as_f64().is_some(),
+            "{id}: {view}"
+        );
+        let asd = programme(&view, "asd-family");
+        assert_eq!(asd["enrolments"][0]["state"], "eligible", "{id}: {asd}");
+    }
+    let after = register("after the refresh", "I100003").await;
+    assert!(after["assessment"]["index"].as_f64().is_some(), "{after}");
+    assert_eq!(
+        programme(&after["assessment"], "asd-family")["eligible"],
+        true
+    );
+    app.db.cleanup().await;
+}
+
 sanad_storage::on_both_backends!(owned:
     a_poor_household_is_scored_found_eligible_enrolled_and_leaves_when_its_situation_improves,
     a_programme_whose_rule_does_not_compile_is_refused_with_its_position,
+    a_model_put_in_force_by_another_process_reaches_the_server,
 );

@@ -70,6 +70,8 @@ include!("certificate_ops.rs");
 include!("targeting_ops.rs");
 
 /// The month of a household's registration, in UTC.
+/// Households written at or after `$1`.
+const UPDATED_SINCE: &str = "updated_at >= $1";
 const MONTH_OF_CREATED: &str = "to_char(h.created_at AT TIME ZONE 'UTC', 'YYYY-MM')";
 
 include!("dashboard_ops.rs");

@@ -51,6 +51,9 @@ include!("certificate_ops.rs");
 include!("targeting_ops.rs");
 
 /// The month of a household's registration: timestamps are stored as text starting `YYYY-MM`.
+/// Households written at or after `$1`: times are RFC 3339 text, with or without fractions of a
+/// second, which only `julianday` compares rightly.
+const UPDATED_SINCE: &str = "julianday(updated_at) >= julianday($1)";
 const MONTH_OF_CREATED: &str = "substr(h.created_at, 1, 7)";
 
 include!("dashboard_ops.rs");

@@ -240,7 +240,12 @@ pub(crate) fn record_assessments(
             .iter()
             .filter(|a| versions.get(&serial_h(a.household_id)) == Some(&i64::from(a.version)))
             .collect();
-        outcome.stale = (batch.len() - fresh.len()) as u64;
+        outcome.stale_households = batch
+            .iter()
+            .filter(|a| versions.get(&serial_h(a.household_id)) != Some(&i64::from(a.version)))
+            .map(|a| a.household_id)
+            .collect();
+        outcome.stale = outcome.stale_households.len() as u64;
         (outcome.scored, outcome.transitions) = write_assessments(&tx, &fresh, change)?;
         if let (Some(run), Some(last)) = (run, batch.iter().map(|a| a.household_id).max()) {
             tx.execute(

@@ -549,6 +549,19 @@ async fn op_facts_batch(
     Ok(out)
 }
 
+async fn op_households_changed_since(
+    db: &Ctx,
+    since: time::OffsetDateTime,
+) -> Result<Vec<HouseholdId>, StoreError> {
+    let sql = format!("SELECT id FROM households WHERE {UPDATED_SINCE} ORDER BY id");
+    let ids: Vec<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+        .bind(sanad_domain::audit::storable_time(since))
+        .fetch_all(&db.pool)
+        .await
+        .map_err(db_error)?;
+    ids.into_iter().map(crate::rows::household_id).collect()
+}
+
 #[allow(dead_code)]
 async fn op_record_assessments(
     db: &Ctx,
@@ -573,13 +586,13 @@ async fn op_record_assessments(
                 .await
                 .map_err(db_error)?;
         let versions: std::collections::HashMap<i64, i64> = versions.into_iter().collect();
-        batch
-            .iter()
-            .filter(|a| versions.get(&serial_h(a.household_id)) == Some(&i64::from(a.version)))
-            .cloned()
-            .collect()
+        let (fresh, stale): (Vec<Assessed>, Vec<Assessed>) = batch.iter().cloned().partition(|a| {
+            versions.get(&serial_h(a.household_id)) == Some(&i64::from(a.version))
+        });
+        outcome.stale_households = stale.iter().map(|a| a.household_id).collect();
+        fresh
     };
-    outcome.stale = (batch.len() - fresh.len()) as u64;
+    outcome.stale = outcome.stale_households.len() as u64;
     outcome.scored = fresh
         .iter()
         .filter(|a| a.assessment.score.is_some())
@@ -1191,6 +1204,13 @@ macro_rules! targeting_store {
                 id: HouseholdId,
             ) -> Result<Option<StoredScore>, StoreError> {
                 op_household_score(&self.ctx, id).await
+            }
+
+            async fn households_changed_since(
+                &self,
+                since: time::OffsetDateTime,
+            ) -> Result<Vec<HouseholdId>, StoreError> {
+                op_households_changed_since(&self.ctx, since).await
             }
 
             async fn facts_batch(

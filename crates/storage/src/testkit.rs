@@ -39,6 +39,13 @@ pub struct TestDb {
     admin: Option<(String, String)>,
 }
 
+/// The ports of a second connection to a test database (see [`TestDb::second_process`]).
+pub struct SecondProcess {
+    pub store: Arc<dyn RegistryStore>,
+    pub targeting: Arc<dyn sanad_app::TargetingStore>,
+    pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
+}
+
 impl TestDb {
     /// Runs one raw SQL statement on the test database (to build the data of an older release,
     /// or to show what the database itself refuses); gives the rows it changed.
@@ -54,6 +61,31 @@ impl TestDb {
                 .await?
                 .rows_affected()),
             _ => Err(sqlx::Error::PoolClosed),
+        }
+    }
+
+    /// Another connection to the same database with the same data key, as a second process (a
+    /// second server, the command line) would open it: its own pools and its own assessor slot.
+    pub async fn second_process(&self) -> SecondProcess {
+        let cipher = Arc::new(sanad_app::crypto::DataCipher::from_master(&self.data_key));
+        if self.sqlite.is_some() {
+            let store = SqliteStore::connect(&self.url, cipher)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            SecondProcess {
+                store: Arc::new(store.clone()),
+                targeting: Arc::new(store.clone()),
+                programmes: Arc::new(store),
+            }
+        } else {
+            let store = PgStore::connect(&self.url, cipher)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            SecondProcess {
+                store: Arc::new(store.clone()),
+                targeting: Arc::new(store.clone()),
+                programmes: Arc::new(store),
+            }
         }
     }
 

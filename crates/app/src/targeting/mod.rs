@@ -384,11 +384,14 @@ pub fn assess_households(
 }
 
 /// What recording a batch of assessments did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RecordOutcome {
     pub scored: u64,
-    /// Households changed since they were read (their write already assessed them).
+    /// Households changed since they were read (their write assessed them, perhaps in another
+    /// process with the engine in force before): not recorded.
     pub stale: u64,
+    /// Which households those are, so that a rescoring can assess them again.
+    pub stale_households: Vec<HouseholdId>,
     /// State changes of enrolments.
     pub transitions: u64,
 }
@@ -443,6 +446,12 @@ pub trait TargetingStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     async fn household_score(&self, id: HouseholdId) -> Result<Option<StoredScore>, StoreError>;
+
+    /// The households written (registered, changed, imported) at or after `since`, in id order.
+    async fn households_changed_since(
+        &self,
+        since: OffsetDateTime,
+    ) -> Result<Vec<HouseholdId>, StoreError>;
 
     /// Up to `limit` households after `after`, in id order, with their facts on date `on`.
     async fn facts_batch(

@@ -36,7 +36,20 @@ pub struct Targeting {
     engine: Arc<RwLock<Arc<Engine>>>,
     /// The registry's facts in memory for counting rules, with when they were loaded.
     counting: Arc<tokio::sync::Mutex<Option<LoadedFacts>>>,
+    /// How long after a rescoring starts other processes may still assess writes with the engine
+    /// they had before (their refresh interval, and a write's time): a rescoring waits that long
+    /// before it assesses again the households written meanwhile. Zero when one process writes.
+    settle: Duration,
 }
+
+/// How often a server checks whether another process activated a model or defined a programme.
+pub const REFRESH_INTERVAL: Duration = Duration::from_secs(2);
+
+/// What a server sets as `settle`: its refresh interval, and a write's longest time.
+pub const SETTLE: Duration = Duration::from_secs(4);
+
+/// Rounds of assessing again the households written during a rescoring.
+const STALE_ROUNDS: usize = 5;
 
 /// Facts loaded for counting, and when.
 type LoadedFacts = (Instant, Arc<FactsSnapshot>);
@@ -244,7 +257,35 @@ impl Targeting {
             programmes,
             engine: Arc::default(),
             counting: Arc::default(),
+            settle: Duration::ZERO,
         }
+    }
+
+    /// For a process that shares its database with other writers (a server): see `settle`.
+    pub fn with_settle(mut self, settle: Duration) -> Targeting {
+        self.settle = settle;
+        self
+    }
+
+    /// Loads the engine again when another process has activated a model or defined a programme
+    /// since it was loaded; says whether it did. A server calls it every `REFRESH_INTERVAL`.
+    pub async fn refresh(&self) -> Result<bool, RegistryError> {
+        let engine = self.engine();
+        let active = self.store.active_model().await?.map(|m| (m.id, m.version));
+        let mut defined: Vec<String> = self
+            .programmes
+            .programmes()
+            .await?
+            .into_iter()
+            .map(|p| format!("{}@{}", p.code, p.version))
+            .collect();
+        defined.sort();
+        let model = engine.index_model().map(|m| (m.id.clone(), m.version));
+        if active == model && defined.join(",") == engine.programme_set() {
+            return Ok(false);
+        }
+        self.load().await?;
+        Ok(true)
     }
 
     pub fn engine(&self) -> Arc<Engine> {
@@ -440,6 +481,7 @@ impl Targeting {
         let mut current = self.store.facts_batch(after, RESCORE_BATCH, on).await?;
         read += t.elapsed();
         let mut pending: Option<Vec<Assessed>> = None;
+        let mut stale_seen: Vec<HouseholdId> = Vec::new();
         while !current.is_empty() {
             after = current.last().map(|f| f.household_id);
             let engine = engine.clone();
@@ -479,20 +521,52 @@ impl Targeting {
             read += reading_took;
             if let Some(o) = outcome {
                 stale += o.stale;
+                stale_seen.extend(o.stale_households);
             }
             households += assessed.len() as u64;
             pending = Some(assessed);
             current = next;
             progress.advance(households);
         }
+        let mut changed: Vec<HouseholdId> = Vec::new();
         if let Some(last) = pending.take() {
             let t = Instant::now();
-            stale += self
+            let outcome = self
                 .store
                 .record_assessments(last, Some(run.id), &change)
-                .await?
-                .stale;
+                .await?;
+            stale += outcome.stale;
+            changed.extend(outcome.stale_households);
             write += t.elapsed();
+        }
+        changed.extend(stale_seen);
+        // Households written while the run went by them were assessed by their write, maybe in
+        // another process still on the engine it had before: once every process has had time to
+        // load this one, the households written since the run began are assessed again (outside
+        // the run, which has passed them).
+        if !self.settle.is_zero() {
+            tokio::time::sleep(self.settle.saturating_sub(started.elapsed())).await;
+            let since = change.at - self.settle;
+            changed.extend(self.store.households_changed_since(since).await?);
+        }
+        for _ in 0..STALE_ROUNDS {
+            if changed.is_empty() {
+                break;
+            }
+            changed.sort();
+            changed.dedup();
+            let mut facts = Vec::with_capacity(changed.len());
+            for id in std::mem::take(&mut changed) {
+                let before = HouseholdId::from_serial(id.serial() - 1);
+                let row = self.store.facts_batch(before, 1, on).await?;
+                facts.extend(row.into_iter().filter(|f| f.household_id == id));
+            }
+            let assessed = assess_parallel(&engine, facts, on);
+            let outcome = self
+                .store
+                .record_assessments(assessed, None, &change)
+                .await?;
+            changed = outcome.stale_households;
         }
         let run = self
             .store

@@ -31,6 +31,8 @@ pub struct App {
     pub db: TestDb,
     /// The registry behind the router (its duplicate checker can be trained after seeding).
     pub registry: Registry,
+    /// The targeting behind the router (what a server's refresh loop calls).
+    pub targeting: Targeting,
 }
 
 impl App {
@@ -59,6 +61,7 @@ impl App {
             db.programmes.clone(),
         );
         targeting.load().await.unwrap();
+        let server_targeting = targeting.clone();
         let payments = sanad_app::payments::Payments::new(
             registry.clone(),
             targeting.clone(),
@@ -113,7 +116,12 @@ impl App {
             .with_certificates(certificates),
         );
         let app = router(state);
-        App { app, db, registry }
+        App {
+            app,
+            db,
+            registry,
+            targeting: server_targeting,
+        }
     }
 
     pub async fn call(
