@@ -25,31 +25,12 @@ impl Amount {
 
     /// Parses `123`, `123.5` or `123.45` (a `,` is accepted as the decimal mark too).
     pub fn parse(text: &str) -> Result<Self, &'static str> {
-        let text = text.trim();
-        if text.starts_with('-') {
-            return Err("a non-negative amount");
-        }
-        let (whole, frac) = match text.split_once(['.', ',']) {
-            Some((w, f)) => (w, f),
-            None => (text, ""),
-        };
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(whole) || (!frac.is_empty() && !digits(frac)) || frac.len() > 2 {
-            return Err("an amount in dirhams with at most two decimals, e.g. 123.45");
-        }
-        let whole: i64 = whole
-            .parse()
-            .map_err(|_| "an amount that is not that large")?;
-        let frac: i64 = match frac.len() {
-            0 => 0,
-            1 => frac.parse::<i64>().map_err(|_| "digits")? * 10,
-            _ => frac.parse::<i64>().map_err(|_| "digits")?,
-        };
-        whole
-            .checked_mul(100)
-            .and_then(|c| c.checked_add(frac))
-            .and_then(Amount::from_centimes)
-            .ok_or("an amount below one thousand million dirhams")
+        parse_centimes(
+            text,
+            Self::MAX_CENTIMES,
+            "an amount below one thousand million dirhams",
+        )
+        .map(Amount)
     }
 
     pub fn as_f64(self) -> f64 {
@@ -73,32 +54,76 @@ impl Serialize for Amount {
 
 impl<'de> Deserialize<'de> for Amount {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Raw {
-            Text(String),
-            Int(i64),
-            Float(f64),
-        }
-        let parsed = match Raw::deserialize(d)? {
-            Raw::Text(t) => Amount::parse(&t),
-            Raw::Int(i) => Amount::parse(&i.to_string()),
-            // A JSON number with decimals is a binary float: 0.07 arrives as
-            // 0.07000000000000001. It is read to the centime when it is one within rounding,
-            // and refused when it has a finer part (1.005).
-            Raw::Float(x) => {
-                let centimes = x * 100.0;
-                // The float's own rounding error at this size, with room for a few operations.
-                let tolerance = (centimes.abs() * 8.0 * f64::EPSILON).max(1e-6);
-                if (centimes - centimes.round()).abs() <= tolerance {
-                    Amount::parse(&format!("{x:.2}"))
-                } else {
-                    Err("an amount in dirhams with at most two decimals, e.g. 123.45")
-                }
-            }
-        };
-        parsed.map_err(|expected| serde::de::Error::custom(format!("expected {expected}")))
+        deserialize_centimes(d, |text| Amount::parse(text).map(Amount::centimes)).map(Amount)
     }
+}
+
+/// Reads `123`, `123.5` or `123.45` (a `,` is accepted as the decimal mark too) as centimes, from 0
+/// to `max_centimes`. The error says what was expected; `too_large` when the text is beyond the
+/// bound. Shared by [`Amount`] and the wider sums built on the same forms (a programme's budget),
+/// so that every sum of money is written and read one way.
+pub fn parse_centimes(
+    text: &str,
+    max_centimes: i64,
+    too_large: &'static str,
+) -> Result<i64, &'static str> {
+    let text = text.trim();
+    if text.starts_with('-') {
+        return Err("a non-negative amount");
+    }
+    let (whole, frac) = match text.split_once(['.', ',']) {
+        Some((w, f)) => (w, f),
+        None => (text, ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (!frac.is_empty() && !digits(frac)) || frac.len() > 2 {
+        return Err("an amount in dirhams with at most two decimals, e.g. 123.45");
+    }
+    // Digits that do not fit an i64 are beyond any bound.
+    let whole: i64 = whole.parse().map_err(|_| too_large)?;
+    let frac: i64 = match frac.len() {
+        0 => 0,
+        1 => frac.parse::<i64>().map_err(|_| "digits")? * 10,
+        _ => frac.parse::<i64>().map_err(|_| "digits")?,
+    };
+    whole
+        .checked_mul(100)
+        .and_then(|c| c.checked_add(frac))
+        .filter(|c| *c <= max_centimes)
+        .ok_or(too_large)
+}
+
+/// The serde side of [`parse_centimes`]: a decimal string (`"123.45"`, the form sums are written
+/// in), or a plain number, read as centimes by `parse` (which says what it expected).
+pub fn deserialize_centimes<'de, D: Deserializer<'de>>(
+    d: D,
+    parse: impl Fn(&str) -> Result<i64, &'static str>,
+) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Int(i64),
+        Float(f64),
+    }
+    let parsed = match Raw::deserialize(d)? {
+        Raw::Text(t) => parse(&t),
+        Raw::Int(i) => parse(&i.to_string()),
+        // A JSON number with decimals is a binary float: 0.07 arrives as
+        // 0.07000000000000001. It is read to the centime when it is one within rounding,
+        // and refused when it has a finer part (1.005).
+        Raw::Float(x) => {
+            let centimes = x * 100.0;
+            // The float's own rounding error at this size, with room for a few operations.
+            let tolerance = (centimes.abs() * 8.0 * f64::EPSILON).max(1e-6);
+            if (centimes - centimes.round()).abs() <= tolerance {
+                parse(&format!("{x:.2}"))
+            } else {
+                Err("an amount in dirhams with at most two decimals, e.g. 123.45")
+            }
+        }
+    };
+    parsed.map_err(|expected| serde::de::Error::custom(format!("expected {expected}")))
 }
 
 impl utoipa::PartialSchema for Amount {

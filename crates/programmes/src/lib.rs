@@ -6,6 +6,7 @@
 //! a few hundred nanoseconds. Ad-hoc rules for counting are [`Rule`]s. Messages for citizens are in
 //! French, Arabic and English ([`message`]); enrolment states move by [`enrolment::next`].
 
+mod budget;
 mod compile;
 pub mod enrolment;
 mod error;
@@ -14,6 +15,7 @@ mod messages;
 mod programme;
 mod rule;
 
+pub use budget::Budget;
 pub use compile::Limits;
 pub use error::{DefinitionError, EvalError};
 pub use messages::{Lang, has_message, message, message_keys};

@@ -8,6 +8,7 @@ use sanad_domain::{Amount, HouseholdFacts, MemberFacts};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
+use crate::budget::Budget;
 use crate::compile::{self, Bound, Limits, Node, Schema, Ty};
 use crate::error::{DefinitionError, EvalError};
 use crate::eval::{self, Frame, Input, Value};
@@ -149,8 +150,14 @@ pub struct Programme {
     pub names: Names,
     pub unit: Unit,
     pub frequency: Frequency,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub budget_cap: Option<Amount>,
+    /// The most one cycle (one period's payments) may pay out, in MAD; a [`Budget`], since a
+    /// national programme pays more in a month than an [`Amount`] may hold.
+    #[serde(
+        default,
+        deserialize_with = "crate::budget::cap_field::deserialize",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub budget_cap: Option<Budget>,
     #[serde(with = "date_text")]
     pub start: Date,
     #[serde(

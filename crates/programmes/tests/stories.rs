@@ -31,9 +31,16 @@ fn a_family_of_five_below_the_threshold_receives_the_family_allowance() {
         ]
     );
 
-    // The 2025 and 2026 increases come from the file's schedule, not a release.
+    // The 2025 and 2026 increases come from the file's schedule, not a release. The first was
+    // paid from the end of November 2025: March 2025 is still at 200 a child.
     assert_eq!(
         asd.decide(&family, Some(9.1), date!(2025 - 03 - 01))
+            .amount
+            .to_string(),
+        "600.00"
+    );
+    assert_eq!(
+        asd.decide(&family, Some(9.1), date!(2025 - 11 - 01))
             .amount
             .to_string(),
         "750.00"
@@ -49,7 +56,12 @@ fn a_family_of_five_below_the_threshold_receives_the_family_allowance() {
 #[test]
 fn the_same_family_above_the_threshold_is_refused_in_its_language() {
     let asd = shipped_programme("asd-family.toml");
-    let d = asd.decide(&family_of_five(), Some(9.6), date!(2024 - 06 - 01));
+    // The ASD threshold is 9.743001 (decree 2-23-1068).
+    assert!(
+        asd.decide(&family_of_five(), Some(9.743), date!(2024 - 06 - 01))
+            .eligible
+    );
+    let d = asd.decide(&family_of_five(), Some(9.8), date!(2024 - 06 - 01));
     assert!(!d.eligible);
     assert_eq!(d.amount.centimes(), 0);
     assert!(d.lines.is_empty());
@@ -143,6 +155,11 @@ fn amo_tadamon_covers_every_member_and_pays_nothing() {
     assert!(d.eligible);
     assert_eq!(d.beneficiaries, vec![0, 1, 2, 3, 4]);
     assert_eq!(d.amount.centimes(), 0);
+    // The threshold is 9.3264284, not 9.32: a household at 9.325 is covered.
+    assert!(
+        amo.decide(&family_of_five(), Some(9.325), date!(2024 - 06 - 01))
+            .eligible
+    );
     assert!(
         amo.decide(&family_of_five(), Some(9.4), date!(2024 - 06 - 01))
             .beneficiaries
@@ -276,7 +293,7 @@ fn a_family_whose_income_rises_leaves_with_the_reason() {
             .to,
     );
 
-    let later = asd.decide(&family, Some(9.5), date!(2024 - 09 - 01));
+    let later = asd.decide(&family, Some(9.8), date!(2024 - 09 - 01));
     let t = enrolment::after_decision(state, &later).expect("the household leaves");
     assert_eq!(t.to, State::Exited);
     assert_eq!(t.reason, "index-above-threshold");

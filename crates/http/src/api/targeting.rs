@@ -123,7 +123,9 @@ pub struct ProgrammeSummary {
     /// `monthly`, `quarterly`, `yearly`, `once` or `none`.
     pub frequency: String,
     pub index_threshold: Option<f64>,
-    pub budget_cap: Option<Amount>,
+    /// Written as an amount is; it may exceed an amount's bound (a national programme's budget).
+    #[schema(value_type = Option<Amount>)]
+    pub budget_cap: Option<sanad_programmes::Budget>,
     #[schema(value_type = String, format = Date)]
     pub start: String,
     #[schema(value_type = Option<String>, format = Date)]
