@@ -1352,20 +1352,6 @@ impl ImportAudit {
     }
 }
 
-/// Largest serials of a batch, to move the counters past them.
-fn batch_max_serials(batch: &sanad_app::store::RegistryBatch) -> (i64, i64) {
-    let h = batch.households.iter().map(|h| serial_h(h.id)).max().unwrap_or(0);
-    let p = batch
-        .households
-        .iter()
-        .flat_map(|h| &h.members)
-        .chain(&batch.loose_persons)
-        .map(|p| serial_p(p.id))
-        .max()
-        .unwrap_or(0);
-    (h, p)
-}
-
 // ---------------------------------------------------------------------------------------------
 // Deduplication: the review queue and merges.
 

@@ -729,7 +729,7 @@ registry_store!(PgStore {
                 progress.advance(done);
             }
         }
-        let (max_h, max_p) = batch_max_serials(batch);
+        let (max_h, max_p) = crate::rows::batch_max_serials(batch);
         for (kind, max) in [("household", max_h), ("person", max_p)] {
             sqlx::query(
                 "UPDATE id_counters SET next_serial = GREATEST(next_serial, $1) WHERE kind = $2",

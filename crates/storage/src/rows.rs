@@ -513,3 +513,22 @@ pub(crate) const NEXT_ATTEMPT: &str = "1 + (SELECT COUNT(*) FROM payments q WHER
 pub(crate) const WITHOUT_LIVE_ATTEMPT: &str = "AND NOT EXISTS (SELECT 1 FROM payments l \
      WHERE l.cycle_id = e.cycle_id AND l.household_id = m.household_id \
      AND l.person_id = e.person_id AND l.live = 1)";
+
+/// Largest serials of a batch, to move the counters past them.
+pub(crate) fn batch_max_serials(batch: &sanad_app::store::RegistryBatch) -> (i64, i64) {
+    let h = batch
+        .households
+        .iter()
+        .map(|h| serial_h(h.id))
+        .max()
+        .unwrap_or(0);
+    let p = batch
+        .households
+        .iter()
+        .flat_map(|h| &h.members)
+        .chain(&batch.loose_persons)
+        .map(|p| serial_p(p.id))
+        .max()
+        .unwrap_or(0);
+    (h, p)
+}

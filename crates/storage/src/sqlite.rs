@@ -412,7 +412,6 @@ registry_store!(SqliteStore {
             batch,
             change,
             ImportAudit::of(batch, change),
-            batch_max_serials(batch),
             self.ctx.assessor.get(),
             progress,
         )

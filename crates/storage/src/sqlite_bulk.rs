@@ -46,7 +46,6 @@ pub(crate) fn import(
     batch: &RegistryBatch,
     change: &Change,
     audit: crate::sqlite::ImportAudit,
-    max_serials: (i64, i64),
     assessor: Option<Arc<dyn Assessor>>,
     progress: &dyn Progress,
 ) -> Result<ImportOutcome, StoreError> {
@@ -244,7 +243,7 @@ pub(crate) fn import(
     if let Some(assessor) = assessor {
         assess(&tx, assessor.as_ref(), &batch.households, change, progress)?;
     }
-    let (max_h, max_p) = max_serials;
+    let (max_h, max_p) = crate::rows::batch_max_serials(batch);
     for (kind, max) in [("household", max_h), ("person", max_p)] {
         tx.execute(
             "UPDATE id_counters SET next_serial = MAX(next_serial, ?1) WHERE kind = ?2",
