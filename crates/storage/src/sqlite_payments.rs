@@ -46,7 +46,7 @@ fn conflict(field: &str, code: &'static str, message: impl Into<String>) -> Stor
 }
 
 /// As the shared `append_audit`: the event waits for the integrator to chain it.
-fn append_audit(
+pub(crate) fn append_audit(
     tx: &rusqlite::Transaction<'_>,
     at: time::OffsetDateTime,
     entry: AuditEntry,

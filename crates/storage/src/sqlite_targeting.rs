@@ -418,22 +418,11 @@ pub(crate) fn write_assessments(
     }
     if !transitions.is_empty() {
         let lines: Vec<_> = transitions.iter().map(|(h, c)| (*h, c)).collect();
-        let entry = enrolment_entry(&change.actor, &lines, true);
-        let hash = entry.hash(at);
-        tx.execute(
-            "INSERT INTO audit_events (at, actor, action, entity_type, entity_id, details, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, '', ?7)",
-            params![
-                at_text,
-                entry.actor,
-                entry.action,
-                entry.entity_type,
-                entry.entity_id,
-                entry.details,
-                hash
-            ],
-        )
-        .map_err(err)?;
+        crate::sqlite_payments::append_audit(
+            tx,
+            change.at,
+            enrolment_entry(&change.actor, &lines, true),
+        )?;
     }
     Ok((scored, transitions.len() as u64))
 }

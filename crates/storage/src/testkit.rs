@@ -46,6 +46,19 @@ pub struct SecondProcess {
     pub programmes: Arc<dyn sanad_app::ProgrammeStore>,
 }
 
+impl SecondProcess {
+    fn of<S>(store: S) -> SecondProcess
+    where
+        S: RegistryStore + sanad_app::TargetingStore + sanad_app::ProgrammeStore + Clone + 'static,
+    {
+        SecondProcess {
+            store: Arc::new(store.clone()),
+            targeting: Arc::new(store.clone()),
+            programmes: Arc::new(store),
+        }
+    }
+}
+
 impl TestDb {
     /// Runs one raw SQL statement on the test database (to build the data of an older release,
     /// or to show what the database itself refuses); gives the rows it changed.
@@ -69,23 +82,11 @@ impl TestDb {
     pub async fn second_process(&self) -> SecondProcess {
         let cipher = Arc::new(sanad_app::crypto::DataCipher::from_master(&self.data_key));
         if self.sqlite.is_some() {
-            let store = SqliteStore::connect(&self.url, cipher)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            SecondProcess {
-                store: Arc::new(store.clone()),
-                targeting: Arc::new(store.clone()),
-                programmes: Arc::new(store),
-            }
+            let store = SqliteStore::connect(&self.url, cipher).await;
+            SecondProcess::of(store.unwrap_or_else(|e| panic!("{e}")))
         } else {
-            let store = PgStore::connect(&self.url, cipher)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-            SecondProcess {
-                store: Arc::new(store.clone()),
-                targeting: Arc::new(store.clone()),
-                programmes: Arc::new(store),
-            }
+            let store = PgStore::connect(&self.url, cipher).await;
+            SecondProcess::of(store.unwrap_or_else(|e| panic!("{e}")))
         }
     }
 
